@@ -1,0 +1,42 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO := demo-out
+
+.PHONY: demo test lint bench clean examples
+
+$(BIN)/cmscore: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test-extras: $(BIN)/cmscore
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+demo: $(BIN)/cmscore
+	rm -rf $(DEMO) && mkdir -p $(DEMO)
+	for f in examples/2026-??.xlsx; do \
+	  $(BIN)/cmscore score $$f --db $(DEMO)/cmscore.db --out $(DEMO) --quiet || exit 1; \
+	done
+	$(BIN)/cmscore score examples/worked-example.xlsx --db $(DEMO)/worked.db --out $(DEMO)/worked
+	$(BIN)/cmscore show --db $(DEMO)/cmscore.db
+
+test: $(VENV)/.test-extras
+	$(BIN)/ruff check src tests
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.test-extras
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy src
+
+bench: $(VENV)/.test-extras
+	$(BIN)/python benchmarks/bench.py
+
+examples: $(VENV)/.test-extras
+	$(BIN)/python scripts/make_examples.py
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache

@@ -1,0 +1,149 @@
+"""The command line: parse options, call one function of ``jobs``, print.
+
+Heavy libraries (pandas, calamine, xlsxwriter) are imported inside the commands,
+so ``cmscore --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from .problems import InputError, Problem
+
+app = typer.Typer(
+    name="cmscore",
+    help="客户经理考核计分、定级与绩效工资（cmscore）。\n\n"
+         "例：cmscore score 2026-10.xlsx；cmscore check 2026-10.xlsx",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+T = TypeVar("T")
+
+DbOpt = Annotated[Path | None, typer.Option(
+    "--db", help="历史库（SQLite）路径；默认 $CMSCORE_DB 或当前目录的 cmscore.db", show_default=False)]
+RulesOpt = Annotated[Path | None, typer.Option(
+    "--rules", help="规则文件目录；默认使用随工具发布的附件1–3规则", show_default=False,
+    exists=True, file_okay=False)]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", help="输出目录；默认当前目录", show_default=False, file_okay=False)]
+JsonOpt = Annotated[bool, typer.Option(
+    "--json", help="在标准输出打印一个 JSON 文档（人读的内容转到标准错误）")]
+MonthOpt = Annotated[str | None, typer.Option(
+    "--month", help="月份 YYYY-MM；默认取文件标题或文件名中的年月", show_default=False)]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="不打印汇总表")]
+
+
+def _console(json_mode: bool) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=json_mode, highlight=False, soft_wrap=False)
+
+
+def _problems_table(problems: list[Problem], title: str) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"{title}：共 {len(problems)} 处问题，未保存、未写入任何文件",
+                  title_justify="left", show_lines=False)
+    for header in ("文件", "工作表", "行", "列", "问题"):
+        table.add_column(header, overflow="fold")
+    for p in problems:
+        table.add_row(p.file, p.sheet, "" if p.row is None else str(p.row), p.column, p.message)
+    return table
+
+
+def _run(json_mode: bool, job: Callable[[], T]) -> T:
+    """Run a job; on bad input show every problem together and exit 1."""
+    from .yamlsafe import RuleFileError
+
+    try:
+        return job()
+    except (InputError, RuleFileError) as exc:
+        title = "规则文件有误" if isinstance(exc, RuleFileError) else "输入有误"
+        problems = exc.problems
+        if json_mode:
+            _print_json({"error": title, "problems": [
+                {"file": p.file, "sheet": p.sheet, "row": p.row, "column": p.column,
+                 "message": p.message} for p in problems]})
+        from rich.console import Console
+
+        Console(stderr=True, highlight=False, width=max(120, _width())).print(
+            _problems_table(problems, title))
+        raise typer.Exit(1) from None
+
+
+def _width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((120, 24)).columns
+
+
+def _print_json(doc: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+
+
+@app.command()
+def score(
+    file: Annotated[Path, typer.Argument(help="当月导出文件（.xlsx / .xls / .csv）")],
+    month: MonthOpt = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="该月已计分时，整月替换（保留原运行记录）")] = False,
+    db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None,
+    json_: JsonOpt = False, quiet: QuietOpt = False,
+) -> None:
+    """计分：读取一个月的导出文件，按附件1–3计分排名，存入历史库，写出 scores-YYYY-MM.xlsx。
+
+    例：cmscore score examples/2026-10.xlsx --db cmscore.db --out 输出
+    """
+    from . import jobs
+    from .report import scores_json, summary
+
+    result = _run(json_, lambda: jobs.score_file(file, rules_dir=rules, db=db, out_dir=out,
+                                                 month=month, replace=replace))
+    if json_:
+        _print_json(scores_json(result.scores, result.rules))
+        return
+    console = _console(False)
+    if not quiet:
+        for table in summary(result.scores, result.rules):
+            console.print(table)
+    console.print(f"{result.scores.month}：{len(result.scores.scores)} 名客户经理已计分并存入历史库；"
+                  f"已写出 {result.output}")
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="要校验的导出文件")],
+    month: MonthOpt = None,
+    db: DbOpt = None, rules: RulesOpt = None, json_: JsonOpt = False,
+) -> None:
+    """校验：与 score 完全相同的检查和计分，但不保存、不写文件。退出码 0 表示可以计分。
+
+    例：cmscore check 2026-10.xlsx
+    """
+    from . import jobs
+    from .report import scores_json
+
+    result = _run(json_, lambda: jobs.check_file(file, rules_dir=rules, db=db, month=month))
+    if json_:
+        doc = scores_json(result.scores, result.rules)
+        _print_json({"ok": True, "month": doc["month"], "managers": doc["managers"]})
+        return
+    counts = result.scores.by_category()
+    said = "，".join(f"{c} {len(v)} 人" for c, v in counts.items())
+    _console(False).print(f"{file.name}：{result.export.month}，{said}；检查通过，可以计分。")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Exact decimal helpers: every score and amount in cmscore goes through here.
+
+No float ever reaches a score: spreadsheet floats are converted through their
+15-significant-digit text (what Excel itself shows), never ``Decimal(float)``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# Characters that leak into hand-edited cells and are invisible to the eye.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000 \t\r\n"), None)
+
+
+def D(value: str | int | Decimal) -> Decimal:
+    """Decimal from text or int; refuses floats so none slips in by accident."""
+    if isinstance(value, float):
+        raise TypeError("float given to D(); convert through text first")
+    return value if isinstance(value, Decimal) else Decimal(value)
+
+
+def round2(value: Decimal) -> Decimal:
+    """Round half-up to 2 places (SPEC §4.6)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def to_centi(value: Decimal) -> int:
+    """A 2-place Decimal as an integer of hundredths (how the store keeps points and 元)."""
+    return int(round2(value).scaleb(2))
+
+
+def from_centi(value: int) -> Decimal:
+    return Decimal(value).scaleb(-2)
+
+
+def fmt2(value: Decimal) -> str:
+    """The JSON/text form of a score or amount: always two places."""
+    return str(round2(value))
+
+
+def clean_text(value: object) -> str:
+    """Text as bank staff meant it: NFKC (full-width → half-width), no stray spaces."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFKC", str(value)).translate(_INVISIBLE)
+
+
+def float_to_decimal(value: float) -> Decimal:
+    """A spreadsheet float as the number Excel shows (15 significant digits)."""
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError("not a finite number")
+    text = format(value, ".15g")
+    result = Decimal(text)
+    return result.normalize() if "e" in text else result
+
+
+def parse_decimal(value: object, *, percent: bool = False) -> Decimal:
+    """Parse one cell into a Decimal or raise ValueError with a reason in Chinese.
+
+    Accepts numbers, text numbers with thousands separators and full-width digits,
+    and — only where ``percent`` — a trailing ``%``.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"「{value}」是逻辑值，不是数字")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return float_to_decimal(value)
+    if isinstance(value, Decimal):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"「{value}」不是数字（{type(value).__name__}）")
+    text = clean_text(value)
+    scale = ZERO
+    if text.endswith("%"):
+        if not percent:
+            raise ValueError(f"「{value}」带百分号，但本列不是比率")
+        text, scale = text[:-1], Decimal(2)
+    if _THOUSANDS.match(text):
+        text = text.replace(",", "")
+    if not _PLAIN.match(text):
+        raise ValueError(f"「{value}」不是数字")
+    try:
+        result = Decimal(text)
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid text
+        raise ValueError(f"「{value}」不是数字") from exc
+    return result.scaleb(-scale) if scale else result

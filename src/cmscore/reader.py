@@ -1,0 +1,303 @@
+"""An export grid → typed manager rows, every problem located by file/sheet/row/column.
+
+Nothing here stops at the first problem: all of them are collected and raised
+together, so a performance officer fixes the file once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+
+from .numbers import clean_text, parse_decimal
+from .problems import InputError, Problem
+from .rules import Item, RuleSet, Table
+from .sources import Grid, open_grids
+
+IDENTITY_LABELS = {"id": "工号", "name": "姓名", "branch": "机构", "category": "类别"}
+_UNIT_SUFFIX = re.compile(r"[(\[【][^()\[\]【】]*[)\]】]$")
+_MONTH_IN_TEXT = re.compile(r"(20\d{2})\s*年\s*(\d{1,2})\s*月")
+_MONTH_IN_NAME = re.compile(r"(20\d{2})[-_.年]?(0[1-9]|1[0-2])(?!\d)")
+MONTH = re.compile(r"^(20\d{2})-(0[1-9]|1[0-2])$")
+SIGNED_ROLES = {"increase"}  # only net increases may be negative (SPEC §6)
+OPTIONAL_ROLES = {"baseline"}  # a blank baseline means "look it up in the store"
+
+Figures = dict[str, dict[str, Decimal | None]]  # item id → role → figure
+
+
+@dataclass
+class Manager:
+    id: str
+    name: str
+    branch: str
+    category: str
+    row: int
+    figures: Figures = field(default_factory=dict)
+
+
+@dataclass
+class MonthExport:
+    file: str
+    sheet: str
+    month: str
+    managers: list[Manager]
+    header_row: int
+    encoding: str = ""
+
+
+def normalise_header(text: object) -> str:
+    """「 放款金额（万元）」 → 放款金额: NFKC, no spaces, no trailing unit in brackets."""
+    cleaned = clean_text(text)
+    stripped = _UNIT_SUFFIX.sub("", cleaned)
+    return stripped or cleaned
+
+
+@dataclass
+class _Plan:
+    """Where each item role of one table is read from: (item, role) → column index."""
+
+    table: Table
+    columns: dict[tuple[str, str], int]
+
+
+def read_export(path: Path, rules: RuleSet, month: str | None = None) -> MonthExport:
+    """Read and validate one month's export; raise InputError with every problem."""
+    grids = open_grids(path)
+    for grid in grids:
+        header_at = find_header(grid, rules)
+        if header_at is not None:
+            return _read_grid(grid, header_at, rules, month, path.name)
+    seen = [clean_text(c) for g in grids for r in g.rows[:5] for c in r if clean_text(c)]
+    wanted = "、".join(v[0] for v in rules.export.identity.values())
+    raise InputError([Problem(f"找不到表头行：前 {rules.export.header_search_rows} 行中没有同时含 "
+                              f"{wanted} 的行；看到的内容：{'、'.join(seen[:12]) or '（空）'}",
+                              file=path.name, sheet=grids[0].sheet if grids else "")])
+
+
+def find_header(grid: Grid, rules: RuleSet) -> int | None:
+    """Index of the first row naming every identity column, or None."""
+    wanted = [{normalise_header(a) for a in aliases} for aliases in rules.export.identity.values()]
+    for i, row in enumerate(grid.rows[: rules.export.header_search_rows]):
+        names = {normalise_header(c) for c in row}
+        if all(names & w for w in wanted):
+            return i
+    return None
+
+
+def month_of(grid: Grid, header_at: int, file_name: str, given: str | None) -> tuple[str | None,
+                                                                                    list[Problem]]:
+    """The month from --month, the title rows, or the file name; they must agree."""
+    title = None
+    for row in grid.rows[:header_at]:
+        for cell in row:
+            found = _MONTH_IN_TEXT.search(clean_text(cell))
+            if found and title is None:
+                title = f"{found[1]}-{int(found[2]):02d}"
+    by_name = _MONTH_IN_NAME.search(Path(file_name).stem)
+    named = f"{by_name[1]}-{by_name[2]}" if by_name else None
+    at = partial(Problem, file=file_name, sheet=grid.sheet)
+    if given is not None and not MONTH.match(given):
+        return None, [at(f"--month {given} 格式应为 YYYY-MM")]
+    sources = [(s, m) for s, m in (("--month", given), ("标题", title), ("文件名", named)) if m]
+    if not sources:
+        return None, [at("无法确定月份：标题和文件名中都没有年月；请用 --month YYYY-MM 指定")]
+    if len({m for _, m in sources}) > 1:
+        said = "，".join(f"{s}为 {m}" for s, m in sources)
+        return None, [at(f"月份不一致：{said}；请核对文件或 --month")]
+    return sources[0][1], []
+
+
+def _plan_columns(grid: Grid, header: list[object], rules: RuleSet, tables: list[Table],
+                  file_name: str) -> tuple[dict[str, int], dict[str, _Plan], list[Problem]]:
+    index: dict[str, int] = {}
+    for j, cell in enumerate(header):
+        name = normalise_header(cell)
+        if name and name not in index:
+            index[name] = j
+    shown = "、".join(clean_text(c) for c in header if clean_text(c))
+    problems: list[Problem] = []
+    at = partial(Problem, file=file_name, sheet=grid.sheet)
+
+    def find(aliases: list[str]) -> int | None:
+        for alias in aliases:
+            j = index.get(normalise_header(alias))
+            if j is not None:
+                return j
+        return None
+
+    identity: dict[str, int] = {}
+    for key, aliases in rules.export.identity.items():
+        j = find(aliases)
+        assert j is not None  # find_header guarantees it
+        identity[key] = j
+    known = {normalise_header(a) for v in rules.export.identity.values() for a in v}
+    known |= {normalise_header(a) for a in rules.export.ignore_columns}
+    for table in rules.tables.values():
+        for item in table.items:
+            for aliases in _all_aliases(item):
+                known |= {normalise_header(a) for a in aliases}
+    for name, j in index.items():
+        if name not in known:
+            problems.append(at(f"未知列「{clean_text(header[j])}」：规则文件中没有项目读取它；"
+                                    "如是无关列，请加入 export.yaml 的 ignore_columns，"
+                                    "如是业务列，请在对应项目的 columns 中加入此别名",
+                                    column=clean_text(header[j])))
+    plans: dict[str, _Plan] = {}
+    for table in tables:
+        cols: dict[tuple[str, str], int] = {}
+        for item in table.items:
+            found, missing = _resolve_item(item, find)
+            cols.update({(item.id, role): j for role, j in found.items()})
+            if missing:
+                problems.append(at(f"找不到列 {missing}（{table.table} {table.category}）；"
+                                        f"表头为：{shown}；规则项目 {item.id} 接受："
+                                        f"{_accepts(item)}"))
+        plans[table.category] = _Plan(table, cols)
+    return identity, plans, problems
+
+
+def _all_aliases(item: Item) -> list[list[str]]:
+    return list(item.columns.values()) + [t.columns for t in item.client_tiers]
+
+
+def _accepts(item: Item) -> str:
+    if item.kind == "per_client":
+        return "；".join(f"{t.label}：{'、'.join(t.columns)}" for t in item.client_tiers)
+    return "；".join(f"{role}：{'、'.join(a)}" for role, a in item.columns.items())
+
+
+def _resolve_item(item: Item, find) -> tuple[dict[str, int], str]:  # type: ignore[no-untyped-def]
+    """Which columns serve this item, or the name of what is missing."""
+    if item.kind == "per_client":
+        found = {t.label: find(t.columns) for t in item.client_tiers}
+        missing = [t.columns[0] for t in item.client_tiers if found[t.label] is None]
+        return {k: v for k, v in found.items() if v is not None}, "、".join(missing)
+    cols = {role: find(aliases) for role, aliases in item.columns.items()}
+    if item.kind == "tiered":
+        if cols.get("ratio") is not None:
+            return {"ratio": cols["ratio"]}, ""  # type: ignore[dict-item]
+        if cols.get("numerator") is not None and cols.get("denominator") is not None:
+            return {"numerator": cols["numerator"], "denominator": cols["denominator"]}, ""  # type: ignore[dict-item]
+        c = item.columns
+        return {}, f"{c['ratio'][0]}（或 {c['numerator'][0]} + {c['denominator'][0]}）"
+    if item.basis == "vs_baseline" and cols.get("increase") is not None:
+        return {"increase": cols["increase"]}, ""  # type: ignore[dict-item]
+    if cols.get("value") is None:
+        alt = f"（或 {item.columns['increase'][0]}）" if "increase" in item.columns else ""
+        return {}, f"{item.columns['value'][0]}{alt}"
+    return {r: j for r, j in cols.items() if j is not None and r != "increase"}, ""
+
+
+def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
+               file_name: str) -> MonthExport:
+    problems: list[Problem] = []
+    month, month_problems = month_of(grid, header_at, file_name, given)
+    problems += month_problems
+    header = grid.rows[header_at]
+    at = partial(Problem, file=file_name, sheet=grid.sheet)
+    markers = {clean_text(m) for m in rules.export.total_markers}
+    body: list[tuple[int, list[object]]] = []
+    for i in range(header_at + 1, len(grid.rows)):
+        row = grid.rows[i]
+        texts = [clean_text(c) for c in row]
+        if not any(texts):
+            continue
+        if any(t in markers or t.startswith(tuple(markers)) for t in texts[:6] if t):
+            continue
+        body.append((i + 1, row))
+    # Category first, so that only the tables actually used must find their columns.
+    cat_col = next(j for j, c in enumerate(header)
+                   if normalise_header(c) in {normalise_header(a)
+                                               for a in rules.export.identity["category"]})
+    used = {clean_text(r[cat_col]) if cat_col < len(r) else "" for _, r in body}
+    tables = [t for c, t in rules.tables.items() if c in used]
+    identity, plans, column_problems = _plan_columns(grid, header, rules, tables, file_name)
+    problems += column_problems
+    if not body:
+        problems.append(at("工作表在表头之后没有数据行", row=header_at + 1))
+    managers: list[Manager] = []
+    first_row: dict[str, int] = {}
+    headers = [clean_text(c) for c in header]
+    for excel_row, row in body:
+        manager = _read_row(excel_row, row, identity, plans, rules, headers, at, problems)
+        if manager is None:
+            continue
+        if manager.id in first_row:
+            problems.append(at(f"工号 {manager.id} 重复（第 {first_row[manager.id]} 行已有）",
+                                    row=excel_row, column=headers[identity["id"]]))
+            continue
+        first_row[manager.id] = excel_row
+        managers.append(manager)
+    if problems:
+        raise InputError(problems)
+    assert month is not None
+    return MonthExport(file_name, grid.sheet, month, managers, header_at + 1, grid.encoding)
+
+
+def _read_row(excel_row: int, row: list[object], identity: dict[str, int],
+              plans: dict[str, _Plan], rules: RuleSet, headers: list[str],
+              at: Callable[..., Problem], problems: list[Problem]) -> Manager | None:
+    def cell(j: int) -> object:
+        return row[j] if j < len(row) else ""
+
+    ident: dict[str, str] = {}
+    ok = True
+    for key, j in identity.items():
+        value = cell(j)
+        if isinstance(value, float) and not value.is_integer():
+            text = repr(value)
+        else:
+            text = clean_text(value)
+        if key == "id" and isinstance(value, float) and abs(value) >= 1e15:
+            problems.append(at(f"工号 {text} 以数字存储，超过 15 位已丢失精度；"
+                                    "请把工号列设为文本后重新导出", row=excel_row,
+                                    column=headers[j]))
+            ok = False
+        if not text:
+            problems.append(at(f"{IDENTITY_LABELS[key]}为空", row=excel_row,
+                                    column=headers[j]))
+            ok = False
+        ident[key] = text
+    plan = plans.get(ident["category"])
+    if ident["category"] and plan is None:
+        accepted = "、".join(rules.tables)
+        problems.append(at(f"未知类别「{ident['category']}」；可用类别：{accepted}",
+                                row=excel_row, column=headers[identity["category"]]))
+        return None
+    if not ok or plan is None:
+        return None
+    figures: Figures = {}
+    blank_zero = rules.export.blank_is_zero
+    for (item_id, role), j in plan.columns.items():
+        raw = cell(j)
+        if clean_text(raw) == "":
+            value: Decimal | None = None if role in OPTIONAL_ROLES or not blank_zero \
+                else Decimal(0)
+            if value is None and role not in OPTIONAL_ROLES:
+                problems.append(at("单元格为空", row=excel_row, column=headers[j]))
+            figures.setdefault(item_id, {})[role] = value
+            continue
+        try:
+            value = parse_decimal(raw, percent=(role == "ratio"))
+        except ValueError as exc:
+            problems.append(at(str(exc), row=excel_row, column=headers[j]))
+            continue
+        reason = _range_problem(role, value)
+        if reason:
+            problems.append(at(reason, row=excel_row, column=headers[j]))
+            continue
+        figures.setdefault(item_id, {})[role] = value
+    return Manager(ident["id"], ident["name"], ident["branch"], ident["category"], excel_row,
+                   figures)
+
+
+def _range_problem(role: str, value: Decimal) -> str:
+    if role == "ratio" and not (0 <= value <= 1):
+        return f"比率 {value} 超出 [0, 100%]"
+    if value < 0 and role not in SIGNED_ROLES:
+        return f"负数 {value}：户数、金额、余额不能为负（只有净增列可以为负）"
+    return ""

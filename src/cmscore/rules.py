@@ -1,0 +1,307 @@
+"""Rule files: YAML → validated pydantic models, every problem with ``file:line``.
+
+A rule directory holds one ``kind: table`` file per scoring table (附件1–3), one
+``kind: export`` file describing the core system's export, and one
+``kind: payroll`` file with the pay amounts. Banks adapt cmscore by editing these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from . import yamlsafe
+from .problems import Problem
+from .yamlsafe import RuleFileError
+
+DEFAULT_DIR = Path(__file__).parent / "rulefiles"
+HUNDRED = Decimal(100)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tier(_Strict):
+    """One interval of a ratio with its points; bounds are explicit (SPEC §4.4)."""
+
+    eq: Decimal | None = None
+    gt: Decimal | None = None
+    ge: Decimal | None = None
+    lt: Decimal | None = None
+    le: Decimal | None = None
+    points: Decimal
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Tier:
+        if self.eq is not None and any(b is not None for b in (self.gt, self.ge, self.lt, self.le)):
+            raise ValueError("eq 不能与 gt/ge/lt/le 同时使用")
+        if self.gt is not None and self.ge is not None:
+            raise ValueError("gt 与 ge 只能写一个")
+        if self.lt is not None and self.le is not None:
+            raise ValueError("lt 与 le 只能写一个")
+        return self
+
+    @property
+    def low(self) -> tuple[Decimal, bool]:
+        """(lower bound, inclusive?)."""
+        if self.eq is not None:
+            return self.eq, True
+        if self.gt is not None:
+            return self.gt, False
+        return (self.ge if self.ge is not None else Decimal(0)), True
+
+    @property
+    def high(self) -> tuple[Decimal | None, bool]:
+        """(upper bound or None for unbounded, inclusive?)."""
+        if self.eq is not None:
+            return self.eq, True
+        if self.lt is not None:
+            return self.lt, False
+        return self.le, self.le is not None
+
+    def contains(self, x: Decimal) -> bool:
+        lo, lo_in = self.low
+        hi, hi_in = self.high
+        above = x > lo or (lo_in and x == lo)
+        below = hi is None or x < hi or (hi_in and x == hi)
+        return above and below
+
+    def label(self) -> str:
+        lo, lo_in = self.low
+        hi, hi_in = self.high
+        if self.eq is not None:
+            return f"= {pct(self.eq)}"
+        left = f"{'≥' if lo_in else '>'} {pct(lo)}"
+        return left if hi is None else f"{left} 且 {'≤' if hi_in else '<'} {pct(hi)}"
+
+
+def pct(ratio: Decimal) -> str:
+    return f"{(ratio * HUNDRED).normalize():f}%"
+
+
+class ClientTier(_Strict):
+    """代发工资: a count column of clients in one headcount band, each worth ``points``."""
+
+    label: str
+    columns: list[str] = Field(min_length=1)
+    points: Decimal = Field(ge=0)
+
+
+class Item(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    full: Decimal = Field(ge=0)
+    cap: Decimal = Field(ge=0)
+    kind: Literal["linear", "tiered", "per_client"]
+    basis: Literal["monthly", "vs_baseline"] = "monthly"
+    rate: Decimal | None = Field(default=None, gt=0)
+    unit: Decimal | None = Field(default=None, gt=0)
+    unit_label: str = ""
+    baseline_label: str = "上年末"  # how explanations name the baseline
+    whole_units: bool = False
+    early_completion: bool = False
+    annual_task: Decimal | None = Field(default=None, gt=0)
+    risk_fund: bool = False
+    # role → accepted headers, first one canonical: value/baseline/increase, ratio/numerator/denominator
+    columns: dict[Literal["value", "baseline", "increase", "ratio", "numerator", "denominator"],
+                  list[str]] = Field(default_factory=dict)
+    tiers: list[Tier] = Field(default_factory=list)
+    client_tiers: list[ClientTier] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Item:
+        if self.full > self.cap:
+            raise ValueError(f"满分 full={self.full} 大于高限 cap={self.cap}")
+        roles = set(self.columns)
+        if self.kind == "linear":
+            if self.rate is None or self.unit is None:
+                raise ValueError("linear 项目必须写 rate 与 unit")
+            need = {"value"} if self.basis == "monthly" else None
+            if need and roles != need:
+                raise ValueError("monthly 项目的 columns 只能有 value")
+            if self.basis == "vs_baseline" and not ({"value", "increase"} & roles
+                                                    and roles <= {"value", "baseline", "increase"}):
+                raise ValueError("vs_baseline 项目的 columns 需要 value（及 baseline）或 increase")
+        elif self.kind == "tiered":
+            if not self.tiers:
+                raise ValueError("tiered 项目必须写 tiers")
+            if not ("ratio" in roles or {"numerator", "denominator"} <= roles) or \
+                    roles - {"ratio", "numerator", "denominator"}:
+                raise ValueError("tiered 项目的 columns 需要 ratio，或 numerator 与 denominator")
+            _check_tiers(self.tiers)
+        else:
+            if not self.client_tiers or roles:
+                raise ValueError("per_client 项目只写 client_tiers（每档一列），不写 columns")
+        if self.early_completion and not (self.kind == "linear" and self.basis == "monthly"):
+            raise ValueError("提前完成（early_completion）只适用于 linear + monthly 项目")
+        if self.risk_fund and self.kind != "tiered":
+            raise ValueError("风险金（risk_fund）只适用于 tiered 项目")
+        return self
+
+    @property
+    def monthly_task(self) -> Decimal:
+        """The month's figure that earns the full score (SPEC §4.3)."""
+        assert self.rate is not None and self.unit is not None
+        return self.full * self.unit / self.rate
+
+    @property
+    def yearly_task(self) -> Decimal:
+        return self.annual_task if self.annual_task is not None else 12 * self.monthly_task
+
+
+def _check_tiers(tiers: list[Tier]) -> None:
+    lo, lo_in = tiers[0].low
+    if lo != 0 or not lo_in:
+        raise ValueError("第一档必须从 0（含）开始")
+    for i, (a, b) in enumerate(zip(tiers, tiers[1:], strict=False), start=1):
+        a_hi, a_in = a.high
+        b_lo, b_in = b.low
+        if a_hi is None or b_lo < a_hi or (b_lo == a_hi and a_in and b_in):
+            raise ValueError(f"第 {i} 档与第 {i + 1} 档重叠")
+        if b_lo > a_hi or (b_lo == a_hi and not a_in and not b_in):
+            raise ValueError(f"第 {i} 档与第 {i + 1} 档之间有空档")
+    if tiers[-1].high[0] is not None:
+        raise ValueError("最后一档必须没有上限")
+
+
+class Group(_Strict):
+    id: str
+    name: str
+    full: Decimal
+    items: list[Item] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sum(self) -> Group:
+        total = sum((i.full for i in self.items), Decimal(0))
+        if total != self.full:
+            raise ValueError(f"{self.name} 各项满分之和 {total} ≠ 组满分 {self.full}")
+        return self
+
+
+class Table(_Strict):
+    kind: Literal["table"]
+    table: str
+    category: str
+    title: str
+    groups: list[Group] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sum(self) -> Table:
+        total = sum((g.full for g in self.groups), Decimal(0))
+        if total != HUNDRED:
+            raise ValueError(f"各组满分之和为 {total}，应为 100")
+        seen: set[str] = set()
+        for item in self.items:
+            if item.id in seen:
+                raise ValueError(f"项目 id 重复：{item.id}")
+            seen.add(item.id)
+        return self
+
+    @property
+    def items(self) -> list[Item]:
+        return [item for group in self.groups for item in group.items]
+
+
+class Export(_Strict):
+    """How the core system's export looks: identity columns, rows to skip, limits."""
+
+    kind: Literal["export"]
+    identity: dict[Literal["id", "name", "branch", "category"], list[str]]
+    total_markers: list[str] = Field(default_factory=lambda: ["合计", "总计", "小计"])
+    ignore_columns: list[str] = Field(default_factory=list)
+    header_search_rows: int = Field(default=30, ge=1)
+    blank_is_zero: bool = True
+
+    @model_validator(mode="after")
+    def _identity(self) -> Export:
+        missing = {"id", "name", "branch", "category"} - set(self.identity)
+        if missing:
+            raise ValueError(f"identity 缺少 {sorted(missing)}")
+        return self
+
+
+class Payroll(_Strict):
+    kind: Literal["payroll"]
+    grades: dict[Literal["一级", "二级", "三级"], Decimal]
+    transition: Decimal = Field(ge=0)
+    supervisor_link_share: Decimal = Field(ge=0, le=1)
+
+
+class RuleSet(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    directory: str
+    tables: dict[str, Table]  # category → table
+    export: Export
+    payroll: Payroll
+    hashes: dict[str, str]  # file name → sha256
+
+    def table_for(self, category: str) -> Table | None:
+        return self.tables.get(category)
+
+
+_MODELS: dict[str, type[BaseModel]] = {"table": Table, "export": Export, "payroll": Payroll}
+
+
+def load_file(path: Path) -> BaseModel:
+    data, lines = yamlsafe.load(path)
+    if not isinstance(data, dict) or data.get("kind") not in _MODELS:
+        raise RuleFileError([Problem(f"{path.name}:1: 顶层必须是映射，并写 kind: "
+                                     f"table / export / payroll")])
+    try:
+        return _MODELS[data["kind"]].model_validate(data)
+    except ValidationError as exc:
+        raise RuleFileError([_locate(path.name, err, lines) for err in exc.errors()]) from exc
+
+
+def _locate(name: str, err: Any, lines: yamlsafe.Lines) -> Problem:
+    loc = tuple(err["loc"])
+    while loc and loc not in lines:
+        loc = loc[:-1]
+    line = lines.get(loc, 1)
+    field = ".".join(str(p) for p in err["loc"]) or "(顶层)"
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "未知的键（拼写错误？）"
+    return Problem(f"{name}:{line}: {field}: {msg}")
+
+
+def load_rules(directory: Path | None = None) -> RuleSet:
+    """Load and cross-check every ``*.yaml`` in ``directory``; raise with all problems."""
+    directory = directory or DEFAULT_DIR
+    files = sorted(directory.glob("*.yaml"))
+    problems: list[Problem] = []
+    tables: dict[str, Table] = {}
+    export: Export | None = None
+    payroll: Payroll | None = None
+    for path in files:
+        try:
+            model = load_file(path)
+        except RuleFileError as exc:
+            problems.extend(exc.problems)
+            continue
+        if isinstance(model, Table):
+            if model.category in tables:
+                problems.append(Problem(f"{path.name}:1: 类别 {model.category} 已由另一个规则文件定义"))
+            tables[model.category] = model
+        elif isinstance(model, Export):
+            export = model
+        elif isinstance(model, Payroll):
+            payroll = model
+    if not files:
+        problems.append(Problem(f"规则目录 {directory} 中没有 .yaml 文件"))
+    elif not problems:
+        for what, found in (("table", tables), ("export", export), ("payroll", payroll)):
+            if not found:
+                problems.append(Problem(f"规则目录 {directory} 缺少 kind: {what} 的文件"))
+    if problems:
+        raise RuleFileError(problems)
+    assert export is not None and payroll is not None
+    hashes = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    return RuleSet(directory=str(directory), tables=tables, export=export, payroll=payroll,
+                   hashes=hashes)

@@ -1,0 +1,119 @@
+"""Open an export file as plain grids of cells, one per worksheet.
+
+Only this module knows file formats; everything after it sees ``Grid``s whose
+row numbers are the ones Excel shows, so every later problem can be located.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from .problems import InputError, Problem, fail
+
+SPREADSHEET = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+TEXT = {".csv", ".txt", ".tsv"}
+
+
+@dataclass
+class Grid:
+    """The cells of one worksheet; ``rows[i]`` is spreadsheet row ``i + 1``."""
+
+    file: str
+    sheet: str
+    rows: list[list[object]]
+    encoding: str = ""  # for text files: how the bytes were decoded
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA (as Excel names columns)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def open_grids(path: Path) -> list[Grid]:
+    """Every visible worksheet of ``path`` (hidden sheets are never read)."""
+    if not path.exists():
+        raise fail("文件不存在", file=str(path))
+    if path.is_dir():
+        raise fail("这是一个文件夹，不是导出文件", file=str(path))
+    suffix = path.suffix.lower()
+    if suffix in TEXT:
+        return [_read_text(path)]
+    if suffix in SPREADSHEET:
+        return _read_workbook(path)
+    raise fail(f"不支持的文件类型 {path.suffix or '（无扩展名）'}；"
+               "请提供 .xlsx、.xls 或 .csv", file=path.name)
+
+
+def decode(data: bytes, name: str) -> tuple[str, str]:
+    """Bytes → text, choosing UTF-8 (with or without BOM) or GB18030, never guessing.
+
+    GB18030 is a superset of GBK and GB2312, so one decoder serves all three. A
+    file that is neither is refused rather than read as mojibake.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "UTF-8 (BOM)"
+        except UnicodeDecodeError as exc:
+            raise _undecodable(name, exc) from exc
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "GB18030/GBK"
+    except UnicodeDecodeError as exc:
+        raise _undecodable(name, exc) from exc
+
+
+def _undecodable(name: str, exc: UnicodeDecodeError) -> InputError:
+    return fail(f"无法识别文件编码：第 {exc.start} 字节起既不是 UTF-8 也不是 GBK/GB18030；"
+                "请在 Excel/WPS 中另存为「CSV UTF-8」或 .xlsx", file=name)
+
+
+def _read_text(path: Path) -> Grid:
+    text, encoding = decode(path.read_bytes(), path.name)
+    if "\x00" in text:
+        raise fail("文件含有 NUL 字符，不是文本 CSV（是否为改了扩展名的表格文件？）",
+                   file=path.name)
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    rows: list[list[object]] = [list(r) for r in csv.reader(io.StringIO(text, newline=""),
+                                                            delimiter=delimiter)]
+    return Grid(path.name, "", rows, encoding)
+
+
+def _read_workbook(path: Path) -> list[Grid]:
+    import python_calamine as pc  # imported here so `cmscore --help` stays fast
+
+    try:
+        book = pc.CalamineWorkbook.from_path(str(path))
+    except pc.PasswordError as exc:
+        raise fail("文件有密码保护；请在 Excel/WPS 中取消密码后另存", file=path.name) from exc
+    except Exception as exc:  # calamine's errors: zip, xml, unknown format
+        raise fail(f"无法作为表格文件读取（{type(exc).__name__}: {exc}）；"
+                   "文件可能已损坏、被截断，或并非 Excel 文件", file=path.name) from exc
+    grids: list[Grid] = []
+    problems: list[Problem] = []
+    for meta in book.sheets_metadata:
+        if str(meta.visible) != "SheetVisibleEnum.Visible" or \
+                str(meta.typ) != "SheetTypeEnum.WorkSheet":
+            continue
+        try:
+            rows = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+        except Exception as exc:
+            problems.append(Problem(f"无法读取该工作表（{exc}）", file=path.name, sheet=meta.name))
+            continue
+        grids.append(Grid(path.name, meta.name, rows))
+    if problems and not grids:
+        raise InputError(problems)
+    if not grids:
+        raise fail("文件中没有可见的工作表", file=path.name)
+    return grids

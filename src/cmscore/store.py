@@ -1,0 +1,221 @@
+"""The history store: one SQLite file, one transaction per month (SPEC §7, §8).
+
+Points are kept as integers of hundredths and money as integers of 分, so sums in
+SQL stay exact; raw export figures are kept as decimal text, so a month can be
+re-scored later under other rules (``diff``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from . import __version__
+from .numbers import ZERO, from_centi, to_centi
+from .problems import fail
+from .scoring import MonthScores
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 30.0
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        command TEXT NOT NULL,
+        month TEXT NOT NULL,
+        file_name TEXT,
+        file_sha256 TEXT,
+        rules TEXT NOT NULL,
+        tool_version TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        superseded_by INTEGER REFERENCES runs(id)
+    ) STRICT;
+    CREATE TABLE months (
+        month TEXT PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id)
+    ) STRICT;
+    CREATE TABLE scores (
+        month TEXT NOT NULL REFERENCES months(month),
+        cm_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        branch TEXT NOT NULL,
+        category TEXT NOT NULL,
+        total_cp INTEGER NOT NULL,
+        risk_fund_cp INTEGER NOT NULL,
+        rank INTEGER NOT NULL,
+        branch_rank INTEGER NOT NULL,
+        npl_ratio TEXT,
+        PRIMARY KEY (month, cm_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX scores_by_cm ON scores (cm_id, month);
+    CREATE TABLE items (
+        month TEXT NOT NULL,
+        cm_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        points_cp INTEGER NOT NULL,
+        figure TEXT,
+        baseline TEXT,
+        early INTEGER NOT NULL,
+        risk_fund_cp INTEGER NOT NULL,
+        inputs TEXT NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (month, cm_id, item_id),
+        FOREIGN KEY (month, cm_id) REFERENCES scores (month, cm_id)
+    ) STRICT, WITHOUT ROWID;
+    """,
+}
+
+
+def default_path() -> Path:
+    return Path(os.environ.get("CMSCORE_DB") or "cmscore.db")
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating and migrating) the store; autocommit off, explicit transactions."""
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    _migrate(conn)
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise fail(f"历史库的结构版本 {version} 比本工具（{SCHEMA_VERSION}）新；请升级 cmscore")
+    for step in range(version + 1, SCHEMA_VERSION + 1):
+        with transaction(conn):
+            for statement in filter(str.strip, _MIGRATIONS[step].split(";")):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {step}")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE … COMMIT: the writer takes the lock up front, or waits for it."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    command: str
+    month: str
+    file_name: str
+    file_sha256: str
+    rules: dict[str, str]
+    tool_version: str = __version__
+    started_at: str = ""
+
+    @staticmethod
+    def now() -> str:
+        return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+
+
+def stored_months(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT month FROM months ORDER BY month")]
+
+
+def save_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord,
+               replace: bool = False) -> int:
+    """Store a scored month atomically; refuse an existing month unless ``replace``."""
+    with transaction(conn):
+        old = conn.execute("SELECT run_id FROM months WHERE month = ?", (scores.month,)).fetchone()
+        if old and not replace:
+            raise fail(f"{scores.month} 已经计分并存入历史库；如需重新计分请加 --replace")
+        run_id = conn.execute(
+            "INSERT INTO runs (command, month, file_name, file_sha256, rules, tool_version,"
+            " started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (run.command, run.month, run.file_name, run.file_sha256,
+             json.dumps(run.rules, ensure_ascii=False, sort_keys=True), run.tool_version,
+             run.started_at or RunRecord.now())).lastrowid
+        if old:
+            conn.execute("DELETE FROM items WHERE month = ?", (scores.month,))
+            conn.execute("DELETE FROM scores WHERE month = ?", (scores.month,))
+            conn.execute("UPDATE runs SET superseded_by = ? WHERE id = ?", (run_id, old[0]))
+            conn.execute("UPDATE months SET run_id = ? WHERE month = ?", (run_id, scores.month))
+        else:
+            conn.execute("INSERT INTO months (month, run_id) VALUES (?, ?)", (scores.month, run_id))
+        conn.executemany(
+            "INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(scores.month, s.manager.id, s.manager.name, s.manager.branch, s.manager.category,
+              to_centi(s.total), to_centi(s.risk_fund), s.rank, s.branch_rank,
+              _text(s.items["npl"].figure) if "npl" in s.items else None)
+             for s in scores.scores])
+        conn.executemany(
+            "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(scores.month, s.manager.id, i.item_id, to_centi(i.points), _text(i.figure),
+              _text(i.baseline), int(i.early), to_centi(i.risk_fund),
+              json.dumps({k: _text(v) for k, v in s.manager.figures.get(i.item_id, {}).items()},
+                         ensure_ascii=False), i.text)
+             for s in scores.scores for i in s.items.values()])
+    assert run_id is not None
+    return run_id
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:f}"
+
+
+class StoreHistory:
+    """Baselines and year-to-date totals for scoring ``month``, read in two queries."""
+
+    def __init__(self, conn: sqlite3.Connection, month: str) -> None:
+        year = int(month[:4])
+        december = f"{year - 1}-12"
+        self.december = december
+        self._baselines: dict[tuple[str, str], Decimal] = {}
+        for cm_id, item_id, inputs in conn.execute(
+                "SELECT cm_id, item_id, inputs FROM items WHERE month = ?", (december,)):
+            value = json.loads(inputs).get("value")
+            if value is not None:
+                self._baselines[(cm_id, item_id)] = Decimal(value)
+        self._ytd: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+        for cm_id, item_id, figure in conn.execute(
+                "SELECT cm_id, item_id, figure FROM items WHERE month >= ? AND month < ?"
+                " AND figure IS NOT NULL", (f"{year}-01", month)):
+            self._ytd[(cm_id, item_id)] += Decimal(figure)
+
+    def baseline(self, cm_id: str, item_id: str) -> tuple[Decimal | None, str]:
+        value = self._baselines.get((cm_id, item_id))
+        return value, (f"历史库 {self.december}" if value is not None else "")
+
+    def year_to_date(self, cm_id: str, item_id: str) -> Decimal:
+        return self._ytd.get((cm_id, item_id), ZERO)
+
+
+def month_totals(conn: sqlite3.Connection, months: list[str]) -> dict[str, dict[str, Decimal]]:
+    """cm_id → month → total score, for the given months."""
+    out: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    marks = ",".join("?" * len(months))
+    for cm_id, month, total in conn.execute(
+            f"SELECT cm_id, month, total_cp FROM scores WHERE month IN ({marks})", months):
+        out[cm_id][month] = from_centi(total)
+    return dict(out)
+
+
+def run_record(conn: sqlite3.Connection, month: str) -> dict[str, object] | None:
+    row = conn.execute(
+        "SELECT r.id, r.file_name, r.file_sha256, r.rules, r.tool_version, r.started_at"
+        " FROM months m JOIN runs r ON r.id = m.run_id WHERE m.month = ?", (month,)).fetchone()
+    if row is None:
+        return None
+    keys = ("run_id", "file_name", "file_sha256", "rules", "tool_version", "started_at")
+    record = dict(zip(keys, row, strict=True))
+    record["rules"] = json.loads(str(record["rules"]))
+    return record
