@@ -18,11 +18,14 @@ $(VENV)/.test-extras: $(BIN)/cmscore
 
 demo: $(BIN)/cmscore
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
-	for f in examples/2026-??.xlsx; do \
+	for f in examples/2026-0?.xlsx; do \
 	  $(BIN)/cmscore score $$f --db $(DEMO)/cmscore.db --out $(DEMO) --quiet || exit 1; \
 	done
+	$(BIN)/cmscore score examples/2026-10.xlsx --db $(DEMO)/cmscore.db --out $(DEMO)
 	$(BIN)/cmscore score examples/worked-example.xlsx --db $(DEMO)/worked.db --out $(DEMO)/worked
-	$(BIN)/cmscore show --db $(DEMO)/cmscore.db
+	$(BIN)/cmscore grade --months 6 --end 2026-06 --db $(DEMO)/cmscore.db --out $(DEMO)
+	$(BIN)/cmscore payroll --month 2026-10 --supervisors examples/supervisors/主管人员.csv \
+	  --db $(DEMO)/cmscore.db --out $(DEMO)
 
 test: $(VENV)/.test-extras
 	$(BIN)/ruff check src tests

@@ -114,8 +114,11 @@ def score(
     if not quiet:
         for table in summary(result.scores, result.rules):
             console.print(table)
+    names = {s.manager.id: s.manager.name for s in result.scores.scores}
+    for cm, warning in result.warnings.items():
+        console.print(f"[red]预警[/] {cm} {names.get(cm, '')}：{warning}", soft_wrap=True)
     console.print(f"{result.scores.month}：{len(result.scores.scores)} 名客户经理已计分并存入历史库；"
-                  f"已写出 {result.output}")
+                  f"已写出 {result.output}", soft_wrap=True)
 
 
 @app.command()
@@ -138,7 +141,69 @@ def check(
         return
     counts = result.scores.by_category()
     said = "，".join(f"{c} {len(v)} 人" for c, v in counts.items())
-    _console(False).print(f"{file.name}：{result.export.month}，{said}；检查通过，可以计分。")
+    _console(False).print(f"{file.name}：{result.export.month}，{said}；检查通过，可以计分。",
+                          soft_wrap=True)
+
+
+@app.command("grade")
+def grade_cmd(
+    months: Annotated[int, typer.Option(
+        "--months", help="定级窗口月数：6 为过渡期定级（第六条），12 为年度定级（第八条）",
+        min=1, max=24)],
+    end: Annotated[str | None, typer.Option(
+        "--end", help="窗口最后一个月 YYYY-MM；默认历史库中最近计分的月份", show_default=False)] = None,
+    db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None,
+    json_: JsonOpt = False, quiet: QuietOpt = False,
+) -> None:
+    """定级：按窗口内平均分对支行客户经理定一级/二级/三级（30%/50%/20%），次月起执行。
+
+    例：cmscore grade --months 6 --end 2026-06；cmscore grade --months 12
+    """
+    from . import jobs, outputs
+
+    result = _run(json_, lambda: jobs.grade_window(months, end=end, db=db, out_dir=out,
+                                                   rules_dir=rules))
+    if json_:
+        _print_json(outputs.grades_json(result.grading))
+        return
+    console = _console(False)
+    if not quiet:
+        for table in outputs.grade_summary(result.grading):
+            console.print(table)
+    g = result.grading
+    console.print(f"定级已存入历史库，{g.effective} 起执行；已写出 {result.output}", soft_wrap=True)
+
+
+@app.command()
+def payroll(
+    month: Annotated[str | None, typer.Option(
+        "--month", help="发放月份 YYYY-MM；默认最近计分的月份", show_default=False)] = None,
+    supervisors: Annotated[Path | None, typer.Option(
+        "--supervisors", help="主管人员文件（工号、姓名、职务、机构、履职岗位工资），第十二条",
+        show_default=False, exists=True, dir_okay=False)] = None,
+    db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None,
+    json_: JsonOpt = False, quiet: QuietOpt = False,
+) -> None:
+    """绩效工资：按执行中的定级计算月度应得工资；12 月同时结算全年风险金。
+
+    例：cmscore payroll --month 2026-10 --supervisors 主管.xlsx
+    """
+    from . import jobs, outputs
+    from .numbers import fmt2
+
+    result = _run(json_, lambda: jobs.run_payroll(month=month, supervisors_file=supervisors,
+                                                  db=db, out_dir=out, rules_dir=rules))
+    if json_:
+        _print_json(outputs.payroll_json(result))
+        return
+    console = _console(False)
+    if not quiet:
+        for table in outputs.payroll_summary(result):
+            console.print(table)
+    t = {k: fmt2(v) for k, v in result.totals.items()}
+    console.print(f"{result.month} 绩效工资合计 {t['total']} 元（客户经理 {t['pay']}，"
+                  f"风险金发放 {t['risk_fund_release']}，主管 {t['supervisors_pay']}）；"
+                  f"已写出 {result.output}", soft_wrap=True)
 
 
 def main() -> None:

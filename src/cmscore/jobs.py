@@ -4,14 +4,33 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
-from . import store
-from .reader import MonthExport, read_export
+from . import history, outputs, store
+from .grading import Grading, grade, month_after, window
+from .numbers import round2
+from .pay import (
+    NPL_WARNING_MONTHS,
+    TRANSITION,
+    Ledger,
+    PayLine,
+    SupervisorLine,
+    base_for,
+    fund_value,
+    monthly_pay,
+    npl_warning,
+    reconcile,
+    supervisor_pay,
+)
+from .problems import InputError, Problem, fail
+from .reader import MONTH, MonthExport, read_export
 from .report import write_scores
-from .rules import RuleSet, load_rules
+from .rules import Payroll, RuleSet, load_rules
 from .scoring import History, MonthScores, NoHistory, score_month
+from .supervisors import Supervisor, read_supervisors
+from .xlsx import atomic_file
 
 
 @dataclass
@@ -21,6 +40,7 @@ class ScoreResult:
     rules: RuleSet
     output: Path | None
     run: dict[str, object]
+    warnings: dict[str, str] = field(default_factory=dict)  # CM → 第十六条 warning
 
 
 def sha256_of(path: Path) -> str:
@@ -65,7 +85,7 @@ def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = N
     conn = store.connect(db or store.default_path())
     try:
         if export.month in store.stored_months(conn) and not replace:
-            raise store.fail(f"{export.month} 已经计分并存入历史库；如需重新计分请加 --replace")
+            raise fail(f"{export.month} 已经计分并存入历史库；如需重新计分请加 --replace")
         scores = score_month(export, rules, store.StoreHistory(conn, export.month))
         run = store.RunRecord("score", export.month, path.name, sha256_of(path), rules.hashes,
                               started_at=store.RunRecord.now())
@@ -74,11 +94,171 @@ def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = N
                   "started_at": run.started_at}
         # The workbook is complete in a temp file before the month is committed, and
         # moved into place only after: a failure at any step leaves neither behind.
-        from .xlsx import atomic_file
-
         with atomic_file(target) as tmp:
             write_scores(tmp, scores, export, rules, record)
             store.save_month(conn, scores, run, replace=replace)
+        span = window(export.month, NPL_WARNING_MONTHS)
+        warnings = {cm: w for cm, ratios in history.npl_history(conn, span).items()
+                    if (w := npl_warning(ratios))}
     finally:
         conn.close()
-    return ScoreResult(export, scores, rules, target, record)
+    return ScoreResult(export, scores, rules, target, record, warnings)
+
+
+@dataclass
+class GradeResult:
+    grading: Grading
+    output: Path
+
+
+def _require_months(conn: sqlite3.Connection, months: list[str], why: str) -> None:
+    stored = set(store.stored_months(conn))
+    missing = [m for m in months if m not in stored]
+    if missing:
+        raise fail(f"{why}需要的月份尚未计分：{'、'.join(missing)}；请先 cmscore score 这些月份"
+                   f"（已计分：{'、'.join(sorted(stored)) or '无'}）")
+
+
+def _latest(conn: sqlite3.Connection) -> str:
+    months = store.stored_months(conn)
+    if not months:
+        raise fail("历史库中还没有任何已计分的月份；请先运行 cmscore score")
+    return months[-1]
+
+
+def grade_window(months: int, *, end: str | None = None, db: Path | None = None,
+                 out_dir: Path | None = None, rules_dir: Path | None = None) -> GradeResult:
+    """Grade the 支行 pool over ``months`` months ending at ``end``; store and write."""
+    if months < 1:
+        raise fail("--months 必须是正整数")
+    if end is not None and not MONTH.match(end):
+        raise fail(f"--end {end} 格式应为 YYYY-MM")
+    rules = load_rules(rules_dir)
+    conn = store.connect(db or store.default_path())
+    try:
+        end = end or _latest(conn)
+        span = window(end, months)
+        _require_months(conn, span, f"{months} 个月定级（{span[0]} 至 {span[-1]}）")
+        effective = month_after(end)
+        result = grade(span, history.seen_in(conn, span),
+                       history.previous_annual(conn, effective) if months == 12 else None)
+        run = store.RunRecord("grade", effective, "", "", rules.hashes,
+                              started_at=store.RunRecord.now())
+        target = (out_dir or Path.cwd()) / f"grades-{end}.xlsx"
+        with atomic_file(target) as tmp:
+            outputs.write_grades(tmp, result, run)
+            history.save_grading(conn, result, run)
+    finally:
+        conn.close()
+    return GradeResult(result, target)
+
+
+@dataclass
+class PayrollResult:
+    month: str
+    lines: list[PayLine]
+    supervisors: list[SupervisorLine]
+    totals: dict[str, Decimal]
+    ledger: Ledger
+    grading: str | None
+    output: Path
+    unsettled: list[str]
+
+
+def run_payroll(*, month: str | None = None, supervisors_file: Path | None = None,
+                db: Path | None = None, out_dir: Path | None = None,
+                rules_dir: Path | None = None) -> PayrollResult:
+    """Pay for a scored month; December also settles the year's risk fund."""
+    if month is not None and not MONTH.match(month):
+        raise fail(f"--month {month} 格式应为 YYYY-MM")
+    rules = load_rules(rules_dir)
+    sups = read_supervisors(supervisors_file) if supervisors_file else []
+    conn = store.connect(db or store.default_path())
+    try:
+        month = month or _latest(conn)
+        _require_months(conn, [month], "发放绩效工资")
+        rows = history.month_rows(conn, month)
+        year = int(month[:4])
+        grade_on = _grade_lookup(conn, rules.payroll)
+        effective = history.in_effect(conn, month)
+        warn_span = window(month, NPL_WARNING_MONTHS)
+        npl = history.npl_history(conn, warn_span)
+        funds = history.accruals(conn, year, month)
+        december = month.endswith("-12")
+        ledger = Ledger()
+        lines: list[PayLine] = []
+        for cm, name, branch, category, total, ratio in rows:
+            grade_now, note = grade_on(cm, month)
+            base = base_for(rules.payroll, grade_now)
+            line = PayLine(cm, name, branch, category, grade_now, note, base, total,
+                           monthly_pay(base, total))
+            accrued = [(grade_on(cm, m)[0], points) for m, points in funds.get(cm, [])]
+            valued = [(base_for(rules.payroll, g), p) for g, p in accrued]
+            ledger.opening += fund_value(valued[:-1])
+            ledger.accrued += fund_value(valued) - fund_value(valued[:-1])
+            if december:
+                amount = fund_value(valued)
+                if ratio == 0:
+                    line.risk_fund_release = amount
+                else:
+                    line.risk_fund_forfeit = amount
+                ledger.released += line.risk_fund_release
+                ledger.forfeited += line.risk_fund_forfeit
+            warning = npl_warning(npl.get(cm, []))
+            if warning:
+                line.warnings.append(warning)
+            lines.append(line)
+        sup_lines = _supervisor_lines(sups, rows, rules.payroll, supervisors_file)
+        totals = reconcile(lines, sup_lines)
+        paid = {cm for cm, *_ in rows}
+        unsettled = sorted(cm for cm in funds if cm not in paid) if december else []
+        run = store.RunRecord("payroll", month, supervisors_file.name if supervisors_file else "",
+                              sha256_of(supervisors_file) if supervisors_file else "",
+                              rules.hashes, started_at=store.RunRecord.now())
+        result = PayrollResult(month, lines, sup_lines, totals, ledger, effective,
+                               (out_dir or Path.cwd()) / f"payroll-{month}.xlsx", unsettled)
+        with atomic_file(result.output) as tmp:
+            outputs.write_payroll(tmp, result, run)
+            history.save_payroll(conn, month, lines, sup_lines, run)
+    finally:
+        conn.close()
+    return result
+
+
+def _grade_lookup(conn: sqlite3.Connection, payroll: Payroll):  # type: ignore[no-untyped-def]
+    """(cm, month) → (grade, why): the grade in effect in that month (SPEC §5.2)."""
+    cache: dict[str, dict[str, str]] = {}
+
+    def lookup(cm: str, month: str) -> tuple[str, str]:
+        effective = history.in_effect(conn, month)
+        if effective is None:
+            return TRANSITION, f"尚未定级，按过渡期 {payroll.transition} 元"
+        if effective not in cache:
+            cache[effective] = history.grades_of(conn, effective)
+        found = cache[effective].get(cm)
+        if found is None:
+            return "三级", f"{effective} 定级后加入，按三级（第六条）"
+        return found, f"{effective} 起执行的定级"
+
+    return lookup
+
+
+def _supervisor_lines(sups: list[Supervisor], rows: list, payroll: Payroll,  # type: ignore[type-arg]
+                      path: Path | None) -> list[SupervisorLine]:
+    problems: list[Problem] = []
+    out: list[SupervisorLine] = []
+    for s in sups:
+        scores = [total for _, _, branch, _, total, _ in rows if branch == s.scope]
+        if not scores:
+            branches = "、".join(sorted({r[2] for r in rows}))
+            problems.append(Problem(f"主管 {s.id} {s.name} 的管辖机构「{s.scope}」本月没有客户经理；"
+                                    f"已计分的机构：{branches}", file=path.name if path else "",
+                                    row=s.row, column="机构"))
+            continue
+        average = round2(sum(scores, Decimal(0)) / len(scores))
+        fixed, linked = supervisor_pay(payroll, s.wage, average)
+        out.append(SupervisorLine(s.id, s.name, s.title, s.scope, s.wage, len(scores), average,
+                                  fixed, linked, fixed + linked))
+    if problems:
+        raise InputError(problems)
+    return out

@@ -95,9 +95,10 @@ def summary(scores: MonthScores, rules: RuleSet, top: int = 5) -> list[Any]:
         totals = [s.total for s in members]
         median = statistics.median(totals)
         mean = sum(totals, Decimal(0)) / len(totals)
-        t = RichTable(title=f"{scores.month} {category}：{len(members)} 人，平均 {fmt2(mean)}，"
-                            f"中位数 {fmt2(Decimal(median))}，最高 {fmt2(max(totals))}，"
-                            f"最低 {fmt2(min(totals))}", title_justify="left")
+        out.append(f"[bold]{scores.month} {category}[/]：{len(members)} 人，平均 {fmt2(mean)}，"
+                   f"中位数 {fmt2(Decimal(median))}，最高 {fmt2(max(totals))}，"
+                   f"最低 {fmt2(min(totals))}；前 {min(top, len(members))} 名：")
+        t = RichTable()
         for header in ("排名", "工号", "姓名", "机构", "总分", "风险金"):
             t.add_column(header, justify="right" if header in ("排名", "总分", "风险金") else "left")
         for s in members[:top]:

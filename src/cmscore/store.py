@@ -23,7 +23,7 @@ from .numbers import ZERO, from_centi, to_centi
 from .problems import fail
 from .scoring import MonthScores
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 30.0
 
 _MIGRATIONS: dict[int, str] = {
@@ -70,6 +70,56 @@ _MIGRATIONS: dict[int, str] = {
         text TEXT NOT NULL,
         PRIMARY KEY (month, cm_id, item_id),
         FOREIGN KEY (month, cm_id) REFERENCES scores (month, cm_id)
+    ) STRICT, WITHOUT ROWID;
+    """,
+    2: """
+    CREATE TABLE gradings (
+        effective_month TEXT PRIMARY KEY,
+        window_start TEXT NOT NULL,
+        window_end TEXT NOT NULL,
+        months INTEGER NOT NULL,
+        pool_size INTEGER NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES runs(id)
+    ) STRICT;
+    CREATE TABLE grades (
+        effective_month TEXT NOT NULL REFERENCES gradings(effective_month),
+        cm_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        branch TEXT NOT NULL,
+        category TEXT NOT NULL,
+        average_cp INTEGER,
+        rank INTEGER,
+        grade TEXT NOT NULL CHECK (grade IN ('一级', '二级', '三级')),
+        reason TEXT NOT NULL,
+        boundary TEXT NOT NULL,
+        flags TEXT NOT NULL,
+        PRIMARY KEY (effective_month, cm_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE payrolls (
+        month TEXT PRIMARY KEY REFERENCES months(month),
+        run_id INTEGER NOT NULL REFERENCES runs(id)
+    ) STRICT;
+    CREATE TABLE pay (
+        month TEXT NOT NULL REFERENCES payrolls(month),
+        cm_id TEXT NOT NULL,
+        grade TEXT NOT NULL,
+        base_fen INTEGER NOT NULL,
+        score_cp INTEGER NOT NULL,
+        pay_fen INTEGER NOT NULL,
+        release_fen INTEGER NOT NULL,
+        forfeit_fen INTEGER NOT NULL,
+        PRIMARY KEY (month, cm_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE supervisor_pay (
+        month TEXT NOT NULL REFERENCES payrolls(month),
+        supervisor_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        title TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        wage_fen INTEGER NOT NULL,
+        average_cp INTEGER NOT NULL,
+        pay_fen INTEGER NOT NULL,
+        PRIMARY KEY (month, supervisor_id)
     ) STRICT, WITHOUT ROWID;
     """,
 }
@@ -127,6 +177,18 @@ class RunRecord:
         return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
 
 
+def insert_run(conn: sqlite3.Connection, run: RunRecord) -> int:
+    """Every command that stores something leaves a run record; they are never deleted."""
+    run_id = conn.execute(
+        "INSERT INTO runs (command, month, file_name, file_sha256, rules, tool_version,"
+        " started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (run.command, run.month, run.file_name, run.file_sha256,
+         json.dumps(run.rules, ensure_ascii=False, sort_keys=True), run.tool_version,
+         run.started_at or RunRecord.now())).lastrowid
+    assert run_id is not None
+    return run_id
+
+
 def stored_months(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in conn.execute("SELECT month FROM months ORDER BY month")]
 
@@ -138,12 +200,7 @@ def save_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord,
         old = conn.execute("SELECT run_id FROM months WHERE month = ?", (scores.month,)).fetchone()
         if old and not replace:
             raise fail(f"{scores.month} 已经计分并存入历史库；如需重新计分请加 --replace")
-        run_id = conn.execute(
-            "INSERT INTO runs (command, month, file_name, file_sha256, rules, tool_version,"
-            " started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (run.command, run.month, run.file_name, run.file_sha256,
-             json.dumps(run.rules, ensure_ascii=False, sort_keys=True), run.tool_version,
-             run.started_at or RunRecord.now())).lastrowid
+        run_id = insert_run(conn, run)
         if old:
             conn.execute("DELETE FROM items WHERE month = ?", (scores.month,))
             conn.execute("DELETE FROM scores WHERE month = ?", (scores.month,))
@@ -164,7 +221,6 @@ def save_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord,
               json.dumps({k: _text(v) for k, v in s.manager.figures.get(i.item_id, {}).items()},
                          ensure_ascii=False), i.text)
              for s in scores.scores for i in s.items.values()])
-    assert run_id is not None
     return run_id
 
 

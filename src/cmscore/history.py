@@ -1,0 +1,110 @@
+"""Reads and writes of grades and pay in the store (the month scores live in ``store``)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from decimal import Decimal
+
+from .grading import Grading, Seen
+from .numbers import from_centi, to_centi
+from .pay import PayLine, SupervisorLine
+from .store import RunRecord, insert_run, transaction
+
+
+def seen_in(conn: sqlite3.Connection, months: list[str]) -> dict[str, dict[str, Seen]]:
+    """CM → month → what was stored for the given months."""
+    out: dict[str, dict[str, Seen]] = defaultdict(dict)
+    marks = ",".join("?" * len(months))
+    for cm_id, month, name, branch, category, total in conn.execute(
+            "SELECT cm_id, month, name, branch, category, total_cp FROM scores"
+            f" WHERE month IN ({marks})", months):
+        out[cm_id][month] = Seen(name, branch, category, from_centi(total))
+    return dict(out)
+
+
+def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord) -> None:
+    """Store grades effective the month after the window; the same effective month is replaced."""
+    with transaction(conn):
+        run_id = insert_run(conn, run)
+        conn.execute("DELETE FROM grades WHERE effective_month = ?", (grading.effective,))
+        conn.execute("DELETE FROM gradings WHERE effective_month = ?", (grading.effective,))
+        conn.execute("INSERT INTO gradings VALUES (?, ?, ?, ?, ?, ?)",
+                     (grading.effective, grading.months[0], grading.months[-1],
+                      len(grading.months), grading.pool_size, run_id))
+        conn.executemany(
+            "INSERT INTO grades VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(grading.effective, d.id, d.name, d.branch, d.category,
+              None if d.average is None else to_centi(d.average), d.rank, d.grade, d.reason,
+              d.boundary, json.dumps(d.flags, ensure_ascii=False)) for d in grading.decisions])
+
+
+def gradings(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """(effective month, window end, months) of every stored grading, oldest first."""
+    return list(conn.execute(
+        "SELECT effective_month, window_end, months FROM gradings ORDER BY effective_month"))
+
+
+def grades_of(conn: sqlite3.Connection, effective: str) -> dict[str, str]:
+    return dict(conn.execute("SELECT cm_id, grade FROM grades WHERE effective_month = ?",
+                             (effective,)))
+
+
+def in_effect(conn: sqlite3.Connection, month: str) -> str | None:
+    """The effective month of the grading in force in ``month``, if any."""
+    row = conn.execute("SELECT max(effective_month) FROM gradings WHERE effective_month <= ?",
+                       (month,)).fetchone()
+    return row[0]
+
+
+def previous_annual(conn: sqlite3.Connection, effective: str) -> dict[str, str] | None:
+    """Grades of the annual (12-month) grading that took effect a year before ``effective``."""
+    earlier = f"{int(effective[:4]) - 1}{effective[4:]}"
+    row = conn.execute("SELECT 1 FROM gradings WHERE effective_month = ? AND months = 12",
+                       (earlier,)).fetchone()
+    return grades_of(conn, earlier) if row else None
+
+
+def month_rows(conn: sqlite3.Connection, month: str) -> list[tuple[str, str, str, str, Decimal,
+                                                                   Decimal | None]]:
+    """(id, name, branch, category, total, npl ratio) of every CM scored in ``month``."""
+    return [(cm, name, branch, cat, from_centi(total), None if npl is None else Decimal(npl))
+            for cm, name, branch, cat, total, npl in conn.execute(
+                "SELECT cm_id, name, branch, category, total_cp, npl_ratio FROM scores"
+                " WHERE month = ? ORDER BY category, rank, cm_id", (month,))]
+
+
+def npl_history(conn: sqlite3.Connection, months: list[str]) -> dict[str, list[Decimal | None]]:
+    """CM → NPL ratio per month (None where not scored), oldest first."""
+    out: dict[str, list[Decimal | None]] = defaultdict(lambda: [None] * len(months))
+    marks = ",".join("?" * len(months))
+    for cm, month, npl in conn.execute(
+            f"SELECT cm_id, month, npl_ratio FROM scores WHERE month IN ({marks})", months):
+        out[cm][months.index(month)] = None if npl is None else Decimal(npl)
+    return dict(out)
+
+
+def accruals(conn: sqlite3.Connection, year: int, upto: str) -> dict[str, list[tuple[str, Decimal]]]:
+    """CM → [(month, risk-fund points)] for the year up to and including ``upto``."""
+    out: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
+    for cm, month, fund in conn.execute(
+            "SELECT cm_id, month, risk_fund_cp FROM scores WHERE month >= ? AND month <= ?"
+            " ORDER BY month", (f"{year}-01", upto)):
+        out[cm].append((month, from_centi(fund)))
+    return dict(out)
+
+
+def save_payroll(conn: sqlite3.Connection, month: str, lines: list[PayLine],
+                 supervisors: list[SupervisorLine], run: RunRecord) -> None:
+    with transaction(conn):
+        run_id = insert_run(conn, run)
+        conn.execute("DELETE FROM pay WHERE month = ?", (month,))
+        conn.execute("DELETE FROM supervisor_pay WHERE month = ?", (month,))
+        conn.execute("INSERT OR REPLACE INTO payrolls VALUES (?, ?)", (month, run_id))
+        conn.executemany("INSERT INTO pay VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+            (month, p.id, p.grade, to_centi(p.base), to_centi(p.score), to_centi(p.pay),
+             to_centi(p.risk_fund_release), to_centi(p.risk_fund_forfeit)) for p in lines])
+        conn.executemany("INSERT INTO supervisor_pay VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+            (month, s.id, s.name, s.title, s.scope, to_centi(s.wage), to_centi(s.average),
+             to_centi(s.pay)) for s in supervisors])

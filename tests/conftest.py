@@ -1,0 +1,163 @@
+"""Shared helpers: build tiny exports inside a test, the default rules, a CLI runner.
+
+Every input a test needs is written by the test itself with these helpers, so the
+figures that decide the assertion are visible next to it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook
+from typer.testing import CliRunner
+
+from cmscore.cli import app
+from cmscore.rules import RuleSet, load_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+TITLE = "2026年10月客户经理业绩报表"
+
+# The SPEC §9 worked example, with the alternative columns (ratio and net increases).
+HEADERS = ["工号", "姓名", "机构", "类别", "放款户数", "放款金额", "管户户数", "上年末管户户数",
+           "不良率", "储蓄日均净增", "对公日均净增", "银行卡", "代发工资50人以下",
+           "代发工资50人及以上", "个人网银", "企业网银", "POS收单"]
+WORKED = {"工号": "E001", "姓名": "张伟", "机构": "城东支行", "类别": "支行", "放款户数": 3,
+          "放款金额": 50, "管户户数": 130, "上年末管户户数": 126, "不良率": 0, "储蓄日均净增": 20,
+          "对公日均净增": 30, "银行卡": 12, "代发工资50人以下": 1, "代发工资50人及以上": 0,
+          "个人网银": 8, "企业网银": 1, "POS收单": 3}
+# Every business figure zero: a row that scores only what a test sets.
+ZEROS = {h: (v if h in ("工号", "姓名", "机构", "类别") else 0) for h, v in WORKED.items()}
+ZEROS["上年末管户户数"] = 0
+
+
+def row(base: dict[str, Any] | None = None, headers: Sequence[str] = HEADERS,
+        **changes: Any) -> list[Any]:
+    """One data row in ``headers`` order: ``base`` (default: the worked example) + changes."""
+    values = dict(WORKED if base is None else base)
+    values.update(changes)
+    return [values[h] for h in headers]
+
+
+def write_xlsx(path: Path, header: Sequence[Any], rows: Iterable[Sequence[Any]],
+               titles: Sequence[Sequence[Any] | str] = (TITLE,), sheet: str = "业绩",
+               text_columns: Sequence[str] = ("工号",)) -> Path:
+    """An .xlsx like a core-system export: title rows, the header, the data rows.
+
+    Columns named in ``text_columns`` get the text number format (as exports do for 工号).
+    """
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = sheet
+    for title in titles:
+        ws.append([title] if isinstance(title, str) else list(title))
+    ws.append(list(header))
+    for r in rows:
+        ws.append(list(r))
+    for j, h in enumerate(header, start=1):
+        if h in text_columns:
+            for (cell,) in ws.iter_rows(min_row=len(titles) + 2, min_col=j, max_col=j):
+                cell.number_format = "@"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def write_csv(path: Path, header: Sequence[Any], rows: Iterable[Sequence[Any]],
+              encoding: str = "utf-8", titles: Sequence[str] = (), bom: bool = False) -> Path:
+    """A CSV in the chosen encoding (CRLF, as Excel saves it); ``bom`` prefixes EF BB BF."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    for title in titles:
+        w.writerow([title])
+    w.writerow(list(header))
+    for r in rows:
+        w.writerow(list(r))
+    data = buf.getvalue().encode(encoding)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    return path
+
+
+def worked_file(tmp_path: Path, name: str = "worked.xlsx", **changes: Any) -> Path:
+    """The SPEC §9 export as a one-row .xlsx, with optional changes to its figures."""
+    return write_xlsx(tmp_path / name, HEADERS, [row(**changes)])
+
+
+class FakeHistory:
+    """A History for scoring tests: baselines and year-to-date totals given directly."""
+
+    def __init__(self, baselines: dict[tuple[str, str], Decimal] | None = None,
+                 ytd: dict[tuple[str, str], Decimal] | None = None) -> None:
+        self.baselines = baselines or {}
+        self.ytd = ytd or {}
+
+    def baseline(self, cm_id: str, item_id: str) -> tuple[Decimal | None, str]:
+        value = self.baselines.get((cm_id, item_id))
+        return value, ("历史库 2025-12" if value is not None else "")
+
+    def year_to_date(self, cm_id: str, item_id: str) -> Decimal:
+        return self.ytd.get((cm_id, item_id), Decimal(0))
+
+
+@pytest.fixture(scope="session")
+def rules() -> RuleSet:
+    """The rule files shipped with the package (附件1–3)."""
+    return load_rules()
+
+
+@pytest.fixture(scope="session")
+def cli_runner() -> CliRunner:
+    # This typer's CliRunner always keeps stdout and stderr apart (result.stdout,
+    # result.stderr). A wide terminal keeps each problem on one line of the table.
+    return CliRunner(env={"COLUMNS": "2000", "CMSCORE_DB": None, "NO_COLOR": "1"})
+
+
+class Cli:
+    """Invoke ``cmscore`` in-process; fail loudly on a crash (CliRunner maps those to 1)."""
+
+    def __init__(self, runner: CliRunner) -> None:
+        self.runner = runner
+
+    def __call__(self, *args: Any, code: int | None = None) -> Any:
+        result = self.runner.invoke(app, [str(a) for a in args])
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise AssertionError(f"cmscore crashed: {result.exception!r}\n{result.stderr}") \
+                from result.exception
+        if code is not None:
+            assert result.exit_code == code, (
+                f"exit {result.exit_code}, wanted {code}\nstdout:\n{result.stdout}\n"
+                f"stderr:\n{result.stderr}")
+        return result
+
+
+@pytest.fixture
+def cli(cli_runner: CliRunner) -> Cli:
+    return Cli(cli_runner)
+
+
+def json_out(result: Any) -> Any:
+    """stdout must be exactly one JSON document (and nothing else)."""
+    return json.loads(result.stdout)
+
+
+def stored_months(db: Path) -> list[str]:
+    if not db.exists():
+        return []
+    with sqlite3.connect(db) as conn:
+        return [m for (m,) in conn.execute("SELECT month FROM months ORDER BY month")]
+
+
+def score_rows(db: Path, month: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM scores WHERE month = ?", (month,)).fetchone()[0]
