@@ -11,6 +11,7 @@ import io
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -154,10 +155,10 @@ def json_out(result: Any) -> Any:
 def stored_months(db: Path) -> list[str]:
     if not db.exists():
         return []
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         return [m for (m,) in conn.execute("SELECT month FROM months ORDER BY month")]
 
 
 def score_rows(db: Path, month: str) -> int:
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         return conn.execute("SELECT count(*) FROM scores WHERE month = ?", (month,)).fetchone()[0]

@@ -112,8 +112,8 @@ def score(
         return
     console = _console(False)
     if not quiet:
-        for table in summary(result.scores, result.rules):
-            console.print(table)
+        for part in summary(result.scores, result.rules):
+            console.print(part, soft_wrap=isinstance(part, str))
     names = {s.manager.id: s.manager.name for s in result.scores.scores}
     for cm, warning in result.warnings.items():
         console.print(f"[red]预警[/] {cm} {names.get(cm, '')}：{warning}", soft_wrap=True)
