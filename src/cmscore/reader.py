@@ -66,7 +66,7 @@ class _Plan:
 
 def read_export(path: Path, rules: RuleSet, month: str | None = None) -> MonthExport:
     """Read and validate one month's export; raise InputError with every problem."""
-    grids = open_grids(path)
+    grids = open_grids(path, rules.export.limits)
     for grid in grids:
         header_at = find_header(grid, rules)
         if header_at is not None:

@@ -207,6 +207,17 @@ class Table(_Strict):
         return [item for group in self.groups for item in group.items]
 
 
+class Limits(_Strict):
+    """Bounds on an input file, checked before any parser runs (see preflight.py)."""
+
+    max_file_mb: int = Field(default=200, ge=1)
+    max_members: int = Field(default=1000, ge=1)
+    max_inflated_mb: int = Field(default=256, ge=1)
+    max_ratio: int = Field(default=100, ge=2)
+    max_rows: int = Field(default=1_048_576, ge=1)
+    max_columns: int = Field(default=200, ge=1)
+
+
 class Export(_Strict):
     """How the core system's export looks: identity columns, rows to skip, limits."""
 
@@ -216,6 +227,7 @@ class Export(_Strict):
     ignore_columns: list[str] = Field(default_factory=list)
     header_search_rows: int = Field(default=30, ge=1)
     blank_is_zero: bool = True
+    limits: Limits = Field(default_factory=Limits)
 
     @model_validator(mode="after")
     def _identity(self) -> Export:

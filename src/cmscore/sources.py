@@ -11,7 +11,10 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from .htmltable import read_table
+from .preflight import Checked, sniff
 from .problems import InputError, Problem, fail
+from .rules import Limits
 
 SPREADSHEET = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 TEXT = {".csv", ".txt", ".tsv"}
@@ -37,19 +40,37 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def open_grids(path: Path) -> list[Grid]:
-    """Every visible worksheet of ``path`` (hidden sheets are never read)."""
+def open_grids(path: Path, limits: Limits | None = None) -> list[Grid]:
+    """Every visible worksheet of ``path`` (hidden sheets are never read).
+
+    What the file is comes from its bytes, not its name: an HTML page or a text file
+    saved as .xls is read as what it is, and said so.
+    """
     if not path.exists():
         raise fail("文件不存在", file=str(path))
     if path.is_dir():
         raise fail("这是一个文件夹，不是导出文件", file=str(path))
     suffix = path.suffix.lower()
-    if suffix in TEXT:
-        return [_read_text(path)]
-    if suffix in SPREADSHEET:
-        return _read_workbook(path)
-    raise fail(f"不支持的文件类型 {path.suffix or '（无扩展名）'}；"
-               "请提供 .xlsx、.xls 或 .csv", file=path.name)
+    if suffix not in TEXT | SPREADSHEET:
+        raise fail(f"不支持的文件类型 {path.suffix or '（无扩展名）'}；"
+                   "请提供 .xlsx、.xls 或 .csv", file=path.name)
+    checked = sniff(path, limits or Limits())
+    if checked.kind == "text":
+        grid = _read_text(path)
+        if suffix in SPREADSHEET:
+            grid.encoding += f"；注意：文件名为 {suffix}，实际是文本文件"
+        return [grid]
+    if checked.kind == "html":
+        text, encoding = decode(path.read_bytes(), path.name)
+        rows = read_table(text)
+        if not rows:
+            raise fail("文件是网页（HTML），不是 Excel，且其中没有表格；请在 Excel/WPS 中打开后"
+                       "另存为 .xlsx", file=path.name)
+        return [Grid(path.name, "", rows, f"{encoding}；注意：实际是网页（HTML）表格")]
+    if checked.kind == "spreadsheetml":
+        raise fail("文件是「XML 电子表格 2003」格式，不是 .xls；请在 Excel/WPS 中另存为 .xlsx",
+                   file=path.name)
+    return _read_workbook(path, checked)
 
 
 def decode(data: bytes, name: str) -> tuple[str, str]:
@@ -90,7 +111,7 @@ def _read_text(path: Path) -> Grid:
     return Grid(path.name, "", rows, encoding)
 
 
-def _read_workbook(path: Path) -> list[Grid]:
+def _read_workbook(path: Path, checked: Checked) -> list[Grid]:
     import python_calamine as pc  # imported here so `cmscore --help` stays fast
 
     try:
@@ -111,8 +132,9 @@ def _read_workbook(path: Path) -> list[Grid]:
         except Exception as exc:
             problems.append(Problem(f"无法读取该工作表（{exc}）", file=path.name, sheet=meta.name))
             continue
+        problems.extend(checked.cell_problems.get(meta.name, []))
         grids.append(Grid(path.name, meta.name, rows))
-    if problems and not grids:
+    if problems:
         raise InputError(problems)
     if not grids:
         raise fail("文件中没有可见的工作表", file=path.name)

@@ -1,0 +1,198 @@
+"""Look at a file before any parser runs: what it really is, and whether it is safe to open.
+
+Spreadsheet parsers trust what they read: a zip bomb inflates until memory runs out,
+a DOCTYPE expands entities, a single cell at XFD1048576 makes calamine allocate the
+whole sheet and abort the process. So the container is measured here first, from its
+bytes, and refused with a located message when it is over a limit (limits are in
+``export.yaml`` under ``limits`` and named in every message).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from xml.etree import ElementTree
+
+from .problems import Problem, fail
+from .rules import Limits
+
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_ROW = re.compile(rb"<row\b[^>]*?\br=\"(\d+)\"")
+_WIDE_CELL = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]{3,})(\d+)\"")
+_ERROR_CELL = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]+\d+)\"[^>]*?\bt=\"e\"[^>]*>\s*<v>([^<]*)</v>")
+_ERROR_CELL_2 = re.compile(rb"<c\b[^>]*?\bt=\"e\"[^>]*?\br=\"([A-Z]+\d+)\"[^>]*>\s*<v>([^<]*)</v>")
+_UNCACHED = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]+\d+)\"[^>]*>\s*<f\b[^>]*(?:/>|>[^<]*</f>)"
+                       rb"\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
+_CHUNK = 1 << 20
+
+
+@dataclass
+class Checked:
+    """What the bytes say the file is, and problems found inside it per sheet name."""
+
+    kind: str  # xlsx | ods | xls | html | spreadsheetml | text
+    cell_problems: dict[str, list[Problem]] = field(default_factory=dict)
+
+
+def column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def sniff(path: Path, limits: Limits) -> Checked:
+    size = path.stat().st_size
+    if size > limits.max_file_mb * 2**20:
+        raise fail(f"文件 {size / 2**20:.1f} MB，超过上限 max_file_mb={limits.max_file_mb}",
+                   file=path.name)
+    with open(path, "rb") as fh:
+        head = fh.read(8192)
+    if not head:
+        raise fail("文件是空的（0 字节）", file=path.name)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return _check_zip(path, limits)
+    if head.startswith(OLE2):
+        data = path.read_bytes()
+        if _ENCRYPTED in data:
+            raise fail("文件有密码保护（加密的 Excel 文件）；请在 Excel/WPS 中取消密码后另存为 .xlsx",
+                       file=path.name)
+        return Checked("xls")
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")) or \
+            (b"<table" in text and b"<" == text[:1]):
+        return Checked("html")
+    if text.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in head:
+        return Checked("spreadsheetml")
+    if b"\x00" in head:
+        raise fail("文件不是表格或文本：开头是无法识别的二进制内容（扩展名与内容不符？）",
+                   file=path.name)
+    return Checked("text")
+
+
+def _check_zip(path: Path, limits: Limits) -> Checked:
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise fail("文件已损坏或被截断（zip 结构不完整）；请重新导出", file=path.name) from exc
+    with archive:
+        members = archive.infolist()
+        names = {m.filename for m in members}
+        if len(members) > limits.max_members:
+            raise fail(f"压缩包内有 {len(members)} 个部件，超过上限 max_members={limits.max_members}",
+                       file=path.name)
+        if any(m.flag_bits & 0x1 for m in members):
+            raise fail("文件内容被加密；请取消密码后另存", file=path.name)
+        if any(PurePosixPath(n).name.lower() == "vbaproject.bin" for n in names):
+            raise fail("文件含有宏（vbaProject.bin）；cmscore 不读取带宏的文件，"
+                       "请在 Excel/WPS 中另存为不含宏的 .xlsx", file=path.name)
+        if "xl/workbook.xml" in names:
+            kind = "xlsx"
+        elif "content.xml" in names:
+            kind = "ods"
+        else:
+            raise fail("这是一个 zip 压缩包，但不是 Excel（缺少 xl/workbook.xml）", file=path.name)
+        declared = sum(m.file_size for m in members)
+        cap = limits.max_inflated_mb * 2**20
+        if declared > cap:
+            raise fail(f"解压后 {declared / 2**20:.0f} MB，超过上限 max_inflated_mb="
+                       f"{limits.max_inflated_mb}（疑似压缩炸弹）", file=path.name)
+        sheets = _sheet_names(archive) if kind == "xlsx" else {}
+        checked = Checked(kind)
+        inflated = 0
+        for m in members:
+            if not m.filename.endswith((".xml", ".rels")):
+                continue
+            data = _inflate(archive, m, cap - inflated, limits, path.name)
+            inflated += len(data)
+            if _DOCTYPE.search(data[:65536]) or (b"<!" in data and _DOCTYPE.search(data)):
+                raise fail(f"部件 {m.filename} 含有 DOCTYPE/ENTITY 声明（可用于实体扩展或读取本机文件），"
+                           "正常的 Excel 文件不会有；已拒绝", file=path.name)
+            if m.filename in sheets:
+                problems = _check_sheet(data, sheets[m.filename], limits, path.name)
+                if problems:
+                    checked.cell_problems[sheets[m.filename]] = problems
+        return checked
+
+
+def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, room: int, limits: Limits,
+             name: str) -> bytes:
+    """Decompress one member, counting the real bytes: declared sizes can lie."""
+    parts: list[bytes] = []
+    total = 0
+    try:
+        with archive.open(member) as fh:
+            while chunk := fh.read(_CHUNK):
+                total += len(chunk)
+                if total > room:
+                    raise fail(f"部件 {member.filename} 实际解压超过上限 max_inflated_mb="
+                               f"{limits.max_inflated_mb}（声明大小 {member.file_size} 字节，"
+                               "疑似压缩炸弹）", file=name)
+                if member.compress_size and total > 2**20 and \
+                        total / member.compress_size > limits.max_ratio:
+                    raise fail(f"部件 {member.filename} 压缩比超过 {limits.max_ratio}:1"
+                               "（max_ratio，疑似压缩炸弹）", file=name)
+                parts.append(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise fail(f"部件 {member.filename} 已损坏（{exc}）；文件可能被截断，请重新导出",
+                   file=name) from exc
+    return b"".join(parts)
+
+
+def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part path → sheet name, from workbook.xml and its relationships."""
+    try:
+        book = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    except (KeyError, zipfile.BadZipFile, zlib.error, EOFError):
+        return {}
+    if _DOCTYPE.search(book) or _DOCTYPE.search(rels):
+        return {}  # refused later, when the member is checked
+    try:
+        targets = {r.get("Id"): r.get("Target", "") for r in ElementTree.fromstring(rels)}
+        out = {}
+        for sheet in ElementTree.fromstring(book).iter():
+            if sheet.tag.endswith("}sheet"):
+                rid = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), None)
+                target = targets.get(rid, "")
+                path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                out[path] = sheet.get("name", path)
+        return out
+    except ElementTree.ParseError:
+        return {}
+
+
+def _cell(ref: bytes) -> dict[str, object]:
+    """A1-style reference → the row number and the cell reference for a Problem."""
+    text = ref.decode()
+    digits = text.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    return {"row": int(digits), "column": text}
+
+
+def _check_sheet(data: bytes, sheet: str, limits: Limits, name: str) -> list[Problem]:
+    rows = [int(r) for r in _ROW.findall(data)]
+    max_row = max(rows, default=0)
+    wide = _WIDE_CELL.findall(data)
+    max_col = max((column_number(c.decode()) for c, _ in wide), default=0)
+    if max_row > limits.max_rows or max_col > limits.max_columns:
+        raise fail(f"工作表范围过大：最远单元格在第 {max_row} 行、第 {max_col} 列，超过上限 "
+                   f"max_rows={limits.max_rows} / max_columns={limits.max_columns}；"
+                   "请删除远处的空白单元格后另存", file=name, sheet=sheet)
+    problems: list[Problem] = []
+    if b't="e"' in data:
+        for pattern in (_ERROR_CELL, _ERROR_CELL_2):
+            for ref, value in pattern.findall(data):
+                problems.append(Problem(f"单元格 {ref.decode()} 是错误值 "
+                                        f"{value.decode(errors='replace')}；请修正公式或改为数值",
+                                        file=name, sheet=sheet, **_cell(ref)))
+    if b"<f" in data:
+        for ref in _UNCACHED.findall(data):
+            problems.append(Problem(f"单元格 {ref.decode()} 的公式没有计算结果（文件未经 Excel "
+                                    "计算保存）；请在 Excel/WPS 中打开并保存，或改为数值",
+                                    file=name, sheet=sheet, **_cell(ref)))
+    return problems
