@@ -74,8 +74,12 @@ def _run(json_mode: bool, job: Callable[[], T]) -> T:
                  "message": p.message} for p in problems]})
         from rich.console import Console
 
-        Console(stderr=True, highlight=False, width=max(120, _width())).print(
-            _problems_table(problems, title))
+        err = Console(stderr=True, highlight=False, width=max(120, _width()))
+        if any(p.where() for p in problems):
+            err.print(_problems_table(problems, title))
+        else:
+            for p in problems:
+                err.print(f"错误：{p.message}", soft_wrap=True, markup=False)
         raise typer.Exit(1) from None
 
 
@@ -213,6 +217,64 @@ def payroll(
     console.print(f"{result.month} 绩效工资合计 {t['total']} 元（客户经理 {t['pay']}，"
                   f"风险金发放 {t['risk_fund_release']}，主管 {t['supervisors_pay']}）；"
                   f"已写出 {result.output}", soft_wrap=True)
+
+
+@app.command("close")
+def close_cmd(
+    month: Annotated[str, typer.Argument(help="要结账的月份 YYYY-MM")],
+    db: DbOpt = None, json_: JsonOpt = False,
+) -> None:
+    """结账：锁定一个月（计分、该月执行的定级和绩效工资），此后 --replace 和重算都会被拒绝。
+
+    例：cmscore close 2026-10
+    """
+    from . import jobs
+
+    _run(json_, lambda: jobs.close_month(month, db=db))
+    _done(json_, {"month": month, "closed": True}, f"{month} 已结账。")
+
+
+@app.command()
+def reopen(
+    month: Annotated[str, typer.Argument(help="要重新打开的已结账月份 YYYY-MM")],
+    reason: Annotated[str, typer.Option("--reason", help="重新打开的原因（写入审计表）")],
+    db: DbOpt = None, json_: JsonOpt = False,
+) -> None:
+    """重新打开已结账的月份；谁、何时、为何都记入审计表，运行记录永不删除。
+
+    例：cmscore reopen 2026-10 --reason "城东支行补报放款数据"
+    """
+    from . import jobs
+
+    _run(json_, lambda: jobs.reopen_month(month, reason, db=db))
+    _done(json_, {"month": month, "closed": False, "reason": reason},
+          f"{month} 已重新打开（原因：{reason}）。")
+
+
+db_app = typer.Typer(help="历史库维护。", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("backup")
+def db_backup(
+    target: Annotated[Path, typer.Argument(help="备份文件路径（不能已存在）")],
+    db: DbOpt = None, json_: JsonOpt = False,
+) -> None:
+    """用 SQLite 备份接口做一致的备份（直接复制运行中的库文件不是备份）。
+
+    例：cmscore db backup 备份/cmscore-2026-10.db
+    """
+    from . import jobs
+
+    path = _run(json_, lambda: jobs.backup_store(target, db=db))
+    _done(json_, {"backup": str(path)}, f"已备份到 {path}")
+
+
+def _done(json_mode: bool, doc: dict[str, Any], message: str) -> None:
+    if json_mode:
+        _print_json(doc)
+    else:
+        _console(False).print(message, soft_wrap=True)
 
 
 def main() -> None:

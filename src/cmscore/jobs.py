@@ -82,7 +82,14 @@ def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = N
     """Read, score, store and write one month. Nothing is stored or written on any problem."""
     rules = load_rules(rules_dir)
     export = read_export(path, rules, month)
-    conn = store.connect(db or store.default_path())
+    db = db or store.default_path()
+    with store.locked(db):
+        return _score_locked(path, export, rules, db, out_dir, replace)
+
+
+def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
+                  out_dir: Path | None, replace: bool) -> ScoreResult:
+    conn = store.connect(db)
     try:
         if export.month in store.stored_months(conn) and not replace:
             raise fail(f"{export.month} 已经计分并存入历史库；如需重新计分请加 --replace")
@@ -134,12 +141,20 @@ def grade_window(months: int, *, end: str | None = None, db: Path | None = None,
     if end is not None and not MONTH.match(end):
         raise fail(f"--end {end} 格式应为 YYYY-MM")
     rules = load_rules(rules_dir)
-    conn = store.connect(db or store.default_path())
+    db = db or store.default_path()
+    with store.locked(db):
+        return _grade_locked(months, end, db, out_dir, rules)
+
+
+def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
+                  rules: RuleSet) -> GradeResult:
+    conn = store.connect(db)
     try:
         end = end or _latest(conn)
         span = window(end, months)
         _require_months(conn, span, f"{months} 个月定级（{span[0]} 至 {span[-1]}）")
         effective = month_after(end)
+        store.refuse_if_closed(conn, effective, f"重新定级（{effective} 起执行的定级）")
         result = grade(span, history.seen_in(conn, span),
                        history.previous_annual(conn, effective) if months == 12 else None)
         run = store.RunRecord("grade", effective, "", "", rules.hashes,
@@ -173,10 +188,18 @@ def run_payroll(*, month: str | None = None, supervisors_file: Path | None = Non
         raise fail(f"--month {month} 格式应为 YYYY-MM")
     rules = load_rules(rules_dir)
     sups = read_supervisors(supervisors_file) if supervisors_file else []
-    conn = store.connect(db or store.default_path())
+    db = db or store.default_path()
+    with store.locked(db):
+        return _payroll_locked(month, sups, supervisors_file, db, out_dir, rules)
+
+
+def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file: Path | None,
+                    db: Path, out_dir: Path | None, rules: RuleSet) -> PayrollResult:
+    conn = store.connect(db)
     try:
         month = month or _latest(conn)
         _require_months(conn, [month], "发放绩效工资")
+        store.refuse_if_closed(conn, month, "重新计算绩效工资")
         rows = history.month_rows(conn, month)
         year = int(month[:4])
         grade_on = _grade_lookup(conn, rules.payroll)
@@ -262,3 +285,42 @@ def _supervisor_lines(sups: list[Supervisor], rows: list, payroll: Payroll,  # t
     if problems:
         raise InputError(problems)
     return out
+
+
+def close_month(month: str, *, db: Path | None = None) -> None:
+    _month_arg(month)
+    db = db or store.default_path()
+    with store.locked(db):
+        conn = store.connect(db)
+        try:
+            store.close_month(conn, month)
+        finally:
+            conn.close()
+
+
+def reopen_month(month: str, reason: str, *, db: Path | None = None) -> None:
+    _month_arg(month)
+    db = db or store.default_path()
+    with store.locked(db):
+        conn = store.connect(db)
+        try:
+            store.reopen_month(conn, month, reason)
+        finally:
+            conn.close()
+
+
+def backup_store(target: Path, *, db: Path | None = None) -> Path:
+    db = db or store.default_path()
+    if not db.exists():
+        raise fail(f"历史库 {db} 不存在")
+    conn = store.connect(db)
+    try:
+        store.backup(conn, target)
+    finally:
+        conn.close()
+    return target
+
+
+def _month_arg(month: str) -> None:
+    if not MONTH.match(month):
+        raise fail(f"月份 {month} 格式应为 YYYY-MM")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from .numbers import ZERO, from_centi, to_centi
 from .problems import fail
 from .scoring import MonthScores
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_S = 30.0
 
 _MIGRATIONS: dict[int, str] = {
@@ -122,11 +123,68 @@ _MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (month, supervisor_id)
     ) STRICT, WITHOUT ROWID;
     """,
+    3: """
+    CREATE TABLE closed_months (
+        month TEXT PRIMARY KEY REFERENCES months(month),
+        closed_at TEXT NOT NULL,
+        closed_by TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        who TEXT NOT NULL,
+        action TEXT NOT NULL,
+        month TEXT NOT NULL,
+        reason TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX items_by_month_item ON items (month, item_id);
+    """,
 }
 
 
 def default_path() -> Path:
     return Path(os.environ.get("CMSCORE_DB") or "cmscore.db")
+
+
+LOCK_WAIT_S = float(os.environ.get("CMSCORE_LOCK_WAIT", "10"))
+
+
+@contextmanager
+def locked(path: Path, wait_s: float | None = None) -> Iterator[None]:
+    """Hold the store for one whole run, so two runs never interleave.
+
+    SQLite's own lock covers one transaction; a run reads history, writes a workbook
+    and then commits, so it takes a lock file beside the store for all of it. The
+    second run waits ``wait_s`` (``$CMSCORE_LOCK_WAIT``) and then says who holds it.
+    """
+    import fcntl
+
+    wait_s = LOCK_WAIT_S if wait_s is None else wait_s
+    lock_path = path.with_name(path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as fh:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    fh.seek(0)
+                    holder = fh.read().strip() or "未知进程"
+                    raise fail(f"另一个 cmscore 正在使用历史库 {path}（{holder}），"
+                               f"已等待 {wait_s:g} 秒；请等它结束后再运行") from None
+                time.sleep(0.05)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"进程 {os.getpid()}，开始于 {RunRecord.now()}")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.seek(0)
+            fh.truncate()
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -200,6 +258,7 @@ def save_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord,
         old = conn.execute("SELECT run_id FROM months WHERE month = ?", (scores.month,)).fetchone()
         if old and not replace:
             raise fail(f"{scores.month} 已经计分并存入历史库；如需重新计分请加 --replace")
+        refuse_if_closed(conn, scores.month, "重新计分")
         run_id = insert_run(conn, run)
         if old:
             conn.execute("DELETE FROM items WHERE month = ?", (scores.month,))
@@ -255,16 +314,6 @@ class StoreHistory:
         return self._ytd.get((cm_id, item_id), ZERO)
 
 
-def month_totals(conn: sqlite3.Connection, months: list[str]) -> dict[str, dict[str, Decimal]]:
-    """cm_id → month → total score, for the given months."""
-    out: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    marks = ",".join("?" * len(months))
-    for cm_id, month, total in conn.execute(
-            f"SELECT cm_id, month, total_cp FROM scores WHERE month IN ({marks})", months):
-        out[cm_id][month] = from_centi(total)
-    return dict(out)
-
-
 def run_record(conn: sqlite3.Connection, month: str) -> dict[str, object] | None:
     row = conn.execute(
         "SELECT r.id, r.file_name, r.file_sha256, r.rules, r.tool_version, r.started_at"
@@ -275,3 +324,59 @@ def run_record(conn: sqlite3.Connection, month: str) -> dict[str, object] | None
     record = dict(zip(keys, row, strict=True))
     record["rules"] = json.loads(str(record["rules"]))
     return record
+
+
+def closed(conn: sqlite3.Connection, month: str) -> bool:
+    return conn.execute("SELECT 1 FROM closed_months WHERE month = ?", (month,)).fetchone() \
+        is not None
+
+
+def refuse_if_closed(conn: sqlite3.Connection, month: str, what: str) -> None:
+    if closed(conn, month):
+        raise fail(f"{month} 已结账（cmscore close），不能{what}；确需修改请先 "
+                   f"cmscore reopen {month} --reason \"…\"")
+
+
+def _who() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in some containers
+        return f"uid {os.getuid()}"
+
+
+def close_month(conn: sqlite3.Connection, month: str) -> None:
+    """Lock a scored month: its scores, the grades taking effect in it and its pay."""
+    with transaction(conn):
+        if month not in stored_months(conn):
+            raise fail(f"{month} 尚未计分，不能结账")
+        if closed(conn, month):
+            raise fail(f"{month} 已经结账")
+        now, who = RunRecord.now(), _who()
+        conn.execute("INSERT INTO closed_months VALUES (?, ?, ?)", (month, now, who))
+        conn.execute("INSERT INTO audit (at, who, action, month, reason) VALUES (?, ?, ?, ?, ?)",
+                     (now, who, "close", month, ""))
+
+
+def reopen_month(conn: sqlite3.Connection, month: str, reason: str) -> None:
+    """Unlock a closed month; who, when and why go into the audit table for good."""
+    if not reason.strip():
+        raise fail("重新打开已结账月份必须写明原因（--reason）")
+    with transaction(conn):
+        if not closed(conn, month):
+            raise fail(f"{month} 没有结账，无需重新打开")
+        conn.execute("DELETE FROM closed_months WHERE month = ?", (month,))
+        conn.execute("INSERT INTO audit (at, who, action, month, reason) VALUES (?, ?, ?, ?, ?)",
+                     (RunRecord.now(), _who(), "reopen", month, reason.strip()))
+
+
+def backup(conn: sqlite3.Connection, target: Path) -> None:
+    """A consistent copy through SQLite's backup API (copying a live WAL file is not one)."""
+    if target.exists():
+        raise fail(f"备份目标 {target} 已存在；请换一个文件名")
+    dest = sqlite3.connect(target)
+    try:
+        conn.backup(dest)
+    finally:
+        dest.close()
