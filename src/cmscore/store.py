@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import __version__
-from .numbers import ZERO, from_centi, to_centi
+from .numbers import ZERO, to_centi
 from .problems import fail
 from .scoring import MonthScores
 
