@@ -197,16 +197,18 @@ def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
     problems: list[Problem] = []
     month, month_problems = month_of(grid, header_at, file_name, given)
     problems += month_problems
-    header = grid.rows[header_at]
+    header, first_data = _header(grid, header_at, rules)
     at = partial(Problem, file=file_name, sheet=grid.sheet)
     markers = {clean_text(m) for m in rules.export.total_markers}
     body: list[tuple[int, list[object]]] = []
-    for i in range(header_at + 1, len(grid.rows)):
+    totals: list[tuple[int, list[object]]] = []
+    for i in range(first_data, len(grid.rows)):
         row = grid.rows[i]
         texts = [clean_text(c) for c in row]
         if not any(texts):
             continue
         if any(t in markers or t.startswith(tuple(markers)) for t in texts[:6] if t):
+            totals.append((i + 1, row))
             continue
         body.append((i + 1, row))
     # Category first, so that only the tables actually used must find their columns.
@@ -232,10 +234,58 @@ def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
             continue
         first_row[manager.id] = excel_row
         managers.append(manager)
+    if not problems:
+        problems += _check_totals(totals, body, plans, headers, at)
     if problems:
         raise InputError(problems)
     assert month is not None
     return MonthExport(file_name, grid.sheet, month, managers, header_at + 1, grid.encoding)
+
+
+def _header(grid: Grid, header_at: int, rules: RuleSet) -> tuple[list[object], int]:
+    """The header, merging a second header row (group labels above, item names below).
+
+    Returns the header cells and the index of the first data row.
+    """
+    top = list(grid.rows[header_at])
+    below = grid.rows[header_at + 1] if header_at + 1 < len(grid.rows) else []
+    business = {normalise_header(a) for t in rules.tables.values() for i in t.items
+                for aliases in _all_aliases(i) for a in aliases}
+    if not any(normalise_header(c) in business for c in below):
+        return top, header_at + 1
+    width = max(len(top), len(below))
+    top += [""] * (width - len(top))
+    merged = [below[j] if j < len(below) and clean_text(below[j]) else top[j]
+              for j in range(width)]
+    return merged, header_at + 2
+
+
+def _check_totals(totals: list[tuple[int, list[object]]], body: list[tuple[int, list[object]]],
+                  plans: dict[str, _Plan], headers: list[str],
+                  at: Callable[..., Problem]) -> list[Problem]:
+    """A 合计 row with figures must equal the sum of the rows read: else rows went missing."""
+    grand = [(n, r) for n, r in totals
+             if any(clean_text(c) in ("合计", "总计") for c in r[:6])]
+    if len(grand) != 1:
+        return []
+    excel_row, total_row = grand[0]
+    columns = sorted({j for plan in plans.values() for j in plan.columns.values()})
+    problems = []
+    for j in columns:
+        if j >= len(total_row) or clean_text(total_row[j]) == "":
+            continue
+        try:
+            stated = parse_decimal(total_row[j], percent=True)
+            summed = sum((parse_decimal(r[j], percent=True) for _, r in body
+                          if j < len(r) and clean_text(r[j]) != ""), Decimal(0))
+        except ValueError:
+            continue
+        places = Decimal(1).scaleb(stated.as_tuple().exponent)  # type: ignore[arg-type]
+        if summed.quantize(places) != stated and "率" not in headers[j]:
+            problems.append(at(f"合计行为 {stated}，但读到的 {len(body)} 行之和为 {summed}；"
+                               "文件可能缺行、有隐藏或多余的行，或合计行未重新计算",
+                               row=excel_row, column=headers[j]))
+    return problems
 
 
 def _read_row(excel_row: int, row: list[object], identity: dict[str, int],
@@ -256,6 +306,10 @@ def _read_row(excel_row: int, row: list[object], identity: dict[str, int],
             problems.append(at(f"工号 {text} 以数字存储，超过 15 位已丢失精度；"
                                     "请把工号列设为文本后重新导出", row=excel_row,
                                     column=headers[j]))
+            ok = False
+        if any(ord(ch) < 32 or ch == "\x7f" for ch in text) or len(text) > 200:
+            problems.append(at(f"{IDENTITY_LABELS[key]}含控制字符或过长（{len(text)} 字符）",
+                               row=excel_row, column=headers[j]))
             ok = False
         if not text:
             problems.append(at(f"{IDENTITY_LABELS[key]}为空", row=excel_row,

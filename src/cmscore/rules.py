@@ -44,6 +44,9 @@ class Tier(_Strict):
             raise ValueError("gt 与 ge 只能写一个")
         if self.lt is not None and self.le is not None:
             raise ValueError("lt 与 le 只能写一个")
+        (lo, lo_in), (hi, hi_in) = self.low, self.high
+        if hi is not None and (lo > hi or (lo == hi and not (lo_in and hi_in))):
+            raise ValueError(f"这一档是空的：下限 {lo} 不小于上限 {hi}")
         return self
 
     @property

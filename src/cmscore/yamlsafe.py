@@ -19,6 +19,9 @@ from .problems import Problem
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
 _FLOAT = re.compile(r"^[-+]?([0-9][0-9_]*)?\.[0-9]+$|^[-+]?[0-9]+\.$")
 _LEADING_ZERO = re.compile(r"^[-+]?0[0-9]")
+# 08, 019, 09.5: not octal, so YAML 1.1 calls them text, and pydantic would then read
+# "018" as 18. Caught with 010 instead of slipping through as a string.
+_ZERO_PADDED = re.compile(r"^[-+]?0[0-9_]+(\.[0-9_]*)?$")
 _BOOL_11 = {"y", "n", "yes", "no", "on", "off"}
 _STD = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
@@ -89,7 +92,8 @@ def _scalar(node: yaml.ScalarNode, where: str, problems: list[Problem]) -> Any:
         return None
     if tag == _STD + "null":
         return None
-    if tag in (_STD + "int", _STD + "float") or _INT.match(text) or _FLOAT.match(text):
+    if tag in (_STD + "int", _STD + "float") or _INT.match(text) or _FLOAT.match(text) \
+            or _ZERO_PADDED.match(text):
         if _LEADING_ZERO.match(text):
             problems.append(Problem(f"{where}: 「{text}」以 0 开头（YAML 1.1 视为八进制）；"
                                     "请去掉前导 0，或加引号表示文字"))
