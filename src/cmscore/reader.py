@@ -112,7 +112,8 @@ def month_of(grid: Grid, header_at: int, file_name: str, given: str | None) -> t
 
 
 def _plan_columns(grid: Grid, header: list[object], rules: RuleSet, tables: list[Table],
-                  file_name: str) -> tuple[dict[str, int], dict[str, _Plan], list[Problem]]:
+                  file_name: str, header_row: int
+                  ) -> tuple[dict[str, int], dict[str, _Plan], list[Problem]]:
     index: dict[str, int] = {}
     for j, cell in enumerate(header):
         name = normalise_header(cell)
@@ -120,7 +121,7 @@ def _plan_columns(grid: Grid, header: list[object], rules: RuleSet, tables: list
             index[name] = j
     shown = "、".join(clean_text(c) for c in header if clean_text(c))
     problems: list[Problem] = []
-    at = partial(Problem, file=file_name, sheet=grid.sheet)
+    at = partial(Problem, file=file_name, sheet=grid.sheet, row=header_row)
 
     def find(aliases: list[str]) -> int | None:
         for alias in aliases:
@@ -155,7 +156,7 @@ def _plan_columns(grid: Grid, header: list[object], rules: RuleSet, tables: list
             if missing:
                 problems.append(at(f"找不到列 {missing}（{table.table} {table.category}）；"
                                         f"表头为：{shown}；规则项目 {item.id} 接受："
-                                        f"{_accepts(item)}"))
+                                        f"{_accepts(item)}", column=missing))
         plans[table.category] = _Plan(table, cols)
     return identity, plans, problems
 
@@ -217,7 +218,8 @@ def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
                                                for a in rules.export.identity["category"]})
     used = {clean_text(r[cat_col]) if cat_col < len(r) else "" for _, r in body}
     tables = [t for c, t in rules.tables.items() if c in used]
-    identity, plans, column_problems = _plan_columns(grid, header, rules, tables, file_name)
+    identity, plans, column_problems = _plan_columns(grid, header, rules, tables, file_name,
+                                                     first_data)
     problems += column_problems
     if not body:
         problems.append(at("工作表在表头之后没有数据行", row=header_at + 1))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from .numbers import fmt2
 from .reader import MonthExport
-from .rules import RuleSet
+from .rules import Item, RuleSet
 from .scoring import ManagerScore, MonthScores
 from .xlsx import Book, Column
 
@@ -33,13 +34,49 @@ def scores_json(scores: MonthScores, rules: RuleSet) -> dict[str, Any]:
         for _, members in ordered(scores, rules) for s in members]}
 
 
-def _inputs_text(score: ManagerScore, item_id: str, rules: RuleSet) -> str:
-    item = next(i for i in rules.tables[score.manager.category].items if i.id == item_id)
-    names = {role: aliases[0] for role, aliases in item.columns.items()}
-    names |= {t.label: f"{item.name}{t.label}" for t in item.client_tiers}
-    figures = score.manager.figures.get(item_id, {})
-    return "；".join(f"{names.get(role, role)}={'' if v is None else f'{v:f}'}"
-                    for role, v in figures.items())
+# Above this many managers the detail sheet carries numbers only; the sentences of a
+# national-scale month would make the workbook unwieldy (`cmscore explain` gives any one).
+SENTENCES_MAX_MANAGERS = 20_000
+
+
+def _detail(scores: MonthScores, rules: RuleSet) -> tuple[list[Column], Iterator[list[Any]]]:
+    """One row per manager: each item's figure, baseline and points, and the arithmetic."""
+    items: dict[str, Item] = {}
+    for table in rules.tables.values():
+        for item in table.items:
+            items.setdefault(item.id, item)
+    with_baseline = {i.id for t in rules.tables.values() for i in t.items
+                     if i.basis == "vs_baseline"}
+    cols = [Column("工号", 12), Column("姓名", 10), Column("机构", 14), Column("类别", 10)]
+    for item_id, item in items.items():
+        cols.append(Column(f"{item.name}·数据", 10, "number"))
+        if item_id in with_baseline:
+            cols += [Column(f"{item.name}·基数", 10, "number"),
+                     Column(f"{item.name}·基数来源", 10)]
+        cols.append(Column(f"{item.name}·得分", 9, "points"))
+    cols += [Column("提前完成", 14), Column("总分", 9, "points"), Column("风险金计提", 10, "points")]
+    sentences = len(scores.scores) <= SENTENCES_MAX_MANAGERS
+    if sentences:
+        cols.append(Column("计分说明", 120))
+
+    def rows() -> Iterator[list[Any]]:
+        for _, members in ordered(scores, rules):
+            for s in members:
+                m = s.manager
+                row: list[Any] = [m.id, m.name, m.branch, m.category]
+                for item_id in items:
+                    got = s.items.get(item_id)
+                    row.append(got.figure if got else None)
+                    if item_id in with_baseline:
+                        row += [got.baseline, got.baseline_source] if got else [None, None]
+                    row.append(got.points if got else None)
+                early = "、".join(items[k].name for k, v in s.items.items() if v.early)
+                row += [early, s.total, s.risk_fund]
+                if sentences:
+                    row.append("\n".join(v.text for v in s.items.values()))
+                yield row
+
+    return cols, rows()
 
 
 def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: RuleSet,
@@ -62,17 +99,7 @@ def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: Ru
                 for s in members)
         book.sheet(f"{category}{SHEET_SUFFIX}", cols, rows,
                    note=f"{scores.month} {table.title}（{table.table}）")
-    detail_cols = [Column("工号", 12), Column("姓名", 10), Column("类别", 10),
-                   Column("项目", 16), Column("导出数据", 36), Column("计分数值", 12, "number"),
-                   Column("基数", 10, "number"), Column("基数来源", 14),
-                   Column("提前完成", 8), Column("得分", 9, "points"),
-                   Column("风险金计提", 10, "points"), Column("计分说明", 90)]
-    detail = ([s.manager.id, s.manager.name, s.manager.category,
-               next(i.name for i in rules.tables[s.manager.category].items if i.id == k),
-               _inputs_text(s, k, rules), v.figure, v.baseline, v.baseline_source,
-               "是" if v.early else "", v.points, v.risk_fund, v.text]
-              for _, members in ordered(scores, rules) for s in members
-              for k, v in s.items.items())
+    detail_cols, detail = _detail(scores, rules)
     book.sheet("明细", detail_cols, detail)
     record = [("月份", scores.month), ("导出文件", export.file), ("工作表", export.sheet),
               ("表头行", str(export.header_row)), ("文件 SHA-256", run["file_sha256"]),

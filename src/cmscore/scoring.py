@@ -16,7 +16,7 @@ from typing import Protocol
 from .numbers import ZERO, round2
 from .problems import InputError, Problem
 from .reader import Manager, MonthExport
-from .rules import Item, RuleSet, Table, pct
+from .rules import Item, RuleSet, Table
 
 
 class History(Protocol):
@@ -39,12 +39,24 @@ class NoHistory:
 class ItemScore:
     item_id: str
     points: Decimal
-    text: str
+    given_text: str = ""  # a fixed explanation; otherwise it is built on demand
     figure: Decimal | None = None  # what was scored: count, amount, increase or ratio
     baseline: Decimal | None = None
     baseline_source: str = ""
     early: bool = False
     risk_fund: Decimal = ZERO
+    year_to_date: Decimal | None = None  # for early completion: the earlier months' total
+    item: Item | None = field(default=None, repr=False, compare=False)
+    figures: dict[str, Decimal | None] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def text(self) -> str:
+        """The arithmetic as a Chinese sentence; built only when someone reads it."""
+        if self.given_text or self.item is None:
+            return self.given_text
+        from .explain import explain_item
+
+        return explain_item(self.item, self)
 
 
 @dataclass
@@ -70,12 +82,6 @@ class MonthScores:
         return dict(out)
 
 
-def num(value: Decimal) -> str:
-    """A figure as staff write it: 3, 12.5, 0.3 (no exponent, no trailing zeros)."""
-    text = f"{value.normalize():f}"
-    return text if text != "-0" else "0"
-
-
 def clamp(points: Decimal, cap: Decimal) -> Decimal:
     return min(max(points, ZERO), cap)
 
@@ -89,98 +95,69 @@ def linear_points(item: Item, figure: Decimal) -> Decimal:
     return item.rate * units
 
 
-def _rate_text(item: Item, figure: Decimal) -> str:
-    assert item.rate is not None and item.unit is not None
-    per = "" if item.unit == 1 else f" ÷ {num(item.unit)}{item.unit_label}"
-    whole = "（取整）" if item.whole_units and item.unit != 1 else ""
-    return f"{num(figure)}{item.unit_label}{per}{whole} × {num(item.rate)}分"
-
-
-def _limits(item: Item, exact: Decimal, points: Decimal) -> str:
-    note = ""
-    if exact > item.cap:
-        note = f"，超过高限按 {num(item.cap)} 分计（超额不延期）"
-    elif exact < 0:
-        note = "，减少不扣分，按 0 分计"
-    return f"{note}（满分{num(item.full)} / 高限{num(item.cap)}）"
-
-
 def score_linear(item: Item, figures: dict[str, Decimal | None], cm_id: str,
                  history: History) -> ItemScore | str:
     """A linear item, monthly or against a baseline; a str return is a problem."""
-    baseline = source = None
-    if item.basis == "vs_baseline":
-        if figures.get("increase") is not None:
-            figure = figures["increase"]
-            assert figure is not None
-            lead = f"{item.name}：净增 "
-        else:
-            current = figures["value"]
-            assert current is not None
-            baseline, source = figures.get("baseline"), "导出文件"
-            if baseline is None:
-                baseline, source = history.baseline(cm_id, item.id)
-            if baseline is None:
-                return (f"{item.name}缺少基数：导出文件没有「{item.columns['baseline'][0]}」，"
-                        "历史库中也没有该客户经理上年 12 月的数据")
-            figure = current - baseline
-            lead = f"{item.name}：{num(current)} − {item.baseline_label}{num(baseline)} = "
+    baseline = None
+    source = ""
+    if item.basis == "vs_baseline" and figures.get("increase") is None:
+        current = figures["value"]
+        assert current is not None
+        baseline, source = figures.get("baseline"), "导出文件"
+        if baseline is None:
+            baseline, source = history.baseline(cm_id, item.id)
+        if baseline is None:
+            return (f"{item.name}缺少基数：导出文件没有「{item.columns['baseline'][0]}」，"
+                    "历史库中也没有该客户经理上年 12 月的数据")
+        figure = current - baseline
     else:
-        figure = figures["value"]
+        figure = figures["increase" if item.basis == "vs_baseline" else "value"]  # type: ignore[assignment]
         assert figure is not None
-        lead = f"{item.name}：新增"
     exact = linear_points(item, figure)
     if item.early_completion:
         done = history.year_to_date(cm_id, item.id)
         if done >= item.yearly_task:
-            exact_early = item.full + max(exact, ZERO)
-            points = round2(clamp(exact_early, item.cap))
-            text = (f"{item.name}：提前完成年度任务（此前累计{num(done)}{item.unit_label} ≥ "
-                    f"年度任务{num(item.yearly_task)}{item.unit_label}），按满分{num(item.full)}分"
-                    f" + 本月新增{_rate_text(item, figure)} = {points}分"
-                    f"{_limits(item, exact_early, points)}")
-            return ItemScore(item.id, points, text, figure, early=True)
-    points = round2(clamp(exact, item.cap))
-    text = f"{lead}{_rate_text(item, figure)} = {points}分{_limits(item, exact, points)}"
-    return ItemScore(item.id, points, text, figure, baseline, source or "")
+            points = round2(clamp(item.full + max(exact, ZERO), item.cap))
+            return ItemScore(item.id, points, "", figure, early=True, year_to_date=done,
+                             item=item, figures=figures)
+    return ItemScore(item.id, round2(clamp(exact, item.cap)), "", figure, baseline, source,
+                     item=item, figures=figures)
+
+
+def npl_ratio(figures: dict[str, Decimal | None]) -> Decimal | str:
+    """The NPL ratio from a ratio column or from two balances (no loans → 0)."""
+    if "ratio" in figures:
+        ratio = figures["ratio"]
+        assert ratio is not None
+        return ratio
+    bad, base = figures["numerator"], figures["denominator"]
+    assert bad is not None and base is not None
+    if base == 0 and bad > 0:
+        return f"不良贷款余额 {bad:f} 大于 0，但发放贷款余额为 0"
+    return bad / base if base else ZERO
 
 
 def score_tiered(item: Item, figures: dict[str, Decimal | None]) -> ItemScore | str:
     """The NPL item: ratio → tier points, and as much again into the risk fund (§4.4, §4.5)."""
-    if "ratio" in figures:
-        ratio = figures["ratio"]
-        assert ratio is not None
-        lead = f"{item.name}：不良率{pct(ratio)}"
-    else:
-        bad, base = figures["numerator"], figures["denominator"]
-        assert bad is not None and base is not None
-        if base == 0 and bad > 0:
-            return f"{item.name}：不良贷款余额 {num(bad)} 大于 0，但发放贷款余额为 0"
-        ratio = bad / base if base else ZERO
-        lead = (f"{item.name}：不良率 = {num(bad)} ÷ {num(base)} = {pct(round(ratio, 6))}"
-                if base else f"{item.name}：无发放贷款，不良率按 0%")
+    ratio = npl_ratio(figures)
+    if isinstance(ratio, str):
+        return f"{item.name}：{ratio}"
     tier = next(t for t in item.tiers if t.contains(ratio))
     points = round2(clamp(tier.points, item.full))
     fund = round2(clamp(tier.points, item.cap - item.full)) if item.risk_fund else ZERO
-    text = f"{lead}（{tier.label()}）→ {points}分"
-    if item.risk_fund:
-        text += f"；风险金计提{fund}分（年末无不良时发放）"
-    return ItemScore(item.id, points, text, ratio, risk_fund=fund)
+    return ItemScore(item.id, points, "", ratio, risk_fund=fund, item=item, figures=figures)
 
 
 def score_per_client(item: Item, figures: dict[str, Decimal | None]) -> ItemScore:
     """代发工资: clients counted per headcount band, each band's points per client."""
     exact = ZERO
-    parts = []
     count = ZERO
     for tier in item.client_tiers:
         n = figures.get(tier.label) or ZERO
         count += n
         exact += n * tier.points
-        parts.append(f"{tier.label}{num(n)}户 × {num(tier.points)}分")
-    points = round2(clamp(exact, item.cap))
-    text = f"{item.name}：{' + '.join(parts)} = {points}分{_limits(item, exact, points)}"
-    return ItemScore(item.id, points, text, count)
+    return ItemScore(item.id, round2(clamp(exact, item.cap)), "", count, item=item,
+                     figures=figures)
 
 
 def score_manager(table: Table, manager: Manager, history: History) -> ManagerScore | list[str]:

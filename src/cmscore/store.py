@@ -68,7 +68,6 @@ _MIGRATIONS: dict[int, str] = {
         early INTEGER NOT NULL,
         risk_fund_cp INTEGER NOT NULL,
         inputs TEXT NOT NULL,
-        text TEXT NOT NULL,
         PRIMARY KEY (month, cm_id, item_id),
         FOREIGN KEY (month, cm_id) REFERENCES scores (month, cm_id)
     ) STRICT, WITHOUT ROWID;
@@ -269,17 +268,18 @@ def save_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord,
             conn.execute("INSERT INTO months (month, run_id) VALUES (?, ?)", (scores.month, run_id))
         conn.executemany(
             "INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(scores.month, s.manager.id, s.manager.name, s.manager.branch, s.manager.category,
+            ((scores.month, s.manager.id, s.manager.name, s.manager.branch, s.manager.category,
               to_centi(s.total), to_centi(s.risk_fund), s.rank, s.branch_rank,
               _text(s.items["npl"].figure) if "npl" in s.items else None)
-             for s in scores.scores])
+             for s in scores.scores))
+        # The explanation sentences are not stored: `explain` rebuilds them from these.
         conn.executemany(
-            "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(scores.month, s.manager.id, i.item_id, to_centi(i.points), _text(i.figure),
+            "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ((scores.month, s.manager.id, i.item_id, to_centi(i.points), _text(i.figure),
               _text(i.baseline), int(i.early), to_centi(i.risk_fund),
               json.dumps({k: _text(v) for k, v in s.manager.figures.get(i.item_id, {}).items()},
-                         ensure_ascii=False), i.text)
-             for s in scores.scores for i in s.items.values()])
+                         ensure_ascii=False))
+             for s in scores.scores for i in s.items.values()))
     return run_id
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 MAX_CELL = 32767
-_CONTROL = {c for c in range(32) if c not in (9, 10, 13)}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @contextmanager
@@ -43,7 +44,7 @@ def check_text(value: str) -> str:
     """Refuse text no spreadsheet should carry: control characters, over-long cells."""
     if len(value) > MAX_CELL:
         raise ValueError(f"文字超过 Excel 单元格上限 {MAX_CELL} 字符：{value[:20]}…")
-    if any(ord(ch) in _CONTROL for ch in value):
+    if _CONTROL.search(value):
         raise ValueError(f"文字含控制字符：{value[:40]!r}")
     return value
 
@@ -61,7 +62,10 @@ class Book:
     def __init__(self, path: Path) -> None:
         import xlsxwriter  # lazily: keeps `cmscore --help` fast
 
-        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+        # constant_memory: rows go to disk as they are written, so a 100k-row month
+        # does not hold every cell in memory. Rows must be written in order (they are).
+        self.wb = xlsxwriter.Workbook(str(path), {"constant_memory": True,
+                                                  "strings_to_formulas": False,
                                                   "strings_to_urls": False,
                                                   "strings_to_numbers": False})
         self.formats = {
@@ -87,16 +91,20 @@ class Book:
             ws.write_string(start, j, col.header, self.formats["header"])
             ws.set_column(j, j, col.width)
         ws.freeze_panes(start + 1, 0)
+        kinds = [col.kind for col in columns]
+        width = len(kinds)
         for i, row in enumerate(rows, start=start + 1):
-            for j, (col, value) in enumerate(zip(columns, row, strict=True)):
-                self.write(ws, i, j, col.kind, value)
+            if len(row) != width:
+                raise ValueError(f"{name} 第 {i + 1} 行有 {len(row)} 列，表头 {width} 列")
+            for j, value in enumerate(row):
+                if value is not None and value != "":
+                    self.write(ws, i, j, kinds[j], value)
         if columns:
             ws.autofilter(start, 0, start, len(columns) - 1)
 
     def write(self, ws: Any, i: int, j: int, kind: str, value: Any) -> None:
-        if value is None or value == "":
-            ws.write_blank(i, j, None)
-        elif kind == "text" or not isinstance(value, Decimal | int):
+        """One non-blank cell (constant_memory: a blank without a format is not written)."""
+        if kind == "text" or not isinstance(value, Decimal | int):
             ws.write_string(i, j, check_text(str(value)), self.formats["text"])
         else:
             # Excel cells hold doubles; the value is already rounded exactly, so the

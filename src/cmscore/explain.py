@@ -1,0 +1,91 @@
+"""Each item's arithmetic as a sentence bank staff can check by hand (公示、申诉).
+
+Built from the rule and the figures an ItemScore carries, on demand: scoring a
+100k-manager month does not pay for a million sentences nobody reads.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .numbers import ZERO
+from .rules import Item, pct
+from .scoring import ItemScore, linear_points
+
+
+def num(value: Decimal) -> str:
+    """A figure as staff write it: 3, 12.5, 0.3 (no exponent, no trailing zeros)."""
+    text = f"{value.normalize():f}"
+    return text if text != "-0" else "0"
+
+
+def _rate(item: Item, figure: Decimal) -> str:
+    assert item.rate is not None and item.unit is not None
+    per = "" if item.unit == 1 else f" ÷ {num(item.unit)}{item.unit_label}"
+    whole = "（取整）" if item.whole_units and item.unit != 1 else ""
+    return f"{num(figure)}{item.unit_label}{per}{whole} × {num(item.rate)}分"
+
+
+def _limits(item: Item, exact: Decimal) -> str:
+    note = ""
+    if exact > item.cap:
+        note = f"，超过高限按 {num(item.cap)} 分计（超额不延期）"
+    elif exact < 0:
+        note = "，减少不扣分，按 0 分计"
+    return f"{note}（满分{num(item.full)} / 高限{num(item.cap)}）"
+
+
+def explain_item(item: Item, score: ItemScore) -> str:
+    if item.kind == "linear":
+        return _linear(item, score)
+    if item.kind == "tiered":
+        return _tiered(item, score)
+    return _per_client(item, score)
+
+
+def _linear(item: Item, s: ItemScore) -> str:
+    figure = s.figure if s.figure is not None else ZERO
+    exact = linear_points(item, figure)
+    if s.early:
+        early_exact = item.full + max(exact, ZERO)
+        return (f"{item.name}：提前完成年度任务（此前累计{num(s.year_to_date or ZERO)}"
+                f"{item.unit_label} ≥ 年度任务{num(item.yearly_task)}{item.unit_label}），"
+                f"按满分{num(item.full)}分 + 本月新增{_rate(item, figure)} = {s.points}分"
+                f"{_limits(item, early_exact)}")
+    if item.basis == "vs_baseline" and s.baseline is not None:
+        current = s.figures.get("value")
+        source = "" if s.baseline_source in ("", "导出文件") else f"（基数取自{s.baseline_source}）"
+        lead = (f"{item.name}：{num(current if current is not None else ZERO)} − "
+                f"{item.baseline_label}{num(s.baseline)}{source} = ")
+    elif item.basis == "vs_baseline":
+        lead = f"{item.name}：净增 "
+    else:
+        lead = f"{item.name}：新增"
+    return f"{lead}{_rate(item, figure)} = {s.points}分{_limits(item, exact)}"
+
+
+def _tiered(item: Item, s: ItemScore) -> str:
+    ratio = s.figure if s.figure is not None else ZERO
+    f = s.figures
+    if "ratio" in f:
+        lead = f"{item.name}：不良率{pct(ratio)}"
+    elif f.get("denominator"):
+        lead = (f"{item.name}：不良率 = {num(f['numerator'] or ZERO)} ÷ "
+                f"{num(f['denominator'] or ZERO)} = {pct(round(ratio, 6))}")
+    else:
+        lead = f"{item.name}：无发放贷款，不良率按 0%"
+    tier = next(t for t in item.tiers if t.contains(ratio))
+    text = f"{lead}（{tier.label()}）→ {s.points}分"
+    if item.risk_fund:
+        text += f"；风险金计提{s.risk_fund}分（年末无不良时发放）"
+    return text
+
+
+def _per_client(item: Item, s: ItemScore) -> str:
+    parts = []
+    exact = ZERO
+    for tier in item.client_tiers:
+        n = s.figures.get(tier.label) or ZERO
+        exact += n * tier.points
+        parts.append(f"{tier.label}{num(n)}户 × {num(tier.points)}分")
+    return f"{item.name}：{' + '.join(parts)} = {s.points}分{_limits(item, exact)}"
