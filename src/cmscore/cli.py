@@ -220,6 +220,60 @@ def payroll(
                   f"已写出 {result.output}", soft_wrap=True)
 
 
+@app.command()
+def explain(
+    cm_id: Annotated[str, typer.Argument(help="客户经理工号")],
+    month: Annotated[str | None, typer.Option(
+        "--month", help="月份 YYYY-MM；默认最近计分的月份", show_default=False)] = None,
+    db: DbOpt = None, rules: RulesOpt = None, json_: JsonOpt = False,
+) -> None:
+    """解释：逐项列出某客户经理当月得分的算式，以及等级和工资的来由（用于公示、申诉）。
+
+    例：cmscore explain 011771 --month 2026-06
+    """
+    from . import outputs, review
+
+    result = _run(json_, lambda: review.explain(cm_id, month=month, db=db, rules_dir=rules))
+    if json_:
+        _print_json(outputs.explain_json(result))
+        return
+    _console(False).print(outputs.explain_panel(result))
+
+
+@app.command()
+def diff(
+    new_rules: Annotated[Path, typer.Option(
+        "--rules", help="新规则文件目录（与当前规则对比）", exists=True, file_okay=False)],
+    months: Annotated[str | None, typer.Option(
+        "--months", help="月份范围 YYYY-MM..YYYY-MM；默认最近计分的月份；多于一个月时按窗口重新定级",
+        show_default=False)] = None,
+    old_rules: Annotated[Path | None, typer.Option(
+        "--old-rules", help="作为对比基准的规则目录；默认随工具发布的规则", show_default=False,
+        exists=True, file_okay=False)] = None,
+    db: DbOpt = None, out: OutOpt = None, json_: JsonOpt = False, quiet: QuietOpt = False,
+) -> None:
+    """对比：用新规则重算历史库中的月份（不保存），列出得分、排名、等级、工资的变化。
+
+    例：cmscore diff --rules 新规则 --months 2026-01..2026-06
+    """
+    from . import outputs, review
+    from .xlsx import atomic_file
+
+    result = _run(json_, lambda: review.diff(new_rules, months=months, db=db,
+                                             rules_dir=old_rules))
+    target = (out or Path.cwd()) / f"diff-{result.months[0]}_{result.months[-1]}.xlsx"
+    with atomic_file(target) as tmp:
+        outputs.write_diff(tmp, result)
+    if json_:
+        _print_json(outputs.diff_json(result))
+        return
+    console = _console(False)
+    if not quiet:
+        for part in outputs.diff_summary(result):
+            console.print(part, soft_wrap=isinstance(part, str))
+    console.print(f"已写出 {target}（历史库未改动）", soft_wrap=True)
+
+
 @app.command("close")
 def close_cmd(
     month: Annotated[str, typer.Argument(help="要结账的月份 YYYY-MM")],

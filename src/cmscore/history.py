@@ -10,6 +10,7 @@ from decimal import Decimal
 from .grading import Grading, Seen
 from .numbers import from_centi, to_centi
 from .pay import PayLine, SupervisorLine
+from .reader import Manager
 from .store import RunRecord, insert_run, transaction
 
 
@@ -108,3 +109,42 @@ def save_payroll(conn: sqlite3.Connection, month: str, lines: list[PayLine],
         conn.executemany("INSERT INTO supervisor_pay VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
             (month, s.id, s.name, s.title, s.scope, to_centi(s.wage), to_centi(s.average),
              to_centi(s.pay)) for s in supervisors])
+
+
+def stored_managers(conn: sqlite3.Connection, month: str,
+                    cm_id: str | None = None) -> list[Manager]:
+    """The month's managers rebuilt from the stored raw figures, ready to be re-scored."""
+    where, args = ("WHERE s.month = ?", [month]) if cm_id is None else \
+        ("WHERE s.month = ? AND s.cm_id = ?", [month, cm_id])
+    managers: dict[str, Manager] = {}
+    for cm, name, branch, category, item_id, inputs in conn.execute(
+            "SELECT s.cm_id, s.name, s.branch, s.category, i.item_id, i.inputs FROM scores s"
+            " JOIN items i ON i.month = s.month AND i.cm_id = s.cm_id"
+            f" {where} ORDER BY s.category, s.rank, s.cm_id", args):
+        m = managers.setdefault(cm, Manager(cm, name, branch, category, 0))
+        m.figures[item_id] = {role: None if v is None else Decimal(v)
+                              for role, v in json.loads(inputs).items()}
+    return list(managers.values())
+
+
+def grade_row(conn: sqlite3.Connection, effective: str, cm_id: str) -> dict[str, object] | None:
+    row = conn.execute(
+        "SELECT g.grade, g.reason, g.boundary, g.average_cp, g.rank, w.window_start,"
+        " w.window_end, w.pool_size FROM grades g JOIN gradings w USING (effective_month)"
+        " WHERE g.effective_month = ? AND g.cm_id = ?", (effective, cm_id)).fetchone()
+    if row is None:
+        return None
+    keys = ("grade", "reason", "boundary", "average", "rank", "start", "end", "pool")
+    out = dict(zip(keys, row, strict=True))
+    out["average"] = None if row[3] is None else from_centi(row[3])
+    return out
+
+
+def pay_row(conn: sqlite3.Connection, month: str, cm_id: str) -> dict[str, Decimal | str] | None:
+    row = conn.execute("SELECT grade, base_fen, score_cp, pay_fen, release_fen, forfeit_fen"
+                       " FROM pay WHERE month = ? AND cm_id = ?", (month, cm_id)).fetchone()
+    if row is None:
+        return None
+    return {"grade": row[0], "base": from_centi(row[1]), "score": from_centi(row[2]),
+            "pay": from_centi(row[3]), "release": from_centi(row[4]),
+            "forfeit": from_centi(row[5])}

@@ -206,15 +206,26 @@ def _rank(scores: Iterable[ManagerScore], key: Callable[[ManagerScore], str],
 
 def score_month(export: MonthExport, rules: RuleSet, history: History | None = None) -> MonthScores:
     """Score every manager of an export; rank within category and within branch."""
+    return score_month_managers(export.month, export.managers, rules, history,
+                                file=export.file, sheet=export.sheet)
+
+
+def score_month_managers(month: str, managers: list[Manager], rules: RuleSet,
+                         history: History | None = None, file: str = "",
+                         sheet: str = "") -> MonthScores:
     history = history or NoHistory()
-    out = MonthScores(export.month)
+    out = MonthScores(month)
     problems: list[Problem] = []
-    for manager in export.managers:
-        table = rules.tables[manager.category]
+    for manager in managers:
+        table = rules.tables.get(manager.category)
+        if table is None:
+            problems.append(Problem(f"工号 {manager.id}：规则中没有类别 {manager.category}",
+                                    file=file, sheet=sheet, row=manager.row or None))
+            continue
         result = score_manager(table, manager, history)
         if isinstance(result, list):
-            problems += [Problem(f"工号 {manager.id}：{p}", file=export.file, sheet=export.sheet,
-                                 row=manager.row) for p in result]
+            problems += [Problem(f"工号 {manager.id}：{p}", file=file, sheet=sheet,
+                                 row=manager.row or None) for p in result]
         else:
             out.scores.append(result)
     if problems:
@@ -222,5 +233,6 @@ def score_month(export: MonthExport, rules: RuleSet, history: History | None = N
     _rank(out.scores, lambda s: s.manager.category, lambda s, r: setattr(s, "rank", r))
     _rank(out.scores, lambda s: f"{s.manager.category}\0{s.manager.branch}",
           lambda s, r: setattr(s, "branch_rank", r))
-    out.scores.sort(key=lambda s: (s.manager.category, s.rank, s.manager.id))
+    order = {c: i for i, c in enumerate(rules.tables)}
+    out.scores.sort(key=lambda s: (order.get(s.manager.category, 99), s.rank, s.manager.id))
     return out

@@ -1,0 +1,193 @@
+"""`explain` and `diff`: re-score stored raw figures, without storing anything (公示、申诉、规则调整)."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from . import history, store
+from .grading import grade, month_after, window
+from .numbers import ZERO
+from .pay import base_for, monthly_pay
+from .problems import fail
+from .reader import MONTH
+from .rules import RuleSet, load_rules
+from .scoring import ManagerScore, MonthScores, score_manager, score_month_managers
+
+
+@dataclass
+class Explanation:
+    id: str
+    name: str
+    month: str
+    category: str
+    score: ManagerScore
+    stored_total: Decimal
+    rules_changed: bool
+    grade: dict[str, object] | None = None
+    grade_effective: str | None = None
+    pay: dict[str, Decimal | str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _open(db: Path | None) -> sqlite3.Connection:
+    path = db or store.default_path()
+    if not path.exists():
+        raise fail(f"历史库 {path} 不存在；请先运行 cmscore score")
+    return store.connect(path)
+
+
+def _month(conn: sqlite3.Connection, month: str | None) -> str:
+    if month is not None and not MONTH.match(month):
+        raise fail(f"--month {month} 格式应为 YYYY-MM")
+    months = store.stored_months(conn)
+    if not months:
+        raise fail("历史库中还没有任何已计分的月份；请先运行 cmscore score")
+    month = month or months[-1]
+    if month not in months:
+        raise fail(f"{month} 尚未计分（已计分：{'、'.join(months)}）")
+    return month
+
+
+def explain(cm_id: str, *, month: str | None = None, db: Path | None = None,
+            rules_dir: Path | None = None) -> Explanation:
+    """One manager's month: each item's arithmetic, and the grade and pay behind it."""
+    rules = load_rules(rules_dir)
+    conn = _open(db)
+    try:
+        month = _month(conn, month)
+        found = history.stored_managers(conn, month, cm_id)
+        if not found:
+            raise fail(f"{month} 没有工号 {cm_id} 的计分记录")
+        manager = found[0]
+        table = rules.tables.get(manager.category)
+        if table is None:
+            raise fail(f"当前规则中没有类别 {manager.category}")
+        result = score_manager(table, manager, store.StoreHistory(conn, month))
+        if isinstance(result, list):
+            raise fail("；".join(result))
+        stored = next(t for c, t in conn.execute(
+            "SELECT cm_id, total_cp FROM scores WHERE month = ? AND cm_id = ?", (month, cm_id)))
+        record = store.run_record(conn, month) or {}
+        out = Explanation(cm_id, manager.name, month, manager.category, result,
+                          Decimal(stored).scaleb(-2), record.get("rules") != rules.hashes)
+        effective = history.in_effect(conn, month)
+        if effective:
+            out.grade_effective = effective
+            out.grade = history.grade_row(conn, effective, cm_id)
+        out.pay = history.pay_row(conn, month, cm_id)
+        if out.rules_changed:
+            out.notes.append("当前规则文件与该月计分时不同：以下按当前规则重算，历史库中的得分为 "
+                             f"{out.stored_total}")
+    finally:
+        conn.close()
+    return out
+
+
+@dataclass
+class DiffLine:
+    id: str
+    name: str
+    category: str
+    old_total: Decimal
+    new_total: Decimal
+    old_rank: int
+    new_rank: int
+    old_grade: str | None = None
+    new_grade: str | None = None
+    old_pay: Decimal | None = None
+    new_pay: Decimal | None = None
+
+    @property
+    def delta(self) -> Decimal:
+        return self.new_total - self.old_total
+
+
+@dataclass
+class Diff:
+    months: list[str]
+    lines: list[DiffLine]
+    graded: bool
+    totals: dict[str, Decimal]
+
+
+def diff(new_rules_dir: Path, *, months: str | None = None, db: Path | None = None,
+         rules_dir: Path | None = None) -> Diff:
+    """Re-score stored months under other rules; compare scores, ranks, grades and pay."""
+    old_rules, new_rules = load_rules(rules_dir), load_rules(new_rules_dir)
+    conn = _open(db)
+    try:
+        span = _span(conn, months)
+        old_by_month = {m: _rescore(conn, m, old_rules) for m in span}
+        new_by_month = {m: _rescore(conn, m, new_rules) for m in span}
+    finally:
+        conn.close()
+    last = span[-1]
+    old_last = {s.manager.id: s for s in old_by_month[last].scores}
+    new_last = {s.manager.id: s for s in new_by_month[last].scores}
+    graded = len(span) > 1
+    grades_old = _grades(old_by_month, span) if graded else {}
+    grades_new = _grades(new_by_month, span) if graded else {}
+    lines: list[DiffLine] = []
+    for cm, old in old_last.items():
+        new = new_last[cm]
+        line = DiffLine(cm, old.manager.name, old.manager.category, old.total, new.total,
+                        old.rank, new.rank)
+        if graded:
+            line.old_grade, line.new_grade = grades_old.get(cm), grades_new.get(cm)
+            line.old_pay = monthly_pay(base_for(old_rules.payroll, line.old_grade or "三级"),
+                                       old.total)
+            line.new_pay = monthly_pay(base_for(new_rules.payroll, line.new_grade or "三级"),
+                                       new.total)
+        lines.append(line)
+    lines.sort(key=lambda d: (-(d.delta), d.id))
+    totals = {"old_total": sum((d.old_total for d in lines), ZERO),
+              "new_total": sum((d.new_total for d in lines), ZERO)}
+    if graded:
+        totals["old_pay"] = sum((d.old_pay or ZERO for d in lines), ZERO)
+        totals["new_pay"] = sum((d.new_pay or ZERO for d in lines), ZERO)
+        totals["pay_change"] = totals["new_pay"] - totals["old_pay"]
+    return Diff(span, lines, graded, totals)
+
+
+def _span(conn: sqlite3.Connection, months: str | None) -> list[str]:
+    stored = store.stored_months(conn)
+    if not stored:
+        raise fail("历史库中还没有任何已计分的月份；请先运行 cmscore score")
+    if months is None:
+        return [stored[-1]]
+    first, _, last = months.partition("..")
+    last = last or first
+    if not (MONTH.match(first) and MONTH.match(last)) or first > last:
+        raise fail(f"--months {months} 应写作 YYYY-MM..YYYY-MM")
+    span = _months_between(first, last)
+    missing = [m for m in span if m not in stored]
+    if missing:
+        raise fail(f"这些月份尚未计分：{'、'.join(missing)}")
+    return span
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    out = [first]
+    while out[-1] != last:
+        out.append(month_after(out[-1]))
+    return out
+
+
+def _rescore(conn: sqlite3.Connection, month: str, rules: RuleSet) -> MonthScores:
+    managers = history.stored_managers(conn, month)
+    return score_month_managers(month, managers, rules, store.StoreHistory(conn, month))
+
+
+def _grades(by_month: dict[str, MonthScores], span: list[str]) -> dict[str, str]:
+    from .grading import Seen
+
+    seen: dict[str, dict[str, Seen]] = {}
+    for m in span:
+        for s in by_month[m].scores:
+            seen.setdefault(s.manager.id, {})[m] = Seen(s.manager.name, s.manager.branch,
+                                                        s.manager.category, s.total)
+    return {d.id: d.grade for d in grade(window(span[-1], len(span)), seen).decisions}
+
