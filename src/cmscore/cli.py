@@ -274,6 +274,23 @@ def diff(
     console.print(f"已写出 {target}（历史库未改动）", soft_wrap=True)
 
 
+@app.command()
+def report(
+    month: Annotated[str | None, typer.Option(
+        "--month", help="月份 YYYY-MM；默认最近计分的月份", show_default=False)] = None,
+    db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None, json_: JsonOpt = False,
+) -> None:
+    """报告：写出 report-YYYY-MM.html，一个不依赖网络、可直接用浏览器打开的单页报告。
+
+    例：cmscore report --month 2026-10
+    """
+    from . import review
+
+    path = _run(json_, lambda: review.write_html_report(month=month, db=db, rules_dir=rules,
+                                                        out_dir=out))
+    _done(json_, {"report": str(path)}, f"已写出 {path}")
+
+
 @app.command("close")
 def close_cmd(
     month: Annotated[str, typer.Argument(help="要结账的月份 YYYY-MM")],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
@@ -55,6 +56,7 @@ def clean_text(value: object) -> str:
     return unicodedata.normalize("NFKC", str(value)).translate(_INVISIBLE)
 
 
+@lru_cache(maxsize=1 << 16)
 def float_to_decimal(value: float) -> Decimal:
     """A spreadsheet float as the number Excel shows (15 significant digits)."""
     if value != value or value in (float("inf"), float("-inf")):

@@ -191,3 +191,22 @@ def _grades(by_month: dict[str, MonthScores], span: list[str]) -> dict[str, str]
                                                         s.manager.category, s.total)
     return {d.id: d.grade for d in grade(window(span[-1], len(span)), seen).decisions}
 
+
+
+def write_html_report(*, month: str | None = None, db: Path | None = None,
+                      rules_dir: Path | None = None, out_dir: Path | None = None) -> Path:
+    """report-YYYY-MM.html: one self-contained page for 公示 and management."""
+    from .htmlreport import build_report
+    from .xlsx import atomic_file
+
+    rules = load_rules(rules_dir)
+    conn = _open(db)
+    try:
+        month = _month(conn, month)
+        html = build_report(conn, month, rules)
+    finally:
+        conn.close()
+    target = (out_dir or Path.cwd()) / f"report-{month}.html"
+    with atomic_file(target) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return target
