@@ -111,9 +111,10 @@ def grade(months: list[str], seen: dict[str, dict[str, Seen]],
         d.grade = "一级" if rank <= limit1 else "二级" if rank <= limit2 else "三级"
         d.reason = f"平均分第 {rank} 名 / {len(pool)} 人"
         for limit, better in ((limit1, "一级"), (limit2, "二级")):
-            if rank <= limit < position:
+            if rank <= limit < position:  # the first boundary crossed is the grade given
                 d.boundary = (f"与第 {rank} 名平均分 {d.average} 并列，跨越{better}名额"
                               f"（{limit} 人）分界，按较高等级{better}")
+                break
     annual = len(months) == 12
     bottom = len(pool) - q["三级"]
     for position, d in enumerate(pool, start=1):

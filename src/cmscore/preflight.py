@@ -23,9 +23,12 @@ OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _ROW = re.compile(rb"<row\b[^>]*?\br=\"(\d+)\"")
-_WIDE_CELL = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]{3,})(\d+)\"")
-_ERROR_CELL = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]+\d+)\"[^>]*?\bt=\"e\"[^>]*>\s*<v>([^<]*)</v>")
-_ERROR_CELL_2 = re.compile(rb"<c\b[^>]*?\bt=\"e\"[^>]*?\br=\"([A-Z]+\d+)\"[^>]*>\s*<v>([^<]*)</v>")
+_LONG_COLUMN = re.compile(rb"<c\b[^>]*?\br=\"[A-Z]{3}")
+_TWO_LETTERS = re.compile(rb"<c\b[^>]*?\br=\"[A-Z]{2}[0-9]")
+_CELL_REF = {n: re.compile(rb"<c\b[^>]*?\br=\"([A-Z]{%d,})([0-9]+)\"" % n) for n in (2, 3)}
+_ERROR_CELL = re.compile(rb"<c\b([^>]*\bt=\"e\"[^>]*)>(.*?)</c>", re.DOTALL)
+_REF = re.compile(rb"\br=\"([A-Z]+[0-9]+)\"")
+_VALUE = re.compile(rb"<v>([^<]*)</v>")
 _UNCACHED = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]+\d+)\"[^>]*>\s*<f\b[^>]*(?:/>|>[^<]*</f>)"
                        rb"\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
 _CHUNK = 1 << 20
@@ -106,10 +109,14 @@ def _check_zip(path: Path, limits: Limits) -> Checked:
         checked = Checked(kind)
         inflated = 0
         for m in members:
-            if not m.filename.endswith((".xml", ".rels")):
+            if m.is_dir():
                 continue
             data = _inflate(archive, m, cap - inflated, limits, path.name)
             inflated += len(data)
+            # Every member that looks like XML is checked, whatever its name says.
+            if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and \
+                    m.filename not in sheets:
+                continue
             if _DOCTYPE.search(data[:65536]) or (b"<!" in data and _DOCTYPE.search(data)):
                 raise fail(f"部件 {m.filename} 含有 DOCTYPE/ENTITY 声明（可用于实体扩展或读取本机文件），"
                            "正常的 Excel 文件不会有；已拒绝", file=path.name)
@@ -177,19 +184,28 @@ def _cell(ref: bytes) -> dict[str, object]:
 def _check_sheet(data: bytes, sheet: str, limits: Limits, name: str) -> list[Problem]:
     rows = [int(r) for r in _ROW.findall(data)]
     max_row = max(rows, default=0)
-    wide = _WIDE_CELL.findall(data)
-    max_col = max((column_number(c.decode()) for c, _ in wide), default=0)
-    if max_row > limits.max_rows or max_col > limits.max_columns:
-        raise fail(f"工作表范围过大：最远单元格在第 {max_row} 行、第 {max_col} 列，超过上限 "
-                   f"max_rows={limits.max_rows} / max_columns={limits.max_columns}；"
-                   "请删除远处的空白单元格后另存", file=name, sheet=sheet)
+    # Columns of one letter need no look; wider ones are rare, so only then are they read.
+    letters = 3 if _LONG_COLUMN.search(data) else 2 if _TWO_LETTERS.search(data) else 0
+    refs = _CELL_REF[letters].findall(data) if letters else []
+    max_col = max((column_number(c.decode()) for c, _ in refs), default=26 if data else 0)
+    max_row = max([max_row, *(int(r) for _, r in refs)])
+    area = max_row * max_col
+    if max_row > limits.max_rows or max_col > limits.max_columns or area > limits.max_cells:
+        far = max(refs, key=lambda cr: (int(cr[1]), column_number(cr[0].decode())), default=None)
+        where = f"（最远的单元格 {far[0].decode()}{far[1].decode()}）" if far else ""
+        raise fail(f"工作表范围过大：{max_row} 行 × {max_col} 列{where}，超过上限 "
+                   f"max_rows={limits.max_rows} / max_columns={limits.max_columns} / "
+                   f"max_cells={limits.max_cells}；请删除远处多余的单元格后另存",
+                   file=name, sheet=sheet)
     problems: list[Problem] = []
     if b't="e"' in data:
-        for pattern in (_ERROR_CELL, _ERROR_CELL_2):
-            for ref, value in pattern.findall(data):
-                problems.append(Problem(f"单元格 {ref.decode()} 是错误值 "
-                                        f"{value.decode(errors='replace')}；请修正公式或改为数值",
-                                        file=name, sheet=sheet, **_cell(ref)))
+        for attrs, body in _ERROR_CELL.findall(data):
+            ref = _REF.search(attrs)
+            value = _VALUE.search(body)
+            label = ref.group(1) if ref else b"?"
+            shown = value.group(1).decode(errors="replace") if value else "错误"
+            problems.append(Problem(f"单元格 {label.decode()} 是错误值 {shown}；请修正公式或改为数值",
+                                    file=name, sheet=sheet, **(_cell(label) if ref else {})))
     if b"<f" in data:
         for ref in _UNCACHED.findall(data):
             problems.append(Problem(f"单元格 {ref.decode()} 的公式没有计算结果（文件未经 Excel "

@@ -16,7 +16,7 @@ from pathlib import Path
 from .numbers import clean_text, parse_decimal
 from .problems import InputError, Problem
 from .rules import Item, RuleSet, Table
-from .sources import Grid, open_grids
+from .sources import Grid, column_letter, open_grids
 
 IDENTITY_LABELS = {"id": "工号", "name": "姓名", "branch": "机构", "category": "类别"}
 _UNIT_SUFFIX = re.compile(r"[(\[【][^()\[\]【】]*[)\]】]$")
@@ -91,17 +91,18 @@ def find_header(grid: Grid, rules: RuleSet) -> int | None:
 def month_of(grid: Grid, header_at: int, file_name: str, given: str | None) -> tuple[str | None,
                                                                                     list[Problem]]:
     """The month from --month, the title rows, or the file name; they must agree."""
-    title = None
-    for row in grid.rows[:header_at]:
-        for cell in row:
-            found = _MONTH_IN_TEXT.search(clean_text(cell))
-            if found and title is None:
-                title = f"{found[1]}-{int(found[2]):02d}"
-    by_name = _MONTH_IN_NAME.search(Path(file_name).stem)
-    named = f"{by_name[1]}-{by_name[2]}" if by_name else None
     at = partial(Problem, file=file_name, sheet=grid.sheet)
     if given is not None and not MONTH.match(given):
         return None, [at(f"--month {given} 格式应为 YYYY-MM")]
+    in_title = {f"{y}-{int(m):02d}" for row in grid.rows[:header_at] for cell in row
+                for y, m in _MONTH_IN_TEXT.findall(clean_text(cell))}
+    bad = sorted(m for m in in_title if not MONTH.match(m))
+    if bad or (len(in_title) > 1 and given not in in_title):
+        return None, [at(f"标题中的月份不明确或无效：{'、'.join(sorted(in_title))}；"
+                         "请用 --month YYYY-MM 指定")]
+    title = given if len(in_title) > 1 else next(iter(in_title), None)
+    by_name = _MONTH_IN_NAME.search(Path(file_name).stem)
+    named = f"{by_name[1]}-{by_name[2]}" if by_name else None
     sources = [(s, m) for s, m in (("--month", given), ("标题", title), ("文件名", named)) if m]
     if not sources:
         return None, [at("无法确定月份：标题和文件名中都没有年月；请用 --month YYYY-MM 指定")]
@@ -115,10 +116,13 @@ def _plan_columns(grid: Grid, header: list[object], rules: RuleSet, tables: list
                   file_name: str, header_row: int
                   ) -> tuple[dict[str, int], dict[str, _Plan], list[Problem]]:
     index: dict[str, int] = {}
+    repeated: list[int] = []  # a second column with the same name would be silently ignored
     for j, cell in enumerate(header):
         name = normalise_header(cell)
         if name and name not in index:
             index[name] = j
+        elif name:
+            repeated.append(j)
     shown = "、".join(clean_text(c) for c in header if clean_text(c))
     problems: list[Problem] = []
     at = partial(Problem, file=file_name, sheet=grid.sheet, row=header_row)
@@ -147,6 +151,14 @@ def _plan_columns(grid: Grid, header: list[object], rules: RuleSet, tables: list
                                     "如是无关列，请加入 export.yaml 的 ignore_columns，"
                                     "如是业务列，请在对应项目的 columns 中加入此别名",
                                     column=clean_text(header[j])))
+    ignored = {normalise_header(a) for a in rules.export.ignore_columns}
+    for j in repeated:
+        name = normalise_header(header[j])
+        if name in known and name not in ignored:
+            first = index[name]
+            problems.append(at(f"列「{clean_text(header[j])}」（{column_letter(j)} 列）与 "
+                               f"{column_letter(first)} 列「{clean_text(header[first])}」"
+                               "是同一列名；请只保留一列", column=clean_text(header[j])))
     plans: dict[str, _Plan] = {}
     for table in tables:
         cols: dict[tuple[str, str], int] = {}
@@ -208,7 +220,7 @@ def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
         texts = [clean_text(c) for c in row]
         if not any(texts):
             continue
-        if any(t in markers or t.startswith(tuple(markers)) for t in texts[:6] if t):
+        if any(m in t for t in texts[:6] if t for m in markers):  # 合计, 城东支行小计, 全行合计
             totals.append((i + 1, row))
             continue
         body.append((i + 1, row))

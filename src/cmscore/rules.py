@@ -219,6 +219,7 @@ class Limits(_Strict):
     max_ratio: int = Field(default=100, ge=2)
     max_rows: int = Field(default=1_048_576, ge=1)
     max_columns: int = Field(default=200, ge=1)
+    max_cells: int = Field(default=10_000_000, ge=1)  # rows × columns the parser would allocate
 
 
 class Export(_Strict):

@@ -55,6 +55,9 @@ def open_grids(path: Path, limits: Limits | None = None) -> list[Grid]:
         raise fail(f"不支持的文件类型 {path.suffix or '（无扩展名）'}；"
                    "请提供 .xlsx、.xls 或 .csv", file=path.name)
     checked = sniff(path, limits or Limits())
+    if checked.kind == "text" and suffix in {".xlsx", ".xlsm", ".xlsb", ".ods"}:
+        raise fail(f"文件不是表格：扩展名为 {suffix}，内容却是文本；如是 CSV，请把扩展名改为 .csv",
+                   file=path.name)
     if checked.kind == "text":
         grid = _read_text(path)
         if suffix in SPREADSHEET:
@@ -104,8 +107,9 @@ def _read_text(path: Path) -> Grid:
     if "\x00" in text:
         raise fail("文件含有 NUL 字符，不是文本 CSV（是否为改了扩展名的表格文件？）",
                    file=path.name)
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    # Title rows above the header carry no delimiters, so look at the first lines together.
+    head = "\n".join(text.split("\n", 20)[:20])
+    delimiter = "\t" if head.count("\t") > head.count(",") else ","
     rows: list[list[object]] = [list(r) for r in csv.reader(io.StringIO(text, newline=""),
                                                             delimiter=delimiter)]
     return Grid(path.name, "", rows, encoding)

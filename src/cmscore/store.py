@@ -188,11 +188,14 @@ def locked(path: Path, wait_s: float | None = None) -> Iterator[None]:
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating and migrating) the store; autocommit off, explicit transactions."""
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = FULL")
-    _migrate(conn)
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        _migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        raise fail(f"{path} 不是可用的 cmscore 历史库（{exc}）；请检查 --db 或 $CMSCORE_DB") from exc
     return conn
 
 
@@ -375,8 +378,14 @@ def backup(conn: sqlite3.Connection, target: Path) -> None:
     """A consistent copy through SQLite's backup API (copying a live WAL file is not one)."""
     if target.exists():
         raise fail(f"备份目标 {target} 已存在；请换一个文件名")
-    dest = sqlite3.connect(target)
+    if not target.parent.is_dir():
+        raise fail(f"备份目录 {target.parent} 不存在；请先创建")
     try:
-        conn.backup(dest)
-    finally:
-        dest.close()
+        dest = sqlite3.connect(target)
+        try:
+            conn.backup(dest)
+        finally:
+            dest.close()
+    except sqlite3.Error as exc:
+        target.unlink(missing_ok=True)
+        raise fail(f"无法写入备份 {target}（{exc}）") from exc
