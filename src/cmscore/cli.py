@@ -120,7 +120,9 @@ def score(
     result = _run(json_, lambda: jobs.score_file(file, rules_dir=rules, db=db, out_dir=out,
                                                  month=month, replace=replace))
     if json_:
-        _print_json(scores_json(result.scores, result.rules))
+        doc = scores_json(result.scores, result.rules)
+        doc["warnings"] = [{"id": cm, "message": w} for cm, w in result.warnings.items()]
+        _print_json(doc)
         return
     console = _console(False)
     if not quiet:

@@ -116,7 +116,7 @@ def histogram(totals: list[Decimal], color: str, label: str) -> str:
                            f"{i * 10}–{i * 10 + 10} 分：{c} 人"))
         if c:
             parts.append(_text(x + bw / 2, top + ph - bh - 3, str(c), "middle"))
-    for i in range(BINS + 1):
+    for i in range(0, BINS + 1, 2):
         parts.append(_text(left + i * bw, top + ph + 14, str(i * 10), "middle"))
     parts += [_line(left, top + ph, left + pw, top + ph), _line(left, top, left, top + ph),
               _text(left + pw / 2, h - 6, "总分（分）", "middle"), _text(2, 12, "人数")]

@@ -241,9 +241,21 @@ class Export(_Strict):
         return self
 
 
+class GradePay(_Strict):
+    """履职绩效工资 per grade; every grade must be there (第十条)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    first: Decimal = Field(alias="一级", ge=0)
+    second: Decimal = Field(alias="二级", ge=0)
+    third: Decimal = Field(alias="三级", ge=0)
+
+    def __getitem__(self, grade: str) -> Decimal:
+        return {"一级": self.first, "二级": self.second, "三级": self.third}[grade]
+
+
 class Payroll(_Strict):
     kind: Literal["payroll"]
-    grades: dict[Literal["一级", "二级", "三级"], Decimal]
+    grades: GradePay
     transition: Decimal = Field(ge=0)
     supervisor_link_share: Decimal = Field(ge=0, le=1)
 

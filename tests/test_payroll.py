@@ -1,0 +1,403 @@
+"""SPEC §4.5, §5.2, §5.3, §8 and 第十、十一(三)、十二、十六条第五项: pay on tiny stored histories."""
+
+from __future__ import annotations
+
+import json
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cmscore import store
+from cmscore.pay import fund_value, monthly_pay, npl_warning, supervisor_pay
+from cmscore.rules import load_rules
+from history_helpers import (
+    cm,
+    month_scores,
+    query,
+    read_sheet,
+    rules_with_payroll,
+    run,
+    run_json,
+    span,
+    store_months,
+    write_sheet,
+)
+
+D = Decimal
+MANAGER_KEYS = {"id", "grade", "base", "score", "pay", "risk_fund_release", "risk_fund_forfeit"}
+TOTAL_KEYS = {"pay", "risk_fund_release", "risk_fund_forfeit", "supervisors_pay", "total"}
+
+
+def payroll(db: Path, out: Path, *args: Any) -> dict[str, Any]:
+    return run_json("payroll", "--db", db, "--out", out, *args)
+
+
+def managers(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {m["id"]: m for m in doc["managers"]}
+
+
+def assert_reconciles(doc: dict[str, Any]) -> None:
+    """Totals are exact sums of the rounded lines; total = pay + release + supervisors."""
+    t = {k: D(v) for k, v in doc["totals"].items()}
+    for key in ("pay", "risk_fund_release", "risk_fund_forfeit"):
+        assert t[key] == sum((D(m[key]) for m in doc["managers"]), D(0)), key
+    assert t["supervisors_pay"] == sum((D(s["pay"]) for s in doc["supervisors"]), D(0))
+    assert t["total"] == t["pay"] + t["risk_fund_release"] + t["supervisors_pay"]
+    for m in doc["managers"]:
+        assert D(m["pay"]) == (D(m["base"]) * D(m["score"]) / 100).quantize(D("0.01"), rounding=ROUND_HALF_UP)
+    ledger = {k: D(v) for k, v in doc["risk_fund_ledger"].items()}
+    assert ledger["closing"] == (ledger["opening"] + ledger["accrued"] - ledger["released"]
+                                 - ledger["forfeited"])
+
+
+# --- pure arithmetic ---------------------------------------------------------------------
+
+def test_monthly_pay_worked_example() -> None:
+    # SPEC §9: 二级 1200 × 81.80 / 100 = 981.60.
+    assert monthly_pay(D(1200), D("81.80")) == D("981.60")
+    assert str(monthly_pay(D(1200), D("81.80"))) == "981.60"
+
+
+@pytest.mark.parametrize(("base", "score", "pay"), [
+    (D(1005), D("81.70"), D("821.09")),   # 821.085 → half-up (half-even would give 821.08)
+    (D(1005), D("81.90"), D("823.10")),   # 823.095
+    (D(1005), D("0.01"), D("0.10")),      # 0.1005
+    (D(1500), D("0.01"), D("0.15")),
+    (D(900), D("0.00"), D("0.00")),
+    (D(1500), D("200.00"), D("3000.00")),
+])
+def test_monthly_pay_rounds_half_up_once(base: Decimal, score: Decimal, pay: Decimal) -> None:
+    got = monthly_pay(base, score)
+    assert got == pay and got.as_tuple().exponent == -2
+
+
+def test_fund_value_values_each_month_at_its_base_and_rounds_once() -> None:
+    # 6 points at 1000 (过渡期) + 6 at 1500 (一级) + 1 at 900 (三级).
+    assert fund_value([(D(1000), D(6)), (D(1500), D(6)), (D(900), D(1))]) == D("159.00")
+    # 1005 × 0.10 / 100 = 1.005 → 1.01; two such months are 2.010 → 2.01, not 1.01 + 1.01.
+    assert fund_value([(D(1005), D("0.10"))]) == D("1.01")
+    assert fund_value([(D(1005), D("0.10"))] * 2) == D("2.01")
+    assert fund_value([]) == D("0.00")
+
+
+def test_supervisor_pay_ninety_ten_rounded_half_up() -> None:
+    payroll_rules = load_rules().payroll
+    # 6500 × 10% × 81.81 / 100 = 531.765 → 531.77; fixed 6500 × 90% = 5850.00.
+    assert supervisor_pay(payroll_rules, D(6500), D("81.81")) == (D("5850.00"), D("531.77"))
+    assert supervisor_pay(payroll_rules, D(5000), D("100.00")) == (D("4500.00"), D("500.00"))
+
+
+@pytest.mark.parametrize(("ratios", "warned"), [
+    ([D("0.01"), D("0.015"), D("0.02")], True),     # exactly 1% counts (≥ 1%)
+    ([D("0.02"), D("0.02")], False),                # two months are not enough
+    ([D("0.003"), D("0.02"), D("0.02")], False),
+    ([D("0.02"), D("0.0099"), D("0.02")], False),   # a month below 1% in the middle breaks it
+    ([D("0.02"), None, D("0.02")], False),          # not scored that month
+    ([D("0.005"), D("0.02"), D("0.02"), D("0.02")], True),  # the last three decide
+    ([D("0.02"), D("0.02"), D("0.02"), D("0")], False),
+])
+def test_npl_warning_three_consecutive_months(ratios: list[Decimal | None],
+                                              warned: bool) -> None:
+    text = npl_warning(ratios)
+    assert bool(text) is warned
+    if warned:
+        assert "第十六条第五项" in text
+
+
+# --- effective dates, transition amount, joiners ----------------------------------------------
+
+def graded_history(db: Path) -> Path:
+    """2026-01…07. Pool A/B/C (1/1/1), F 分行个金; J joins in July, after the grading."""
+    months = {}
+    for m in span("2026-01", "2026-07"):
+        months[m] = {"A": cm("90.00"), "B": cm("81.80"), "C": cm("50.00"),
+                     "F": cm("60.00", category="分行个金", branch="分行个人金融部")}
+    months["2026-07"]["J"] = cm("60.00")
+    return store_months(db, months)
+
+
+def test_transition_amount_before_any_grade(tmp_path: Path) -> None:
+    db = graded_history(tmp_path / "h.db")
+    doc = payroll(db, tmp_path, "--month", "2026-03")
+    assert doc["grading_in_effect"] is None
+    for m in doc["managers"]:
+        assert (m["grade"], m["base"]) == ("过渡期", "1000.00")
+    assert managers(doc)["B"]["pay"] == "818.00"
+    assert managers(doc)["F"]["pay"] == "600.00"
+    assert_reconciles(doc)
+
+
+def test_window_end_month_uses_old_grade_next_month_the_new(tmp_path: Path) -> None:
+    db = graded_history(tmp_path / "h.db")
+    run("grade", "--months", 6, "--end", "2026-06", "--db", db, "--out", tmp_path)
+    june = payroll(db, tmp_path, "--month", "2026-06")
+    assert {m["grade"] for m in june["managers"]} == {"过渡期"}
+    assert managers(june)["A"]["pay"] == "900.00"
+    july = payroll(db, tmp_path, "--month", "2026-07")
+    assert july["grading_in_effect"] == "2026-07"
+    got = {c: (m["grade"], m["base"], m["score"], m["pay"]) for c, m in managers(july).items()}
+    assert got == {
+        "A": ("一级", "1500.00", "90.00", "1350.00"),
+        "B": ("二级", "1200.00", "81.80", "981.60"),     # SPEC §9
+        "C": ("三级", "900.00", "50.00", "450.00"),
+        "F": ("一级", "1500.00", "60.00", "900.00"),      # 分行个金: 一级
+        "J": ("三级", "900.00", "60.00", "540.00"),       # joined after the grading
+    }
+    assert july["totals"]["pay"] == "4221.60"
+    assert_reconciles(july)
+
+
+def test_regrading_changes_the_grade_paid_and_rerunning_payroll_keeps_one_set(
+        tmp_path: Path) -> None:
+    db = graded_history(tmp_path / "h.db")
+    run("grade", "--months", 6, "--end", "2026-06", "--db", db, "--out", tmp_path)
+    payroll(db, tmp_path, "--month", "2026-07")
+    # June re-scored: C jumps far ahead, so on re-grading C is 一级 and A drops.
+    conn = store.connect(db)
+    try:
+        june = {"A": cm("90.00"), "B": cm("81.80"), "C": cm("500.00"),
+                "F": cm("60.00", category="分行个金", branch="分行个人金融部")}
+        store.save_month(conn, month_scores("2026-06", june),
+                         store.RunRecord("score", "2026-06", "x.xlsx", "0" * 64, {}),
+                         replace=True)
+    finally:
+        conn.close()
+    run("grade", "--months", 6, "--end", "2026-06", "--db", db, "--out", tmp_path)
+    july = payroll(db, tmp_path, "--month", "2026-07")
+    assert managers(july)["C"]["grade"] == "一级"
+    assert managers(july)["C"]["pay"] == "750.00"
+    assert query(db, "SELECT count(*) FROM pay WHERE month = '2026-07'") == [(5,)]
+    assert query(db, "SELECT count(*) FROM gradings") == [(1,)]
+
+
+def test_payroll_defaults_to_latest_month_and_writes_a_readable_workbook(tmp_path: Path) -> None:
+    db = graded_history(tmp_path / "h.db")
+    run("grade", "--months", 6, "--end", "2026-06", "--db", db, "--out", tmp_path)
+    out = tmp_path / "out"
+    doc = payroll(db, out)
+    assert doc["month"] == "2026-07"
+    rows = read_sheet(out / "payroll-2026-07.xlsx", "绩效工资")
+    by_id = {r["工号"]: r for r in rows}
+    assert by_id["B"]["等级"] == "二级"
+    assert by_id["B"]["月度应得工资"] == pytest.approx(981.60)
+    assert by_id["B"]["履职绩效工资"] == pytest.approx(1200)
+    assert by_id["合计"]["月度应得工资"] == pytest.approx(4221.60)
+    totals = {r["项目"]: r["金额（元）"] for r in read_sheet(out / "payroll-2026-07.xlsx", "合计")}
+    assert totals["合计发放"] == pytest.approx(4221.60)
+
+
+def test_payroll_human_output(tmp_path: Path) -> None:
+    db = graded_history(tmp_path / "h.db")
+    run("grade", "--months", 6, "--end", "2026-06", "--db", db, "--out", tmp_path)
+    result = run("payroll", "--month", "2026-07", "--db", db, "--out", tmp_path)
+    assert "合计 4221.60 元" in result.stdout
+    assert "执行定级：2026-07" in result.stdout
+    assert (tmp_path / "payroll-2026-07.xlsx").exists()
+
+
+def test_half_up_pay_through_the_cli_with_a_custom_payroll_file(tmp_path: Path) -> None:
+    rules = rules_with_payroll(tmp_path, "kind: payroll\ngrades:\n  一级: 1500\n  二级: 1200\n"
+                                         "  三级: 900\ntransition: 1005\n"
+                                         "supervisor_link_share: 0.10\n")
+    db = store_months(tmp_path / "h.db", {"2026-03": {"A": cm("81.70"), "B": cm("81.90")}})
+    doc = payroll(db, tmp_path, "--rules", rules)
+    assert managers(doc)["A"]["pay"] == "821.09"   # 821.085
+    assert managers(doc)["B"]["pay"] == "823.10"   # 823.095
+    assert doc["totals"]["pay"] == "1644.19"
+    assert_reconciles(doc)
+
+
+@pytest.mark.parametrize("grades", ["  一级: 1500\n  二级: 1200\n",
+                                    "  一级: 1500\n  二级: 1200\n  三级: -900\n"],
+                         ids=["missing-grade", "negative-amount"])
+def test_payroll_file_with_a_missing_or_negative_grade_is_refused(tmp_path: Path,
+                                                                  grades: str) -> None:
+    rules = rules_with_payroll(tmp_path, f"kind: payroll\ngrades:\n{grades}transition: 1000\n"
+                                         "supervisor_link_share: 0.10\n")
+    db = store_months(tmp_path / "h.db", {m: {"A": cm("80.00"), "B": cm("70.00"),
+                                              "C": cm("60.00")} for m in ("2026-01", "2026-02")})
+    run("grade", "--months", 1, "--end", "2026-01", "--db", db, "--out", tmp_path,
+        "--rules", rules, code=None)
+    result = run("payroll", "--month", "2026-02", "--db", db, "--out", tmp_path,
+                 "--rules", rules, code=1)  # a crash fails here too (run() re-raises it)
+    assert "payroll.yaml" in result.stderr and "三级" in result.stderr
+
+
+# --- December: the risk fund -----------------------------------------------------------------
+
+def year_end(db: Path) -> Path:
+    """2026-09…12, graded on 09–10 (effective 2026-11): 09/10 transition, 11/12 graded.
+
+    A: NPL 0 all year → released. B: NPL 0.3% in December → forfeited.
+    C: NPL 0.6% in November but 0 in December → released. L left after October.
+    """
+    npl_c = {"2026-09": ("6.00", "0"), "2026-10": ("6.00", "0"), "2026-11": ("1.00", "0.006"),
+             "2026-12": ("6.00", "0")}
+    months = {}
+    for m in span("2026-09", "2026-12"):
+        months[m] = {"A": cm("90.00"), "B": cm("80.00", risk_fund="3.00", npl="0.003"),
+                     "C": cm("70.00", risk_fund=npl_c[m][0], npl=npl_c[m][1])}
+        if m <= "2026-10":
+            months[m]["L"] = cm("75.00")
+    store_months(db, months)
+    run("grade", "--months", 2, "--end", "2026-10", "--db", db, "--out", db.parent)
+    return db
+
+
+def test_december_releases_or_forfeits_each_month_at_its_base(tmp_path: Path) -> None:
+    db = year_end(tmp_path / "h.db")
+    doc = payroll(db, tmp_path, "--month", "2026-12")
+    got = {c: (m["grade"], m["pay"], m["risk_fund_release"], m["risk_fund_forfeit"])
+           for c, m in managers(doc).items()}
+    assert got == {
+        # 6 × 10 + 6 × 10 + 6 × 15 + 6 × 15
+        "A": ("一级", "1350.00", "300.00", "0.00"),
+        # 3 × 10 + 3 × 10 + 3 × 12 + 3 × 12, December NPL 0.3% → forfeited
+        "B": ("二级", "960.00", "0.00", "132.00"),
+        # 6 × 10 + 6 × 10 + 1 × 9 + 6 × 9: December NPL 0 → released despite November
+        "C": ("三级", "630.00", "183.00", "0.00"),
+    }
+    assert doc["totals"] == {"pay": "2940.00", "risk_fund_release": "483.00",
+                             "risk_fund_forfeit": "132.00", "supervisors_pay": "0.00",
+                             "total": "3423.00"}
+    assert doc["risk_fund_ledger"] == {"opening": "435.00", "accrued": "180.00",
+                                       "released": "483.00", "forfeited": "132.00",
+                                       "closing": "0.00"}
+    assert doc["unsettled_risk_fund"] == ["L"]
+    assert_reconciles(doc)
+    ledger = {r["项目"]: r["金额（元）"]
+              for r in read_sheet(tmp_path / "payroll-2026-12.xlsx", "风险金台账")}
+    assert ledger["期末余额"] == 0
+    assert ledger["本月扣罚"] == pytest.approx(132)
+
+
+def test_non_december_month_releases_and_forfeits_nothing(tmp_path: Path) -> None:
+    db = year_end(tmp_path / "h.db")
+    doc = payroll(db, tmp_path, "--month", "2026-11")
+    for m in doc["managers"]:
+        assert (m["risk_fund_release"], m["risk_fund_forfeit"]) == ("0.00", "0.00")
+    assert doc["totals"]["risk_fund_release"] == doc["totals"]["risk_fund_forfeit"] == "0.00"
+    # Accrued so far: September/October at 1000, November at the grade in effect.
+    assert doc["risk_fund_ledger"] == {"opening": "300.00", "accrued": "135.00",
+                                       "released": "0.00", "forfeited": "0.00",
+                                       "closing": "435.00"}
+    assert doc["unsettled_risk_fund"] == []
+    assert_reconciles(doc)
+
+
+# --- supervisors (第十二条) ----------------------------------------------------------------------
+
+SUP_HEADER = ["工号", "姓名", "职务", "机构", "履职岗位工资"]
+
+
+def test_supervisors_ninety_percent_fixed_ten_percent_linked(tmp_path: Path) -> None:
+    db = store_months(tmp_path / "h.db", {"2026-10": {
+        "X": cm("81.80"), "Y": cm("81.81"), "Z": cm("50.00", branch="城西支行")}})
+    sups = write_sheet(tmp_path / "主管.xlsx", SUP_HEADER, [
+        ["S1", "王行长", "支行行长", "城东支行", 6500],
+        ["S2", "李副行长", "支行副行长", "城西支行", 5000]], titles=("主管人员",))
+    doc = payroll(db, tmp_path, "--supervisors", sups)
+    s = {x["id"]: x for x in doc["supervisors"]}
+    # 城东: (81.80 + 81.81) / 2 = 81.805 → 81.81; 6500 × 10% × 81.81 / 100 = 531.765 → 531.77.
+    assert (s["S1"]["managers"], s["S1"]["average"], s["S1"]["fixed"], s["S1"]["linked"],
+            s["S1"]["pay"]) == (2, "81.81", "5850.00", "531.77", "6381.77")
+    assert (s["S2"]["average"], s["S2"]["fixed"], s["S2"]["linked"], s["S2"]["pay"]) == \
+        ("50.00", "4500.00", "250.00", "4750.00")
+    assert doc["totals"]["supervisors_pay"] == "11131.77"
+    assert doc["totals"]["pay"] == "2136.10"   # 818.00 + 818.10 + 500.00 at 过渡期 1000
+    assert doc["totals"]["total"] == "13267.87"
+    assert_reconciles(doc)
+    sheet = {r["工号"]: r for r in read_sheet(tmp_path / "payroll-2026-10.xlsx", "主管挂钩")}
+    assert sheet["S1"]["应发"] == pytest.approx(6381.77)
+
+
+def test_supervisor_scope_without_cms_is_refused_naming_it(tmp_path: Path) -> None:
+    db = store_months(tmp_path / "h.db", {"2026-10": {"X": cm("81.80")}})
+    sups = write_sheet(tmp_path / "主管.xlsx", SUP_HEADER, [
+        ["S1", "王行长", "支行行长", "城东支行", 6500],
+        ["S9", "赵行长", "支行行长", "城北支行", 6000]])
+    result = run("payroll", "--supervisors", sups, "--db", db, "--out", tmp_path, code=1)
+    assert "城北支行" in result.stderr and "S9" in result.stderr
+    assert not (tmp_path / "payroll-2026-10.xlsx").exists()
+    assert query(db, "SELECT count(*) FROM payrolls") == [(0,)]
+
+
+# --- 第十六条第五项: NPL ≥ 1% three months running -------------------------------------------
+
+NPL = {"W3": ("0.01", "0.015", "0.02"),    # 1% counts
+       "W2": ("0.003", "0.02", "0.02"),    # only two months
+       "WM": ("0.02", "0.005", "0.02"),    # broken in the middle
+       "OK": ("0", "0", "0")}
+
+
+def npl_months(db: Path) -> Path:
+    months: dict[str, dict[str, Any]] = {}
+    for i, m in enumerate(span("2026-08", "2026-10")):
+        months[m] = {c: cm("60.00", risk_fund="0.00", npl=r[i]) for c, r in NPL.items()}
+        if m != "2026-09":  # WG is not scored in September
+            months[m]["WG"] = cm("60.00", risk_fund="0.00", npl="0.02")
+    return store_months(db, months)
+
+
+def test_npl_warning_in_payroll_json(tmp_path: Path) -> None:
+    db = npl_months(tmp_path / "h.db")
+    doc = managers(payroll(db, tmp_path, "--month", "2026-10"))
+    assert len(doc["W3"]["warnings"]) == 1 and "第十六条第五项" in doc["W3"]["warnings"][0]
+    assert {c for c, m in doc.items() if m["warnings"]} == {"W3"}
+    # In September W3 has only two stored months (no July): no warning yet.
+    sep = managers(payroll(db, tmp_path, "--month", "2026-09"))
+    assert all(m["warnings"] == [] for m in sep.values())
+
+
+EXPORT_HEADER = ["工号", "姓名", "机构", "类别", "放款户数", "放款金额", "管户户数",
+                 "上年末管户户数", "不良率", "储蓄日均净增", "对公日均净增", "银行卡",
+                 "代发工资50人以下", "代发工资50人及以上", "个人网银", "企业网银", "POS收单"]
+
+
+def test_npl_warning_in_score_output(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    store_months(db, {m: {c: cm("60.00", npl=r[i]) for c, r in NPL.items() if c != "OK"}
+                      for i, m in enumerate(["2026-08", "2026-09"])})
+    zeros = [0, 0, 10, 10]
+    tail = [0, 0, 0, 0, 0, 0, 0, 0]
+    export = write_sheet(tmp_path / "2026-10.xlsx", EXPORT_HEADER, [
+        [c, f"姓名{c}", "城东支行", "支行", *zeros, ratio, *tail]
+        for c, ratio in (("W3", "2%"), ("W2", 0.02), ("WM", 0.02))],
+        titles=("2026年10月客户经理业绩报表",))
+    result = run("score", export, "--db", db, "--out", tmp_path)
+    warned = [line for line in result.stdout.splitlines() if "第十六条第五项" in line]
+    assert len(warned) == 1 and "W3" in warned[0]  # W2 and WM are not warned
+
+
+# --- refusals and the JSON contract ------------------------------------------------------------
+
+def test_payroll_of_a_never_scored_month_names_it(tmp_path: Path) -> None:
+    db = store_months(tmp_path / "h.db", {"2026-10": {"X": cm("81.80")}})
+    result = run("payroll", "--month", "2026-11", "--db", db, "--out", tmp_path, code=1)
+    assert "2026-11" in result.stderr
+    js = run("payroll", "--month", "2026-11", "--db", db, "--out", tmp_path, "--json", code=1)
+    err = json.loads(js.stdout)
+    assert "2026-11" in err["problems"][0]["message"]
+    assert not (tmp_path / "payroll-2026-11.xlsx").exists()
+    assert query(db, "SELECT count(*) FROM payrolls") == [(0,)]
+
+
+def test_payroll_on_an_empty_store_is_refused(tmp_path: Path) -> None:
+    result = run("payroll", "--db", tmp_path / "h.db", "--out", tmp_path, code=1)
+    assert "score" in result.stderr
+
+
+def test_payroll_json_contract(tmp_path: Path) -> None:
+    db = graded_history(tmp_path / "h.db")
+    result = run("payroll", "--month", "2026-05", "--db", db, "--out", tmp_path, "--json")
+    doc = json.loads(result.stdout)  # exactly one document, nothing else on stdout
+    assert {"month", "managers", "supervisors", "totals"} <= set(doc)
+    assert set(doc["totals"]) == TOTAL_KEYS
+    assert doc["supervisors"] == []
+    for m in doc["managers"]:
+        assert MANAGER_KEYS <= set(m)
+        for key in ("base", "score", "pay", "risk_fund_release", "risk_fund_forfeit"):
+            assert isinstance(m[key], str) and m[key] == f"{D(m[key]):.2f}"
+    assert_reconciles(doc)
