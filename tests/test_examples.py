@@ -161,10 +161,10 @@ def test_csv_copy_gives_the_same_scores_as_the_workbook(scored: Scored) -> None:
 def test_csv_copy_reads_the_same_figures(scored: Scored) -> None:
     def inputs(db: Path) -> dict[tuple[str, str], Any]:
         with closing(sqlite3.connect(db)) as conn:
-            return {(cm, item): {k: (None if v is None else float(v))
-                                 for k, v in json.loads(raw).items()}
-                    for cm, item, raw in conn.execute(
-                        "SELECT cm_id, item_id, inputs FROM items WHERE month = '2026-10'")}
+            return {(cm, item): {k: (None if v is None else float(v)) for k, v in roles.items()}
+                    for cm, raw in conn.execute(
+                        "SELECT cm_id, inputs FROM scores WHERE month = '2026-10'")
+                    for item, roles in json.loads(raw).items()}
 
     from_xlsx, from_csv = inputs(scored.db), inputs(scored.csv_db)
     assert from_csv == from_xlsx

@@ -114,17 +114,16 @@ def save_payroll(conn: sqlite3.Connection, month: str, lines: list[PayLine],
 def stored_managers(conn: sqlite3.Connection, month: str,
                     cm_id: str | None = None) -> list[Manager]:
     """The month's managers rebuilt from the stored raw figures, ready to be re-scored."""
-    where, args = ("WHERE s.month = ?", [month]) if cm_id is None else \
-        ("WHERE s.month = ? AND s.cm_id = ?", [month, cm_id])
-    managers: dict[str, Manager] = {}
-    for cm, name, branch, category, item_id, inputs in conn.execute(
-            "SELECT s.cm_id, s.name, s.branch, s.category, i.item_id, i.inputs FROM scores s"
-            " JOIN items i ON i.month = s.month AND i.cm_id = s.cm_id"
-            f" {where} ORDER BY s.category, s.rank, s.cm_id", args):
-        m = managers.setdefault(cm, Manager(cm, name, branch, category, 0))
-        m.figures[item_id] = {role: None if v is None else Decimal(v)
-                              for role, v in json.loads(inputs).items()}
-    return list(managers.values())
+    where, args = ("WHERE month = ?", [month]) if cm_id is None else \
+        ("WHERE month = ? AND cm_id = ?", [month, cm_id])
+    managers: list[Manager] = []
+    for cm, name, branch, category, inputs in conn.execute(
+            "SELECT cm_id, name, branch, category, inputs FROM scores"
+            f" {where} ORDER BY category, rank, cm_id", args):
+        figures = {item: {role: None if v is None else Decimal(v) for role, v in roles.items()}
+                   for item, roles in json.loads(inputs).items()}
+        managers.append(Manager(cm, name, branch, category, 0, figures))
+    return managers
 
 
 def grade_row(conn: sqlite3.Connection, effective: str, cm_id: str) -> dict[str, object] | None:

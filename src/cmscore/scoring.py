@@ -35,7 +35,7 @@ class NoHistory:
         return ZERO
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a million of these in a national month: no __dict__, no frozen setattr
 class ItemScore:
     item_id: str
     points: Decimal

@@ -11,7 +11,6 @@ import json
 import os
 import sqlite3
 import time
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,6 +54,7 @@ _MIGRATIONS: dict[int, str] = {
         rank INTEGER NOT NULL,
         branch_rank INTEGER NOT NULL,
         npl_ratio TEXT,
+        inputs TEXT NOT NULL,
         PRIMARY KEY (month, cm_id)
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX scores_by_cm ON scores (cm_id, month);
@@ -64,12 +64,11 @@ _MIGRATIONS: dict[int, str] = {
         item_id TEXT NOT NULL,
         points_cp INTEGER NOT NULL,
         figure TEXT,
+        figure_micro INTEGER,
         baseline TEXT,
         early INTEGER NOT NULL,
         risk_fund_cp INTEGER NOT NULL,
-        inputs TEXT NOT NULL,
-        PRIMARY KEY (month, cm_id, item_id),
-        FOREIGN KEY (month, cm_id) REFERENCES scores (month, cm_id)
+        PRIMARY KEY (month, cm_id, item_id)
     ) STRICT, WITHOUT ROWID;
     """,
     2: """
@@ -269,20 +268,22 @@ def save_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord,
             conn.execute("UPDATE months SET run_id = ? WHERE month = ?", (run_id, scores.month))
         else:
             conn.execute("INSERT INTO months (month, run_id) VALUES (?, ?)", (scores.month, run_id))
+        # Rows go in primary-key order: appending to the B-tree is several times faster
+        # than inserting a national month at random places. No foreign key on items for
+        # the same reason; this transaction writes both tables together.
+        by_id = sorted(scores.scores, key=lambda s: s.manager.id)
         conn.executemany(
-            "INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             ((scores.month, s.manager.id, s.manager.name, s.manager.branch, s.manager.category,
-              to_centi(s.total), to_centi(s.risk_fund), s.rank, s.branch_rank,
-              _text(s.items["npl"].figure) if "npl" in s.items else None)
-             for s in scores.scores))
-        # The explanation sentences are not stored: `explain` rebuilds them from these.
+              _centi(s.total), _centi(s.risk_fund), s.rank, s.branch_rank,
+              _text(s.items["npl"].figure) if "npl" in s.items else None,
+              _inputs(s.manager.figures))
+             for s in by_id))
         conn.executemany(
             "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ((scores.month, s.manager.id, i.item_id, to_centi(i.points), _text(i.figure),
-              _text(i.baseline), int(i.early), to_centi(i.risk_fund),
-              json.dumps({k: _text(v) for k, v in s.manager.figures.get(i.item_id, {}).items()},
-                         ensure_ascii=False))
-             for s in scores.scores for i in s.items.values()))
+            ((scores.month, s.manager.id, i.item_id, _centi(i.points), _text(i.figure),
+              _micro(i.figure), _text(i.baseline), int(i.early), _centi(i.risk_fund))
+             for s in by_id for i in sorted(s.items.values(), key=lambda i: i.item_id)))
     return run_id
 
 
@@ -290,31 +291,71 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:f}"
 
 
+def _centi(value: Decimal) -> int:
+    """Points and amounts are already rounded to 2 places: hundredths are exact."""
+    return int(value.scaleb(2)) if value.as_tuple().exponent >= -2 else to_centi(value)  # type: ignore[operator]
+
+
+def _micro(value: Decimal | None) -> int | None:
+    """The figure in millionths when that is exact, so SQL can sum it without floats."""
+    if value is None:
+        return None
+    scaled = value.scaleb(6)
+    return int(scaled) if scaled == scaled.to_integral_value() else None
+
+
+def _inputs(figures: dict[str, dict[str, Decimal | None]]) -> str:
+    """The export's raw figures, item → role → decimal text: what `diff` re-scores."""
+    return json.dumps({item: {role: _text(v) for role, v in roles.items()}
+                       for item, roles in figures.items()}, ensure_ascii=False,
+                      separators=(",", ":"))
+
+
 class StoreHistory:
-    """Baselines and year-to-date totals for scoring ``month``, read in two queries."""
+    """Baselines and year-to-date totals for scoring ``month``, each read once when first asked."""
 
     def __init__(self, conn: sqlite3.Connection, month: str) -> None:
-        year = int(month[:4])
-        december = f"{year - 1}-12"
-        self.december = december
-        self._baselines: dict[tuple[str, str], Decimal] = {}
-        for cm_id, item_id, inputs in conn.execute(
-                "SELECT cm_id, item_id, inputs FROM items WHERE month = ?", (december,)):
-            value = json.loads(inputs).get("value")
-            if value is not None:
-                self._baselines[(cm_id, item_id)] = Decimal(value)
-        self._ytd: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-        for cm_id, item_id, figure in conn.execute(
-                "SELECT cm_id, item_id, figure FROM items WHERE month >= ? AND month < ?"
-                " AND figure IS NOT NULL", (f"{year}-01", month)):
-            self._ytd[(cm_id, item_id)] += Decimal(figure)
+        self.conn = conn
+        self.month = month
+        self.year = int(month[:4])
+        self.december = f"{self.year - 1}-12"
+        self._baselines: dict[tuple[str, str], Decimal] | None = None
+        self._ytd: dict[tuple[str, str], Decimal] | None = None
 
     def baseline(self, cm_id: str, item_id: str) -> tuple[Decimal | None, str]:
+        if self._baselines is None:
+            self._baselines = {}
+            for cm, inputs in self.conn.execute(
+                    "SELECT cm_id, inputs FROM scores WHERE month = ?", (self.december,)):
+                for item, roles in json.loads(inputs).items():
+                    if roles.get("value") is not None:
+                        self._baselines[(cm, item)] = Decimal(roles["value"])
         value = self._baselines.get((cm_id, item_id))
         return value, (f"历史库 {self.december}" if value is not None else "")
 
     def year_to_date(self, cm_id: str, item_id: str) -> Decimal:
+        if self._ytd is None:
+            self._ytd = self._load_ytd()
         return self._ytd.get((cm_id, item_id), ZERO)
+
+    def _load_ytd(self) -> dict[tuple[str, str], Decimal]:
+        """Exact sums in SQL over integer millionths; the rare figure with more places in Python."""
+        start = f"{self.year}-01"
+        out: dict[tuple[str, str], Decimal] = {}
+        inexact: list[tuple[str, str]] = []
+        for cm, item, micro, exact, present in self.conn.execute(
+                "SELECT cm_id, item_id, sum(figure_micro), count(figure_micro), count(figure)"
+                " FROM items WHERE month >= ? AND month < ? GROUP BY cm_id, item_id",
+                (start, self.month)):
+            if exact == present:
+                out[(cm, item)] = Decimal(micro or 0).scaleb(-6)
+            else:
+                inexact.append((cm, item))
+        for cm, item in inexact:
+            out[(cm, item)] = sum((Decimal(f) for (f,) in self.conn.execute(
+                "SELECT figure FROM items WHERE cm_id = ? AND item_id = ? AND month >= ?"
+                " AND month < ? AND figure IS NOT NULL", (cm, item, start, self.month))), ZERO)
+        return out
 
 
 def run_record(conn: sqlite3.Connection, month: str) -> dict[str, object] | None:
