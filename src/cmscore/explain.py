@@ -26,12 +26,14 @@ def _rate(item: Item, figure: Decimal) -> str:
     return f"{num(figure)}{item.unit_label}{per}{whole} × {num(item.rate)}分"
 
 
-def _limits(item: Item, exact: Decimal) -> str:
-    note = ""
+def _result(item: Item, exact: Decimal, points: Decimal) -> str:
+    """「= 22.5分，超过高限按 20 分计 → 20.00分（满分…）」: the arithmetic stays true when clamped."""
     if exact > item.cap:
-        note = f"，超过高限按 {num(item.cap)} 分计（超额不延期）"
+        note = f"= {num(exact)}分，超过高限按 {num(item.cap)} 分计（超额不延期）→ {points}分"
     elif exact < 0:
-        note = "，减少不扣分，按 0 分计"
+        note = f"= {num(exact)}分，减少不扣分 → {points}分"
+    else:
+        note = f"= {points}分"
     return f"{note}（满分{num(item.full)} / 高限{num(item.cap)}）"
 
 
@@ -50,8 +52,8 @@ def _linear(item: Item, s: ItemScore) -> str:
         early_exact = item.full + max(exact, ZERO)
         return (f"{item.name}：提前完成年度任务（此前累计{num(s.year_to_date or ZERO)}"
                 f"{item.unit_label} ≥ 年度任务{num(item.yearly_task)}{item.unit_label}），"
-                f"按满分{num(item.full)}分 + 本月新增{_rate(item, figure)} = {s.points}分"
-                f"{_limits(item, early_exact)}")
+                f"按满分{num(item.full)}分 + 本月新增{_rate(item, figure)} "
+                f"{_result(item, early_exact, s.points)}")
     if item.basis == "vs_baseline" and s.baseline is not None:
         current = s.figures.get("value")
         source = "" if s.baseline_source in ("", "导出文件") else f"（基数取自{s.baseline_source}）"
@@ -61,7 +63,7 @@ def _linear(item: Item, s: ItemScore) -> str:
         lead = f"{item.name}：净增 "
     else:
         lead = f"{item.name}：新增"
-    return f"{lead}{_rate(item, figure)} = {s.points}分{_limits(item, exact)}"
+    return f"{lead}{_rate(item, figure)} {_result(item, exact, s.points)}"
 
 
 def _tiered(item: Item, s: ItemScore) -> str:
@@ -88,4 +90,4 @@ def _per_client(item: Item, s: ItemScore) -> str:
         n = s.figures.get(tier.label) or ZERO
         exact += n * tier.points
         parts.append(f"{tier.label}{num(n)}户 × {num(tier.points)}分")
-    return f"{item.name}：{' + '.join(parts)} = {s.points}分{_limits(item, exact)}"
+    return f"{item.name}：{' + '.join(parts)} {_result(item, exact, s.points)}"

@@ -57,6 +57,24 @@ def clean_text(value: object) -> str:
     return unicodedata.normalize("NFKC", str(value)).translate(_INVISIBLE)
 
 
+_SPACES = re.compile(r"\s+")
+_CJK_GAP = re.compile(r"(?<=[\u2e80-\u9fff\uf900-\ufaff]) (?=[\u2e80-\u9fff\uf900-\ufaff])")
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+
+
+def clean_name(value: object) -> str:
+    """A name or branch: NFKC, no zero-width characters, spaces kept only between Latin words.
+
+    「张　伟」 (an alignment space) is 张伟; "Zhang  Wei" stays "Zhang Wei".
+    """
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = unicodedata.normalize("NFKC", str(value)).translate(_ZERO_WIDTH)
+    return _CJK_GAP.sub("", _SPACES.sub(" ", text).strip())
+
+
 @lru_cache(maxsize=1 << 16)
 def float_to_decimal(value: float) -> Decimal:
     """A spreadsheet float as the number Excel shows (15 significant digits)."""

@@ -106,6 +106,7 @@ def _check_zip(path: Path, limits: Limits) -> Checked:
             raise fail(f"解压后 {declared / 2**20:.0f} MB，超过上限 max_inflated_mb="
                        f"{limits.max_inflated_mb}（疑似压缩炸弹）", file=path.name)
         sheets = _sheet_names(archive) if kind == "xlsx" else {}
+        lowered = {k.lower(): v for k, v in sheets.items()}
         checked = Checked(kind)
         inflated = 0
         for m in members:
@@ -120,10 +121,13 @@ def _check_zip(path: Path, limits: Limits) -> Checked:
             if _DOCTYPE.search(data[:65536]) or (b"<!" in data and _DOCTYPE.search(data)):
                 raise fail(f"部件 {m.filename} 含有 DOCTYPE/ENTITY 声明（可用于实体扩展或读取本机文件），"
                            "正常的 Excel 文件不会有；已拒绝", file=path.name)
-            if m.filename in sheets:
-                problems = _check_sheet(data, sheets[m.filename], limits, path.name)
+            # Any part holding cells is a sheet, whatever the relationships call it (a
+            # reader may find it by another case or name); named by its sheet when known.
+            if m.filename in sheets or b"<sheetData" in data:
+                label = sheets.get(m.filename) or lowered.get(m.filename.lower(), m.filename)
+                problems = _check_sheet(data, label, limits, path.name)
                 if problems:
-                    checked.cell_problems[sheets[m.filename]] = problems
+                    checked.cell_problems[label] = problems
         return checked
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import partial
 from pathlib import Path
 
-from .numbers import clean_text, parse_decimal
+from .numbers import clean_name, clean_text, parse_decimal
 from .problems import InputError, Problem
 from .rules import Item, RuleSet, Table
 from .sources import Grid, column_letter, open_grids
@@ -214,13 +214,19 @@ def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
     at = partial(Problem, file=file_name, sheet=grid.sheet)
     markers = {clean_text(m) for m in rules.export.total_markers}
     body: list[tuple[int, list[object]]] = []
+    id_aliases = {normalise_header(a) for a in rules.export.identity["id"]}
+    id_col = next(j for j, c in enumerate(header) if normalise_header(c) in id_aliases)
     totals: list[tuple[int, list[object]]] = []
     for i in range(first_data, len(grid.rows)):
         row = grid.rows[i]
         texts = [clean_text(c) for c in row]
         if not any(texts):
             continue
-        if any(m in t for t in texts[:6] if t for m in markers):  # 合计, 城东支行小计, 全行合计
+        # 合计 / 城东支行小计 / 全行合计 rows; but a row with a 工号 is a manager (王小计).
+        has_id = id_col < len(texts) and texts[id_col] and \
+            not any(m in texts[id_col] for m in markers)
+        if any(t in markers for t in texts[:6]) or \
+                (not has_id and any(m in t for t in texts[:6] if t for m in markers)):
             totals.append((i + 1, row))
             continue
         body.append((i + 1, row))
@@ -315,7 +321,7 @@ def _read_row(excel_row: int, row: list[object], identity: dict[str, int],
         if isinstance(value, float) and not value.is_integer():
             text = repr(value)
         else:
-            text = clean_text(value)
+            text = clean_name(value)
         if key == "id" and isinstance(value, float) and abs(value) >= 1e15:
             problems.append(at(f"工号 {text} 以数字存储，超过 15 位已丢失精度；"
                                     "请把工号列设为文本后重新导出", row=excel_row,

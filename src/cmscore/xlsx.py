@@ -1,19 +1,36 @@
-"""Write workbooks with xlsxwriter, safely: text stays text, files appear whole or not at all."""
+"""Write workbooks safely: text stays text, files appear whole or not at all, and fast.
+
+The sheets are written as SpreadsheetML by hand, streamed row by row into the zip.
+Measured on a 20k-manager month (1.1M cells): xlsxwriter's per-cell path took
+~10 µs a cell and 70% of a whole `score` run; a joined row of pre-formatted cells
+takes well under 1 µs. Numbers are written as the exact decimal text of their
+Decimal, so no float ever stands between a score and its cell.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 MAX_CELL = 32767
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+MAX_ROWS = 1_048_576
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG = "http://schemas.openxmlformats.org/package/2006"
+_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+# Style index per column kind (see _STYLES: cellXfs in this order).
+STYLE = {"text": 1, "points": 2, "money": 3, "int": 4, "ratio": 5, "number": 6, "header": 7,
+         "bold": 8}
 
 
 @contextmanager
@@ -30,6 +47,9 @@ def atomic_file(target: Path) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp's 0600 would hide the file from colleagues
         os.replace(tmp_path, target)
         dir_fd = os.open(target.parent, os.O_RDONLY)
         try:
@@ -56,60 +76,161 @@ class Column:
     kind: str = "text"  # text | points | money | int | ratio | number
 
 
+def column_letters(count: int) -> list[str]:
+    out = []
+    for index in range(count):
+        letters, n = "", index + 1
+        while n:
+            n, rem = divmod(n - 1, 26)
+            letters = chr(65 + rem) + letters
+        out.append(letters)
+    return out
+
+
+def _text_cell(ref: str, value: str, style: int) -> str:
+    return (f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">'
+            f"{escape(check_text(value))}</t></is></c>")
+
+
+def _number(value: Decimal | int) -> str:
+    if isinstance(value, int):
+        return str(value)
+    if not value.is_finite():
+        raise ValueError(f"不能写入非有限数 {value}")
+    return f"{value:f}"
+
+
 class Book:
-    """A thin layer over xlsxwriter: typed columns, frozen header row, no formulas ever."""
+    """An .xlsx of typed columns: frozen header row, filters, widths; never a formula."""
 
     def __init__(self, path: Path) -> None:
-        import xlsxwriter  # lazily: keeps `cmscore --help` fast
+        self.zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3)
+        self.sheets: list[tuple[str, str]] = []  # (name, filter range or "")
 
-        # constant_memory: rows go to disk as they are written, so a 100k-row month
-        # does not hold every cell in memory. Rows must be written in order (they are).
-        self.wb = xlsxwriter.Workbook(str(path), {"constant_memory": True,
-                                                  "strings_to_formulas": False,
-                                                  "strings_to_urls": False,
-                                                  "strings_to_numbers": False})
-        self.formats = {
-            "header": self.wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
-                                          "text_wrap": True, "valign": "vcenter"}),
-            "points": self.wb.add_format({"num_format": "0.00"}),
-            "money": self.wb.add_format({"num_format": "#,##0.00"}),
-            "int": self.wb.add_format({"num_format": "0"}),
-            "ratio": self.wb.add_format({"num_format": "0.00%"}),
-            "number": self.wb.add_format({"num_format": "General"}),
-            "text": self.wb.add_format({"num_format": "@"}),
-            "bold": self.wb.add_format({"bold": True}),
-        }
-
-    def sheet(self, name: str, columns: Sequence[Column], rows: Iterator[Sequence[Any]] | list,
+    def sheet(self, name: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]],
               note: str = "") -> None:
-        ws = self.wb.add_worksheet(name)
-        start = 0
-        if note:
-            ws.write_string(0, 0, check_text(note), self.formats["bold"])
-            start = 2
-        for j, col in enumerate(columns):
-            ws.write_string(start, j, col.header, self.formats["header"])
-            ws.set_column(j, j, col.width)
-        ws.freeze_panes(start + 1, 0)
-        kinds = [col.kind for col in columns]
-        width = len(kinds)
-        for i, row in enumerate(rows, start=start + 1):
-            if len(row) != width:
-                raise ValueError(f"{name} 第 {i + 1} 行有 {len(row)} 列，表头 {width} 列")
-            for j, value in enumerate(row):
-                if value is not None and value != "":
-                    self.write(ws, i, j, kinds[j], value)
-        if columns:
-            ws.autofilter(start, 0, start, len(columns) - 1)
+        index = len(self.sheets) + 1
+        letters = column_letters(max(len(columns), 1))
+        start = 3 if note else 1  # header row, 1-based
+        widths = "".join(f'<col min="{j + 1}" max="{j + 1}" width="{c.width}" customWidth="1"/>'
+                         for j, c in enumerate(columns))
+        last = letters[len(columns) - 1] if columns else "A"
+        with self.zip.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True) as fh:
+            out: list[str] = [
+                f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                f'<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}"><sheetViews>'
+                f'<sheetView workbookViewId="0"><pane ySplit="{start}" topLeftCell="A{start + 1}"'
+                f' activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
+                f'<sheetFormatPr defaultRowHeight="15"/>'
+                + (f"<cols>{widths}</cols>" if columns else "") + "<sheetData>"]
+            if note:
+                out.append(f'<row r="1">{_text_cell("A1", note, STYLE["bold"])}</row>')
+            out.append(f'<row r="{start}">' + "".join(
+                _text_cell(f"{letters[j]}{start}", c.header, STYLE["header"])
+                for j, c in enumerate(columns)) + "</row>")
+            fh.write("".join(out).encode("utf-8"))
+            self._rows(fh, name, columns, letters, rows, start)
+            tail = "</sheetData>"
+            if columns:
+                tail += f'<autoFilter ref="A{start}:{last}{start}"/>'
+            fh.write((tail + "</worksheet>").encode("utf-8"))
+        self.sheets.append((name, f"$A${start}:${last}${start}" if columns else ""))
 
-    def write(self, ws: Any, i: int, j: int, kind: str, value: Any) -> None:
-        """One non-blank cell (constant_memory: a blank without a format is not written)."""
-        if kind == "text" or not isinstance(value, Decimal | int):
-            ws.write_string(i, j, check_text(str(value)), self.formats["text"])
-        else:
-            # Excel cells hold doubles; the value is already rounded exactly, so the
-            # cell shows the same digits as the Decimal it came from.
-            ws.write_number(i, j, float(value), self.formats[kind])
+    def _rows(self, fh: Any, name: str, columns: Sequence[Column], letters: list[str],
+              rows: Iterable[Sequence[Any]], start: int) -> None:
+        kinds = [c.kind for c in columns]
+        styles = [STYLE.get(k, 1) for k in kinds]
+        width = len(columns)
+        buffer: list[str] = []
+        r = start
+        for row in rows:
+            r += 1
+            if r > MAX_ROWS:
+                raise ValueError(f"{name} 超过 Excel 行数上限 {MAX_ROWS}")
+            if len(row) != width:
+                raise ValueError(f"{name} 第 {r} 行有 {len(row)} 列，表头 {width} 列")
+            cells = [f'<row r="{r}">']
+            for j, value in enumerate(row):
+                if value is None or value == "":
+                    continue
+                if kinds[j] == "text" or not isinstance(value, Decimal | int) \
+                        or isinstance(value, bool):
+                    cells.append(_text_cell(f"{letters[j]}{r}", str(value), styles[j]))
+                else:
+                    cells.append(f'<c r="{letters[j]}{r}" s="{styles[j]}"><v>{_number(value)}'
+                                 "</v></c>")
+            cells.append("</row>")
+            buffer.append("".join(cells))
+            if len(buffer) >= 2000:
+                fh.write("".join(buffer).encode("utf-8"))
+                buffer.clear()
+        fh.write("".join(buffer).encode("utf-8"))
 
     def close(self) -> None:
-        self.wb.close()
+        names = [n for n, _ in self.sheets]
+        for n in names:
+            if len(n) > 31 or re.search(r"[\[\]:*?/\\]", n):
+                raise ValueError(f"工作表名不合法：{n}")
+        sheets = "".join(f'<sheet name="{escape(n, {chr(34): "&quot;"})}" sheetId="{i}" '
+                         f'r:id="rId{i}"/>' for i, n in enumerate(names, start=1))
+        defined = "".join(
+            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
+            f"'{escape(n)}'!{ref}</definedName>"
+            for i, (n, ref) in enumerate(self.sheets) if ref)
+        z = self.zip
+        z.writestr("[Content_Types].xml", _XML + (
+            f'<Types xmlns="{_PKG}/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/>'
+            + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
+                      f'ContentType="{_CT}.worksheet+xml"/>' for i in range(1, len(names) + 1))
+            + "</Types>"))
+        z.writestr("_rels/.rels", _XML + (
+            f'<Relationships xmlns="{_PKG}/relationships"><Relationship Id="rId1" '
+            f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'))
+        z.writestr("xl/workbook.xml", _XML + (
+            f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><bookViews><workbookView/></bookViews>'
+            f"<sheets>{sheets}</sheets>"
+            + (f"<definedNames>{defined}</definedNames>" if defined else "") + "</workbook>"))
+        z.writestr("xl/_rels/workbook.xml.rels", _XML + (
+            f'<Relationships xmlns="{_PKG}/relationships">'
+            + "".join(f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" '
+                      f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, len(names) + 1))
+            + f'<Relationship Id="rId{len(names) + 1}" Type="{_REL}/styles" '
+              'Target="styles.xml"/></Relationships>'))
+        z.writestr("xl/styles.xml", _XML + _STYLES)
+        z.close()
+
+
+_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+# cellXfs in STYLE order: 0 default, 1 text (@), 2 points (0.00), 3 money (#,##0.00),
+# 4 int (0), 5 ratio (0.00%), 6 number (General), 7 header, 8 bold. Built-in formats only.
+_STYLES = (
+    f'<styleSheet xmlns="{_MAIN}">'
+    '<fonts count="2"><font><sz val="11"/><name val="等线"/><family val="2"/></font>'
+    '<font><b/><sz val="11"/><name val="等线"/><family val="2"/></font></fonts>'
+    '<fills count="3"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill>'
+    '<fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7"/><bgColor indexed="64"/>'
+    "</patternFill></fill></fills>"
+    '<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
+    '<border><left style="thin"><color auto="1"/></left><right style="thin"><color auto="1"/>'
+    '</right><top style="thin"><color auto="1"/></top><bottom style="thin"><color auto="1"/>'
+    "</bottom><diagonal/></border></borders>"
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="9">'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="10" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="49" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1"'
+    ' applyBorder="1" applyAlignment="1"><alignment vertical="center" wrapText="1"/></xf>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    "</cellXfs>"
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>")
