@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -84,6 +85,28 @@ def _run(json_mode: bool, job: Callable[[], T]) -> T:
         raise typer.Exit(1) from None
 
 
+@contextmanager
+def _progress(json_mode: bool, steps: int) -> Iterator[Callable[[str], None]]:
+    """A phase bar on stderr for people at a terminal; nothing under --json or in a pipe."""
+    if json_mode or not sys.stderr.isatty():
+        yield lambda name: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("开始", total=steps)
+        started = False
+
+        def step(name: str) -> None:
+            nonlocal started
+            bar.update(task, description=name, advance=1 if started else 0)
+            started = True
+
+        yield step
+
+
 def _width() -> int:
     import shutil
 
@@ -117,8 +140,9 @@ def score(
     from . import jobs
     from .report import scores_json, summary
 
-    result = _run(json_, lambda: jobs.score_file(file, rules_dir=rules, db=db, out_dir=out,
-                                                 month=month, replace=replace))
+    with _progress(json_, jobs.SCORE_STEPS) as step:
+        result = _run(json_, lambda: jobs.score_file(file, rules_dir=rules, db=db, out_dir=out,
+                                                     month=month, replace=replace, step=step))
     if json_:
         doc = scores_json(result.scores, result.rules)
         doc["warnings"] = [{"id": cm, "message": w} for cm, w in result.warnings.items()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -76,23 +77,38 @@ def check_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = N
     return ScoreResult(export, scores, rules, None, {})
 
 
+Step = Callable[[str], None]
+
+
+def _quiet(name: str) -> None:
+    """The default progress callback: say nothing."""
+
+
+SCORE_STEPS = 4
+
+
 def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = None,
                out_dir: Path | None = None, month: str | None = None,
-               replace: bool = False) -> ScoreResult:
-    """Read, score, store and write one month. Nothing is stored or written on any problem."""
+               replace: bool = False, step: Step = _quiet) -> ScoreResult:
+    """Read, score, store and write one month. Nothing is stored or written on any problem.
+
+    ``step`` is told the name of each of the SCORE_STEPS phases as it starts.
+    """
     rules = load_rules(rules_dir)
+    step("读取并校验导出文件")
     export = read_export(path, rules, month)
     db = db or store.default_path()
     with store.locked(db):
-        return _score_locked(path, export, rules, db, out_dir, replace)
+        return _score_locked(path, export, rules, db, out_dir, replace, step)
 
 
 def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
-                  out_dir: Path | None, replace: bool) -> ScoreResult:
+                  out_dir: Path | None, replace: bool, step: Step) -> ScoreResult:
     conn = store.connect(db)
     try:
         if export.month in store.stored_months(conn) and not replace:
             raise fail(f"{export.month} 已经计分并存入历史库；如需重新计分请加 --replace")
+        step(f"计分 {len(export.managers)} 名客户经理")
         scores = score_month(export, rules, store.StoreHistory(conn, export.month))
         run = store.RunRecord("score", export.month, path.name, sha256_of(path), rules.hashes,
                               started_at=store.RunRecord.now())
@@ -102,7 +118,9 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
         # The workbook is complete in a temp file before the month is committed, and
         # moved into place only after: a failure at any step leaves neither behind.
         with atomic_file(target) as tmp:
+            step(f"写出 {target.name}")
             write_scores(tmp, scores, export, rules, record)
+            step("存入历史库")
             store.save_month(conn, scores, run, replace=replace)
         span = window(export.month, NPL_WARNING_MONTHS)
         warnings = {cm: w for cm, ratios in history.npl_history(conn, span).items()
@@ -251,9 +269,12 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
 def _grade_lookup(conn: sqlite3.Connection, payroll: Payroll):  # type: ignore[no-untyped-def]
     """(cm, month) → (grade, why): the grade in effect in that month (SPEC §5.2)."""
     cache: dict[str, dict[str, str]] = {}
+    effective_in: dict[str, str | None] = {}  # month → grading in effect: one query a month
 
     def lookup(cm: str, month: str) -> tuple[str, str]:
-        effective = history.in_effect(conn, month)
+        if month not in effective_in:
+            effective_in[month] = history.in_effect(conn, month)
+        effective = effective_in[month]
         if effective is None:
             return TRANSITION, f"尚未定级，按过渡期 {payroll.transition} 元"
         if effective not in cache:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
@@ -281,8 +282,8 @@ def save_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord,
              for s in by_id))
         conn.executemany(
             "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ((scores.month, s.manager.id, i.item_id, _centi(i.points), _text(i.figure),
-              _micro(i.figure), _text(i.baseline), int(i.early), _centi(i.risk_fund))
+            ((scores.month, s.manager.id, i.item_id, _centi(i.points), *_figure(i.figure),
+              _text(i.baseline), int(i.early), _centi(i.risk_fund))
              for s in by_id for i in sorted(s.items.values(), key=lambda i: i.item_id)))
     return run_id
 
@@ -291,17 +292,19 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:f}"
 
 
+@lru_cache(maxsize=1 << 16)  # a national month repeats the same few thousand point values
 def _centi(value: Decimal) -> int:
     """Points and amounts are already rounded to 2 places: hundredths are exact."""
     return int(value.scaleb(2)) if value.as_tuple().exponent >= -2 else to_centi(value)  # type: ignore[operator]
 
 
-def _micro(value: Decimal | None) -> int | None:
-    """The figure in millionths when that is exact, so SQL can sum it without floats."""
+@lru_cache(maxsize=1 << 16)
+def _figure(value: Decimal | None) -> tuple[str | None, int | None]:
+    """A figure as text, and in millionths when that is exact, so SQL can sum it without floats."""
     if value is None:
-        return None
+        return None, None
     scaled = value.scaleb(6)
-    return int(scaled) if scaled == scaled.to_integral_value() else None
+    return f"{value:f}", (int(scaled) if scaled == scaled.to_integral_value() else None)
 
 
 def _inputs(figures: dict[str, dict[str, Decimal | None]]) -> str:

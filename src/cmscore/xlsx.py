@@ -93,11 +93,10 @@ def _text_cell(ref: str, value: str, style: int) -> str:
 
 
 def _number(value: Decimal | int) -> str:
-    if isinstance(value, int):
-        return str(value)
-    if not value.is_finite():
+    """Exact decimal text; an exponent form (1E+3) is a valid xsd:double for Excel too."""
+    if isinstance(value, Decimal) and not value.is_finite():
         raise ValueError(f"不能写入非有限数 {value}")
-    return f"{value:f}"
+    return str(value)
 
 
 class Book:
