@@ -219,9 +219,10 @@ def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
     totals: list[tuple[int, list[object]]] = []
     for i in range(first_data, len(grid.rows)):
         row = grid.rows[i]
-        texts = [clean_text(c) for c in row]
-        if not any(texts):
-            continue
+        if all(c is None or c == "" or (isinstance(c, str) and not clean_text(c)) for c in row):
+            continue  # blank (stops at the first figure, so a data row costs one look)
+        # Markers live in the identity columns, which come first in every export seen.
+        texts = [clean_text(c) for c in row[:max(6, id_col + 1)]]
         # 合计 / 城东支行小计 / 全行合计 rows; but a row with a 工号 is a manager (王小计).
         has_id = id_col < len(texts) and texts[id_col] and \
             not any(m in texts[id_col] for m in markers)

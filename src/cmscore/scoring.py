@@ -89,6 +89,8 @@ def clamp(points: Decimal, cap: Decimal) -> Decimal:
 def linear_points(item: Item, figure: Decimal) -> Decimal:
     """rate × figure / unit; whole units only where the rule says so (SPEC §4.1)."""
     assert item.rate is not None and item.unit is not None
+    if item.unit == 1 and not item.whole_units:
+        return item.rate * figure
     units = figure / item.unit
     if item.whole_units:
         units = units.to_integral_value(rounding=ROUND_FLOOR)

@@ -94,9 +94,10 @@ def _text_cell(ref: str, value: str, style: int) -> str:
 
 def _number(value: Decimal | int) -> str:
     """Exact decimal text; an exponent form (1E+3) is a valid xsd:double for Excel too."""
-    if isinstance(value, Decimal) and not value.is_finite():
+    text = str(value)
+    if text[-1] in "nN":  # NaN, sNaN, Infinity: never a figure
         raise ValueError(f"不能写入非有限数 {value}")
-    return str(value)
+    return text
 
 
 class Book:
@@ -152,8 +153,8 @@ class Book:
             for j, value in enumerate(row):
                 if value is None or value == "":
                     continue
-                if kinds[j] == "text" or not isinstance(value, Decimal | int) \
-                        or isinstance(value, bool):
+                kind = type(value)  # exact types: isinstance on Decimal goes through the ABCs
+                if kinds[j] == "text" or (kind is not Decimal and kind is not int):
                     cells.append(_text_cell(f"{letters[j]}{r}", str(value), styles[j]))
                 else:
                     cells.append(f'<c r="{letters[j]}{r}" s="{styles[j]}"><v>{_number(value)}'
