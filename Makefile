@@ -26,9 +26,12 @@ demo: $(BIN)/cmscore
 	$(BIN)/cmscore grade --months 6 --end 2026-06 --db $(DEMO)/cmscore.db --out $(DEMO)
 	$(BIN)/cmscore payroll --month 2026-10 --supervisors examples/supervisors/主管人员.csv \
 	  --db $(DEMO)/cmscore.db --out $(DEMO)
+	$(BIN)/cmscore explain 011771 --month 2026-10 --db $(DEMO)/cmscore.db
+	$(BIN)/cmscore report --month 2026-10 --db $(DEMO)/cmscore.db --out $(DEMO)
 
 test: $(VENV)/.test-extras
 	$(BIN)/ruff check src tests
+	$(BIN)/mypy src
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.test-extras

@@ -1,6 +1,6 @@
 """The command line: parse options, call one function of ``jobs``, print.
 
-Heavy libraries (pandas, calamine, xlsxwriter) are imported inside the commands,
+Heavy libraries (calamine, rich tables, pydantic models) are imported inside the commands,
 so ``cmscore --help`` answers at once.
 """
 

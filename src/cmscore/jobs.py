@@ -113,7 +113,7 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
         run = store.RunRecord("score", export.month, path.name, sha256_of(path), rules.hashes,
                               started_at=store.RunRecord.now())
         target = (out_dir or Path.cwd()) / f"scores-{export.month}.xlsx"
-        record = {"file_sha256": run.file_sha256, "tool_version": run.tool_version,
+        record: dict[str, object] = {"file_sha256": run.file_sha256, "tool_version": run.tool_version,
                   "started_at": run.started_at}
         # The workbook is complete in a temp file before the month is committed, and
         # moved into place only after: a failure at any step leaves neither behind.

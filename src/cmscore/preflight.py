@@ -14,6 +14,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 from xml.etree import ElementTree
 
 from .problems import Problem, fail
@@ -178,7 +179,7 @@ def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
         return {}
 
 
-def _cell(ref: bytes) -> dict[str, object]:
+def _cell(ref: bytes) -> dict[str, Any]:
     """A1-style reference → the row number and the cell reference for a Problem."""
     text = ref.decode()
     digits = text.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")

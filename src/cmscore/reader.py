@@ -136,9 +136,9 @@ def _plan_columns(grid: Grid, header: list[object], rules: RuleSet, tables: list
 
     identity: dict[str, int] = {}
     for key, aliases in rules.export.identity.items():
-        j = find(aliases)
-        assert j is not None  # find_header guarantees it
-        identity[key] = j
+        at_column = find(aliases)
+        assert at_column is not None  # find_header guarantees it
+        identity[key] = at_column
     known = {normalise_header(a) for v in rules.export.identity.values() for a in v}
     known |= {normalise_header(a) for a in rules.export.ignore_columns}
     for table in rules.tables.values():
@@ -318,12 +318,12 @@ def _read_row(excel_row: int, row: list[object], identity: dict[str, int],
     ident: dict[str, str] = {}
     ok = True
     for key, j in identity.items():
-        value = cell(j)
-        if isinstance(value, float) and not value.is_integer():
-            text = repr(value)
+        given = cell(j)
+        if isinstance(given, float) and not given.is_integer():
+            text = repr(given)
         else:
-            text = clean_name(value)
-        if key == "id" and isinstance(value, float) and abs(value) >= 1e15:
+            text = clean_name(given)
+        if key == "id" and isinstance(given, float) and abs(given) >= 1e15:
             problems.append(at(f"工号 {text} 以数字存储，超过 15 位已丢失精度；"
                                     "请把工号列设为文本后重新导出", row=excel_row,
                                     column=headers[j]))

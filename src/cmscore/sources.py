@@ -10,6 +10,7 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .htmltable import read_table
 from .preflight import Checked, sniff
@@ -26,7 +27,7 @@ class Grid:
 
     file: str
     sheet: str
-    rows: list[list[object]]
+    rows: list[list[Any]]
     encoding: str = ""  # for text files: how the bytes were decoded
 
 

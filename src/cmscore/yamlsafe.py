@@ -75,6 +75,7 @@ def _convert(node: yaml.Node, at: tuple[Any, ...], lines: Lines, problems: list[
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_convert(v, at + (i,), lines, problems, name) for i, v in enumerate(node.value)]
+    assert isinstance(node, yaml.ScalarNode)
     return _scalar(node, where, problems)
 
 
