@@ -332,7 +332,7 @@ class StoreHistory:
         self.year = int(month[:4])
         self.december = f"{self.year - 1}-12"
         self._baselines: dict[tuple[str, str], Decimal] | None = None
-        self._ytd: dict[tuple[str, str], Decimal] | None = None
+        self._ytd: dict[str, dict[str, Decimal]] = {}  # item → CM → total, loaded per item
 
     def baseline(self, cm_id: str, item_id: str) -> tuple[Decimal | None, str]:
         if self._baselines is None:
@@ -346,27 +346,23 @@ class StoreHistory:
         return value, (f"历史库 {self.december}" if value is not None else "")
 
     def year_to_date(self, cm_id: str, item_id: str) -> Decimal:
-        if self._ytd is None:
-            self._ytd = self._load_ytd()
-        return self._ytd.get((cm_id, item_id), ZERO)
+        table = self._ytd.get(item_id)
+        if table is None:
+            table = self._ytd[item_id] = self._load_ytd(item_id)
+        return table.get(cm_id, ZERO)
 
-    def _load_ytd(self) -> dict[tuple[str, str], Decimal]:
-        """Exact sums in SQL over integer millionths; the rare figure with more places in Python."""
-        start = f"{self.year}-01"
-        out: dict[tuple[str, str], Decimal] = {}
-        inexact: list[tuple[str, str]] = []
-        for cm, item, micro, exact, present in self.conn.execute(
-                "SELECT cm_id, item_id, sum(figure_micro), count(figure_micro), count(figure)"
-                " FROM items WHERE month >= ? AND month < ? GROUP BY cm_id, item_id",
-                (start, self.month)):
-            if exact == present:
-                out[(cm, item)] = Decimal(micro or 0).scaleb(-6)
-            else:
-                inexact.append((cm, item))
-        for cm, item in inexact:
-            out[(cm, item)] = sum((Decimal(f) for (f,) in self.conn.execute(
-                "SELECT figure FROM items WHERE cm_id = ? AND item_id = ? AND month >= ?"
-                " AND month < ? AND figure IS NOT NULL", (cm, item, start, self.month))), ZERO)
+    def _load_ytd(self, item_id: str) -> dict[str, Decimal]:
+        """One item's earlier-month totals for every CM: exact sums in SQL over integer
+        millionths, and the rare figure with more places added in Python."""
+        args = (item_id, f"{self.year}-01", self.month)
+        where = "WHERE item_id = ? AND month >= ? AND month < ?"
+        out = {cm: Decimal(micro).scaleb(-6) for cm, micro in self.conn.execute(
+            f"SELECT cm_id, sum(figure_micro) FROM items {where}"
+            " AND figure_micro IS NOT NULL GROUP BY cm_id", args)}
+        for cm, figure in self.conn.execute(
+                f"SELECT cm_id, figure FROM items {where} AND figure_micro IS NULL"
+                " AND figure IS NOT NULL", args):
+            out[cm] = out.get(cm, ZERO) + Decimal(figure)
         return out
 
 
