@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from cmscore.sources import column_letter
+
 TITLE = "2026年10月客户经理业绩报表"
 HEADERS = ["工号", "姓名", "机构", "类别", "放款户数", "放款金额", "管户户数", "上年末管户户数",
            "不良率", "储蓄日均净增", "对公日均净增", "银行卡", "代发工资50人以下",
@@ -39,14 +41,7 @@ _DATE_TIME = (2026, 10, 31, 12, 0, 0)
 MB = 1 << 20
 
 
-def col(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+col = column_letter  # 0 → A, 25 → Z, 26 → AA
 
 
 def cm_row(i: int, **changes: Any) -> list[Any]:

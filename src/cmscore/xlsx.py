@@ -77,14 +77,9 @@ class Column:
 
 
 def column_letters(count: int) -> list[str]:
-    out = []
-    for index in range(count):
-        letters, n = "", index + 1
-        while n:
-            n, rem = divmod(n - 1, 26)
-            letters = chr(65 + rem) + letters
-        out.append(letters)
-    return out
+    from .sources import column_letter
+
+    return [column_letter(i) for i in range(count)]
 
 
 def _text_cell(ref: str, value: str, style: int) -> str:
