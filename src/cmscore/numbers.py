@@ -29,9 +29,21 @@ def D(value: str | int | Decimal) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(value)
 
 
+_ROUNDED: dict[Decimal, Decimal] = {}
+
+
 def round2(value: Decimal) -> Decimal:
-    """Round half-up to 2 places (SPEC §4.6)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    """Round half-up to 2 places (SPEC §4.6).
+
+    Results are shared: a national month has a million item points but only a few
+    thousand distinct values, so one object each keeps memory flat.
+    """
+    result = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    if not result:
+        result = result.copy_abs()  # -0.00 and 0.00 are one value: keep the one staff expect
+    if len(_ROUNDED) > 200_000:
+        _ROUNDED.clear()
+    return _ROUNDED.setdefault(result, result)
 
 
 def to_centi(value: Decimal) -> int:
