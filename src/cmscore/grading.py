@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from .numbers import ZERO, round2
 from .scoring import competition_ranks
@@ -16,9 +17,9 @@ POOL_CATEGORY = "支行"
 QUOTA_1, QUOTA_3 = Decimal("0.3"), Decimal("0.2")
 
 
-@dataclass(frozen=True)
-class Seen:
-    """One CM in one month of the window."""
+class Seen(NamedTuple):
+    """One CM in one month of the window (a tuple: a 12-month window of a national bank
+    holds a million of them)."""
 
     name: str
     branch: str

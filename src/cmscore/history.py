@@ -15,14 +15,20 @@ from .store import RunRecord, insert_run, transaction
 
 
 def seen_in(conn: sqlite3.Connection, months: list[str]) -> dict[str, dict[str, Seen]]:
-    """CM → month → what was stored for the given months."""
-    out: dict[str, dict[str, Seen]] = defaultdict(dict)
+    """CM → month → what was stored for the given months.
+
+    Name, branch and category are read once per CM (from their latest month in the
+    window, which is what grading uses), not once per stored month.
+    """
     marks = ",".join("?" * len(months))
-    for cm_id, month, name, branch, category, total in conn.execute(
-            "SELECT cm_id, month, name, branch, category, total_cp FROM scores"
-            f" WHERE month IN ({marks})", months):
-        out[cm_id][month] = Seen(name, branch, category, from_centi(total))
-    return dict(out)
+    who = {cm: (name, branch, category) for cm, name, branch, category, _ in conn.execute(
+        "SELECT cm_id, name, branch, category, max(month) FROM scores"
+        f" WHERE month IN ({marks}) GROUP BY cm_id", months)}
+    out: dict[str, dict[str, Seen]] = {cm: {} for cm in who}
+    for cm_id, month, total in conn.execute(
+            f"SELECT cm_id, month, total_cp FROM scores WHERE month IN ({marks})", months):
+        out[cm_id][month] = Seen(*who[cm_id], from_centi(total))
+    return out
 
 
 def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord) -> None:

@@ -51,6 +51,7 @@ def to_centi(value: Decimal) -> int:
     return int(round2(value).scaleb(2))
 
 
+@lru_cache(maxsize=1 << 16)  # stored totals repeat: a few thousand distinct values a month
 def from_centi(value: int) -> Decimal:
     return Decimal(value).scaleb(-2)
 
