@@ -93,12 +93,26 @@ def npl_history(conn: sqlite3.Connection, months: list[str]) -> dict[str, list[D
 
 
 def accruals(conn: sqlite3.Connection, year: int, upto: str) -> dict[str, list[tuple[str, Decimal]]]:
-    """CM → [(month, risk-fund points)] for the year up to and including ``upto``."""
+    """CM → [(first month of a span, risk-fund points over it)] for the year up to ``upto``.
+
+    Spans are cut where a grading takes effect, so every month in a span has one base
+    pay; ``upto`` is always the last span on its own. Summing points per span in SQL
+    gives the same exact value as month by month, with a row per span, not per month.
+    """
+    start = f"{year}-01"
+    cuts = [e for (e,) in conn.execute(
+        "SELECT effective_month FROM gradings WHERE effective_month > ? AND effective_month < ?"
+        " ORDER BY effective_month", (start, upto))]
+    bounds = [start, *cuts, upto]
     out: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
-    for cm, month, fund in conn.execute(
-            "SELECT cm_id, month, risk_fund_cp FROM scores WHERE month >= ? AND month <= ?"
-            " ORDER BY month", (f"{year}-01", upto)):
-        out[cm].append((month, from_centi(fund)))
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        for cm, points in conn.execute(
+                "SELECT cm_id, sum(risk_fund_cp) FROM scores WHERE month >= ? AND month < ?"
+                " GROUP BY cm_id", (lo, hi)):
+            out[cm].append((lo, from_centi(points)))
+    for cm, points in conn.execute("SELECT cm_id, risk_fund_cp FROM scores WHERE month = ?",
+                                   (upto,)):
+        out[cm].append((upto, from_centi(points)))
     return dict(out)
 
 

@@ -235,10 +235,10 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
                            monthly_pay(base, total))
             accrued = [(grade_on(cm, m)[0], points) for m, points in funds.get(cm, [])]
             valued = [(base_for(rules.payroll, g), p) for g, p in accrued]
-            ledger.opening += fund_value(valued[:-1])
-            ledger.accrued += fund_value(valued) - fund_value(valued[:-1])
+            before, amount = fund_value(valued[:-1]), fund_value(valued)
+            ledger.opening += before
+            ledger.accrued += amount - before
             if december:
-                amount = fund_value(valued)
                 if ratio == 0:
                     line.risk_fund_release = amount
                 else:
