@@ -38,7 +38,11 @@ lint: $(VENV)/.test-extras
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy src
 
-bench: $(VENV)/.test-extras
+$(VENV)/.bench-extras: $(BIN)/cmscore
+	$(BIN)/pip install -q -e '.[test,bench]'
+	touch $@
+
+bench: $(VENV)/.bench-extras
 	$(BIN)/python benchmarks/bench.py
 
 examples: $(VENV)/.test-extras

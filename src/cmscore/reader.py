@@ -256,7 +256,7 @@ def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
         first_row[manager.id] = excel_row
         managers.append(manager)
     if not problems:
-        problems += _check_totals(totals, body, plans, headers, at)
+        problems += _check_totals(totals, managers, plans, headers, at)
     if problems:
         raise InputError(problems)
     assert month is not None
@@ -281,29 +281,35 @@ def _header(grid: Grid, header_at: int, rules: RuleSet) -> tuple[list[object], i
     return merged, header_at + 2
 
 
-def _check_totals(totals: list[tuple[int, list[object]]], body: list[tuple[int, list[object]]],
+def _check_totals(totals: list[tuple[int, list[object]]], managers: list[Manager],
                   plans: dict[str, _Plan], headers: list[str],
                   at: Callable[..., Problem]) -> list[Problem]:
-    """A 合计 row with figures must equal the sum of the rows read: else rows went missing."""
+    """A 合计 row with figures must equal the sum of the rows read: else rows went missing.
+
+    The sums come from the figures already parsed, not from the cells a second time.
+    """
     grand = [(n, r) for n, r in totals
              if any(clean_text(c) in ("合计", "总计") for c in r[:6])]
     if len(grand) != 1:
         return []
     excel_row, total_row = grand[0]
-    columns = sorted({j for plan in plans.values() for j in plan.columns.values()})
+    sums: dict[int, Decimal] = {}
+    for m in managers:
+        figures = m.figures
+        for (item_id, role), j in plans[m.category].columns.items():
+            value = figures.get(item_id, {}).get(role)
+            sums[j] = sums.get(j, Decimal(0)) + (value or 0)
     problems = []
-    for j in columns:
-        if j >= len(total_row) or clean_text(total_row[j]) == "":
+    for j, summed in sorted(sums.items()):
+        if j >= len(total_row) or clean_text(total_row[j]) == "" or "率" in headers[j]:
             continue
         try:
             stated = parse_decimal(total_row[j], percent=True)
-            summed = sum((parse_decimal(r[j], percent=True) for _, r in body
-                          if j < len(r) and clean_text(r[j]) != ""), Decimal(0))
         except ValueError:
             continue
         places = Decimal(1).scaleb(stated.as_tuple().exponent)  # type: ignore[arg-type]
-        if summed.quantize(places) != stated and "率" not in headers[j]:
-            problems.append(at(f"合计行为 {stated}，但读到的 {len(body)} 行之和为 {summed}；"
+        if summed.quantize(places) != stated:
+            problems.append(at(f"合计行为 {stated}，但读到的 {len(managers)} 行之和为 {summed}；"
                                "文件可能缺行、有隐藏或多余的行，或合计行未重新计算",
                                row=excel_row, column=headers[j]))
     return problems

@@ -1,0 +1,73 @@
+"""Where `cmscore score` spends its time: wall and CPU seconds per phase, no profiler.
+
+Wraps the functions that `cmscore.jobs` calls for one month (rules, read, score,
+workbook, store, warnings) with timers, runs the real command line in-process into a
+fresh store, and prints each phase. Phases missing from the current code are skipped.
+
+    .venv/bin/python benchmarks/phases.py benchmarks/out/export-100000-2026-10-v1.xlsx
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+STARTED = time.perf_counter()
+from cmscore import cli, history, jobs, store  # noqa: E402
+
+IMPORTED = time.perf_counter()
+PHASES = [  # (module, attribute, label)
+    (jobs, "load_rules", "load rule files"),
+    (jobs, "read_export", "read + validate export"),
+    (jobs, "score_month", "score (Decimal)"),
+    (jobs, "sha256_of", "SHA-256 of the file"),
+    (jobs, "write_scores", "write scores workbook"),
+    (store, "save_month", "store month (SQLite)"),
+    (history, "npl_history", "NPL warnings (history)"),
+]
+spent: dict[str, list[float]] = {}  # label → [wall s, CPU s]
+
+
+def timed(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            got = spent.setdefault(label, [0.0, 0.0])
+            got[0] += time.perf_counter() - wall
+            got[1] += time.process_time() - cpu
+    return wrapper
+
+
+def main(path: Path) -> None:
+    for module, name, label in PHASES:
+        if hasattr(module, name):
+            setattr(module, name, timed(label, getattr(module, name)))
+    with tempfile.TemporaryDirectory() as tmp:
+        sys.argv = ["cmscore", "score", str(path), "--db", f"{tmp}/cmscore.db",
+                    "--out", tmp, "--quiet"]
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            cli.main()
+        except SystemExit as exc:
+            if exc.code:
+                raise
+        total = [time.perf_counter() - wall, time.process_time() - cpu]
+    # write_scores and save_month run one after the other inside the workbook's atomic_file.
+    print(f"{'phase':<34} {'wall s':>8} {'CPU s':>8} {'CPU share':>9}")
+    print(f"{'import cmscore (cli, jobs, store)':<34} {IMPORTED - STARTED:8.2f}")
+    for label, (w, c) in spent.items():
+        print(f"{label:<34} {w:8.2f} {c:8.2f} {c / total[1]:9.1%}")
+    rest = [total[k] - sum(got[k] for got in spent.values()) for k in (0, 1)]
+    print(f"{'everything else (CLI, fsync, …)':<34} {rest[0]:8.2f} {rest[1]:8.2f} "
+          f"{rest[1] / total[1]:9.1%}")
+    print(f"{'total cmscore score':<34} {total[0]:8.2f} {total[1]:8.2f}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
