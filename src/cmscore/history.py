@@ -47,12 +47,6 @@ def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord) -> 
               d.boundary, json.dumps(d.flags, ensure_ascii=False)) for d in grading.decisions])
 
 
-def gradings(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
-    """(effective month, window end, months) of every stored grading, oldest first."""
-    return list(conn.execute(
-        "SELECT effective_month, window_end, months FROM gradings ORDER BY effective_month"))
-
-
 def grades_of(conn: sqlite3.Connection, effective: str) -> dict[str, str]:
     return dict(conn.execute("SELECT cm_id, grade FROM grades WHERE effective_month = ?",
                              (effective,)))

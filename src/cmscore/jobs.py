@@ -26,7 +26,7 @@ from .pay import (
     supervisor_pay,
 )
 from .problems import InputError, Problem, fail
-from .reader import MONTH, MonthExport, read_export
+from .reader import MonthExport, check_month, read_export
 from .report import write_scores
 from .rules import Payroll, RuleSet, load_rules
 from .scoring import History, MonthScores, NoHistory, score_month
@@ -144,20 +144,12 @@ def _require_months(conn: sqlite3.Connection, months: list[str], why: str) -> No
                    f"（已计分：{'、'.join(sorted(stored)) or '无'}）")
 
 
-def _latest(conn: sqlite3.Connection) -> str:
-    months = store.stored_months(conn)
-    if not months:
-        raise fail("历史库中还没有任何已计分的月份；请先运行 cmscore score")
-    return months[-1]
-
-
 def grade_window(months: int, *, end: str | None = None, db: Path | None = None,
                  out_dir: Path | None = None, rules_dir: Path | None = None) -> GradeResult:
     """Grade the 支行 pool over ``months`` months ending at ``end``; store and write."""
     if months < 1:
         raise fail("--months 必须是正整数")
-    if end is not None and not MONTH.match(end):
-        raise fail(f"--end {end} 格式应为 YYYY-MM")
+    check_month(end, "--end")
     rules = load_rules(rules_dir)
     db = db or store.default_path()
     with store.locked(db):
@@ -168,7 +160,7 @@ def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
                   rules: RuleSet) -> GradeResult:
     conn = store.connect(db)
     try:
-        end = end or _latest(conn)
+        end = end or store.latest_month(conn)
         span = window(end, months)
         _require_months(conn, span, f"{months} 个月定级（{span[0]} 至 {span[-1]}）")
         effective = month_after(end)
@@ -202,8 +194,7 @@ def run_payroll(*, month: str | None = None, supervisors_file: Path | None = Non
                 db: Path | None = None, out_dir: Path | None = None,
                 rules_dir: Path | None = None) -> PayrollResult:
     """Pay for a scored month; December also settles the year's risk fund."""
-    if month is not None and not MONTH.match(month):
-        raise fail(f"--month {month} 格式应为 YYYY-MM")
+    check_month(month, "--month")
     rules = load_rules(rules_dir)
     sups = read_supervisors(supervisors_file) if supervisors_file else []
     db = db or store.default_path()
@@ -215,7 +206,7 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
                     db: Path, out_dir: Path | None, rules: RuleSet) -> PayrollResult:
     conn = store.connect(db)
     try:
-        month = month or _latest(conn)
+        month = month or store.latest_month(conn)
         _require_months(conn, [month], "发放绩效工资")
         store.refuse_if_closed(conn, month, "重新计算绩效工资")
         rows = history.month_rows(conn, month)
@@ -309,7 +300,7 @@ def _supervisor_lines(sups: list[Supervisor], rows: list, payroll: Payroll,  # t
 
 
 def close_month(month: str, *, db: Path | None = None) -> None:
-    _month_arg(month)
+    check_month(month, "月份")
     db = db or store.default_path()
     with store.locked(db):
         conn = store.connect(db)
@@ -320,7 +311,7 @@ def close_month(month: str, *, db: Path | None = None) -> None:
 
 
 def reopen_month(month: str, reason: str, *, db: Path | None = None) -> None:
-    _month_arg(month)
+    check_month(month, "月份")
     db = db or store.default_path()
     with store.locked(db):
         conn = store.connect(db)
@@ -340,8 +331,3 @@ def backup_store(target: Path, *, db: Path | None = None) -> Path:
     finally:
         conn.close()
     return target
-
-
-def _month_arg(month: str) -> None:
-    if not MONTH.match(month):
-        raise fail(f"月份 {month} 格式应为 YYYY-MM")

@@ -22,13 +22,6 @@ _PLAIN = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000 \t\r\n"), None)
 
 
-def D(value: str | int | Decimal) -> Decimal:
-    """Decimal from text or int; refuses floats so none slips in by accident."""
-    if isinstance(value, float):
-        raise TypeError("float given to D(); convert through text first")
-    return value if isinstance(value, Decimal) else Decimal(value)
-
-
 _ROUNDED: dict[Decimal, Decimal] = {}
 
 

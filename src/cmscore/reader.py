@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from .numbers import clean_name, clean_text, parse_decimal
-from .problems import InputError, Problem
+from .problems import InputError, Problem, fail
 from .rules import Item, RuleSet, Table
 from .sources import Grid, column_letter, open_grids
 
@@ -23,6 +23,12 @@ _UNIT_SUFFIX = re.compile(r"[(\[【][^()\[\]【】]*[)\]】]$")
 _MONTH_IN_TEXT = re.compile(r"(20\d{2})\s*年\s*(\d{1,2})\s*月")
 _MONTH_IN_NAME = re.compile(r"(20\d{2})[-_.年]?(0[1-9]|1[0-2])(?!\d)")
 MONTH = re.compile(r"^(20\d{2})-(0[1-9]|1[0-2])$")
+
+
+def check_month(value: str | None, label: str) -> None:
+    """Refuse a month argument that is not YYYY-MM (``label`` names it: --month, --end…)."""
+    if value is not None and not MONTH.match(value):
+        raise fail(f"{label} {value} 格式应为 YYYY-MM")
 SIGNED_ROLES = {"increase"}  # only net increases may be negative (SPEC §6)
 OPTIONAL_ROLES = {"baseline"}  # a blank baseline means "look it up in the store"
 

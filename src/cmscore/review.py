@@ -12,7 +12,7 @@ from .grading import grade, month_after, window
 from .numbers import ZERO
 from .pay import base_for, monthly_pay
 from .problems import fail
-from .reader import MONTH
+from .reader import MONTH, check_month
 from .rules import RuleSet, load_rules
 from .scoring import ManagerScore, MonthScores, score_manager, score_month_managers
 
@@ -40,12 +40,9 @@ def _open(db: Path | None) -> sqlite3.Connection:
 
 
 def _month(conn: sqlite3.Connection, month: str | None) -> str:
-    if month is not None and not MONTH.match(month):
-        raise fail(f"--month {month} 格式应为 YYYY-MM")
+    check_month(month, "--month")
+    month = month or store.latest_month(conn)
     months = store.stored_months(conn)
-    if not months:
-        raise fail("历史库中还没有任何已计分的月份；请先运行 cmscore score")
-    month = month or months[-1]
     if month not in months:
         raise fail(f"{month} 尚未计分（已计分：{'、'.join(months)}）")
     return month
@@ -153,11 +150,9 @@ def diff(new_rules_dir: Path, *, months: str | None = None, db: Path | None = No
 
 
 def _span(conn: sqlite3.Connection, months: str | None) -> list[str]:
-    stored = store.stored_months(conn)
-    if not stored:
-        raise fail("历史库中还没有任何已计分的月份；请先运行 cmscore score")
     if months is None:
-        return [stored[-1]]
+        return [store.latest_month(conn)]
+    stored = store.stored_months(conn)
     first, _, last = months.partition("..")
     last = last or first
     if not (MONTH.match(first) and MONTH.match(last)) or first > last:

@@ -237,6 +237,14 @@ class RunRecord:
         return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
 
 
+def latest_month(conn: sqlite3.Connection) -> str:
+    """The most recent scored month; an empty store is an error that says what to do."""
+    months = stored_months(conn)
+    if not months:
+        raise fail("历史库中还没有任何已计分的月份；请先运行 cmscore score")
+    return months[-1]
+
+
 def insert_run(conn: sqlite3.Connection, run: RunRecord) -> int:
     """Every command that stores something leaves a run record; they are never deleted."""
     run_id = conn.execute(
