@@ -11,11 +11,14 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from .problems import InputError, Problem
+
+if TYPE_CHECKING:
+    from .reader import MonthExport
 
 app = typer.Typer(
     name="cmscore",
@@ -117,11 +120,10 @@ def _print_json(doc: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
 
 
-def _say_format(console: Any, encoding: str) -> None:
+def _say_format(console: Any, export: MonthExport) -> None:
     """Tell what a file really was when its name said otherwise (HTML or text as .xls)."""
-    if "注意" in encoding:
-        console.print(f"[yellow]{encoding.split('注意：', 1)[1]}[/]（编码 {encoding.split('；')[0]}）",
-                      soft_wrap=True)
+    if export.actual:
+        console.print(f"[yellow]{export.actual}[/]（编码 {export.encoding}）", soft_wrap=True)
 
 
 @app.command()
@@ -152,7 +154,7 @@ def score(
     if not quiet:
         for part in summary(result.scores, result.rules):
             console.print(part, soft_wrap=isinstance(part, str))
-    _say_format(console, result.export.encoding)
+    _say_format(console, result.export)
     names = {s.manager.id: s.manager.name for s in result.scores.scores}
     for cm, warning in result.warnings.items():
         console.print(f"[red]预警[/] {cm} {names.get(cm, '')}：{warning}", soft_wrap=True)
@@ -178,7 +180,7 @@ def check(
         doc = scores_json(result.scores, result.rules)
         _print_json({"ok": True, "month": doc["month"], "managers": doc["managers"]})
         return
-    _say_format(_console(False), result.export.encoding)
+    _say_format(_console(False), result.export)
     counts = result.scores.by_category()
     said = "，".join(f"{c} {len(v)} 人" for c, v in counts.items())
     _console(False).print(f"{file.name}：{result.export.month}，{said}；检查通过，可以计分。",

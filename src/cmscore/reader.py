@@ -53,6 +53,7 @@ class MonthExport:
     managers: list[Manager]
     header_row: int
     encoding: str = ""
+    actual: str = ""  # e.g. 实际是网页（HTML）表格, for a file whose name says otherwise
 
 
 def normalise_header(text: object) -> str:
@@ -266,7 +267,8 @@ def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
     if problems:
         raise InputError(problems)
     assert month is not None
-    return MonthExport(file_name, grid.sheet, month, managers, header_at + 1, grid.encoding)
+    return MonthExport(file_name, grid.sheet, month, managers, header_at + 1, grid.encoding,
+                       grid.actual)
 
 
 def _header(grid: Grid, header_at: int, rules: RuleSet) -> tuple[list[object], int]:

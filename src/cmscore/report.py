@@ -108,6 +108,8 @@ def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: Ru
     record += [(f"规则文件 {name}", digest) for name, digest in sorted(rules.hashes.items())]
     if export.encoding:
         record.insert(3, ("文件编码", export.encoding))
+    if export.actual:
+        record.insert(3, ("文件实际格式", export.actual))
     book.sheet("运行记录", [Column("项目", 22), Column("内容", 70)], record)
     book.close()
     return path

@@ -29,6 +29,7 @@ class Grid:
     sheet: str
     rows: list[list[Any]]
     encoding: str = ""  # for text files: how the bytes were decoded
+    actual: str = ""  # what the file really is when its name says otherwise
 
 
 def column_letter(index: int) -> str:
@@ -62,7 +63,7 @@ def open_grids(path: Path, limits: Limits | None = None) -> list[Grid]:
     if checked.kind == "text":
         grid = _read_text(path)
         if suffix in SPREADSHEET:
-            grid.encoding += f"；注意：文件名为 {suffix}，实际是文本文件"
+            grid.actual = f"文件名为 {suffix}，实际是文本文件"
         return [grid]
     if checked.kind == "html":
         text, encoding = decode(path.read_bytes(), path.name)
@@ -70,7 +71,7 @@ def open_grids(path: Path, limits: Limits | None = None) -> list[Grid]:
         if not rows:
             raise fail("文件是网页（HTML），不是 Excel，且其中没有表格；请在 Excel/WPS 中打开后"
                        "另存为 .xlsx", file=path.name)
-        return [Grid(path.name, "", rows, f"{encoding}；注意：实际是网页（HTML）表格")]
+        return [Grid(path.name, "", rows, encoding, "实际是网页（HTML）表格")]
     if checked.kind == "spreadsheetml":
         raise fail("文件是「XML 电子表格 2003」格式，不是 .xls；请在 Excel/WPS 中另存为 .xlsx",
                    file=path.name)
