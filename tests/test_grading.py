@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+import sqlite3
+from contextlib import closing
+from dataclasses import asdict
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cmscore import store
-from cmscore.grading import GRADES, Seen, grade, month_after, quotas, window
+from cmscore import history, jobs, outputs, store
+from cmscore.grading import (
+    GRADES,
+    Seen,
+    divide_half_up,
+    grade,
+    grade_members,
+    month_after,
+    quotas,
+    window,
+)
 from history_helpers import (
     cm,
     month_scores,
@@ -391,3 +403,93 @@ def test_higher_average_never_gets_a_worse_grade(values: list[Decimal]) -> None:
     # Ties only ever move CMs up: at least n1 一级, at most n3 三级.
     assert counts["一级"] >= q["一级"]
     assert counts["三级"] <= q["三级"]
+
+
+# --- the window read in bulk (history.window_members) is the window row by row -------------
+
+def seen_row_by_row(db: Path, months: list[str]) -> dict[str, dict[str, Seen]]:
+    """The definition: every stored row of the window, each its own Seen."""
+    seen: dict[str, dict[str, Seen]] = {}
+    for cm_id, month, name, branch, category, total in query(
+            db, "SELECT cm_id, month, name, branch, category, total_cp FROM scores"
+                " WHERE month >= ? AND month <= ?", months[0], months[-1]):
+        seen.setdefault(cm_id, {})[month] = Seen(name, branch, category, D(total) / 100)
+    return seen
+
+
+def churned_year(db: Path) -> Path:
+    """2025-12…2026-12: joiners, leavers, gaps, a move between branches and categories, ties,
+    a negative total and ids that sort oddly, one holding the separator SQL joins ids with."""
+    ids = ["A", "a", "B10", "B9", "张三", "X\x1fY", "c,d", "Z"] + [f"P{i:02d}" for i in range(12)]
+    months = {}
+    for k, m in enumerate(span("2025-12", "2026-12")):
+        cms = {}
+        for j, c in enumerate(ids):
+            if (c == "B9" and k < 4) or (c == "Z" and k > 8) or (c == "a" and k == 6):
+                continue  # joins in April, leaves after August, misses June
+            category = "分行个金" if c == "B10" and k > 10 else "支行"
+            branch = "城西支行" if c == "A" and k > 5 else "城东支行"
+            total = "-1.25" if c == "P03" and k == 2 else f"{60 + (j * 7 + k * 3) % 40}.{j % 3}5"
+            cms[c] = cm(total, category=category, branch=branch)
+        months[m] = cms
+    return store_months(db, months)
+
+
+@pytest.mark.parametrize(("end", "length"), [("2026-12", 12), ("2026-06", 6), ("2026-07", 1),
+                                            ("2026-12", 13)])
+def test_window_members_grade_as_the_stored_rows_one_by_one(tmp_path: Path, end: str,
+                                                          length: int) -> None:
+    db = churned_year(tmp_path / "h.db")
+    months = window(end, length)
+    previous = {"A": "一级", "P01": "二级", "P02": "三级"}
+    conn = store.connect(db)
+    try:
+        bulk = grade_members(months, history.window_members(conn, months), previous)
+    finally:
+        conn.close()
+    one_by_one = grade(months, seen_row_by_row(db, months), previous)
+    assert [asdict(d) for d in bulk.decisions] == [asdict(d) for d in one_by_one.decisions]
+    assert (bulk.pool_size, bulk.quotas, bulk.counts()) == \
+        (one_by_one.pool_size, one_by_one.quotas, one_by_one.counts())
+    by = by_id(bulk)
+    if length == 12 and end == "2026-12":
+        assert by["X\x1fY"].rank is not None and "新增人员" in by["B9"].reason
+        assert "2026-06" in by["a"].reason and "2026-12" in by["Z"].reason
+        assert by["B10"].category == "分行个金" and by["A"].branch == "城西支行"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(min_value=-20000, max_value=20000), min_size=1, max_size=24))
+def test_integer_average_is_the_decimal_one(totals: list[int]) -> None:
+    exact = (sum((D(t) / 100 for t in totals), D(0)) / len(totals)).quantize(
+        D("0.01"), rounding=ROUND_HALF_UP)
+    assert D(divide_half_up(sum(totals), len(totals))) / 100 == exact
+
+
+def test_a_failing_workbook_stores_no_grades(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    db = six_months(tmp_path / "h.db")
+
+    def broken(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(outputs, "write_grades", broken)
+    with pytest.raises(OSError, match="disk full"):
+        jobs.grade_window(6, end="2026-06", db=db, out_dir=tmp_path)
+    assert query(db, "SELECT count(*) FROM gradings") == [(0,)]
+    assert query(db, "SELECT count(*) FROM grades") == [(0,)]
+    assert list(tmp_path.glob("*.xlsx")) == [] and list(tmp_path.glob(".grades*")) == []
+
+
+def test_older_store_gains_the_points_index_on_open(tmp_path: Path) -> None:
+    db = six_months(tmp_path / "h.db")
+    with closing(sqlite3.connect(db)) as conn:
+        conn.executescript("DROP INDEX scores_points; PRAGMA user_version = 3;")
+    store.connect(db).close()
+    assert query(db, "PRAGMA user_version") == [(store.SCHEMA_VERSION,)]
+    assert query(db, "SELECT name FROM sqlite_schema WHERE name = 'scores_points'") == \
+        [("scores_points",)]
+    plan = " ".join(str(r) for r in query(
+        db, "EXPLAIN QUERY PLAN SELECT month, group_concat(cm_id), group_concat(total_cp)"
+            " FROM scores WHERE month IN ('2026-01', '2026-02') GROUP BY month"))
+    assert "COVERING INDEX scores_points" in plan

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cmscore import store
-from cmscore.pay import fund_value, monthly_pay, npl_warning, supervisor_pay
-from cmscore.rules import load_rules
+from cmscore import history, jobs, outputs, store
+from cmscore.grading import window
+from cmscore.numbers import to_centi
+from cmscore.pay import Bases, fund_value, monthly_pay, npl_warning, supervisor_pay
+from cmscore.rules import Payroll, load_rules
 from history_helpers import (
     cm,
     month_scores,
@@ -401,3 +407,131 @@ def test_payroll_json_contract(tmp_path: Path) -> None:
         for key in ("base", "score", "pay", "risk_fund_release", "risk_fund_forfeit"):
             assert isinstance(m[key], str) and m[key] == f"{D(m[key]):.2f}"
     assert_reconciles(doc)
+
+
+# --- the integer path (pay.Bases, history.accruals/npl_candidates) is the Decimal one ----------
+
+amounts = st.integers(min_value=0, max_value=3_000_000).flatmap(
+    lambda n: st.sampled_from([D(n), D(n) / 10, D(n) / 100, D(n) / 1000]))
+
+
+def payroll_of(first: Decimal, second: Decimal, third: Decimal, transition: Decimal) -> Payroll:
+    return Payroll(kind="payroll", grades={"一级": first, "二级": second, "三级": third},
+                   transition=transition, supervisor_link_share=D("0.1"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(amounts, amounts, amounts, amounts,
+       st.lists(st.tuples(st.sampled_from(["一级", "二级", "三级", "过渡期"]),
+                          st.integers(min_value=-2000, max_value=30000)), max_size=6))
+def test_integer_pay_and_fund_are_the_decimal_ones(first: Decimal, second: Decimal,
+                                                   third: Decimal, transition: Decimal,
+                                                   spans: list[tuple[str, int]]) -> None:
+    payroll = payroll_of(first, second, third, transition)
+    bases = Bases(payroll)
+    for grade, points in spans:
+        base = {"一级": first, "二级": second, "三级": third, "过渡期": transition}[grade]
+        assert bases.fen(bases.units(grade) * points) == to_centi(monthly_pay(base, D(points) / 100))
+    valued = [({"一级": first, "二级": second, "三级": third, "过渡期": transition}[g], D(p) / 100)
+              for g, p in spans]
+    units = sum(bases.units(g) * p for g, p in spans)
+    assert bases.fen(units) == to_centi(fund_value(valued))
+
+
+def churned_pay_year(db: Path) -> Path:
+    """2026-01…12 graded twice in the year (effective 04 and 08): spans of three bases;
+    joiners, leavers, gaps and NPL ratios stored as 0, 0.000, long decimals or none."""
+    ids = ["A", "B", "C", "D", "E", "F", "G", "c,d"]
+    ratios = ["0", "0.000", "0.0125", "0.01", "0.009999", "0.0200000000000000001", "0.003"]
+    months = {}
+    for k, m in enumerate(span("2026-01", "2026-12")):
+        cms = {}
+        for j, c in enumerate(ids):
+            if (c == "D" and k < 5) or (c == "E" and k > 9) or (c == "F" and k == 7):
+                continue
+            npl = ratios[(j + k // 4) % len(ratios)] if c != "G" else "0.02"
+            cms[c] = cm(f"{70 + (j * 5 + k) % 30}.{k % 10}5", risk_fund=f"{(j + k) % 7}.00",
+                        npl=npl)
+        months[m] = cms
+    store_months(db, months)
+    with closing(sqlite3.connect(db)) as conn:  # one CM stored without a ratio at all
+        conn.execute("UPDATE scores SET npl_ratio = NULL WHERE cm_id = 'C' AND month = '2026-11'")
+        conn.commit()
+    for end in ("2026-03", "2026-07"):
+        run("grade", "--months", 3, "--end", end, "--db", db, "--out", db.parent)
+    return db
+
+
+def test_accruals_sum_each_span_of_the_stored_rows(tmp_path: Path) -> None:
+    db = churned_pay_year(tmp_path / "h.db")
+    conn = store.connect(db)
+    try:
+        funds = history.accruals(conn, 2026, "2026-12")
+    finally:
+        conn.close()
+    assert funds.starts == ["2026-01", "2026-04", "2026-08"]
+    bounds = [*funds.starts, "2026-12"]
+    for s, (lo, hi) in enumerate(zip(bounds, bounds[1:], strict=False)):
+        expected = dict(query(db, "SELECT cm_id, sum(risk_fund_cp) FROM scores WHERE month >= ?"
+                                  " AND month < ? GROUP BY cm_id", lo, hi))
+        got = {cm: p for cm, p in zip(funds.ids, funds.points[s], strict=True) if cm in expected}
+        assert got == expected
+        assert all(p == 0 for cm, p in zip(funds.ids, funds.points[s], strict=True)
+                   if cm not in expected)
+    assert funds.ids == sorted(c for (c,) in query(
+        db, "SELECT DISTINCT cm_id FROM scores WHERE month < '2026-12'"))
+
+
+def test_npl_candidates_warn_as_the_full_history_does(tmp_path: Path) -> None:
+    db = churned_pay_year(tmp_path / "h.db")
+    conn = store.connect(db)
+    try:
+        for end in ("2026-03", "2026-06", "2026-11", "2026-12"):
+            months = window(end, 3)
+            full = history.npl_history(conn, months)
+            few = history.npl_candidates(conn, months)
+            assert {c: npl_warning(r) for c, r in full.items() if npl_warning(r)} == \
+                {c: npl_warning(r) for c, r in few.items() if npl_warning(r)}
+            assert len(few) < len(full)
+    finally:
+        conn.close()
+    assert "G" in few
+
+
+def test_december_pay_of_a_churned_year_reconciles(tmp_path: Path) -> None:
+    db = churned_pay_year(tmp_path / "h.db")
+    doc = payroll(db, tmp_path, "--month", "2026-12")
+    assert_reconciles(doc)
+    got = managers(doc)
+    assert doc["unsettled_risk_fund"] == ["E"]
+    assert got["C"]["risk_fund_release"] == "0.00" and got["C"]["risk_fund_forfeit"] != "0.00"
+    assert any("第十六条第五项" in w for w in got["G"]["warnings"])
+    # Each month's points at the base of the grade in effect then, summed and rounded once.
+    grades = {e: dict(query(db, "SELECT cm_id, grade FROM grades WHERE effective_month = ?", e))
+              for e in ("2026-04", "2026-08")}
+    rules = load_rules().payroll
+    for c, m in got.items():
+        valued = []
+        for month, points in query(db, "SELECT month, risk_fund_cp FROM scores WHERE cm_id = ?"
+                                       " ORDER BY month", c):
+            effective = "2026-08" if month >= "2026-08" else "2026-04" if month >= "2026-04" \
+                else None
+            grade = grades[effective].get(c, "三级") if effective else None
+            base = rules.transition if grade is None else rules.grades[grade]
+            valued.append((base, D(points) / 100))
+        amount = fund_value(valued)
+        assert D(m["risk_fund_release"]) + D(m["risk_fund_forfeit"]) == amount, c
+
+
+def test_a_failing_workbook_stores_no_pay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = graded_history(tmp_path / "h.db")
+
+    def broken(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(outputs, "write_payroll", broken)
+    with pytest.raises(OSError, match="disk full"):
+        jobs.run_payroll(month="2026-05", db=db, out_dir=tmp_path)
+    assert query(db, "SELECT count(*) FROM pay") == [(0,)]
+    assert query(db, "SELECT count(*) FROM payrolls") == [(0,)]
+    assert list(tmp_path.glob("*.xlsx")) == []

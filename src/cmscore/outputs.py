@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .grading import GRADES, Grading
-from .numbers import ZERO, fmt2
+from .numbers import ZERO, fmt2, from_centi
 from .pay import TRANSITION
 from .store import RunRecord
 from .xlsx import Book, Column
@@ -14,6 +16,23 @@ from .xlsx import Book, Column
 if TYPE_CHECKING:
     from .jobs import PayrollResult
     from .review import Diff, Explanation
+
+
+class _Decimals(dict[int | None, Decimal | None]):
+    """Hundredths → their Decimal, made once per distinct value: a national sheet has a
+    million cells and a few thousand values."""
+
+    def __missing__(self, key: int) -> Decimal:
+        value = self[key] = from_centi(key)
+        return value
+
+
+class _Texts(dict[int | None, str]):
+    """Hundredths → their two-place text, as ``fmt2`` writes them."""
+
+    def __missing__(self, key: int | None) -> str:
+        value = self[key] = fmt2(ZERO if key is None else from_centi(key))
+        return value
 
 
 def _record(run: RunRecord, extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -30,9 +49,10 @@ def write_grades(path: Path, grading: Grading, run: RunRecord) -> None:
             Column("类别", 10), Column("平均分", 9, "points")]
     cols += [Column(m, 9, "points") for m in grading.months]
     cols += [Column("等级", 7), Column("原因", 36), Column("分界说明", 40), Column("标记", 40)]
-    rows = ([d.rank, d.id, d.name, d.branch, d.category, d.average,
-             *[d.monthly.get(m) for m in grading.months], d.grade, d.reason, d.boundary,
-             "；".join(d.flags)] for d in grading.decisions)
+    cell = _Decimals({None: None}).__getitem__
+    rows = ([d.rank, d.id, d.name, d.branch, d.category, d.average, *map(cell, d.totals),
+             d.grade, d.reason, d.boundary, "；".join(d.flags) if d.flags else ""]
+            for d in grading.decisions)
     book.sheet("定级", cols, rows, note=f"{grading.months[0]} 至 {grading.months[-1]} "
                f"{len(grading.months)} 个月定级，{grading.effective} 起执行")
     counts, pool = grading.counts(), grading.counts(pool_only=True)
@@ -92,12 +112,13 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord) -> None:
             Column("考核得分", 9, "points"), Column("月度应得工资", 12, "money"),
             Column("风险金发放", 11, "money"), Column("风险金扣罚", 11, "money"),
             Column("预警", 50)]
-    rows = [[p.id, p.name, p.branch, p.category, p.grade, p.grade_note, p.base, p.score, p.pay,
-             p.risk_fund_release, p.risk_fund_forfeit, "；".join(p.warnings)]
-            for p in result.lines]
+    cell = _Decimals({None: ZERO})
     t = result.totals
-    rows.append(["合计", "", "", "", "", f"{len(result.lines)} 人", None, None, t["pay"],
-                 t["risk_fund_release"], t["risk_fund_forfeit"], ""])
+    rows = chain(([p.id, p.name, p.branch, p.category, p.grade, p.grade_note, p.base,
+                   cell[p.score_cp], cell[p.pay_fen], cell[p.release_fen], cell[p.forfeit_fen],
+                   "；".join(p.warnings) if p.warnings else ""] for p in result.lines),
+                 [["合计", "", "", "", "", f"{len(result.lines)} 人", None, None, t["pay"],
+                   t["risk_fund_release"], t["risk_fund_forfeit"], ""]])
     book.sheet("绩效工资", cols, rows,
                note=f"{result.month} 月度应得工资 = 履职绩效工资 × 考核得分 / 100（第十一条）")
     scols = [Column("工号", 12), Column("姓名", 10), Column("职务", 16), Column("管辖机构", 14),
@@ -124,12 +145,14 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord) -> None:
 
 def payroll_json(result: PayrollResult) -> dict[str, Any]:
     ledger = result.ledger
+    text = _Texts()
+    bases = {base: fmt2(base) for base in {p.base for p in result.lines}}
     return {
         "month": result.month, "grading_in_effect": result.grading,
-        "managers": [{"id": p.id, "name": p.name, "grade": p.grade, "base": fmt2(p.base),
-                      "score": fmt2(p.score), "pay": fmt2(p.pay),
-                      "risk_fund_release": fmt2(p.risk_fund_release),
-                      "risk_fund_forfeit": fmt2(p.risk_fund_forfeit), "warnings": p.warnings}
+        "managers": [{"id": p.id, "name": p.name, "grade": p.grade, "base": bases[p.base],
+                      "score": text[p.score_cp], "pay": text[p.pay_fen],
+                      "risk_fund_release": text[p.release_fen],
+                      "risk_fund_forfeit": text[p.forfeit_fen], "warnings": p.warnings}
                      for p in result.lines],
         "supervisors": [{"id": s.id, "name": s.name, "title": s.title, "scope": s.scope,
                          "wage": fmt2(s.wage), "managers": s.managers,

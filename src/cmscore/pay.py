@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .numbers import HUNDRED, ZERO, round2
+from .grading import GRADES, divide_half_up
+from .numbers import HUNDRED, ZERO, from_centi, round2, to_centi
 from .rules import Payroll
 
 TRANSITION = "过渡期"
@@ -17,8 +18,14 @@ NPL_WARNING_RATIO = Decimal("0.01")
 NPL_WARNING_MONTHS = 3
 
 
-@dataclass
+@dataclass(slots=True)
 class PayLine:
+    """One CM's pay; amounts in hundredths (分, points), as Decimal through the properties.
+
+    A national payroll is a hundred thousand lines: integers add and store without
+    rounding again, and the Decimal of a value is made only where it is shown.
+    """
+
     id: str
     name: str
     branch: str
@@ -26,11 +33,27 @@ class PayLine:
     grade: str  # 一级/二级/三级, or 过渡期 before any grade is in effect
     grade_note: str
     base: Decimal
-    score: Decimal
-    pay: Decimal
-    risk_fund_release: Decimal = ZERO
-    risk_fund_forfeit: Decimal = ZERO
+    score_cp: int
+    pay_fen: int
+    release_fen: int | None = None  # None: not released this month (shown as 0)
+    forfeit_fen: int | None = None  # None: not forfeited this month
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> Decimal:
+        return from_centi(self.score_cp)
+
+    @property
+    def pay(self) -> Decimal:
+        return from_centi(self.pay_fen)
+
+    @property
+    def risk_fund_release(self) -> Decimal:
+        return ZERO if self.release_fen is None else from_centi(self.release_fen)
+
+    @property
+    def risk_fund_forfeit(self) -> Decimal:
+        return ZERO if self.forfeit_fen is None else from_centi(self.forfeit_fen)
 
 
 @dataclass
@@ -93,15 +116,51 @@ def npl_warning(ratios: list[Decimal | None]) -> str:
     return ""
 
 
+class Bases:
+    """履职绩效工资 per grade as exact integers: base = units / 10^places 元.
+
+    Then base × points / 100 in 分 is units × points-in-hundredths / 10^(places + 2),
+    rounded half-up in integers: the same value as in Decimal, without a Decimal per line.
+    """
+
+    def __init__(self, payroll: Payroll) -> None:
+        self.payroll = payroll
+        amounts = [payroll.transition, *(payroll.grades[g] for g in GRADES)]
+        exponents = [e for a in amounts if isinstance(e := a.as_tuple().exponent, int)]
+        self.places = max([0, *(-e for e in exponents)])
+        self.divisor = 10 ** (self.places + 2)
+        self._units: dict[str, int] = {}
+
+    def units(self, grade: str) -> int:
+        found = self._units.get(grade)
+        if found is None:
+            found = self._units[grade] = int(base_for(self.payroll, grade).scaleb(self.places))
+        return found
+
+    def fen(self, value: int) -> int:
+        """A sum of units × hundredths as 分, rounded half-up once."""
+        if value >= 0:  # the divisor is even: adding half of it rounds half up
+            return (value + self.divisor // 2) // self.divisor
+        return divide_half_up(value, self.divisor)
+
+
+def total_of(values: list[int | None]) -> Decimal:
+    """The Decimal sum of amounts in 分 where None stands for an unset 0: exactly what
+    summing their Decimals from ZERO gives, down to the 0 that has no decimal places."""
+    present = [v for v in values if v is not None]
+    return from_centi(sum(present)) if present else ZERO
+
+
 def reconcile(lines: list[PayLine], supervisors: list[SupervisorLine]) -> dict[str, Decimal]:
     """Totals as exact sums of the rounded lines; the grand total must add up."""
     totals = {
-        "pay": sum((p.pay for p in lines), ZERO),
-        "risk_fund_release": sum((p.risk_fund_release for p in lines), ZERO),
-        "risk_fund_forfeit": sum((p.risk_fund_forfeit for p in lines), ZERO),
+        "pay": total_of([p.pay_fen for p in lines]),
+        "risk_fund_release": total_of([p.release_fen for p in lines]),
+        "risk_fund_forfeit": total_of([p.forfeit_fen for p in lines]),
         "supervisors_pay": sum((s.pay for s in supervisors), ZERO),
     }
     totals["total"] = totals["pay"] + totals["risk_fund_release"] + totals["supervisors_pay"]
-    assert totals["total"] == sum((p.pay + p.risk_fund_release for p in lines), ZERO) + \
-        sum((s.fixed + s.linked for s in supervisors), ZERO), "pay totals do not reconcile"
+    paid = sum(p.pay_fen + (p.release_fen or 0) for p in lines) + \
+        sum(to_centi(s.fixed) + to_centi(s.linked) for s in supervisors)
+    assert to_centi(totals["total"]) == paid, "pay totals do not reconcile"
     return totals

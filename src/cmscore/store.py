@@ -24,7 +24,7 @@ from .numbers import ZERO, to_centi
 from .problems import fail
 from .scoring import ManagerScore, MonthScores
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_S = 30.0
 
 _MIGRATIONS: dict[int, str] = {
@@ -137,6 +137,12 @@ _MIGRATIONS: dict[int, str] = {
         reason TEXT NOT NULL
     ) STRICT;
     CREATE INDEX items_by_month_item ON items (month, item_id);
+    """,
+    # grade and payroll read every CM's total and risk fund over a year: from this index
+    # they read 30 bytes a row instead of the whole row with its raw figures (~550 bytes).
+    # Built once when an older store is first opened: ~2 s on a 1.9 GB store.
+    4: """
+    CREATE INDEX scores_points ON scores (month, cm_id, total_cp, risk_fund_cp);
     """,
 }
 
