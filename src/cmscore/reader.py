@@ -6,6 +6,7 @@ together, so a performance officer fixes the file once.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,11 +64,27 @@ class Block:
     managers: list[Manager]
     columns: dict[tuple[str, str], list[Decimal | None]]  # (item, role) → figure per manager
 
+    _json: list[tuple[str, list[tuple[str, list[Decimal | None]]]]] | None = field(
+        default=None, init=False, repr=False)
+
     def figures_of(self, i: int) -> Figures:
         out: Figures = {}
         for (item_id, role), column in self.columns.items():
             out.setdefault(item_id, {})[role] = column[i]
         return out
+
+    def inputs_json(self, i: int) -> str:
+        """``json.dumps(figures_of(i))`` with decimal text, without building the dicts."""
+        if self._json is None:
+            grouped: dict[str, list[tuple[str, list[Decimal | None]]]] = {}
+            for (item_id, role), column in self.columns.items():
+                grouped.setdefault(json.dumps(item_id, ensure_ascii=False), []).append(
+                    (json.dumps(role, ensure_ascii=False), column))
+            self._json = list(grouped.items())
+        return "{" + ",".join(
+            item + ":{" + ",".join(f'{role}:"{v:f}"' if (v := column[i]) is not None
+                                   else f"{role}:null" for role, column in roles) + "}"
+            for item, roles in self._json) + "}"
 
 
 @dataclass
