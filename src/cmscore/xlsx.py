@@ -133,47 +133,62 @@ class Book:
 
     def _rows(self, fh: Any, name: str, columns: Sequence[Column], letters: list[str],
               rows: Iterable[Sequence[Any]], start: int) -> None:
-        """A full row goes through one ``str.format`` of a template made for the sheet;
-        a row with blanks, or a value of an unexpected type, goes cell by cell."""
+        """Each row is one ``str.format`` of a template made for its pattern of blank cells
+        (a sheet has a handful); a value of an unexpected type sends its row cell by cell."""
         kinds = [c.kind for c in columns]
         styles = [STYLE.get(k, 1) for k in kinds]
+        is_text = [k == "text" for k in kinds]
         width = len(columns)
-        texts = [j for j, k in enumerate(kinds) if k == "text"]
-        numbers = [j for j, k in enumerate(kinds) if k != "text"]
-        template = '<row r="{0}">' + "".join(
-            f'<c r="{letters[j]}{{0}}" s="{styles[j]}" t="inlineStr"><is><t xml:space="preserve">'
-            f"{{{j + 1}}}</t></is></c>" if kinds[j] == "text" else
-            f'<c r="{letters[j]}{{0}}" s="{styles[j]}"><v>{{{j + 1}}}</v></c>'
-            for j in range(width)) + "</row>"
-        fill = template.format
+        templates: dict[tuple[int, ...], Any] = {}
+        escaped: dict[str, str] = {}  # names, branches and notes repeat down a sheet
+
+        def template(blanks: tuple[int, ...]) -> Any:
+            cells = []
+            for j in range(width):
+                if j in blanks:
+                    continue
+                ref, slot = f"{letters[j]}{{0}}", f"{{{len(cells) + 1}}}"
+                cells.append(
+                    f'<c r="{ref}" s="{styles[j]}" t="inlineStr"><is><t xml:space="preserve">'
+                    f"{slot}</t></is></c>" if is_text[j] else
+                    f'<c r="{ref}" s="{styles[j]}"><v>{slot}</v></c>')
+            return ('<row r="{0}">' + "".join(cells) + "</row>").format
+
         buffer: list[str] = []
         r = start
         for row in rows:
             r += 1
             if len(row) != width:
                 raise ValueError(f"{name} 第 {r} 行有 {len(row)} 列，表头 {width} 列")
-            values = list(row)
-            plain = True
-            for j in numbers:
-                value = values[j]
+            values: list[Any] = [r]
+            blanks: list[int] = []
+            for j, value in enumerate(row):
                 kind = type(value)  # exact types: isinstance on Decimal goes through the ABCs
-                if kind is Decimal:
+                if value is None or (kind is str and value == ""):
+                    blanks.append(j)
+                elif is_text[j]:
+                    text = escaped.get(value)
+                    if text is None:
+                        text = escape(check_text(str(value)))
+                        if len(escaped) < 65536:
+                            escaped[value] = text
+                    values.append(text)
+                elif kind is Decimal:
                     text = str(value)
                     if text[-1] in "nN":  # NaN, sNaN, Infinity: never a figure
                         raise ValueError(f"不能写入非有限数 {value}")
-                    values[j] = text
-                elif kind is not int:
-                    plain = False
+                    values.append(text)
+                elif kind is int:
+                    values.append(value)
+                else:
+                    values = []
                     break
-            if plain:
-                for j in texts:
-                    value = values[j]
-                    if value is None or value == "":
-                        plain = False
-                        break
-                    values[j] = escape(check_text(str(value)))
-            if plain:
-                buffer.append(fill(r, *values))
+            if values:
+                key = tuple(blanks)
+                fill = templates.get(key)
+                if fill is None:
+                    fill = templates[key] = template(key)
+                buffer.append(fill(*values))
             else:
                 buffer.append(self._cells(r, row, kinds, styles, letters))
             if len(buffer) >= 2000:
