@@ -12,7 +12,7 @@ import os
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -214,7 +214,9 @@ def locked(path: Path, wait_s: float | None = None) -> Iterator[None]:
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating and migrating) the store; autocommit off, explicit transactions."""
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        # score stores the month on a worker thread while the workbook is written
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                               check_same_thread=False)
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
@@ -287,8 +289,12 @@ def stored_months(conn: sqlite3.Connection) -> list[str]:
 
 
 def save_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord,
-               replace: bool = False) -> int:
-    """Store a scored month atomically; refuse an existing month unless ``replace``."""
+               replace: bool = False, before_commit: Callable[[], None] | None = None) -> int:
+    """Store a scored month atomically; refuse an existing month unless ``replace``.
+
+    ``before_commit`` runs inside the transaction once every row is in; if it raises,
+    nothing is stored (``score`` waits there for its workbook).
+    """
     with transaction(conn):
         old = conn.execute("SELECT run_id FROM months WHERE month = ?", (scores.month,)).fetchone()
         if old and not replace:
@@ -306,13 +312,19 @@ def save_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord,
         # than inserting a national month at random places. No foreign key on items for
         # the same reason; this transaction writes both tables together.
         by_id = sorted(scores.scores, key=lambda s: s.manager.id)
+        inputs = {id(m): text for frame in scores.frames if frame.managers
+                  and (block := frame.managers[0].block) is not None
+                  and block.managers == frame.managers
+                  for m, text in zip(block.managers, block.inputs_json(), strict=True)}
         conn.executemany(
             "INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             ((scores.month, s.manager.id, s.manager.name, s.manager.branch, s.manager.category,
               _centi(s.total), _centi(s.risk_fund), s.rank, s.branch_rank, _npl(s),
-              inputs_text(s.manager)) for s in by_id))
+              inputs.get(id(s.manager)) or inputs_text(s.manager)) for s in by_id))
         for item_rows in _item_rows(scores):
             conn.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", item_rows)
+        if before_commit is not None:
+            before_commit()
     return run_id
 
 
@@ -375,8 +387,6 @@ def _figure(value: Decimal | None) -> tuple[str | None, int | None]:
 
 def inputs_text(manager: Manager) -> str:
     """The export's raw figures as JSON, item → role → decimal text: what `diff` re-scores."""
-    if manager.block is not None:
-        return manager.block.inputs_json(manager.index)
     return json.dumps({item: {role: _text(v) for role, v in roles.items()}
                        for item, roles in manager.figures.items()}, ensure_ascii=False,
                       separators=(",", ":"))
