@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -86,7 +84,7 @@ def _quiet(name: str) -> None:
     """The default progress callback: say nothing."""
 
 
-SCORE_STEPS = 3
+SCORE_STEPS = 4
 
 
 def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = None,
@@ -120,42 +118,16 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
         # The workbook is complete in a temp file before the month is committed, and
         # moved into place only after: a failure at any step leaves neither behind.
         with atomic_file(target) as tmp:
-            step(f"写出 {target.name} 并存入历史库")
-            _write_and_store(tmp, scores, export, rules, record, conn, run, replace)
+            step(f"写出 {target.name}")
+            write_scores(tmp, scores, export, rules, record)
+            step("存入历史库")
+            store.save_month(conn, scores, run, replace=replace)
         span = window(export.month, NPL_WARNING_MONTHS)
         warnings = {cm: w for cm, ratios in history.npl_history(conn, span).items()
                     if (w := npl_warning(ratios))}
     finally:
         conn.close()
     return ScoreResult(export, scores, rules, target, record, warnings)
-
-
-def _write_and_store(tmp: Path, scores: MonthScores, export: MonthExport, rules: RuleSet,
-                     record: dict[str, object], conn: sqlite3.Connection,
-                     run: store.RunRecord, replace: bool) -> None:
-    """Write the workbook while a worker thread stores the month (SQLite works outside
-    the GIL: on two cores the two overlap); the month commits only once the workbook is
-    whole, and a failure of either leaves nothing stored."""
-    written = threading.Event()
-    failed: list[BaseException] = []
-
-    def wait_for_workbook() -> None:
-        written.wait()
-        if failed:
-            raise fail("成绩表未能写出，本月未存入历史库")
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        saving = pool.submit(store.save_month, conn, scores, run, replace, wait_for_workbook)
-        try:
-            write_scores(tmp, scores, export, rules, record)
-        except BaseException as exc:
-            failed.append(exc)
-            raise
-        finally:
-            written.set()
-            error = saving.exception()  # waits: the store is rolled back or committed
-        if error is not None:
-            raise error
 
 
 @dataclass

@@ -12,7 +12,7 @@ import os
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -214,9 +214,7 @@ def locked(path: Path, wait_s: float | None = None) -> Iterator[None]:
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating and migrating) the store; autocommit off, explicit transactions."""
     try:
-        # score stores the month on a worker thread while the workbook is written
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
@@ -289,12 +287,8 @@ def stored_months(conn: sqlite3.Connection) -> list[str]:
 
 
 def save_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord,
-               replace: bool = False, before_commit: Callable[[], None] | None = None) -> int:
-    """Store a scored month atomically; refuse an existing month unless ``replace``.
-
-    ``before_commit`` runs inside the transaction once every row is in; if it raises,
-    nothing is stored (``score`` waits there for its workbook).
-    """
+               replace: bool = False) -> int:
+    """Store a scored month atomically; refuse an existing month unless ``replace``."""
     with transaction(conn):
         old = conn.execute("SELECT run_id FROM months WHERE month = ?", (scores.month,)).fetchone()
         if old and not replace:
@@ -323,8 +317,6 @@ def save_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord,
               inputs.get(id(s.manager)) or inputs_text(s.manager)) for s in by_id))
         for item_rows in _item_rows(scores):
             conn.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", item_rows)
-        if before_commit is not None:
-            before_commit()
     return run_id
 
 
