@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import lru_cache
 from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
@@ -313,7 +312,7 @@ def save_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord,
         conn.executemany(
             "INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             ((scores.month, s.manager.id, s.manager.name, s.manager.branch, s.manager.category,
-              _centi(s.total), _centi(s.risk_fund), s.rank, s.branch_rank, _npl(s),
+              centi(s.total), centi(s.risk_fund), s.rank, s.branch_rank, _npl(s),
               inputs.get(id(s.manager)) or inputs_text(s.manager)) for s in by_id))
         for item_rows in _item_rows(scores):
             conn.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", item_rows)
@@ -336,22 +335,23 @@ def _item_rows(scores: MonthScores) -> Iterator[list[tuple[object, ...]]]:
         ids = [m.id for m in frame.managers]
         n = len(ids)
         for item_id, c in frame.items.items():
-            texts, micros = zip(*map(_figure, c.figure), strict=True) if n else ((), ())
+            texts = [None if v is None else format(v, "f") for v in c.figure]
+            micros = [_micro(v) for v in c.figure]
             early = [0] * n
             for i in c.early:
                 early[i] = 1
-            rows[item_id] += zip(repeat(month), repeat(item_id), ids, map(_centi, c.points),
+            rows[item_id] += zip(repeat(month), repeat(item_id), ids, map(centi, c.points),
                                  texts, micros,
                                  map(_text, c.baseline) if c.baseline else repeat(None, n),
-                                 early, map(_centi, c.fund) if c.fund else repeat(0, n))
+                                 early, map(centi, c.fund) if c.fund else repeat(0, n))
     framed = {id(m) for frame in scores.frames for m in frame.managers}
     for s in scores.scores:  # scores built by hand (tests) have no frames
         if id(s.manager) in framed:
             continue
         for item_id, i in s.items.items():
-            rows[item_id].append((month, item_id, s.manager.id, _centi(i.points),
+            rows[item_id].append((month, item_id, s.manager.id, centi(i.points),
                                   *_figure(i.figure), _text(i.baseline), 1 if i.early else 0,
-                                  _centi(i.risk_fund)))
+                                  centi(i.risk_fund)))
     for item_id in sorted(rows):
         item_rows = rows.pop(item_id)
         item_rows.sort(key=itemgetter(2))
@@ -362,19 +362,27 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:f}"
 
 
-@lru_cache(maxsize=1 << 16)  # a national month repeats the same few thousand point values
-def _centi(value: Decimal) -> int:
-    """Points and amounts are already rounded to 2 places: hundredths are exact."""
-    return int(value.scaleb(2)) if value.as_tuple().exponent >= -2 else to_centi(value)  # type: ignore[operator]
-
-
-@lru_cache(maxsize=1 << 16)
 def _figure(value: Decimal | None) -> tuple[str | None, int | None]:
     """A figure as text, and in millionths when that is exact, so SQL can sum it without floats."""
+    return (None, None) if value is None else (format(value, "f"), _micro(value))
+
+
+def _micro(value: Decimal | None) -> int | None:
     if value is None:
-        return None, None
+        return None
     scaled = value.scaleb(6)
-    return f"{value:f}", (int(scaled) if scaled == scaled.to_integral_value() else None)
+    whole = int(scaled)
+    return whole if whole == scaled else None
+
+
+def centi(value: Decimal) -> int:
+    """Points and amounts already rounded to 2 places as exact hundredths.
+
+    Not cached: hashing a Decimal costs more than this arithmetic.
+    """
+    scaled = value.scaleb(2)
+    whole = int(scaled)
+    return whole if whole == scaled else to_centi(value)
 
 
 def inputs_text(manager: Manager) -> str:
