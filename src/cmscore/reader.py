@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -70,9 +70,9 @@ class Block:
             out.setdefault(item_id, {})[role] = column[i]
         return out
 
-    def inputs_json(self) -> list[str]:
-        """Per manager, ``json.dumps(figures_of(i))`` with decimal text, built a column at
-        a time through one template instead of a million small dicts."""
+    def inputs_json(self, order: list[int]) -> Iterator[str]:
+        """For managers ``order``, ``json.dumps(figures_of(i))`` with decimal text: one
+        template filled per manager instead of a million small dicts."""
         grouped: dict[str, list[str]] = {}
         texts = []
         for (item_id, role), column in self.columns.items():
@@ -80,13 +80,13 @@ class Block:
             grouped.setdefault(json.dumps(item_id, ensure_ascii=False), []).append(
                 json.dumps(role, ensure_ascii=False).replace("{", "{{").replace("}", "}}")
                 + ":" + slot)
-            texts.append(['"%s"' % format(v, "f") if v is not None else "null"
-                          for v in column])
+            texts.append(column)
         fill = ("{{" + ",".join(item.replace("{", "{{").replace("}", "}}") + ":{{"
                                 + ",".join(roles) + "}}" for item, roles in grouped.items())
                 + "}}").format
-        return [fill(*row) for row in zip(*texts, strict=True)] if texts else \
-            ["{}"] * len(self.managers)
+        for i in order:
+            yield fill(*['"%s"' % format(v, "f") if (v := column[i]) is not None else "null"
+                         for column in texts])
 
 
 @dataclass

@@ -304,19 +304,34 @@ def save_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord,
         # Rows go in primary-key order: appending to the B-tree is several times faster
         # than inserting a national month at random places. No foreign key on items for
         # the same reason; this transaction writes both tables together.
-        by_id = sorted(scores.scores, key=lambda s: s.manager.id)
-        inputs = {id(m): text for frame in scores.frames if frame.managers
-                  and (block := frame.managers[0].block) is not None
-                  and block.managers == frame.managers
-                  for m, text in zip(block.managers, block.inputs_json(), strict=True)}
-        conn.executemany(
-            "INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ((scores.month, s.manager.id, s.manager.name, s.manager.branch, s.manager.category,
-              centi(s.total), centi(s.risk_fund), s.rank, s.branch_rank, _npl(s),
-              inputs.get(id(s.manager)) or inputs_text(s.manager)) for s in by_id))
+        conn.executemany("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         _score_rows(scores))
         for item_rows in _item_rows(scores):
             conn.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", item_rows)
     return run_id
+
+
+def _score_rows(scores: MonthScores) -> Iterator[tuple[object, ...]]:
+    """A row per CM, by 工号 within each category (a few sorted runs append fast)."""
+    framed = {id(m) for frame in scores.frames for m in frame.managers}
+    by_manager = {id(s.manager): s for s in scores.scores}
+    loose = sorted((s for s in scores.scores if id(s.manager) not in framed),
+                   key=lambda s: s.manager.id)
+    runs: list[tuple[list[ManagerScore], Iterator[str]]] = [
+        (loose, (inputs_text(s.manager) for s in loose))]
+    for frame in scores.frames:
+        order = sorted(range(len(frame.managers)), key=lambda i: frame.managers[i].id)
+        block = frame.managers[0].block if frame.managers else None
+        members = [by_manager[id(frame.managers[i])] for i in order]
+        if block is not None and block.managers == frame.managers:
+            runs.append((members, block.inputs_json(order)))
+        else:
+            runs.append((members, (inputs_text(s.manager) for s in members)))
+    for members, inputs in runs:
+        for s, text in zip(members, inputs, strict=True):
+            m = s.manager
+            yield (scores.month, m.id, m.name, m.branch, m.category, centi(s.total),
+                   centi(s.risk_fund), s.rank, s.branch_rank, _npl(s), text)
 
 
 def _npl(s: ManagerScore) -> str | None:
@@ -327,35 +342,38 @@ def _npl(s: ManagerScore) -> str | None:
 
 
 def _item_rows(scores: MonthScores) -> Iterator[list[tuple[object, ...]]]:
-    """One item's rows for every CM, sorted by CM: the item columns of the categories
-    zipped into rows (a national month is a million of them)."""
+    """One item's rows for every CM, sorted by CM: the item's columns in each category
+    zipped into rows. One item at a time, so a national month never holds a million
+    rows at once."""
     month = scores.month
-    rows: dict[str, list[tuple[object, ...]]] = defaultdict(list)
-    for frame in scores.frames:
-        ids = [m.id for m in frame.managers]
-        n = len(ids)
-        for item_id, c in frame.items.items():
-            texts = [None if v is None else format(v, "f") for v in c.figure]
-            micros = [_micro(v) for v in c.figure]
-            early = [0] * n
-            for i in c.early:
-                early[i] = 1
-            rows[item_id] += zip(repeat(month), repeat(item_id), ids, map(centi, c.points),
-                                 texts, micros,
-                                 map(_text, c.baseline) if c.baseline else repeat(None, n),
-                                 early, map(centi, c.fund) if c.fund else repeat(0, n))
     framed = {id(m) for frame in scores.frames for m in frame.managers}
+    loose: dict[str, list[tuple[object, ...]]] = defaultdict(list)
     for s in scores.scores:  # scores built by hand (tests) have no frames
         if id(s.manager) in framed:
             continue
         for item_id, i in s.items.items():
-            rows[item_id].append((month, item_id, s.manager.id, centi(i.points),
-                                  *_figure(i.figure), _text(i.baseline), 1 if i.early else 0,
-                                  centi(i.risk_fund)))
-    for item_id in sorted(rows):
-        item_rows = rows.pop(item_id)
-        item_rows.sort(key=itemgetter(2))
-        yield item_rows
+            loose[item_id].append((month, item_id, s.manager.id, centi(i.points),
+                                   *_figure(i.figure), _text(i.baseline), 1 if i.early else 0,
+                                   centi(i.risk_fund)))
+    item_ids = sorted({k for frame in scores.frames for k in frame.items} | set(loose))
+    for item_id in item_ids:
+        rows = loose.pop(item_id, [])
+        for frame in scores.frames:
+            c = frame.items.get(item_id)
+            if c is None:
+                continue
+            n = len(frame.managers)
+            early = [0] * n
+            for i in c.early:
+                early[i] = 1
+            rows += zip(repeat(month), repeat(item_id), [m.id for m in frame.managers],
+                        map(centi, c.points),
+                        [None if v is None else format(v, "f") for v in c.figure],
+                        map(_micro, c.figure),
+                        map(_text, c.baseline) if c.baseline else repeat(None, n),
+                        early, map(centi, c.fund) if c.fund else repeat(0, n))
+        rows.sort(key=itemgetter(2))
+        yield rows
 
 
 def _text(value: Decimal | None) -> str | None:
