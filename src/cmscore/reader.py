@@ -74,9 +74,9 @@ class Block:
         """For managers ``order``, ``json.dumps(figures_of(i))`` with decimal text: one
         template filled per manager instead of a million small dicts."""
         grouped: dict[str, list[str]] = {}
-        texts = []
+        texts: list[list[Decimal | None]] = []
         for (item_id, role), column in self.columns.items():
-            slot = "{%d}" % len(texts)
+            slot = f"{{{len(texts)}}}"
             grouped.setdefault(json.dumps(item_id, ensure_ascii=False), []).append(
                 json.dumps(role, ensure_ascii=False).replace("{", "{{").replace("}", "}}")
                 + ":" + slot)
@@ -85,7 +85,7 @@ class Block:
                                 + ",".join(roles) + "}}" for item, roles in grouped.items())
                 + "}}").format
         for i in order:
-            yield fill(*['"%s"' % format(v, "f") if (v := column[i]) is not None else "null"
+            yield fill(*[f'"{v:f}"' if (v := column[i]) is not None else "null"
                          for column in texts])
 
 

@@ -120,7 +120,8 @@ def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: Ru
         cols += [Column(f"{g.name}小计", 10, "points") for g in table.groups]
         cols += [Column("总分", 9, "points"), Column("风险金计提", 10, "points")]
         points = {i.id: _values(members, i.id, "points") for i in table.items}
-        subtotals = [[sum(v, Decimal(0)) for v in zip(*(points[i.id] for i in g.items))]
+        subtotals = [[sum(v, Decimal(0)) for v in zip(*(points[i.id] for i in g.items),
+                                                       strict=True)]
                      for g in table.groups]
         rows = zip([s.rank for s in members], [s.branch_rank for s in members],
                    [s.manager.id for s in members], [s.manager.name for s in members],

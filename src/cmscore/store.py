@@ -351,10 +351,10 @@ def _item_rows(scores: MonthScores) -> Iterator[list[tuple[object, ...]]]:
     for s in scores.scores:  # scores built by hand (tests) have no frames
         if id(s.manager) in framed:
             continue
-        for item_id, i in s.items.items():
-            loose[item_id].append((month, item_id, s.manager.id, centi(i.points),
-                                   *_figure(i.figure), _text(i.baseline), 1 if i.early else 0,
-                                   centi(i.risk_fund)))
+        for item_id, got in s.items.items():
+            loose[item_id].append((month, item_id, s.manager.id, centi(got.points),
+                                   *_figure(got.figure), _text(got.baseline),
+                                   1 if got.early else 0, centi(got.risk_fund)))
     item_ids = sorted({k for frame in scores.frames for k in frame.items} | set(loose))
     for item_id in item_ids:
         rows = loose.pop(item_id, [])

@@ -143,7 +143,7 @@ class Book:
         escaped: dict[str, str] = {}  # names, branches and notes repeat down a sheet
 
         def template(blanks: tuple[int, ...]) -> Any:
-            cells = []
+            cells: list[str] = []
             for j in range(width):
                 if j in blanks:
                     continue
