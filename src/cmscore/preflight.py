@@ -24,8 +24,10 @@ OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _ROW = re.compile(rb"<row\b[^>]*?\br=\"(\d+)\"")
-_LONG_COLUMN = re.compile(rb"<c\b[^>]*?\br=\"[A-Z]{3}")
-_TWO_LETTERS = re.compile(rb"<c\b[^>]*?\br=\"[A-Z]{2}[0-9]")
+# Any 'r="' then letters: a literal prefix the regex engine scans for fast (1.1 s → 0.1 s
+# over a 78 MB sheet). It may also hit other attributes, which only costs the full look.
+_LONG_COLUMN = re.compile(rb"r=\"[A-Z]{3}")
+_TWO_LETTERS = re.compile(rb"r=\"[A-Z]{2}")
 _CELL_REF = {n: re.compile(rb"<c\b[^>]*?\br=\"([A-Z]{%d,})([0-9]+)\"" % n) for n in (2, 3)}
 _ERROR_CELL = re.compile(rb"<c\b([^>]*\bt=\"e\"[^>]*)>(.*?)</c>", re.DOTALL)
 _REF = re.compile(rb"\br=\"([A-Z]+[0-9]+)\"")

@@ -6,19 +6,20 @@ together, so a performance officer fixes the file once.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
 
-from .numbers import clean_name, clean_text, parse_decimal
+from .cells import figure_column, identity_column
+from .numbers import clean_text, parse_decimal
 from .problems import InputError, Problem, fail
 from .rules import Item, RuleSet, Table
 from .sources import Grid, column_letter, open_grids
 
-IDENTITY_LABELS = {"id": "工号", "name": "姓名", "branch": "机构", "category": "类别"}
 _UNIT_SUFFIX = re.compile(r"[(\[【][^()\[\]【】]*[)\]】]$")
 _MONTH_IN_TEXT = re.compile(r"(20\d{2})\s*年\s*(\d{1,2})\s*月")
 _MONTH_IN_NAME = re.compile(r"(20\d{2})[-_.年]?(0[1-9]|1[0-2])(?!\d)")
@@ -29,20 +30,63 @@ def check_month(value: str | None, label: str) -> None:
     """Refuse a month argument that is not YYYY-MM (``label`` names it: --month, --end…)."""
     if value is not None and not MONTH.match(value):
         raise fail(f"{label} {value} 格式应为 YYYY-MM")
-SIGNED_ROLES = {"increase"}  # only net increases may be negative (SPEC §6)
-OPTIONAL_ROLES = {"baseline"}  # a blank baseline means "look it up in the store"
 
 Figures = dict[str, dict[str, Decimal | None]]  # item id → role → figure
 
 
-@dataclass
 class Manager:
-    id: str
-    name: str
-    branch: str
+    """One CM's row. ``figures`` (item → role → figure) is built from the export's
+    columns only when someone asks: a national month never needs a million small dicts."""
+
+    __slots__ = ("id", "name", "branch", "category", "row", "_figures", "block", "index")
+
+    def __init__(self, id: str, name: str, branch: str, category: str, row: int,
+                 figures: Figures | None = None, *, block: Block | None = None,
+                 index: int = 0) -> None:
+        self.id, self.name, self.branch, self.category, self.row = id, name, branch, category, row
+        self._figures, self.block, self.index = figures, block, index
+
+    @property
+    def figures(self) -> Figures:
+        if self._figures is None:
+            self._figures = self.block.figures_of(self.index) if self.block else {}
+        return self._figures
+
+    def __repr__(self) -> str:
+        return f"Manager({self.id!r}, {self.name!r}, {self.branch!r}, {self.category!r})"
+
+
+@dataclass
+class Block:
+    """The managers of one category and their figures as columns, in file order."""
+
     category: str
-    row: int
-    figures: Figures = field(default_factory=dict)
+    managers: list[Manager]
+    columns: dict[tuple[str, str], list[Decimal | None]]  # (item, role) → figure per manager
+
+    def figures_of(self, i: int) -> Figures:
+        out: Figures = {}
+        for (item_id, role), column in self.columns.items():
+            out.setdefault(item_id, {})[role] = column[i]
+        return out
+
+    def inputs_json(self, order: list[int]) -> Iterator[str]:
+        """For managers ``order``, ``json.dumps(figures_of(i))`` with decimal text: one
+        template filled per manager instead of a million small dicts."""
+        grouped: dict[str, list[str]] = {}
+        texts: list[list[Decimal | None]] = []
+        for (item_id, role), column in self.columns.items():
+            slot = f"{{{len(texts)}}}"
+            grouped.setdefault(json.dumps(item_id, ensure_ascii=False), []).append(
+                json.dumps(role, ensure_ascii=False).replace("{", "{{").replace("}", "}}")
+                + ":" + slot)
+            texts.append(column)
+        fill = ("{{" + ",".join(item.replace("{", "{{").replace("}", "}}") + ":{{"
+                                + ",".join(roles) + "}}" for item, roles in grouped.items())
+                + "}}").format
+        for i in order:
+            yield fill(*[f'"{v:f}"' if (v := column[i]) is not None else "null"
+                         for column in texts])
 
 
 @dataclass
@@ -54,6 +98,7 @@ class MonthExport:
     header_row: int
     encoding: str = ""
     actual: str = ""  # e.g. 实际是网页（HTML）表格, for a file whose name says otherwise
+    blocks: dict[str, Block] = field(default_factory=dict)  # category → its columns
 
 
 def normalise_header(text: object) -> str:
@@ -219,10 +264,46 @@ def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
     problems += month_problems
     header, first_data = _header(grid, header_at, rules)
     at = partial(Problem, file=file_name, sheet=grid.sheet)
+    body, totals = _split_rows(grid, header, first_data, rules)
+    rows = [r for _, r in body]
+    # Category first, so that only the tables actually used must find their columns.
+    cat_col = next(j for j, c in enumerate(header)
+                   if normalise_header(c) in {normalise_header(a)
+                                               for a in rules.export.identity["category"]})
+    used = {clean_text(v) for v in set(_column(rows, cat_col))}
+    tables = [t for c, t in rules.tables.items() if c in used]
+    identity, plans, column_problems = _plan_columns(grid, header, rules, tables, file_name,
+                                                     first_data)
+    problems += column_problems
+    if not body:
+        problems.append(at("工作表在表头之后没有数据行", row=header_at + 1))
+    headers = [clean_text(c) for c in header]
+    blocks, found = _read_columns(rows, [n for n, _ in body], identity, plans, rules)
+    found.sort(key=lambda f: f[:3])
+    problems += [at(message, row=body[pos][0], column=headers[j])
+                 for pos, _, _, j, message in found]
+    managers: list[Manager] = []
+    for block in blocks.values():
+        for i, m in enumerate(block.managers):
+            m.row, m.block, m.index = body[m.row][0], block, i
+            managers.append(m)
+    managers.sort(key=lambda m: m.row)
+    if not problems:
+        problems += _check_totals(totals, blocks, plans, headers, at, len(managers))
+    if problems:
+        raise InputError(problems)
+    assert month is not None
+    return MonthExport(file_name, grid.sheet, month, managers, header_at + 1, grid.encoding,
+                       grid.actual, blocks)
+
+
+def _split_rows(grid: Grid, header: list[object], first_data: int, rules: RuleSet
+                ) -> tuple[list[tuple[int, list[object]]], list[tuple[int, list[object]]]]:
+    """(Excel row, cells) of the manager rows and of the 合计/小计 rows; blanks dropped."""
     markers = {clean_text(m) for m in rules.export.total_markers}
-    body: list[tuple[int, list[object]]] = []
     id_aliases = {normalise_header(a) for a in rules.export.identity["id"]}
     id_col = next(j for j, c in enumerate(header) if normalise_header(c) in id_aliases)
+    body: list[tuple[int, list[object]]] = []
     totals: list[tuple[int, list[object]]] = []
     for i in range(first_data, len(grid.rows)):
         row = grid.rows[i]
@@ -238,37 +319,63 @@ def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
             totals.append((i + 1, row))
             continue
         body.append((i + 1, row))
-    # Category first, so that only the tables actually used must find their columns.
-    cat_col = next(j for j, c in enumerate(header)
-                   if normalise_header(c) in {normalise_header(a)
-                                               for a in rules.export.identity["category"]})
-    used = {clean_text(r[cat_col]) if cat_col < len(r) else "" for _, r in body}
-    tables = [t for c, t in rules.tables.items() if c in used]
-    identity, plans, column_problems = _plan_columns(grid, header, rules, tables, file_name,
-                                                     first_data)
-    problems += column_problems
-    if not body:
-        problems.append(at("工作表在表头之后没有数据行", row=header_at + 1))
-    managers: list[Manager] = []
+    return body, totals
+
+
+def _column(rows: list[list[object]], j: int) -> list[object]:
+    try:
+        return [r[j] for r in rows]
+    except IndexError:  # a short row (CSV, HTML): the missing cells are blank
+        return [r[j] if j < len(r) else "" for r in rows]
+
+
+# (body position, phase, order within the phase, column index, message): sorted, the
+# problems read row by row as a clerk fixes them, in the order cell-by-cell checks found them.
+Found = list[tuple[int, int, int, int, str]]
+
+
+def _read_columns(rows: list[list[object]], excel_rows: list[int], identity: dict[str, int], plans: dict[str, _Plan],
+                  rules: RuleSet) -> tuple[dict[str, Block], Found]:
+    found: Found = []
+    texts: dict[str, list[str]] = {}
+    bad: set[int] = set()
+    for order, (key, j) in enumerate(identity.items()):
+        texts[key], got = identity_column(key, _column(rows, j))
+        found += [(pos, 0, order, j, message) for pos, message in got]
+        bad.update(pos for pos, _ in got)
+    accepted = "、".join(rules.tables)
+    members: dict[str, list[int]] = {c: [] for c in plans}
     first_row: dict[str, int] = {}
-    headers = [clean_text(c) for c in header]
-    for excel_row, row in body:
-        manager = _read_row(excel_row, row, identity, plans, rules, headers, at, problems)
-        if manager is None:
+    ids, categories = texts["id"], texts["category"]
+    for pos, category in enumerate(categories):
+        if pos in bad:
             continue
-        if manager.id in first_row:
-            problems.append(at(f"工号 {manager.id} 重复（第 {first_row[manager.id]} 行已有）",
-                                    row=excel_row, column=headers[identity["id"]]))
+        if category not in plans:
+            found.append((pos, 1, 0, identity["category"],
+                          f"未知类别「{category}」；可用类别：{accepted}"))
             continue
-        first_row[manager.id] = excel_row
-        managers.append(manager)
-    if not problems:
-        problems += _check_totals(totals, managers, plans, headers, at)
-    if problems:
-        raise InputError(problems)
-    assert month is not None
-    return MonthExport(file_name, grid.sheet, month, managers, header_at + 1, grid.encoding,
-                       grid.actual)
+        cm = ids[pos]
+        if cm in first_row:
+            found.append((pos, 3, 0, identity["id"],
+                          f"工号 {cm} 重复（第 {excel_rows[first_row[cm]]} 行已有）"))
+            continue
+        first_row[cm] = pos
+        members[category].append(pos)
+    names, branches = texts["name"], texts["branch"]
+    blocks: dict[str, Block] = {}
+    for category, positions in members.items():
+        if not positions:
+            continue
+        picked = [rows[p] for p in positions]
+        columns: dict[tuple[str, str], list[Decimal | None]] = {}
+        for order, ((item_id, role), j) in enumerate(plans[category].columns.items()):
+            columns[(item_id, role)], got = figure_column(_column(picked, j), role,
+                                                          rules.export.blank_is_zero)
+            found += [(positions[i], 2, order, j, message) for i, message in got]
+        # Manager.row holds the body position until _read_grid turns it into the Excel row.
+        blocks[category] = Block(category, [Manager(ids[p], names[p], branches[p], category, p)
+                                            for p in positions], columns)
+    return blocks, found
 
 
 def _header(grid: Grid, header_at: int, rules: RuleSet) -> tuple[list[object], int]:
@@ -289,9 +396,9 @@ def _header(grid: Grid, header_at: int, rules: RuleSet) -> tuple[list[object], i
     return merged, header_at + 2
 
 
-def _check_totals(totals: list[tuple[int, list[object]]], managers: list[Manager],
+def _check_totals(totals: list[tuple[int, list[object]]], blocks: dict[str, Block],
                   plans: dict[str, _Plan], headers: list[str],
-                  at: Callable[..., Problem]) -> list[Problem]:
+                  at: Callable[..., Problem], count: int) -> list[Problem]:
     """A 合计 row with figures must equal the sum of the rows read: else rows went missing.
 
     The sums come from the figures already parsed, not from the cells a second time.
@@ -302,11 +409,10 @@ def _check_totals(totals: list[tuple[int, list[object]]], managers: list[Manager
         return []
     excel_row, total_row = grand[0]
     sums: dict[int, Decimal] = {}
-    for m in managers:
-        figures = m.figures
-        for (item_id, role), j in plans[m.category].columns.items():
-            value = figures.get(item_id, {}).get(role)
-            sums[j] = sums.get(j, Decimal(0)) + (value or 0)
+    for category, block in blocks.items():
+        for key, j in plans[category].columns.items():
+            column = block.columns[key]
+            sums[j] = sums.get(j, Decimal(0)) + sum(filter(None, column), Decimal(0))
     problems = []
     for j, summed in sorted(sums.items()):
         if j >= len(total_row) or clean_text(total_row[j]) == "" or "率" in headers[j]:
@@ -317,77 +423,7 @@ def _check_totals(totals: list[tuple[int, list[object]]], managers: list[Manager
             continue
         places = Decimal(1).scaleb(stated.as_tuple().exponent)  # type: ignore[arg-type]
         if summed.quantize(places) != stated:
-            problems.append(at(f"合计行为 {stated}，但读到的 {len(managers)} 行之和为 {summed}；"
+            problems.append(at(f"合计行为 {stated}，但读到的 {count} 行之和为 {summed}；"
                                "文件可能缺行、有隐藏或多余的行，或合计行未重新计算",
                                row=excel_row, column=headers[j]))
     return problems
-
-
-def _read_row(excel_row: int, row: list[object], identity: dict[str, int],
-              plans: dict[str, _Plan], rules: RuleSet, headers: list[str],
-              at: Callable[..., Problem], problems: list[Problem]) -> Manager | None:
-    def cell(j: int) -> object:
-        return row[j] if j < len(row) else ""
-
-    ident: dict[str, str] = {}
-    ok = True
-    for key, j in identity.items():
-        given = cell(j)
-        if isinstance(given, float) and not given.is_integer():
-            text = repr(given)
-        else:
-            text = clean_name(given)
-        if key == "id" and isinstance(given, float) and abs(given) >= 1e15:
-            problems.append(at(f"工号 {text} 以数字存储，超过 15 位已丢失精度；"
-                                    "请把工号列设为文本后重新导出", row=excel_row,
-                                    column=headers[j]))
-            ok = False
-        if any(ord(ch) < 32 or ch == "\x7f" for ch in text) or len(text) > 200:
-            problems.append(at(f"{IDENTITY_LABELS[key]}含控制字符或过长（{len(text)} 字符）",
-                               row=excel_row, column=headers[j]))
-            ok = False
-        if not text:
-            problems.append(at(f"{IDENTITY_LABELS[key]}为空", row=excel_row,
-                                    column=headers[j]))
-            ok = False
-        ident[key] = text
-    plan = plans.get(ident["category"])
-    if ident["category"] and plan is None:
-        accepted = "、".join(rules.tables)
-        problems.append(at(f"未知类别「{ident['category']}」；可用类别：{accepted}",
-                                row=excel_row, column=headers[identity["category"]]))
-        return None
-    if not ok or plan is None:
-        return None
-    figures: Figures = {}
-    blank_zero = rules.export.blank_is_zero
-    for (item_id, role), j in plan.columns.items():
-        raw = cell(j)
-        # Numbers (most cells) skip the text clean-up: it is the slow part of reading.
-        if raw is None or raw == "" or (isinstance(raw, str) and clean_text(raw) == ""):
-            value: Decimal | None = None if role in OPTIONAL_ROLES or not blank_zero \
-                else Decimal(0)
-            if value is None and role not in OPTIONAL_ROLES:
-                problems.append(at("单元格为空", row=excel_row, column=headers[j]))
-            figures.setdefault(item_id, {})[role] = value
-            continue
-        try:
-            value = parse_decimal(raw, percent=(role == "ratio"))
-        except ValueError as exc:
-            problems.append(at(str(exc), row=excel_row, column=headers[j]))
-            continue
-        reason = _range_problem(role, value)
-        if reason:
-            problems.append(at(reason, row=excel_row, column=headers[j]))
-            continue
-        figures.setdefault(item_id, {})[role] = value
-    return Manager(ident["id"], ident["name"], ident["branch"], ident["category"], excel_row,
-                   figures)
-
-
-def _range_problem(role: str, value: Decimal) -> str:
-    if role == "ratio" and not (0 <= value <= 1):
-        return f"比率 {value} 超出 [0, 100%]"
-    if value < 0 and role not in SIGNED_ROLES:
-        return f"负数 {value}：户数、金额、余额不能为负（只有净增列可以为负）"
-    return ""

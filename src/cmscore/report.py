@@ -39,7 +39,49 @@ def scores_json(scores: MonthScores, rules: RuleSet) -> dict[str, Any]:
 SENTENCES_MAX_MANAGERS = 20_000
 
 
-def _detail(scores: MonthScores, rules: RuleSet) -> tuple[list[Column], Iterator[list[Any]]]:
+def _values(members: list[ManagerScore], item_id: str, attr: str) -> list[Any]:
+    """One item's ``attr`` (points, figure, baseline…) for these managers, from the frame's
+    columns when they were scored together, else from each manager's item scores."""
+    frame = members[0].frame if members else None
+    if frame is not None and all(s.frame is frame for s in members):
+        if item_id not in frame.items:
+            return [None] * len(members)
+        column = getattr(frame.items[item_id], attr)
+        if column is None:
+            return [None] * len(members)
+        return [column[s.row] for s in members]
+    name = "baseline_source" if attr == "source" else attr  # ItemScore's name for it
+    return [getattr(s.items[item_id], name) if item_id in s.items else None for s in members]
+
+
+def _detail_rows(members: list[ManagerScore], items: dict[str, Item], with_baseline: set[str],
+                 sentences: bool) -> Iterator[tuple[Any, ...]]:
+    """The 明细 rows of one category, built a column at a time."""
+    columns: list[list[Any]] = [[s.manager.id for s in members], [s.manager.name for s in members],
+                                [s.manager.branch for s in members],
+                                [s.manager.category for s in members]]
+    early = [""] * len(members)
+    for item_id, item in items.items():
+        columns.append(_values(members, item_id, "figure"))
+        if item_id in with_baseline:
+            columns += [_values(members, item_id, "baseline"),
+                        _values(members, item_id, "source")]
+        columns.append(_values(members, item_id, "points"))
+        if item.early_completion:
+            for k, s in enumerate(members):
+                if s.frame is not None and item_id in s.frame.items:
+                    done = s.row in s.frame.items[item_id].early
+                else:
+                    done = item_id in s.items and s.items[item_id].early
+                if done:
+                    early[k] = f"{early[k]}、{item.name}" if early[k] else item.name
+    columns += [early, [s.total for s in members], [s.risk_fund for s in members]]
+    if sentences:
+        columns.append(["\n".join(v.text for v in s.items.values()) for s in members])
+    return zip(*columns, strict=True)
+
+
+def _detail(scores: MonthScores, rules: RuleSet) -> tuple[list[Column], Iterator[Any]]:
     """One row per manager: each item's figure, baseline and points, and the arithmetic."""
     items: dict[str, Item] = {}
     for table in rules.tables.values():
@@ -58,25 +100,9 @@ def _detail(scores: MonthScores, rules: RuleSet) -> tuple[list[Column], Iterator
     sentences = len(scores.scores) <= SENTENCES_MAX_MANAGERS
     if sentences:
         cols.append(Column("计分说明", 120))
-
-    def rows() -> Iterator[list[Any]]:
-        for _, members in ordered(scores, rules):
-            for s in members:
-                m = s.manager
-                row: list[Any] = [m.id, m.name, m.branch, m.category]
-                for item_id in items:
-                    got = s.items.get(item_id)
-                    row.append(got.figure if got else None)
-                    if item_id in with_baseline:
-                        row += [got.baseline, got.baseline_source] if got else [None, None]
-                    row.append(got.points if got else None)
-                early = "、".join(items[k].name for k, v in s.items.items() if v.early)
-                row += [early, s.total, s.risk_fund]
-                if sentences:
-                    row.append("\n".join(v.text for v in s.items.values()))
-                yield row
-
-    return cols, rows()
+    rows = (row for _, members in ordered(scores, rules)
+            for row in _detail_rows(members, items, with_baseline, sentences))
+    return cols, rows
 
 
 def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: RuleSet,
@@ -93,10 +119,14 @@ def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: Ru
         cols += [Column(i.name, 10, "points") for i in table.items]
         cols += [Column(f"{g.name}小计", 10, "points") for g in table.groups]
         cols += [Column("总分", 9, "points"), Column("风险金计提", 10, "points")]
-        rows = ([s.rank, s.branch_rank, s.manager.id, s.manager.name, s.manager.branch,
-                 *[s.items[i.id].points for i in table.items],
-                 *[s.groups[g.id] for g in table.groups], s.total, s.risk_fund]
-                for s in members)
+        points = {i.id: _values(members, i.id, "points") for i in table.items}
+        subtotals = [[sum(v, Decimal(0)) for v in zip(*(points[i.id] for i in g.items),
+                                                       strict=True)]
+                     for g in table.groups]
+        rows = zip([s.rank for s in members], [s.branch_rank for s in members],
+                   [s.manager.id for s in members], [s.manager.name for s in members],
+                   [s.manager.branch for s in members], *points.values(), *subtotals,
+                   [s.total for s in members], [s.risk_fund for s in members], strict=True)
         book.sheet(f"{category}{SHEET_SUFFIX}", cols, rows,
                    note=f"{scores.month} {table.title}（{table.table}）")
     detail_cols, detail = _detail(scores, rules)

@@ -1,5 +1,10 @@
 """Score typed rows against a table: pure functions, Decimal only (SPEC §4).
 
+A month is scored a column at a time (one item for every manager of a category):
+a national month is a million item scores, and a Python object per item score cost
+more than the arithmetic. ``ItemScore`` and ``ManagerScore`` are views built from the
+columns when someone looks at one manager (explain, JSON, tests).
+
 History (baselines from the previous December, year-to-date totals for early
 completion) comes in through the ``History`` protocol, so this module never
 touches the store.
@@ -8,15 +13,17 @@ touches the store.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Protocol
 
 from .numbers import ZERO, round2
 from .problems import InputError, Problem
-from .reader import Manager, MonthExport
+from .reader import Block, Manager, MonthExport
 from .rules import Item, RuleSet, Table
+
+Column = list[Decimal | None]
 
 
 class History(Protocol):
@@ -35,7 +42,7 @@ class NoHistory:
         return ZERO
 
 
-@dataclass(slots=True)  # a million of these in a national month: no __dict__, no frozen setattr
+@dataclass(slots=True)
 class ItemScore:
     item_id: str
     points: Decimal
@@ -59,21 +66,80 @@ class ItemScore:
         return explain_item(self.item, self)
 
 
+@dataclass(slots=True)
+class ItemColumn:
+    """One item scored for every manager of a category, row i = manager i."""
+
+    item: Item
+    points: list[Decimal]
+    figure: Column
+    roles: dict[str, Column]  # the export's figures by role, as read
+    baseline: Column | None = None
+    source: list[str] | None = None
+    early: dict[int, Decimal] = field(default_factory=dict)  # row → earlier months' total
+    fund: list[Decimal] | None = None
+
+    def at(self, i: int) -> ItemScore:
+        ytd = self.early.get(i)
+        return ItemScore(self.item.id, self.points[i], "", self.figure[i],
+                         self.baseline[i] if self.baseline else None,
+                         self.source[i] if self.source else "", ytd is not None,
+                         self.fund[i] if self.fund else ZERO, ytd, self.item,
+                         {role: got for role, column in self.roles.items()
+                          if (got := column[i]) is not None or role == "baseline"})
+
+
 @dataclass
+class Frame:
+    """A category's managers and their scores as columns (input order)."""
+
+    table: Table
+    managers: list[Manager]
+    items: dict[str, ItemColumn]
+    totals: list[Decimal]
+    funds: list[Decimal]
+    groups: dict[str, list[Decimal]]
+    ranks: list[int] = field(default_factory=list)
+    branch_ranks: list[int] = field(default_factory=list)
+
+
 class ManagerScore:
-    manager: Manager
-    items: dict[str, ItemScore]
-    total: Decimal
-    risk_fund: Decimal
-    groups: dict[str, Decimal]
-    rank: int = 0
-    branch_rank: int = 0
+    """One manager's month; ``items`` and ``groups`` come from the frame when first read."""
+
+    __slots__ = ("manager", "total", "risk_fund", "rank", "branch_rank", "_items", "_groups",
+                 "frame", "row")
+
+    def __init__(self, manager: Manager, items: dict[str, ItemScore] | None = None,
+                 total: Decimal = ZERO, risk_fund: Decimal = ZERO,
+                 groups: dict[str, Decimal] | None = None, rank: int = 0, branch_rank: int = 0,
+                 *, frame: Frame | None = None, row: int = 0) -> None:
+        self.manager, self.total, self.risk_fund = manager, total, risk_fund
+        self.rank, self.branch_rank = rank, branch_rank
+        self._items, self._groups, self.frame, self.row = items, groups, frame, row
+
+    @property
+    def items(self) -> dict[str, ItemScore]:
+        if self._items is None:
+            assert self.frame is not None
+            self._items = {k: c.at(self.row) for k, c in self.frame.items.items()}
+        return self._items
+
+    @property
+    def groups(self) -> dict[str, Decimal]:
+        if self._groups is None:
+            assert self.frame is not None
+            self._groups = {k: c[self.row] for k, c in self.frame.groups.items()}
+        return self._groups
+
+    def __repr__(self) -> str:
+        return f"ManagerScore({self.manager.id}, total={self.total}, rank={self.rank})"
 
 
 @dataclass
 class MonthScores:
     month: str
     scores: list[ManagerScore] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)  # empty when built by hand (tests)
 
     def by_category(self) -> dict[str, list[ManagerScore]]:
         out: dict[str, list[ManagerScore]] = defaultdict(list)
@@ -97,33 +163,63 @@ def linear_points(item: Item, figure: Decimal) -> Decimal:
     return item.rate * units
 
 
-def score_linear(item: Item, figures: dict[str, Decimal | None], cm_id: str,
-                 history: History) -> ItemScore | str:
-    """A linear item, monthly or against a baseline; a str return is a problem."""
-    baseline = None
-    source = ""
-    if item.basis == "vs_baseline" and figures.get("increase") is None:
-        current = figures["value"]
-        assert current is not None
-        baseline, source = figures.get("baseline"), "导出文件"
-        if baseline is None:
-            baseline, source = history.baseline(cm_id, item.id)
-        if baseline is None:
-            return (f"{item.name}缺少基数：导出文件没有「{item.columns['baseline'][0]}」，"
-                    "历史库中也没有该客户经理上年 12 月的数据")
-        figure = current - baseline
+Problems = list[tuple[int, str]]  # (row, message)
+
+
+def linear_column(item: Item, roles: dict[str, Column], ids: Sequence[str], history: History,
+                  problems: Problems) -> ItemColumn:
+    """A linear item, monthly or against a baseline (SPEC §4.1–4.3)."""
+    n = len(ids)
+    increase, value, given = roles.get("increase"), roles.get("value"), roles.get("baseline")
+    vs_baseline = item.basis == "vs_baseline"
+    baseline: Column | None = None
+    source: list[str] | None = None
+    if vs_baseline and (increase is None or None in increase):
+        figure: Column = [None] * n
+        baseline, source = [None] * n, [""] * n
+        for i in range(n):
+            if increase is not None and increase[i] is not None:
+                figure[i] = increase[i]
+                continue
+            b, src = (given[i], "导出文件") if given is not None else (None, "")
+            if b is None:
+                b, src = history.baseline(ids[i], item.id)
+            if b is None:
+                problems.append((i, f"{item.name}缺少基数：导出文件没有「{item.columns['baseline'][0]}」，"
+                                    "历史库中也没有该客户经理上年 12 月的数据"))
+                continue
+            current = value[i] if value is not None else None
+            assert current is not None
+            figure[i], baseline[i], source[i] = current - b, b, src
     else:
-        figure = figures["increase" if item.basis == "vs_baseline" else "value"]  # type: ignore[assignment]
+        figure = increase if vs_baseline else value  # type: ignore[assignment]
         assert figure is not None
-    exact = linear_points(item, figure)
+    rate, unit, whole, cap = item.rate, item.unit, item.whole_units, item.cap
+    assert rate is not None and unit is not None
+    plain = unit == 1 and not whole
+    points: list[Decimal] = [ZERO] * n
+    memo: dict[Decimal, Decimal] = {}  # counts repeat a lot; amounts rarely
+    for i, f in enumerate(figure):
+        if f is None:
+            continue
+        got = memo.get(f)
+        if got is None:
+            exact = rate * f if plain else rate * (
+                (f / unit).to_integral_value(rounding=ROUND_FLOOR) if whole else f / unit)
+            got = round2(min(max(exact, ZERO), cap))
+            if len(memo) < 4096:
+                memo[f] = got
+        points[i] = got
+    out = ItemColumn(item, points, figure, roles, baseline, source)
     if item.early_completion:
-        done = history.year_to_date(cm_id, item.id)
-        if done >= item.yearly_task:
-            points = round2(clamp(item.full + max(exact, ZERO), item.cap))
-            return ItemScore(item.id, points, "", figure, early=True, year_to_date=done,
-                             item=item, figures=figures)
-    return ItemScore(item.id, round2(clamp(exact, item.cap)), "", figure, baseline, source,
-                     item=item, figures=figures)
+        task = item.yearly_task
+        for i, f in enumerate(figure):
+            done = history.year_to_date(ids[i], item.id)
+            if f is not None and done >= task:
+                exact = linear_points(item, f)
+                points[i] = round2(clamp(item.full + max(exact, ZERO), cap))
+                out.early[i] = done
+    return out
 
 
 def npl_ratio(figures: dict[str, Decimal | None]) -> Decimal | str:
@@ -139,102 +235,174 @@ def npl_ratio(figures: dict[str, Decimal | None]) -> Decimal | str:
     return bad / base if base else ZERO
 
 
-def score_tiered(item: Item, figures: dict[str, Decimal | None]) -> ItemScore | str:
+def tiered_column(item: Item, roles: dict[str, Column], n: int,
+                  problems: Problems) -> ItemColumn:
     """The NPL item: ratio → tier points, and as much again into the risk fund (§4.4, §4.5)."""
-    ratio = npl_ratio(figures)
-    if isinstance(ratio, str):
-        return f"{item.name}：{ratio}"
-    tier = next(t for t in item.tiers if t.contains(ratio))
-    points = round2(clamp(tier.points, item.full))
-    fund = round2(clamp(tier.points, item.cap - item.full)) if item.risk_fund else ZERO
-    return ItemScore(item.id, points, "", ratio, risk_fund=fund, item=item, figures=figures)
+    figure: Column = [None] * n
+    points, fund = [ZERO] * n, [ZERO] * n
+    keys = list(roles)
+    for i in range(n):
+        ratio = npl_ratio({k: got for k in keys if (got := roles[k][i]) is not None})
+        if isinstance(ratio, str):
+            problems.append((i, f"{item.name}：{ratio}"))
+            continue
+        tier = next(t for t in item.tiers if t.contains(ratio))
+        figure[i] = ratio
+        points[i] = round2(clamp(tier.points, item.full))
+        if item.risk_fund:
+            fund[i] = round2(clamp(tier.points, item.cap - item.full))
+    return ItemColumn(item, points, figure, roles, fund=fund)
 
 
-def score_per_client(item: Item, figures: dict[str, Decimal | None]) -> ItemScore:
+def per_client_column(item: Item, roles: dict[str, Column], n: int) -> ItemColumn:
     """代发工资: clients counted per headcount band, each band's points per client."""
-    exact = ZERO
-    count = ZERO
-    for tier in item.client_tiers:
-        n = figures.get(tier.label) or ZERO
-        count += n
-        exact += n * tier.points
-    return ItemScore(item.id, round2(clamp(exact, item.cap)), "", count, item=item,
-                     figures=figures)
+    counts: Column = [ZERO] * n
+    points = [ZERO] * n
+    bands = [(roles.get(t.label), t.points) for t in item.client_tiers]
+    for i in range(n):
+        exact = count = ZERO
+        for column, each in bands:
+            got = column[i] if column is not None else None
+            if got:
+                count += got
+                exact += got * each
+        counts[i], points[i] = count, round2(clamp(exact, item.cap))
+    return ItemColumn(item, points, counts, roles)
+
+
+def figure_columns(managers: Sequence[Manager], item: Item) -> dict[str, Column]:
+    """The item's figures by role for these managers (a role absent for all is left out)."""
+    rows = [m.figures.get(item.id, {}) for m in managers]
+    names = dict.fromkeys(role for r in rows for role in r)
+    return {role: [r.get(role) for r in rows] for role in names}
+
+
+def score_frame(table: Table, managers: Sequence[Manager], history: History,
+                problems: Problems, block: Block | None = None) -> Frame:
+    """Every item of ``table`` for these managers; problems as (row, message).
+
+    ``block``: the reader's columns for exactly these managers, used as they are.
+    """
+    ids = [m.id for m in managers]
+    n = len(ids)
+    items: dict[str, ItemColumn] = {}
+    for item in table.items:
+        roles = {role: column for (item_id, role), column in block.columns.items()
+                 if item_id == item.id} if block else figure_columns(managers, item)
+        if item.kind == "linear":
+            items[item.id] = linear_column(item, roles, ids, history, problems)
+        elif item.kind == "tiered":
+            items[item.id] = tiered_column(item, roles, n, problems)
+        else:
+            items[item.id] = per_client_column(item, roles, n)
+    groups = {g.id: [sum(t, ZERO) for t in zip(*(items[i.id].points for i in g.items),
+                                                strict=True)] if n else []
+              for g in table.groups}
+    totals = [sum(t, ZERO) for t in zip(*(c.points for c in items.values()), strict=True)] \
+        if n else []
+    funds_of = [c.fund for c in items.values() if c.fund is not None]
+    funds = [sum(t, ZERO) for t in zip(*funds_of, strict=True)] if funds_of else [ZERO] * n
+    return Frame(table, list(managers), items, totals, funds, groups)
 
 
 def score_manager(table: Table, manager: Manager, history: History) -> ManagerScore | list[str]:
-    items: dict[str, ItemScore] = {}
-    problems: list[str] = []
-    for item in table.items:
-        figures = manager.figures.get(item.id, {})
-        result: ItemScore | str
-        if item.kind == "linear":
-            result = score_linear(item, figures, manager.id, history)
-        elif item.kind == "tiered":
-            result = score_tiered(item, figures)
-        else:
-            result = score_per_client(item, figures)
-        if isinstance(result, str):
-            problems.append(result)
-        else:
-            items[item.id] = result
+    """One manager alone (explain): the same column arithmetic with one row."""
+    problems: Problems = []
+    frame = score_frame(table, [manager], history, problems)
     if problems:
-        return problems
-    groups = {g.id: sum((items[i.id].points for i in g.items), ZERO) for g in table.groups}
-    total = sum((s.points for s in items.values()), ZERO)
-    fund = sum((s.risk_fund for s in items.values()), ZERO)
-    return ManagerScore(manager, items, total, fund, groups)
+        return [p for _, p in problems]
+    return ManagerScore(manager, None, frame.totals[0], frame.funds[0], frame=frame, row=0)
 
 
 def competition_ranks(values: list[Decimal]) -> list[int]:
     """1, 2, 2, 4: ties share the best rank (SPEC §4.7). ``values`` in any order."""
-    order = sorted(range(len(values)), key=lambda i: values[i], reverse=True)
+    order = sorted(range(len(values)), key=values.__getitem__, reverse=True)
     ranks = [0] * len(values)
-    for pos, i in enumerate(order):
-        prev = order[pos - 1] if pos else None
-        ranks[i] = ranks[prev] if prev is not None and values[prev] == values[i] else pos + 1
+    previous: Decimal | None = None
+    rank = 0
+    for pos, i in enumerate(order, start=1):
+        if values[i] != previous:
+            rank, previous = pos, values[i]
+        ranks[i] = rank
     return ranks
 
 
-def _rank(scores: Iterable[ManagerScore], key: Callable[[ManagerScore], str],
-          set_rank: Callable[[ManagerScore, int], None]) -> None:
-    groups: dict[str, list[ManagerScore]] = defaultdict(list)
-    for s in scores:
-        groups[key(s)].append(s)
-    for members in groups.values():
-        for s, r in zip(members, competition_ranks([m.total for m in members]), strict=True):
-            set_rank(s, r)
+def _branch_ranks(frame: Frame) -> list[int]:
+    rows: dict[str, list[int]] = defaultdict(list)
+    for i, m in enumerate(frame.managers):
+        rows[m.branch].append(i)
+    out = [0] * len(frame.managers)
+    for members in rows.values():
+        for i, r in zip(members, competition_ranks([frame.totals[i] for i in members]),
+                        strict=True):
+            out[i] = r
+    return out
 
 
 def score_month(export: MonthExport, rules: RuleSet, history: History | None = None) -> MonthScores:
     """Score every manager of an export; rank within category and within branch."""
     return score_month_managers(export.month, export.managers, rules, history,
-                                file=export.file, sheet=export.sheet)
+                                file=export.file, sheet=export.sheet, blocks=export.blocks)
 
 
 def score_month_managers(month: str, managers: list[Manager], rules: RuleSet,
                          history: History | None = None, file: str = "",
-                         sheet: str = "") -> MonthScores:
+                         sheet: str = "", blocks: dict[str, Block] | None = None) -> MonthScores:
     history = history or NoHistory()
-    out = MonthScores(month)
-    problems: list[Problem] = []
-    for manager in managers:
-        table = rules.tables.get(manager.category)
-        if table is None:
-            problems.append(Problem(f"工号 {manager.id}：规则中没有类别 {manager.category}",
-                                    file=file, sheet=sheet, row=manager.row or None))
-            continue
-        result = score_manager(table, manager, history)
-        if isinstance(result, list):
-            problems += [Problem(f"工号 {manager.id}：{p}", file=file, sheet=sheet,
-                                 row=manager.row or None) for p in result]
+    found: list[tuple[int, int, str]] = []  # (manager position, item position, message)
+    by_category: dict[str, list[tuple[int, Manager]]] = defaultdict(list)
+    for pos, manager in enumerate(managers):
+        if manager.category not in rules.tables:
+            found.append((pos, -1, f"规则中没有类别 {manager.category}"))
         else:
-            out.scores.append(result)
-    if problems:
-        raise InputError(problems)
-    _rank(out.scores, lambda s: s.manager.category, lambda s, r: setattr(s, "rank", r))
-    _rank(out.scores, lambda s: f"{s.manager.category}\0{s.manager.branch}",
-          lambda s, r: setattr(s, "branch_rank", r))
-    order = {c: i for i, c in enumerate(rules.tables)}
-    out.scores.sort(key=lambda s: (order.get(s.manager.category, 99), s.rank, s.manager.id))
+            by_category[manager.category].append((pos, manager))
+    out = MonthScores(month)
+    for category, table in rules.tables.items():
+        members = by_category.get(category)
+        if not members:
+            continue
+        problems: Problems = []
+        chosen = [m for _, m in members]
+        block = (blocks or {}).get(category)
+        if block is not None and (len(block.managers) != len(chosen) or any(
+                a is not b for a, b in zip(block.managers, chosen, strict=True))):
+            block = None  # not the reader's rows as read: gather the figures per manager
+        frame = score_frame(table, chosen, history, problems, block)
+        found += [(members[i][0], 0, message) for i, message in problems]
+        frame.ranks = competition_ranks(frame.totals)
+        frame.branch_ranks = _branch_ranks(frame)
+        out.frames.append(frame)
+    if found:
+        found.sort(key=lambda p: (p[0], p[1]))
+        raise InputError([Problem(f"工号 {managers[pos].id}：{message}", file=file, sheet=sheet,
+                                  row=managers[pos].row or None) for pos, _, message in found])
+    for frame in out.frames:
+        order = sorted(range(len(frame.managers)),
+                       key=lambda i: (frame.ranks[i], frame.managers[i].id))
+        out.scores += [ManagerScore(frame.managers[i], None, frame.totals[i], frame.funds[i],
+                                    rank=frame.ranks[i], branch_rank=frame.branch_ranks[i],
+                                    frame=frame, row=i) for i in order]
     return out
+
+
+# One manager's item, for tests and callers that score a single figure set.
+def _single(column: ItemColumn, problems: Problems) -> ItemScore | str:
+    return problems[0][1] if problems else column.at(0)
+
+
+def score_linear(item: Item, figures: dict[str, Decimal | None], cm_id: str,
+                 history: History) -> ItemScore | str:
+    problems: Problems = []
+    column = linear_column(item, {k: [v] for k, v in figures.items()}, [cm_id], history,
+                           problems)
+    return _single(column, problems)
+
+
+def score_tiered(item: Item, figures: dict[str, Decimal | None]) -> ItemScore | str:
+    problems: Problems = []
+    column = tiered_column(item, {k: [v] for k, v in figures.items()}, 1, problems)
+    return _single(column, problems)
+
+
+def score_per_client(item: Item, figures: dict[str, Decimal | None]) -> ItemScore:
+    return per_client_column(item, {k: [v] for k, v in figures.items()}, 1).at(0)

@@ -99,7 +99,7 @@ class Book:
     """An .xlsx of typed columns: frozen header row, filters, widths; never a formula."""
 
     def __init__(self, path: Path) -> None:
-        self.zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3)
+        self.zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         self.sheets: list[tuple[str, str]] = []  # (name, filter range or "")
 
     def sheet(self, name: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]],
@@ -133,33 +133,85 @@ class Book:
 
     def _rows(self, fh: Any, name: str, columns: Sequence[Column], letters: list[str],
               rows: Iterable[Sequence[Any]], start: int) -> None:
+        """Each row is one ``str.format`` of a template made for its pattern of blank cells
+        (a sheet has a handful); a value of an unexpected type sends its row cell by cell."""
         kinds = [c.kind for c in columns]
         styles = [STYLE.get(k, 1) for k in kinds]
+        is_text = [k == "text" for k in kinds]
         width = len(columns)
+        templates: dict[tuple[int, ...], Any] = {}
+        escaped: dict[str, str] = {}  # names, branches and notes repeat down a sheet
+
+        def template(blanks: tuple[int, ...]) -> Any:
+            cells: list[str] = []
+            for j in range(width):
+                if j in blanks:
+                    continue
+                ref, slot = f"{letters[j]}{{0}}", f"{{{len(cells) + 1}}}"
+                cells.append(
+                    f'<c r="{ref}" s="{styles[j]}" t="inlineStr"><is><t xml:space="preserve">'
+                    f"{slot}</t></is></c>" if is_text[j] else
+                    f'<c r="{ref}" s="{styles[j]}"><v>{slot}</v></c>')
+            return ('<row r="{0}">' + "".join(cells) + "</row>").format
+
         buffer: list[str] = []
         r = start
         for row in rows:
             r += 1
-            if r > MAX_ROWS:
-                raise ValueError(f"{name} 超过 Excel 行数上限 {MAX_ROWS}")
             if len(row) != width:
                 raise ValueError(f"{name} 第 {r} 行有 {len(row)} 列，表头 {width} 列")
-            cells = [f'<row r="{r}">']
+            values: list[Any] = [r]
+            blanks: list[int] = []
             for j, value in enumerate(row):
-                if value is None or value == "":
-                    continue
                 kind = type(value)  # exact types: isinstance on Decimal goes through the ABCs
-                if kinds[j] == "text" or (kind is not Decimal and kind is not int):
-                    cells.append(_text_cell(f"{letters[j]}{r}", str(value), styles[j]))
+                if value is None or (kind is str and value == ""):
+                    blanks.append(j)
+                elif is_text[j]:
+                    text = escaped.get(value)
+                    if text is None:
+                        text = escape(check_text(str(value)))
+                        if len(escaped) < 65536:
+                            escaped[value] = text
+                    values.append(text)
+                elif kind is Decimal:
+                    text = str(value)
+                    if text[-1] in "nN":  # NaN, sNaN, Infinity: never a figure
+                        raise ValueError(f"不能写入非有限数 {value}")
+                    values.append(text)
+                elif kind is int:
+                    values.append(value)
                 else:
-                    cells.append(f'<c r="{letters[j]}{r}" s="{styles[j]}"><v>{_number(value)}'
-                                 "</v></c>")
-            cells.append("</row>")
-            buffer.append("".join(cells))
+                    values = []
+                    break
+            if values:
+                key = tuple(blanks)
+                fill = templates.get(key)
+                if fill is None:
+                    fill = templates[key] = template(key)
+                buffer.append(fill(*values))
+            else:
+                buffer.append(self._cells(r, row, kinds, styles, letters))
             if len(buffer) >= 2000:
                 fh.write("".join(buffer).encode("utf-8"))
                 buffer.clear()
+        if r > MAX_ROWS:
+            raise ValueError(f"{name} 超过 Excel 行数上限 {MAX_ROWS}")
         fh.write("".join(buffer).encode("utf-8"))
+
+    @staticmethod
+    def _cells(r: int, row: Sequence[Any], kinds: list[str], styles: list[int],
+               letters: list[str]) -> str:
+        cells = [f'<row r="{r}">']
+        for j, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            kind = type(value)
+            if kinds[j] == "text" or (kind is not Decimal and kind is not int):
+                cells.append(_text_cell(f"{letters[j]}{r}", str(value), styles[j]))
+            else:
+                cells.append(f'<c r="{letters[j]}{r}" s="{styles[j]}"><v>{_number(value)}</v></c>')
+        cells.append("</row>")
+        return "".join(cells)
 
     def close(self) -> None:
         names = [n for n, _ in self.sheets]

@@ -1,0 +1,103 @@
+"""Export cells → typed values, a column at a time.
+
+A national month is a million and a half cells; the checks are the same as cell by
+cell (every problem kept, with its row), but a column of plain spreadsheet numbers
+takes the short way: no text clean-up, a repeated value parsed once.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from .numbers import clean_name, clean_text, float_to_decimal, parse_decimal
+
+SIGNED_ROLES = {"increase"}  # only net increases may be negative (SPEC §6)
+OPTIONAL_ROLES = {"baseline"}  # a blank baseline means "look it up in the store"
+IDENTITY_LABELS = {"id": "工号", "name": "姓名", "branch": "机构", "category": "类别"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_MEMO_MAX = 1 << 16
+
+Found = list[tuple[int, str]]  # (position in the column, message)
+
+
+def _identity(key: str, given: object) -> tuple[str, list[str]]:
+    if isinstance(given, float) and not given.is_integer():
+        text = repr(given)
+    else:
+        text = clean_name(given)
+    found = []
+    if key == "id" and isinstance(given, float) and abs(given) >= 1e15:
+        found.append(f"工号 {text} 以数字存储，超过 15 位已丢失精度；请把工号列设为文本后重新导出")
+    if _CONTROL.search(text) or len(text) > 200:
+        found.append(f"{IDENTITY_LABELS[key]}含控制字符或过长（{len(text)} 字符）")
+    if not text:
+        found.append(f"{IDENTITY_LABELS[key]}为空")
+    return text, found
+
+
+def identity_column(key: str, values: list[object]) -> tuple[list[str], Found]:
+    """工号/姓名/机构/类别 as text; a problem per bad cell."""
+    out: list[str] = []
+    found: Found = []
+    memo: dict[object, tuple[str, list[str]]] = {}
+    for i, given in enumerate(values):
+        # A plain ASCII 工号 is its own clean form: most of a national month's cells.
+        if type(given) is str and given.isascii() and given.isalnum() and len(given) <= 200:
+            out.append(given)
+            continue
+        got = memo.get(given)
+        if got is None:
+            got = _identity(key, given)
+            if len(memo) < _MEMO_MAX:
+                memo[given] = got
+        out.append(got[0])
+        found += [(i, message) for message in got[1]]
+    return out, found
+
+
+def figure_column(values: list[object], role: str, blank_is_zero: bool
+                  ) -> tuple[list[Decimal | None], Found]:
+    """A business column as Decimals; blanks per the export rules; ranges checked."""
+    out: list[Decimal | None] = [None] * len(values)
+    found: Found = []
+    memo: dict[float, Decimal] = {}
+    percent = role == "ratio"
+    for i, raw in enumerate(values):
+        kind = type(raw)
+        if kind is float:
+            value = memo.get(raw)  # type: ignore[call-overload]
+            if value is None:
+                try:
+                    value = float_to_decimal(raw)  # type: ignore[arg-type]
+                except ValueError as exc:
+                    found.append((i, f"「{raw}」不是数字（{exc}）"))
+                    continue
+                if len(memo) < _MEMO_MAX:
+                    memo[raw] = value  # type: ignore[index]
+            out[i] = value
+        elif kind is int:
+            out[i] = Decimal(raw)  # type: ignore[arg-type]
+        elif raw is None or raw == "" or (kind is str and clean_text(raw) == ""):
+            if role in OPTIONAL_ROLES:
+                continue
+            if blank_is_zero:
+                out[i] = Decimal(0)
+            else:
+                found.append((i, "单元格为空"))
+        else:
+            try:
+                out[i] = parse_decimal(raw, percent=percent)
+            except ValueError as exc:
+                found.append((i, str(exc)))
+    if percent:
+        bad = [(i, f"比率 {v} 超出 [0, 100%]") for i, v in enumerate(out)
+               if v is not None and not 0 <= v <= 1]
+    elif role not in SIGNED_ROLES:
+        bad = [(i, f"负数 {v}：户数、金额、余额不能为负（只有净增列可以为负）")
+               for i, v in enumerate(out) if v is not None and v < 0]
+    else:
+        bad = []
+    for i, _ in bad:
+        out[i] = None
+    return out, found + bad
