@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter
@@ -102,12 +101,8 @@ def window_members(conn: sqlite3.Connection, months: list[str]) -> list[Member]:
             for cm, totals in zip(everyone, zip(*columns, strict=True), strict=True)]
 
 
-def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord,
-                 before_commit: Callable[[], object] = lambda: None) -> None:
-    """Store grades effective the month after the window; the same effective month is replaced.
-
-    ``before_commit`` runs last inside the transaction: what raises there rolls it back.
-    """
+def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord) -> None:
+    """Store grades effective the month after the window; the same effective month is replaced."""
     with transaction(conn):
         run_id = insert_run(conn, run)
         conn.execute("DELETE FROM grades WHERE effective_month = ?", (grading.effective,))
@@ -124,7 +119,6 @@ def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord,
               d.rank, d.grade, d.reason, d.boundary,
               json.dumps(d.flags, ensure_ascii=False) if d.flags else "[]")
              for d in sorted(grading.decisions, key=attrgetter("id"))))
-        before_commit()
 
 
 class _Hundredths(dict[Decimal | None, int | None]):
@@ -234,9 +228,7 @@ def accruals(conn: sqlite3.Connection, year: int, upto: str) -> Accruals:
 
 
 def save_payroll(conn: sqlite3.Connection, month: str, lines: list[PayLine],
-                 supervisors: list[SupervisorLine], run: RunRecord,
-                 before_commit: Callable[[], object] = lambda: None) -> None:
-    """Store a month's pay, replacing it; ``before_commit`` as in ``save_grading``."""
+                 supervisors: list[SupervisorLine], run: RunRecord) -> None:
     bases: dict[Decimal, int] = {}
     with transaction(conn):
         run_id = insert_run(conn, run)
@@ -250,7 +242,6 @@ def save_payroll(conn: sqlite3.Connection, month: str, lines: list[PayLine],
         conn.executemany("INSERT INTO supervisor_pay VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
             (month, s.id, s.name, s.title, s.scope, to_centi(s.wage), to_centi(s.average),
              to_centi(s.pay)) for s in supervisors])
-        before_commit()
 
 
 def stored_managers(conn: sqlite3.Connection, month: str,

@@ -6,7 +6,6 @@ import gc
 import hashlib
 import sqlite3
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -186,11 +185,9 @@ def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
         run = store.RunRecord("grade", effective, "", "", rules.hashes,
                               started_at=store.RunRecord.now())
         target = (out_dir or Path.cwd()) / f"grades-{end}.xlsx"
-        with atomic_file(target) as tmp, ThreadPoolExecutor(1) as pool:
-            # The workbook is written beside the store's transaction, which commits only
-            # once the workbook is complete: it is as if one followed the other.
-            book = pool.submit(outputs.write_grades, tmp, result, run)
-            history.save_grading(conn, result, run, before_commit=book.result)
+        with atomic_file(target) as tmp:
+            outputs.write_grades(tmp, result, run)
+            history.save_grading(conn, result, run)
     finally:
         conn.close()
     return GradeResult(result, target)
@@ -242,9 +239,9 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
                               rules.hashes, started_at=store.RunRecord.now())
         result = PayrollResult(month, lines, sup_lines, totals, ledger, effective,
                                (out_dir or Path.cwd()) / f"payroll-{month}.xlsx", unsettled)
-        with atomic_file(result.output) as tmp, ThreadPoolExecutor(1) as pool:
-            book = pool.submit(outputs.write_payroll, tmp, result, run)  # as in grade
-            history.save_payroll(conn, month, lines, sup_lines, run, before_commit=book.result)
+        with atomic_file(result.output) as tmp:
+            outputs.write_payroll(tmp, result, run)
+            history.save_payroll(conn, month, lines, sup_lines, run)
     finally:
         conn.close()
     return result
