@@ -39,8 +39,8 @@ def score_rows(scores: MonthScores) -> Iterator[tuple[object, ...]]:
     for members, inputs in runs:
         for s, text in zip(members, inputs, strict=True):
             m = s.manager
-            yield (scores.month, m.id, m.name, m.branch, m.category, centi(s.total),
-                   centi(s.risk_fund), s.rank, s.branch_rank, _npl(s), text)
+            yield (scores.month, m.id, m.name, m.branch, m.category, to_centi(s.total),
+                   to_centi(s.risk_fund), s.rank, s.branch_rank, _npl(s), text)
 
 
 def _npl(s: ManagerScore) -> str | None:
@@ -61,9 +61,9 @@ def item_rows_by_item(scores: MonthScores) -> Iterator[list[tuple[object, ...]]]
         if id(s.manager) in framed:
             continue
         for item_id, got in s.items.items():
-            loose[item_id].append((month, item_id, s.manager.id, centi(got.points),
+            loose[item_id].append((month, item_id, s.manager.id, to_centi(got.points),
                                    *_figure(got.figure), _text(got.baseline),
-                                   1 if got.early else 0, centi(got.risk_fund)))
+                                   1 if got.early else 0, to_centi(got.risk_fund)))
     item_ids = sorted({k for frame in scores.frames for k in frame.items} | set(loose))
     for item_id in item_ids:
         rows = loose.pop(item_id, [])
@@ -76,11 +76,11 @@ def item_rows_by_item(scores: MonthScores) -> Iterator[list[tuple[object, ...]]]
             for i in c.early:
                 early[i] = 1
             rows += zip(repeat(month), repeat(item_id), [m.id for m in frame.managers],
-                        map(centi, c.points),
-                        [None if v is None else format(v, "f") for v in c.figure],
+                        map(to_centi, c.points),
+                        map(_text, c.figure),
                         map(_micro, c.figure),
                         map(_text, c.baseline) if c.baseline else repeat(None, n),
-                        early, map(centi, c.fund) if c.fund else repeat(0, n))
+                        early, map(to_centi, c.fund) if c.fund else repeat(0, n))
         rows.sort(key=itemgetter(2))
         yield rows
 
@@ -91,7 +91,7 @@ def _text(value: Decimal | None) -> str | None:
 
 def _figure(value: Decimal | None) -> tuple[str | None, int | None]:
     """A figure as text, and in millionths when that is exact, so SQL can sum it without floats."""
-    return (None, None) if value is None else (format(value, "f"), _micro(value))
+    return _text(value), _micro(value)
 
 
 def _micro(value: Decimal | None) -> int | None:
@@ -100,16 +100,6 @@ def _micro(value: Decimal | None) -> int | None:
     scaled = value.scaleb(6)
     whole = int(scaled)
     return whole if whole == scaled else None
-
-
-def centi(value: Decimal) -> int:
-    """Points and amounts already rounded to 2 places as exact hundredths.
-
-    Not cached: hashing a Decimal costs more than this arithmetic.
-    """
-    scaled = value.scaleb(2)
-    whole = int(scaled)
-    return whole if whole == scaled else to_centi(value)
 
 
 def inputs_text(manager: Manager) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from .numbers import fmt2
 from .reader import MonthExport
 from .rules import Item, RuleSet
-from .scoring import ManagerScore, MonthScores
+from .scoring import Frame, ManagerScore, MonthScores
 from .xlsx import Book, Column
 
 SHEET_SUFFIX = "排名"
@@ -39,14 +39,22 @@ def scores_json(scores: MonthScores, rules: RuleSet) -> dict[str, Any]:
 SENTENCES_MAX_MANAGERS = 20_000
 
 
-def _values(members: list[ManagerScore], item_id: str, attr: str) -> list[Any]:
-    """One item's ``attr`` (points, figure, baseline…) for these managers, from the frame's
-    columns when they were scored together, else from each manager's item scores."""
+def _frame_of(members: list[ManagerScore]) -> Frame | None:
+    """The frame these managers were scored in together, if they were."""
     frame = members[0].frame if members else None
-    if frame is not None and all(s.frame is frame for s in members):
+    return frame if frame is not None and all(s.frame is frame for s in members) else None
+
+
+def _values(members: list[ManagerScore], frame: Frame | None, item_id: str,
+            attr: str) -> list[Any]:
+    """One item's ``attr`` (points, figure, baseline, source, early) for these managers:
+    from ``frame``'s columns when given, else from each manager's item scores."""
+    if frame is not None:
         if item_id not in frame.items:
             return [None] * len(members)
         column = getattr(frame.items[item_id], attr)
+        if attr == "early":  # row → earlier months' total, for the rows that completed early
+            return [s.row in column for s in members]
         if column is None:
             return [None] * len(members)
         return [column[s.row] for s in members]
@@ -60,19 +68,16 @@ def _detail_rows(members: list[ManagerScore], items: dict[str, Item], with_basel
     columns: list[list[Any]] = [[s.manager.id for s in members], [s.manager.name for s in members],
                                 [s.manager.branch for s in members],
                                 [s.manager.category for s in members]]
+    frame = _frame_of(members)
     early = [""] * len(members)
     for item_id, item in items.items():
-        columns.append(_values(members, item_id, "figure"))
+        columns.append(_values(members, frame, item_id, "figure"))
         if item_id in with_baseline:
-            columns += [_values(members, item_id, "baseline"),
-                        _values(members, item_id, "source")]
-        columns.append(_values(members, item_id, "points"))
+            columns += [_values(members, frame, item_id, "baseline"),
+                        _values(members, frame, item_id, "source")]
+        columns.append(_values(members, frame, item_id, "points"))
         if item.early_completion:
-            for k, s in enumerate(members):
-                if s.frame is not None and item_id in s.frame.items:
-                    done = s.row in s.frame.items[item_id].early
-                else:
-                    done = item_id in s.items and s.items[item_id].early
+            for k, done in enumerate(_values(members, frame, item_id, "early")):
                 if done:
                     early[k] = f"{early[k]}、{item.name}" if early[k] else item.name
     columns += [early, [s.total for s in members], [s.risk_fund for s in members]]
@@ -119,7 +124,8 @@ def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: Ru
         cols += [Column(i.name, 10, "points") for i in table.items]
         cols += [Column(f"{g.name}小计", 10, "points") for g in table.groups]
         cols += [Column("总分", 9, "points"), Column("风险金计提", 10, "points")]
-        points = {i.id: _values(members, i.id, "points") for i in table.items}
+        frame = _frame_of(members)
+        points = {i.id: _values(members, frame, i.id, "points") for i in table.items}
         subtotals = [[sum(v, Decimal(0)) for v in zip(*(points[i.id] for i in g.items),
                                                        strict=True)]
                      for g in table.groups]

@@ -194,9 +194,7 @@ def linear_column(item: Item, roles: dict[str, Column], ids: Sequence[str], hist
     else:
         figure = increase if vs_baseline else value  # type: ignore[assignment]
         assert figure is not None
-    rate, unit, whole, cap = item.rate, item.unit, item.whole_units, item.cap
-    assert rate is not None and unit is not None
-    plain = unit == 1 and not whole
+    cap = item.cap
     points: list[Decimal] = [ZERO] * n
     memo: dict[Decimal, Decimal] = {}  # counts repeat a lot; amounts rarely
     for i, f in enumerate(figure):
@@ -204,9 +202,7 @@ def linear_column(item: Item, roles: dict[str, Column], ids: Sequence[str], hist
             continue
         got = memo.get(f)
         if got is None:
-            exact = rate * f if plain else rate * (
-                (f / unit).to_integral_value(rounding=ROUND_FLOOR) if whole else f / unit)
-            got = round2(min(max(exact, ZERO), cap))
+            got = round2(clamp(linear_points(item, f), cap))
             if len(memo) < 4096:
                 memo[f] = got
         points[i] = got
