@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cmscore import store
+from cmscore.numbers import ByValue, decimal_texts, to_centi
 from cmscore.reader import Block, Manager, read_export
 from cmscore.rules import RuleSet
 from cmscore.scoring import score_manager, score_month
@@ -64,7 +65,8 @@ def test_inputs_json_is_json_dumps_of_the_figures() -> None:
     managers = [Manager("1", "甲", "城东", "支行", 3), Manager("2", "乙", "城东", "支行", 4)]
     block = Block("支行", managers, {("a", "value"): [D("1.50"), None],
                                      ("a", "baseline"): [None, D("-2")],
-                                     ("代{发}", '5人"以下'): [D("3"), D("0E-7")]})
+                                     ("代{发}", '5人"以下'): [D("3"), D("0E-7")],
+                                     ("50%以上", "%s"): [D("1E+16"), D("1.2E-7")]})
     for i, m in enumerate(managers):
         m.block, m.index = block, i
     made = list(block.inputs_json([1, 0]))
@@ -73,6 +75,20 @@ def test_inputs_json_is_json_dumps_of_the_figures() -> None:
                 for item, roles in block.figures_of(i).items()}
         assert json.loads(text) == want
         assert text == json.dumps(want, ensure_ascii=False, separators=(",", ":"))
+
+
+@given(st.lists(st.one_of(st.none(), st.decimals(allow_nan=False, allow_infinity=False)),
+                max_size=30))
+def test_decimal_texts_are_fixed_point_text_of_every_value(values: list[Decimal | None]) -> None:
+    assert decimal_texts(values) == [None if v is None else f"{v:f}" for v in values]
+
+
+def test_by_value_converts_each_distinct_value_once() -> None:
+    seen: list[Decimal] = []
+    memo = ByValue(lambda v: seen.append(v) or to_centi(v))
+    assert [memo[v] for v in (D("1.5"), D("1.50"), None, D("2.005"), D("1.5"))] == \
+        [150, 150, None, 201, 150]
+    assert seen == [D("1.5"), D("2.005")]
 
 
 def test_an_older_store_keeps_its_items_when_they_are_rekeyed(tmp_path: Path) -> None:

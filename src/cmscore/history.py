@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter
@@ -101,9 +102,10 @@ def window_members(conn: sqlite3.Connection, months: list[str]) -> list[Member]:
             for cm, totals in zip(everyone, zip(*columns, strict=True), strict=True)]
 
 
-def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord) -> None:
+def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord,
+                 ready: Callable[[], None] | None = None) -> None:
     """Store grades effective the month after the window; the same effective month is replaced."""
-    with transaction(conn):
+    with transaction(conn, ready):
         run_id = insert_run(conn, run)
         conn.execute("DELETE FROM grades WHERE effective_month = ?", (grading.effective,))
         conn.execute("DELETE FROM gradings WHERE effective_month = ?", (grading.effective,))
@@ -228,9 +230,10 @@ def accruals(conn: sqlite3.Connection, year: int, upto: str) -> Accruals:
 
 
 def save_payroll(conn: sqlite3.Connection, month: str, lines: list[PayLine],
-                 supervisors: list[SupervisorLine], run: RunRecord) -> None:
+                 supervisors: list[SupervisorLine], run: RunRecord,
+                 ready: Callable[[], None] | None = None) -> None:
     bases: dict[Decimal, int] = {}
-    with transaction(conn):
+    with transaction(conn, ready):
         run_id = insert_run(conn, run)
         conn.execute("DELETE FROM pay WHERE month = ?", (month,))
         conn.execute("DELETE FROM supervisor_pay WHERE month = ?", (month,))

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import history, outputs, store
+from .aside import alongside
 from .grading import GRADES, Grading, divide_half_up, grade_members, month_after, window
 from .numbers import from_centi
 from .pay import (
@@ -121,9 +122,10 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
         # moved into place only after: a failure at any step leaves neither behind.
         with atomic_file(target) as tmp:
             step(f"写出 {target.name}")
-            write_scores(tmp, scores, export, rules, record)
-            step("存入历史库")
-            store.save_month(conn, scores, run, replace=replace)
+            with alongside(len(scores.scores), write_scores, tmp, scores, export, rules,
+                           record) as written:
+                step("存入历史库")
+                store.save_month(conn, scores, run, replace=replace, ready=written)
         span = window(export.month, NPL_WARNING_MONTHS)
         warnings = {cm: w for cm, ratios in history.npl_history(conn, span).items()
                     if (w := npl_warning(ratios))}
@@ -185,9 +187,9 @@ def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
         run = store.RunRecord("grade", effective, "", "", rules.hashes,
                               started_at=store.RunRecord.now())
         target = (out_dir or Path.cwd()) / f"grades-{end}.xlsx"
-        with atomic_file(target) as tmp:
-            outputs.write_grades(tmp, result, run)
-            history.save_grading(conn, result, run)
+        with atomic_file(target) as tmp, \
+                alongside(len(result.decisions), outputs.write_grades, tmp, result, run) as written:
+            history.save_grading(conn, result, run, ready=written)
     finally:
         conn.close()
     return GradeResult(result, target)
@@ -239,9 +241,9 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
                               rules.hashes, started_at=store.RunRecord.now())
         result = PayrollResult(month, lines, sup_lines, totals, ledger, effective,
                                (out_dir or Path.cwd()) / f"payroll-{month}.xlsx", unsettled)
-        with atomic_file(result.output) as tmp:
-            outputs.write_payroll(tmp, result, run)
-            history.save_payroll(conn, month, lines, sup_lines, run)
+        with atomic_file(result.output) as tmp, \
+                alongside(len(lines), outputs.write_payroll, tmp, result, run) as written:
+            history.save_payroll(conn, month, lines, sup_lines, run, ready=written)
     finally:
         conn.close()
     return result

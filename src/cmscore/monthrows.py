@@ -15,7 +15,7 @@ from decimal import Decimal
 from itertools import repeat
 from operator import itemgetter
 
-from .numbers import to_centi
+from .numbers import ByValue, decimal_texts, to_centi
 from .reader import Manager
 from .scoring import ManagerScore, MonthScores
 
@@ -65,9 +65,12 @@ def item_rows_by_item(scores: MonthScores) -> Iterator[list[tuple[object, ...]]]
                                    *_figure(got.figure), _text(got.baseline),
                                    1 if got.early else 0, to_centi(got.risk_fund)))
     item_ids = sorted({k for frame in scores.frames for k in frame.items} | set(loose))
+    ids = [[m.id for m in frame.managers] for frame in scores.frames]
     for item_id in item_ids:
         rows = loose.pop(item_id, [])
-        for frame in scores.frames:
+        # Per item, so a column of distinct amounts cannot grow them past 100k entries.
+        centi, micro = ByValue(to_centi).__getitem__, ByValue(_micro).__getitem__
+        for frame, frame_ids in zip(scores.frames, ids, strict=True):
             c = frame.items.get(item_id)
             if c is None:
                 continue
@@ -75,12 +78,12 @@ def item_rows_by_item(scores: MonthScores) -> Iterator[list[tuple[object, ...]]]
             early = [0] * n
             for i in c.early:
                 early[i] = 1
-            rows += zip(repeat(month), repeat(item_id), [m.id for m in frame.managers],
-                        map(to_centi, c.points),
-                        map(_text, c.figure),
-                        map(_micro, c.figure),
-                        map(_text, c.baseline) if c.baseline else repeat(None, n),
-                        early, map(to_centi, c.fund) if c.fund else repeat(0, n))
+            rows += zip(repeat(month), repeat(item_id), frame_ids,
+                        map(centi, c.points),
+                        decimal_texts(c.figure),
+                        map(micro, c.figure),
+                        decimal_texts(c.baseline) if c.baseline else repeat(None, n),
+                        early, map(centi, c.fund) if c.fund else repeat(0, n))
         rows.sort(key=itemgetter(2))
         yield rows
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -46,6 +47,31 @@ def to_centi(value: Decimal) -> int:
     scaled = value.scaleb(2)
     whole = int(scaled)
     return whole if whole == scaled else int(round2(value).scaleb(2))
+
+
+def decimal_texts(column: Sequence[Decimal | None]) -> list[str | None]:
+    """``f"{v:f}"`` for every value of a column (None stays None), at ``str``'s speed: the
+    two differ only where ``str`` writes an exponent (1E+16, 1.2E-7), which is rare."""
+    out = [None if v is None else str(v) for v in column]
+    if "E" in "\0".join(filter(None, out)):
+        for k, text in enumerate(out):
+            if text is not None and "E" in text:
+                out[k] = f"{column[k]:f}"
+    return out
+
+
+class ByValue(dict[Decimal | None, object]):
+    """A conversion done once per distinct value of a column: counts and points repeat
+    a lot. Only for conversions that depend on the value alone, never on how it is
+    written (1, 1.0 and 1.00 are one key), so not for text."""
+
+    def __init__(self, convert: Callable[[Decimal], object]) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, key: Decimal | None) -> object:
+        value = self[key] = None if key is None else self.convert(key)
+        return value
 
 
 @lru_cache(maxsize=1 << 16)  # stored totals repeat: a few thousand distinct values a month

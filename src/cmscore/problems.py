@@ -38,6 +38,10 @@ class InputError(Exception):
         self.title = title
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[list[Problem], str]]:
+        # A failure in the forked workbook writer comes back pickled (``aside``).
+        return (InputError, (self.problems, self.title))
+
 
 def fail(message: str, **where: object) -> InputError:
     """One-problem error, for the places where nothing further can be checked."""

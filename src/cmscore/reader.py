@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from .cells import figure_column, identity_column
-from .numbers import clean_text, parse_decimal
+from .numbers import clean_text, decimal_texts, parse_decimal
 from .problems import InputError, Problem, fail
 from .rules import Item, RuleSet, Table
 from .sources import Grid, column_letter, open_grids
@@ -72,21 +72,27 @@ class Block:
 
     def inputs_json(self, order: list[int]) -> Iterator[str]:
         """For managers ``order``, ``json.dumps(figures_of(i))`` with decimal text: one
-        template filled per manager instead of a million small dicts."""
+        %-template (twice as fast as str.format here) filled per manager from text
+        columns, instead of a million small dicts."""
         grouped: dict[str, list[str]] = {}
-        texts: list[list[Decimal | None]] = []
+        texts: list[list[str]] = []
         for (item_id, role), column in self.columns.items():
-            slot = f"{{{len(texts)}}}"
-            grouped.setdefault(json.dumps(item_id, ensure_ascii=False), []).append(
-                json.dumps(role, ensure_ascii=False).replace("{", "{{").replace("}", "}}")
-                + ":" + slot)
-            texts.append(column)
-        fill = ("{{" + ",".join(item.replace("{", "{{").replace("}", "}}") + ":{{"
-                                + ",".join(roles) + "}}" for item, roles in grouped.items())
-                + "}}").format
-        for i in order:
-            yield fill(*[f'"{v:f}"' if (v := column[i]) is not None else "null"
-                         for column in texts])
+            text = decimal_texts([column[i] for i in order])
+            # A column without blanks is quoted in the template, saving a pass over it.
+            slot = '"%s"' if None not in text else "%s"
+            if None in text:
+                text = ["null" if t is None else f'"{t}"' for t in text]
+            grouped.setdefault(_json_literal(item_id), []).append(
+                _json_literal(role) + ":" + slot)
+            texts.append(text)  # type: ignore[arg-type]
+        template = "{" + ",".join(item + ":{" + ",".join(roles) + "}"
+                                  for item, roles in grouped.items()) + "}"
+        return map(template.__mod__, zip(*texts, strict=True)) if texts \
+            else (template for _ in order)
+
+
+def _json_literal(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False).replace("%", "%%")
 
 
 @dataclass

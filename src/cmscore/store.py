@@ -11,7 +11,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -238,11 +238,18 @@ def _migrate(conn: sqlite3.Connection) -> None:
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE … COMMIT: the writer takes the lock up front, or waits for it."""
+def transaction(conn: sqlite3.Connection,
+                ready: Callable[[], None] | None = None) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE … COMMIT: the writer takes the lock up front, or waits for it.
+
+    ``ready`` runs just before COMMIT and may still cancel it by raising: the workbook
+    written beside the store (``aside``) has to be complete before the rows count.
+    """
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        if ready is not None:
+            ready()
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -289,9 +296,9 @@ def stored_months(conn: sqlite3.Connection) -> list[str]:
 
 
 def save_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord,
-               replace: bool = False) -> int:
+               replace: bool = False, ready: Callable[[], None] | None = None) -> int:
     """Store a scored month atomically; refuse an existing month unless ``replace``."""
-    with transaction(conn):
+    with transaction(conn, ready):
         old = conn.execute("SELECT run_id FROM months WHERE month = ?", (scores.month,)).fetchone()
         if old and not replace:
             raise fail(f"{scores.month} 已经计分并存入历史库；如需重新计分请加 --replace")
