@@ -116,3 +116,14 @@ def test_an_older_store_keeps_its_items_when_they_are_rekeyed(tmp_path: Path) ->
             "SELECT name FROM sqlite_master WHERE type = 'index'")}
     finally:
         conn.close()
+
+
+def test_insert_rows_stores_every_row_whatever_the_batch_boundary() -> None:
+    per = store.MAX_PARAMETERS // 9
+    for n in (0, 1, per - 1, per, per + 1, 3 * per + 7):
+        with closing(sqlite3.connect(":memory:")) as conn:
+            conn.execute("CREATE TABLE t (a, b, c, d, e, f, g, h, i)")
+            rows = [(k, f"{k:06d}", None, D(k).scaleb(-2).__str__(), k % 2, "文", -k, 0, "x")
+                    for k in range(n)]
+            store.insert_rows(conn, "t", 9, iter(rows))
+            assert conn.execute("SELECT * FROM t ORDER BY rowid").fetchall() == rows

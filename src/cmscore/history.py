@@ -11,10 +11,10 @@ from decimal import Decimal
 from operator import attrgetter
 
 from .grading import Grading, Member
-from .numbers import from_centi, to_centi
+from .numbers import ByValue, from_centi, to_centi
 from .pay import PayLine, SupervisorLine
 from .reader import Manager
-from .store import RunRecord, insert_run, transaction
+from .store import RunRecord, insert_rows, insert_run, transaction
 
 
 def _columns(conn: sqlite3.Connection, months: list[str], column: str,
@@ -112,27 +112,14 @@ def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord,
         conn.execute("INSERT INTO gradings VALUES (?, ?, ?, ?, ?, ?)",
                      (grading.effective, grading.months[0], grading.months[-1],
                       len(grading.months), grading.pool_size, run_id))
-        average = _Hundredths()
+        average = ByValue(to_centi)
         # In key order: appending to the B-tree beats inserting all over it.
-        conn.executemany(
-            "INSERT INTO grades VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ((grading.effective, d.id, d.name, d.branch, d.category,
+        insert_rows(conn, "grades", 11, (
+            (grading.effective, d.id, d.name, d.branch, d.category,
               average[d.average],
               d.rank, d.grade, d.reason, d.boundary,
               json.dumps(d.flags, ensure_ascii=False) if d.flags else "[]")
              for d in sorted(grading.decisions, key=attrgetter("id"))))
-
-
-class _Hundredths(dict[Decimal | None, int | None]):
-    """A 2-place Decimal as its integer of hundredths, worked out once per distinct value."""
-
-    def __missing__(self, key: Decimal | None) -> int | None:
-        if key is None:
-            return None
-        exponent = key.as_tuple().exponent
-        value = self[key] = int(key.scaleb(2)) if isinstance(exponent, int) and exponent >= -2 \
-            else to_centi(key)
-        return value
 
 
 def grades_of(conn: sqlite3.Connection, effective: str) -> dict[str, str]:
@@ -238,7 +225,7 @@ def save_payroll(conn: sqlite3.Connection, month: str, lines: list[PayLine],
         conn.execute("DELETE FROM pay WHERE month = ?", (month,))
         conn.execute("DELETE FROM supervisor_pay WHERE month = ?", (month,))
         conn.execute("INSERT OR REPLACE INTO payrolls VALUES (?, ?)", (month, run_id))
-        conn.executemany("INSERT INTO pay VALUES (?, ?, ?, ?, ?, ?, ?, ?)", sorted(
+        insert_rows(conn, "pay", 8, sorted(
             (month, p.id, p.grade,
              bases.get(p.base) or bases.setdefault(p.base, to_centi(p.base)),
              p.score_cp, p.pay_fen, p.release_fen or 0, p.forfeit_fen or 0) for p in lines))
