@@ -75,20 +75,19 @@ class Block:
         %-template (twice as fast as str.format here) filled per manager from text
         columns, instead of a million small dicts."""
         grouped: dict[str, list[str]] = {}
-        texts: list[list[str]] = []
-        for (item_id, role), column in self.columns.items():
-            text = decimal_texts([column[i] for i in order])
-            # A column without blanks is quoted in the template, saving a pass over it.
-            slot = '"%s"' if None not in text else "%s"
-            if None in text:
-                text = ["null" if t is None else f'"{t}"' for t in text]
-            grouped.setdefault(_json_literal(item_id), []).append(
-                _json_literal(role) + ":" + slot)
-            texts.append(text)  # type: ignore[arg-type]
+        for item_id, role in self.columns:
+            grouped.setdefault(_json_literal(item_id), []).append(_json_literal(role) + ":%s")
         template = "{" + ",".join(item + ":{" + ",".join(roles) + "}"
                                   for item, roles in grouped.items()) + "}"
-        return map(template.__mod__, zip(*texts, strict=True)) if texts \
-            else (template for _ in order)
+        if not self.columns:
+            yield from (template for _ in order)
+            return
+        columns = list(self.columns.values())
+        for start in range(0, len(order), 4096):  # text columns a slice at a time: RSS
+            part = order[start:start + 4096]
+            texts = [["null" if t is None else f'"{t}"' for t in
+                      decimal_texts([column[i] for i in part])] for column in columns]
+            yield from map(template.__mod__, zip(*texts, strict=True))
 
 
 def _json_literal(text: str) -> str:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from .numbers import fmt2
 from .reader import MonthExport
-from .rules import Item, RuleSet
+from .rules import Item, RuleSet, Table
 from .scoring import Frame, ManagerScore, MonthScores
 from .xlsx import Book, Column
 
@@ -86,6 +87,28 @@ def _detail_rows(members: list[ManagerScore], items: dict[str, Item], with_basel
     return zip(*columns, strict=True)
 
 
+def _ranked_rows(members: list[ManagerScore], table: Table) -> Iterator[tuple[Any, ...]]:
+    """A category's ranked rows, a column at a time; subtotals as scored when there is a frame."""
+    frame = _frame_of(members)
+    points = {i.id: _values(members, frame, i.id, "points") for i in table.items}
+    subtotals = [[frame.groups[g.id][s.row] for s in members] if frame is not None else
+                 [sum(v, Decimal(0)) for v in zip(*(points[i.id] for i in g.items), strict=True)]
+                 for g in table.groups]
+    return zip([s.rank for s in members], [s.branch_rank for s in members],
+               [s.manager.id for s in members], [s.manager.name for s in members],
+               [s.manager.branch for s in members], *points.values(), *subtotals,
+               [s.total for s in members], [s.risk_fund for s in members], strict=True)
+
+
+def _in_slices(members: list[ManagerScore],
+               rows: Callable[[list[ManagerScore]], Iterator[tuple[Any, ...]]],
+               size: int = 4096) -> Iterator[tuple[Any, ...]]:
+    """``rows`` built a slice of managers at a time: a national category's columns at
+    once would add ~60 MB to the forked writer (``aside``)."""
+    for start in range(0, len(members), size):
+        yield from rows(members[start:start + size])
+
+
 def _detail(scores: MonthScores, rules: RuleSet) -> tuple[list[Column], Iterator[Any]]:
     """One row per manager: each item's figure, baseline and points, and the arithmetic."""
     items: dict[str, Item] = {}
@@ -105,8 +128,8 @@ def _detail(scores: MonthScores, rules: RuleSet) -> tuple[list[Column], Iterator
     sentences = len(scores.scores) <= SENTENCES_MAX_MANAGERS
     if sentences:
         cols.append(Column("计分说明", 120))
-    rows = (row for _, members in ordered(scores, rules)
-            for row in _detail_rows(members, items, with_baseline, sentences))
+    rows = (row for _, members in ordered(scores, rules) for row in _in_slices(
+        members, lambda part: _detail_rows(part, items, with_baseline, sentences)))
     return cols, rows
 
 
@@ -124,15 +147,7 @@ def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: Ru
         cols += [Column(i.name, 10, "points") for i in table.items]
         cols += [Column(f"{g.name}小计", 10, "points") for g in table.groups]
         cols += [Column("总分", 9, "points"), Column("风险金计提", 10, "points")]
-        frame = _frame_of(members)
-        points = {i.id: _values(members, frame, i.id, "points") for i in table.items}
-        subtotals = [[sum(v, Decimal(0)) for v in zip(*(points[i.id] for i in g.items),
-                                                       strict=True)]
-                     for g in table.groups]
-        rows = zip([s.rank for s in members], [s.branch_rank for s in members],
-                   [s.manager.id for s in members], [s.manager.name for s in members],
-                   [s.manager.branch for s in members], *points.values(), *subtotals,
-                   [s.total for s in members], [s.risk_fund for s in members], strict=True)
+        rows = _in_slices(members, partial(_ranked_rows, table=table))
         book.sheet(f"{category}{SHEET_SUFFIX}", cols, rows,
                    note=f"{scores.month} {table.title}（{table.table}）")
     detail_cols, detail = _detail(scores, rules)

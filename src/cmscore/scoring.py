@@ -291,13 +291,20 @@ def score_frame(table: Table, managers: Sequence[Manager], history: History,
             items[item.id] = tiered_column(item, roles, n, problems)
         else:
             items[item.id] = per_client_column(item, roles, n)
-    groups = {g.id: [sum(t, ZERO) for t in zip(*(items[i.id].points for i in g.items),
-                                                strict=True)] if n else []
+    # Sums of capped 2-place points take a few thousand values: one object each (a
+    # national month would otherwise hold half a million Decimals, ~50 MB, twice over
+    # while the workbook is written in a forked child).
+    shared: dict[Decimal, Decimal] = {}
+    one = shared.setdefault
+
+    def sums(columns: list[list[Decimal]]) -> list[Decimal]:
+        return [one(v, v) for v in (sum(t, ZERO) for t in zip(*columns, strict=True))]
+
+    groups = {g.id: sums([items[i.id].points for i in g.items]) if n else []
               for g in table.groups}
-    totals = [sum(t, ZERO) for t in zip(*(c.points for c in items.values()), strict=True)] \
-        if n else []
+    totals = sums([c.points for c in items.values()]) if n else []
     funds_of = [c.fund for c in items.values() if c.fund is not None]
-    funds = [sum(t, ZERO) for t in zip(*funds_of, strict=True)] if funds_of else [ZERO] * n
+    funds = sums(funds_of) if funds_of else [ZERO] * n
     return Frame(table, list(managers), items, totals, funds, groups)
 
 
