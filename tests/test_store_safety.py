@@ -492,3 +492,22 @@ def test_broken_rule_file_is_refused_with_file_and_line(tmp_path: Path, kind: st
     assert not (tmp_path / "PWNED").exists() and not Path("PWNED").exists()
     assert months(db) == []
 
+
+
+def test_a_failed_write_behind_the_formatting_is_raised_not_lost() -> None:
+    from cmscore.xlsx import _behind
+
+    class Full:
+        def __init__(self) -> None:
+            self.written: list[bytes] = []
+
+        def write(self, chunk: bytes) -> None:
+            if len(self.written) == 2:
+                raise OSError(28, "No space left on device")
+            self.written.append(chunk)
+
+    entry = Full()
+    with pytest.raises(OSError, match="No space left"), _behind(entry) as writer:
+        for k in range(1000):  # the failure reaches a later write or, at the latest, the end
+            writer.write(b"%d" % k)
+    assert entry.written == [b"0", b"1"] and not writer.thread.is_alive()

@@ -127,7 +127,8 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
                 step("存入历史库")
                 store.save_month(conn, scores, run, replace=replace, ready=written)
         span = window(export.month, NPL_WARNING_MONTHS)
-        warnings = {cm: w for cm, ratios in history.npl_history(conn, span).items()
+        # Only CMs with an NPL in each of the months can be warned: a few, not 100k.
+        warnings = {cm: w for cm, ratios in history.npl_candidates(conn, span).items()
                     if (w := npl_warning(ratios))}
     finally:
         conn.close()

@@ -10,8 +10,10 @@ Decimal, so no float ever stands between a score and its cell.
 from __future__ import annotations
 
 import os
+import queue
 import re
 import tempfile
+import threading
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -95,6 +97,46 @@ def _number(value: Decimal | int) -> str:
     return text
 
 
+class _WriteBehind:
+    """Compresses and writes on a second thread: zlib and the file write let go of the
+    GIL, so the next rows are formatted meanwhile (deflate is ~15% of writing a sheet)."""
+
+    def __init__(self, entry: Any) -> None:
+        self.entry = entry
+        self.chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=8)  # ~8 MB at most
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._drain, name="xlsx-deflate", daemon=True)
+        self.thread.start()
+
+    def _drain(self) -> None:
+        while (chunk := self.chunks.get()) is not None:
+            if self.error is None:
+                try:
+                    self.entry.write(chunk)
+                except BaseException as exc:  # raised again on the writing thread
+                    self.error = exc
+
+    def write(self, chunk: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        self.chunks.put(chunk)
+
+    def finish(self) -> None:
+        self.chunks.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+@contextmanager
+def _behind(entry: Any) -> Iterator[_WriteBehind]:
+    writer = _WriteBehind(entry)
+    try:
+        yield writer
+    finally:
+        writer.finish()
+
+
 class Book:
     """An .xlsx of typed columns: frozen header row, filters, widths; never a formula."""
 
@@ -110,7 +152,8 @@ class Book:
         widths = "".join(f'<col min="{j + 1}" max="{j + 1}" width="{c.width}" customWidth="1"/>'
                          for j, c in enumerate(columns))
         last = letters[len(columns) - 1] if columns else "A"
-        with self.zip.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True) as fh:
+        with self.zip.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True) as entry, \
+                _behind(entry) as fh:
             out: list[str] = [
                 f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                 f'<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}"><sheetViews>'
