@@ -493,3 +493,23 @@ def test_older_store_gains_the_points_index_on_open(tmp_path: Path) -> None:
         db, "EXPLAIN QUERY PLAN SELECT month, group_concat(cm_id), group_concat(total_cp)"
             " FROM scores WHERE month IN ('2026-01', '2026-02') GROUP BY month"))
     assert "COVERING INDEX scores_points" in plan
+
+
+def test_the_terminal_lists_fifty_flagged_cms_and_points_to_the_workbook_for_the_rest() -> None:
+    from rich.console import Console
+
+    months = span("2026-01", "2026-06")
+    seen = {f"{k:03d}": {m: Seen(f"{k:03d}", "城东支行", "支行", D("60.00")) for m in months}
+            for k in range(100)}  # one tie across both boundaries, explained CM by CM
+    result = grade(months, seen)
+    notable = sum(1 for d in result.decisions if d.boundary or d.flags)
+    assert notable > 50
+    tables = outputs.grade_summary(result)
+    console = Console(width=200, record=True)
+    for t in tables:
+        console.print(t)
+    text = console.export_text()
+    assert tables[1].row_count == outputs.TERMINAL_ROWS == 50
+    assert f"以上为前 50 名；另有 {notable - 50} 名未列出，全部见定级表的「分界说明」「标记」列" in text
+    few = outputs.grade_summary(grade(months, dict(list(seen.items())[-5:])))
+    assert 0 < few[1].row_count <= 5 and few[1].caption is None

@@ -43,6 +43,17 @@ def _record(run: RunRecord, extra: list[tuple[str, str]]) -> list[tuple[str, str
     return rows + [(f"规则文件 {n}", h) for n, h in sorted(run.rules.items())]
 
 
+# A terminal list longer than this is cut (the workbook has every row): a national
+# grading flags ~15k CMs, and printing them all took ~9 s and scrolled the totals away.
+TERMINAL_ROWS = 50
+
+
+def _unlisted(count: int, where: str) -> str | None:
+    if count <= TERMINAL_ROWS:
+        return None
+    return f"以上为前 {TERMINAL_ROWS} 名；另有 {count - TERMINAL_ROWS} 名未列出，全部见{where}"
+
+
 def write_grades(path: Path, grading: Grading, run: RunRecord) -> None:
     book = Book(path)
     cols = [Column("排名", 6, "int"), Column("工号", 12), Column("姓名", 10), Column("机构", 14),
@@ -95,10 +106,12 @@ def grade_summary(grading: Grading) -> list[Any]:
     out: list[Any] = [t]
     notable = [d for d in grading.decisions if d.boundary or d.flags]
     if notable:
-        b = Table(title="分界并列与标记", title_justify="left")
+        b = Table(title="分界并列与标记", title_justify="left",
+                  caption=_unlisted(len(notable), "定级表的「分界说明」「标记」列"),
+                  caption_justify="left")
         for h in ("工号", "姓名", "平均分", "等级", "说明"):
             b.add_column(h)
-        for d in notable:
+        for d in notable[:TERMINAL_ROWS]:
             b.add_row(d.id, d.name, fmt2(d.average) if d.average is not None else "", d.grade,
                       "；".join(filter(None, [d.boundary, *d.flags])))
         out.append(b)
@@ -187,10 +200,11 @@ def payroll_summary(result: PayrollResult) -> list[Any]:
     out: list[Any] = [by_grade]
     warned = [p for p in result.lines if p.warnings]
     if warned:
-        w = Table(title="预警", title_justify="left")
+        w = Table(title="预警", title_justify="left",
+                  caption=_unlisted(len(warned), "工资表的「预警」列"), caption_justify="left")
         for h in ("工号", "姓名", "预警"):
             w.add_column(h)
-        for p in warned:
+        for p in warned[:TERMINAL_ROWS]:
             w.add_row(p.id, p.name, "；".join(p.warnings))
         out.append(w)
     return out

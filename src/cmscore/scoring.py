@@ -302,7 +302,8 @@ def score_frame(table: Table, managers: Sequence[Manager], history: History,
 
     groups = {g.id: sums([items[i.id].points for i in g.items]) if n else []
               for g in table.groups}
-    totals = sums([c.points for c in items.values()]) if n else []
+    # The groups partition the items (rules.Table), and exact sums do not depend on order.
+    totals = sums(list(groups.values())) if n else []
     funds_of = [c.fund for c in items.values() if c.fund is not None]
     funds = sums(funds_of) if funds_of else [ZERO] * n
     return Frame(table, list(managers), items, totals, funds, groups)
