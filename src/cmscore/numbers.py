@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
+from typing import Generic, TypeVar
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
@@ -60,16 +61,20 @@ def decimal_texts(column: Sequence[Decimal | None]) -> list[str | None]:
     return out
 
 
-class ByValue(dict[Decimal | None, object]):
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class ByValue(dict[K | None, V | None], Generic[K, V]):
     """A conversion done once per distinct value of a column: counts and points repeat
     a lot. Only for conversions that depend on the value alone, never on how it is
-    written (1, 1.0 and 1.00 are one key), so not for text."""
+    written (1, 1.0 and 1.00 are one key), so not for text. None stays None."""
 
-    def __init__(self, convert: Callable[[Decimal], object]) -> None:
+    def __init__(self, convert: Callable[[K], V]) -> None:
         super().__init__()
         self.convert = convert
 
-    def __missing__(self, key: Decimal | None) -> object:
+    def __missing__(self, key: K | None) -> V | None:
         value = self[key] = None if key is None else self.convert(key)
         return value
 
