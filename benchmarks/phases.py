@@ -3,12 +3,15 @@
 Wraps the functions that `cmscore.jobs` calls for one month (rules, read, score,
 workbook, store, warnings) with timers, runs the real command line in-process into a
 fresh store, and prints each phase. Phases missing from the current code are skipped.
+The workbook is written in line (CMSCORE_NO_FORK=1 unless set), so every phase is timed
+here; `cmscore score` itself overlaps the workbook with the store on Linux.
 
     .venv/bin/python benchmarks/phases.py benchmarks/out/export-100000-2026-10-v1.xlsx
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -16,6 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+# One phase after another, in this process: a workbook written by a forked child
+# (cmscore.aside) would be timed in the child and lost.
+os.environ.setdefault("CMSCORE_NO_FORK", "1")
 STARTED = time.perf_counter()
 from cmscore import cli, history, jobs, store  # noqa: E402
 
@@ -28,6 +34,7 @@ PHASES = [  # (module, attribute, label)
     (jobs, "write_scores", "write scores workbook"),
     (store, "save_month", "store month (SQLite)"),
     (history, "npl_history", "NPL warnings (history)"),
+    (history, "npl_candidates", "NPL warnings (history)"),
 ]
 spent: dict[str, list[float]] = {}  # label → [wall s, CPU s]
 
