@@ -43,25 +43,31 @@ def _table(db: Path, sql: str) -> list[tuple[Any, ...]]:
         return list(conn.execute(sql))
 
 
-def test_forked_workbooks_and_store_equal_the_in_line_ones(
-        tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    forks: list[int] = []
+@pytest.fixture
+def children(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pid of every child forked from here on."""
+    forked: list[int] = []
     real_fork = os.fork
 
-    def counting_fork() -> int:
+    def recording_fork() -> int:
         pid = real_fork()
         if pid:
-            forks.append(pid)
+            forked.append(pid)
         return pid
 
+    monkeypatch.setattr(os, "fork", recording_fork)
+    return forked
+
+
+def test_forked_workbooks_and_store_equal_the_in_line_ones(
+        tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, children: list[int]) -> None:
     monkeypatch.setenv("CMSCORE_NO_FORK", "1")
     in_line = _run_all(cli, tmp_path / "in-line")
-    assert forks == []
+    assert children == []
     monkeypatch.setenv("CMSCORE_NO_FORK", "0")
     monkeypatch.setattr(aside, "FORK_MIN_ROWS", 0)
-    monkeypatch.setattr(os, "fork", counting_fork)
     forked = _run_all(cli, tmp_path / "forked")
-    assert len(forks) == 8  # six months, the grading and the payroll
+    assert len(children) == 8  # six months, the grading and the payroll
     books = sorted(p.name for p in (tmp_path / "in-line").glob("*.xlsx"))
     assert books == sorted(p.name for p in (tmp_path / "forked").glob("*.xlsx"))
     assert len(books) == 8
@@ -114,20 +120,11 @@ def test_a_forked_writer_killed_by_a_signal_is_reported_and_nothing_is_stored(
 
 
 def test_a_failure_while_storing_stops_the_forked_writer_and_leaves_no_workbook(
-        tmp_path: Path, cli: Cli, forking: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    children: list[int] = []
-    real_fork = os.fork
-
-    def recording_fork() -> int:
-        pid = real_fork()
-        if pid:
-            children.append(pid)
-        return pid
-
+        tmp_path: Path, cli: Cli, forking: None, monkeypatch: pytest.MonkeyPatch,
+        children: list[int]) -> None:
     def refused(*args: Any, **kwargs: Any) -> None:
         raise fail("历史库写满了")
 
-    monkeypatch.setattr(os, "fork", recording_fork)
     monkeypatch.setattr(store, "save_month", refused)
     db = tmp_path / "cmscore.db"
     got = cli("score", EXAMPLES / "2026-01.xlsx", "--db", db, "--out", tmp_path, code=1)

@@ -36,17 +36,16 @@ def can_fork() -> bool:
 def alongside(rows: int, write: Callable[..., Any], *args: Any) -> Iterator[Callable[[], None]]:
     """Run ``write(*args)`` beside the body; the body calls the yielded ``join`` before it
     commits, which waits for the writer and raises its error here if it failed."""
-    if rows < FORK_MIN_ROWS or not can_fork():
-        write(*args)
-        yield _nothing
-        return
-    # Frozen objects are never scanned by the parent's collector, whose writes to every
-    # object header would otherwise copy the whole shared month page by page.
-    gc.freeze()
-    try:
-        child = _Child(write, args)
-    except OSError:  # no memory or process slot for a child: write in line after all
-        gc.unfreeze()
+    child = None
+    if rows >= FORK_MIN_ROWS and can_fork():
+        # Frozen objects are never scanned by the parent's collector, whose writes to
+        # every object header would otherwise copy the whole shared month page by page.
+        gc.freeze()
+        try:
+            child = _Child(write, args)
+        except OSError:  # no memory or process slot for a child: write in line after all
+            gc.unfreeze()
+    if child is None:
         write(*args)
         yield _nothing
         return

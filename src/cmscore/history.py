@@ -219,7 +219,7 @@ def accruals(conn: sqlite3.Connection, year: int, upto: str) -> Accruals:
 def save_payroll(conn: sqlite3.Connection, month: str, lines: list[PayLine],
                  supervisors: list[SupervisorLine], run: RunRecord,
                  ready: Callable[[], None] | None = None) -> None:
-    bases: dict[Decimal, int] = {}
+    bases = ByValue(to_centi)
     with transaction(conn, ready):
         run_id = insert_run(conn, run)
         conn.execute("DELETE FROM pay WHERE month = ?", (month,))
@@ -227,7 +227,7 @@ def save_payroll(conn: sqlite3.Connection, month: str, lines: list[PayLine],
         conn.execute("INSERT OR REPLACE INTO payrolls VALUES (?, ?)", (month, run_id))
         insert_rows(conn, "pay", 8, sorted(
             (month, p.id, p.grade,
-             bases.get(p.base) or bases.setdefault(p.base, to_centi(p.base)),
+             bases[p.base],
              p.score_cp, p.pay_fen, p.release_fen or 0, p.forfeit_fen or 0) for p in lines))
         conn.executemany("INSERT INTO supervisor_pay VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
             (month, s.id, s.name, s.title, s.scope, to_centi(s.wage), to_centi(s.average),

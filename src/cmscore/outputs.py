@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .grading import GRADES, Grading
-from .numbers import ZERO, fmt2, from_centi
+from .numbers import ZERO, ByValue, fmt2, from_centi
 from .pay import TRANSITION
 from .store import RunRecord
 from .xlsx import Book, Column
@@ -16,15 +15,6 @@ from .xlsx import Book, Column
 if TYPE_CHECKING:
     from .jobs import PayrollResult
     from .review import Diff, Explanation
-
-
-class _Decimals(dict[int | None, Decimal | None]):
-    """Hundredths → their Decimal, made once per distinct value: a national sheet has a
-    million cells and a few thousand values."""
-
-    def __missing__(self, key: int) -> Decimal:
-        value = self[key] = from_centi(key)
-        return value
 
 
 class _Texts(dict[int | None, str]):
@@ -60,7 +50,8 @@ def write_grades(path: Path, grading: Grading, run: RunRecord) -> None:
             Column("类别", 10), Column("平均分", 9, "points")]
     cols += [Column(m, 9, "points") for m in grading.months]
     cols += [Column("等级", 7), Column("原因", 36), Column("分界说明", 40), Column("标记", 40)]
-    cell = _Decimals({None: None}).__getitem__
+    # Hundredths → Decimal once per distinct value: a million cells, a few thousand values.
+    cell = ByValue(from_centi).__getitem__
     rows = ([d.rank, d.id, d.name, d.branch, d.category, d.average, *map(cell, d.totals),
              d.grade, d.reason, d.boundary, "；".join(d.flags) if d.flags else ""]
             for d in grading.decisions)
@@ -125,7 +116,8 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord) -> None:
             Column("考核得分", 9, "points"), Column("月度应得工资", 12, "money"),
             Column("风险金发放", 11, "money"), Column("风险金扣罚", 11, "money"),
             Column("预警", 50)]
-    cell = _Decimals({None: ZERO})
+    cell = ByValue(from_centi)
+    cell[None] = ZERO  # not released or forfeited this month
     t = result.totals
     rows = chain(([p.id, p.name, p.branch, p.category, p.grade, p.grade_note, p.base,
                    cell[p.score_cp], cell[p.pay_fen], cell[p.release_fen], cell[p.forfeit_fen],
