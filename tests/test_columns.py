@@ -12,8 +12,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cmscore import store
-from cmscore.numbers import ByValue, decimal_texts, to_centi
+from cmscore import cells, reader, store
+from cmscore.numbers import ByValue, clean_text, decimal_texts, to_centi
 from cmscore.reader import Block, Manager, read_export
 from cmscore.rules import RuleSet
 from cmscore.scoring import score_manager, score_month
@@ -127,3 +127,42 @@ def test_insert_rows_stores_every_row_whatever_the_batch_boundary() -> None:
                     for k in range(n)]
             store.insert_rows(conn, "t", 9, iter(rows))
             assert conn.execute("SELECT * FROM t ORDER BY rowid").fetchall() == rows
+
+
+def _cell_by_cell(values: list[object], role: str) -> tuple[list[Decimal | None], list]:
+    """figure_column's own per-cell path: a str in the column sends every cell through it."""
+    out, found = cells.figure_column([*values, "0"], role, True)
+    return out[:-1], found
+
+
+@given(st.lists(st.one_of(st.floats(allow_nan=False, allow_infinity=False),
+                          st.floats(min_value=0, max_value=1),
+                          st.sampled_from([0.0, -0.0, 1e-05, 1e16, 95.1, 0.1 + 0.2, 2.0])),
+                max_size=30),
+       st.sampled_from(["value", "increase", "ratio"]))
+def test_a_column_of_plain_numbers_reads_as_cell_by_cell(values: list[float], role: str) -> None:
+    fast, found = cells.figure_column(list(values), role, True)
+    slow, slow_found = _cell_by_cell(values, role)
+    assert [(v, str(v) if v is not None else None) for v in fast] == \
+        [(v, str(v) if v is not None else None) for v in slow]
+    assert found == slow_found
+
+
+def test_a_nan_or_infinity_among_numbers_is_a_problem_not_a_crash() -> None:
+    for bad in (float("nan"), float("inf")):
+        out, found = cells.figure_column([1.0, bad, 2.5], "value", True)
+        assert out[0] == 1 and out[1] is None and out[2] == D("2.5")
+        assert [i for i, _ in found] == [1]
+
+
+@given(st.lists(st.lists(st.one_of(
+    st.none(), st.floats(allow_nan=False), st.integers(),
+    st.sampled_from(["合计", "总计", "城东支行小计", "王小计", "张\u3000三", "㊣", "⼩计", "合\x00计",
+                     "01000001", " ", ""]),
+    st.text(alphabet="合计小总 \u200bab1", max_size=5)), max_size=7), max_size=12))
+def test_rows_marked_as_totals_are_those_a_cell_by_cell_look_finds(rows: list[list[object]]) -> None:
+    markers = {"合计", "总计", "小计"}
+    marked = reader._marked_rows(rows, markers)
+    by_cell = {i for i, r in enumerate(rows)
+               if any(m in clean_text(c) for c in r[:6] for m in markers)}
+    assert marked == by_cell

@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
+from itertools import repeat
 from typing import Generic, TypeVar
 
 CENT = Decimal("0.01")
@@ -22,6 +23,7 @@ _THOUSANDS = re.compile(r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
 _PLAIN = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
 # Characters that leak into hand-edited cells and are invisible to the eye.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000 \t\r\n"), None)
+_ANY_INVISIBLE = re.compile("[" + "".join(map(chr, _INVISIBLE)) + "]")
 
 
 _ROUNDED: dict[Decimal, Decimal] = {}
@@ -95,7 +97,10 @@ def clean_text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return unicodedata.normalize("NFKC", str(value)).translate(_INVISIBLE)
+    text = unicodedata.normalize("NFKC", str(value))
+    # translate walks every character through a dict: 80 ms over a column joined into one
+    # text, where finding that there is nothing to remove takes 2 ms.
+    return text.translate(_INVISIBLE) if _ANY_INVISIBLE.search(text) else text
 
 
 _SPACES = re.compile(r"\s+")
@@ -116,7 +121,6 @@ def clean_name(value: object) -> str:
     return _CJK_GAP.sub("", _SPACES.sub(" ", text).strip())
 
 
-@lru_cache(maxsize=1 << 16)
 def float_to_decimal(value: float) -> Decimal:
     """A spreadsheet float as the number Excel shows (15 significant digits)."""
     if value != value or value in (float("inf"), float("-inf")):
@@ -124,6 +128,21 @@ def float_to_decimal(value: float) -> Decimal:
     text = format(value, ".15g")
     result = Decimal(text)
     return result.normalize() if "e" in text else result
+
+
+def float_decimals(values: list[float]) -> list[Decimal] | None:
+    """``float_to_decimal`` of every value, or None if one is not finite. Each distinct
+    value is converted once and shared, in C loops only: a national column of amounts
+    took 0.26 s a value at a time, this 0.06 s."""
+    distinct = list(dict.fromkeys(values))
+    texts = list(map(format, distinct, repeat(".15g")))
+    seen = "".join(texts)
+    if "n" in seen:  # nan, inf
+        return None
+    decimals = list(map(Decimal, texts))
+    if "e" in seen:
+        decimals = [d.normalize() if "e" in t else d for t, d in zip(texts, decimals, strict=True)]
+    return list(map(dict(zip(distinct, decimals, strict=True)).__getitem__, values))
 
 
 def parse_decimal(value: object, *, percent: bool = False) -> Decimal:
