@@ -10,12 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cmscore.numbers import round2
 from cmscore.problems import InputError
 from cmscore.reader import Manager, MonthExport, read_export
-from cmscore.rules import Item, RuleSet, Table
+from cmscore.rules import Item, RuleSet, Table, load_rules
 from cmscore.scoring import (
     NoHistory,
+    clamp,
     competition_ranks,
+    linear_points,
+    linear_points_each,
     score_linear,
     score_manager,
     score_month,
@@ -492,3 +496,20 @@ def test_total_is_sum_of_items_and_grows_with_any_figure(rules: RuleSet, categor
     assert not isinstance(after, list)
     assert after.items[target.id].points >= before.items[target.id].points
     assert after.total >= before.total
+
+
+
+figures_any = st.decimals(min_value=-10**6, max_value=10**7, allow_nan=False, allow_infinity=False,
+                          places=4)
+LINEAR_ITEMS = [i for t in load_rules(None).tables.values() for i in t.items if i.kind == "linear"]
+# and the rounding down to whole units that a rule file may ask for
+LINEAR_ITEMS += [i.model_copy(update={"whole_units": True}) for i in LINEAR_ITEMS if i.unit != 1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(figures_any, max_size=20), st.sampled_from(LINEAR_ITEMS))
+def test_points_of_a_column_are_each_figure_scored_alone(figures: list[Decimal],
+                                                          item: Item) -> None:
+    got = linear_points_each(item, figures)
+    want = [round2(clamp(linear_points(item, f), item.cap)) for f in figures]
+    assert [(str(a), a) for a in got] == [(str(b), b) for b in want]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from itertools import repeat
@@ -41,6 +41,18 @@ def round2(value: Decimal) -> Decimal:
     if len(_ROUNDED) > 200_000:
         _ROUNDED.clear()
     return _ROUNDED.setdefault(result, result)
+
+
+def round2_each(values: Iterable[Decimal]) -> list[Decimal]:
+    """``round2`` of every value, the quantizing done in a C loop (a national month rounds
+    a million item points; one Python call each was a third of scoring)."""
+    out = list(map(Decimal.quantize, values, repeat(CENT), repeat(ROUND_HALF_UP)))
+    for i in [i for i, signed in enumerate(map(Decimal.is_signed, out)) if signed]:
+        if not out[i]:
+            out[i] = out[i].copy_abs()
+    if len(_ROUNDED) > 200_000:
+        _ROUNDED.clear()
+    return list(map(_ROUNDED.setdefault, out, out))
 
 
 def to_centi(value: Decimal) -> int:

@@ -13,12 +13,13 @@ touches the store.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
+from itertools import repeat
 from typing import Protocol
 
-from .numbers import ZERO, ByValue, from_centi, round2, to_centi
+from .numbers import ZERO, ByValue, from_centi, round2, round2_each, to_centi
 from .problems import InputError, Problem
 from .reader import Block, Manager, MonthExport
 from .rules import Item, RuleSet, Table
@@ -163,6 +164,20 @@ def linear_points(item: Item, figure: Decimal) -> Decimal:
     return item.rate * units
 
 
+def linear_points_each(item: Item, figures: list[Decimal]) -> list[Decimal]:
+    """``round2(clamp(linear_points(item, f), cap))`` for every figure, as C loops over
+    Decimal's own methods: the same operations in the same order."""
+    assert item.rate is not None and item.unit is not None
+    if item.unit == 1 and not item.whole_units:
+        exact: Iterable[Decimal] = map(item.rate.__mul__, figures)
+    else:
+        units: Iterable[Decimal] = map(Decimal.__truediv__, figures, repeat(item.unit))
+        if item.whole_units:
+            units = map(Decimal.to_integral_value, units, repeat(ROUND_FLOOR))
+        exact = map(item.rate.__mul__, units)
+    return round2_each(map(min, map(max, exact, repeat(ZERO)), repeat(item.cap)))
+
+
 Problems = list[tuple[int, str]]  # (row, message)
 
 
@@ -195,17 +210,15 @@ def linear_column(item: Item, roles: dict[str, Column], ids: Sequence[str], hist
         figure = increase if vs_baseline else value  # type: ignore[assignment]
         assert figure is not None
     cap = item.cap
-    points: list[Decimal] = [ZERO] * n
-    memo: dict[Decimal, Decimal] = {}  # counts repeat a lot; amounts rarely
-    for i, f in enumerate(figure):
-        if f is None:
-            continue
-        got = memo.get(f)
-        if got is None:
-            got = round2(clamp(linear_points(item, f), cap))
-            if len(memo) < 4096:
-                memo[f] = got
-        points[i] = got
+    # Once per distinct figure object (the reader shares one per distinct value): counts
+    # repeat a lot, amounts rarely. Keyed by id, as hashing a Decimal costs 6× an int's.
+    keys = list(map(id, figure))
+    objects = dict(zip(keys, figure, strict=True))
+    objects.pop(id(None), None)
+    by_object = dict(zip(objects, linear_points_each(item, list(objects.values())),  # type: ignore[arg-type]
+                         strict=True))
+    by_object[id(None)] = ZERO
+    points = list(map(by_object.__getitem__, keys))
     out = ItemColumn(item, points, figure, roles, baseline, source)
     if item.early_completion:
         task = item.yearly_task
@@ -237,33 +250,54 @@ def tiered_column(item: Item, roles: dict[str, Column], n: int,
     figure: Column = [None] * n
     points, fund = [ZERO] * n, [ZERO] * n
     keys = list(roles)
-    for i in range(n):
-        ratio = npl_ratio({k: got for k in keys if (got := roles[k][i]) is not None})
+    tiers: dict[Decimal, tuple[Decimal, Decimal]] = {}  # ratio → (points, fund): 0 for most
+    for i, ratio in enumerate(_ratios(roles, n) if set(keys) == {"numerator", "denominator"}
+                              else (npl_ratio({k: got for k in keys
+                                               if (got := roles[k][i]) is not None})
+                                    for i in range(n))):
         if isinstance(ratio, str):
             problems.append((i, f"{item.name}：{ratio}"))
             continue
-        tier = next(t for t in item.tiers if t.contains(ratio))
+        scored = tiers.get(ratio)
+        if scored is None:
+            tier = next(t for t in item.tiers if t.contains(ratio))
+            scored = tiers[ratio] = (
+                round2(clamp(tier.points, item.full)),
+                round2(clamp(tier.points, item.cap - item.full)) if item.risk_fund else ZERO)
         figure[i] = ratio
-        points[i] = round2(clamp(tier.points, item.full))
-        if item.risk_fund:
-            fund[i] = round2(clamp(tier.points, item.cap - item.full))
+        points[i], fund[i] = scored
     return ItemColumn(item, points, figure, roles, fund=fund)
+
+
+def _ratios(roles: dict[str, Column], n: int) -> Iterator[Decimal | str]:
+    """``npl_ratio`` row by row from the two balance columns, without a dict a row."""
+    for i, (bad, base) in enumerate(zip(roles["numerator"], roles["denominator"],
+                                        strict=True)):
+        if bad is None or base is None or (not base and bad > 0):
+            yield npl_ratio({k: got for k in roles if (got := roles[k][i]) is not None})
+        else:
+            yield bad / base if base else ZERO
 
 
 def per_client_column(item: Item, roles: dict[str, Column], n: int) -> ItemColumn:
     """代发工资: clients counted per headcount band, each band's points per client."""
-    counts: Column = [ZERO] * n
-    points = [ZERO] * n
     bands = [(roles.get(t.label), t.points) for t in item.client_tiers]
-    for i in range(n):
+    columns = [column if column is not None else [None] * n for column, _ in bands]
+    # Once per distinct set of count objects (a dozen in a national month), by id: a
+    # count written 2 and one written 2.0 stay as written, as row by row.
+    keys = list(zip(*(map(id, c) for c in columns), strict=True)) if bands else [()] * n
+    firsts = dict(zip(keys, zip(*columns, strict=True) if bands else [()] * n, strict=True))
+    scored: dict[tuple[int, ...], tuple[Decimal, Decimal]] = {}
+    for key, counted in firsts.items():
         exact = count = ZERO
-        for column, each in bands:
-            got = column[i] if column is not None else None
+        for got, (_, each) in zip(counted, bands, strict=True):
             if got:
                 count += got
                 exact += got * each
-        counts[i], points[i] = count, round2(clamp(exact, item.cap))
-    return ItemColumn(item, points, counts, roles)
+        scored[key] = count, round2(clamp(exact, item.cap))
+    counts, points = (list(c) for c in zip(*map(scored.__getitem__, keys), strict=True)) \
+        if n else ([], [])
+    return ItemColumn(item, points, counts, roles)  # type: ignore[arg-type]
 
 
 def figure_columns(managers: Sequence[Manager], item: Item) -> dict[str, Column]:
@@ -381,8 +415,8 @@ def score_month_managers(month: str, managers: list[Manager], rules: RuleSet,
         raise InputError([Problem(f"工号 {managers[pos].id}：{message}", file=file, sheet=sheet,
                                   row=managers[pos].row or None) for pos, _, message in found])
     for frame in out.frames:
-        order = sorted(range(len(frame.managers)),
-                       key=lambda i: (frame.ranks[i], frame.managers[i].id))
+        order = sorted(range(len(frame.managers)), key=list(zip(
+            frame.ranks, [m.id for m in frame.managers], strict=True)).__getitem__)
         out.scores += [ManagerScore(frame.managers[i], None, frame.totals[i], frame.funds[i],
                                     rank=frame.ranks[i], branch_rank=frame.branch_ranks[i],
                                     frame=frame, row=i) for i in order]
