@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zipfile
 from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
@@ -166,3 +167,46 @@ def test_rows_marked_as_totals_are_those_a_cell_by_cell_look_finds(rows: list[li
     by_cell = {i for i, r in enumerate(rows)
                if any(m in clean_text(c) for c in r[:6] for m in markers)}
     assert marked == by_cell
+
+
+def test_a_sheet_given_as_column_blocks_reads_back_as_the_same_rows(tmp_path: Path) -> None:
+    import openpyxl
+
+    from cmscore.xlsx import Blocks, Book, Column
+
+    cols = [Column("工号", 12), Column("姓名", 10), Column("得分", 9, "points"),
+            Column("人数", 6, "int"), Column("说明", 20)]
+    blocks = [
+        [["001", "002"], ["张三", "李<四>&"], [D("1.50"), None], [3, 4], ["", "提前完成"]],
+        [["A&B"], ["王五"], [D("-0.25")], [None], ["ascii only"]],
+        [["003"], ["赵六"], [D("2")], [True], ["布尔值走逐格写法"]],  # a bool: cell by cell
+    ]
+    rows = [list(r) for block in blocks for r in zip(*block, strict=True)]
+    book = Book(tmp_path / "b.xlsx")
+    book.sheet("列", cols, Blocks(blocks))
+    book.sheet("行", cols, rows)
+    book.close()
+    with zipfile.ZipFile(tmp_path / "b.xlsx") as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml")
+        # Chinese text of the column blocks went to the shared table: their rows are ASCII
+        assert sheet.split(b'<row r="2">')[1].split(b'<row r="4">')[0].isascii()
+        assert b't="s"' in sheet
+        assert "李&lt;四&gt;&amp;".encode() in zf.read("xl/sharedStrings.xml")
+    wb = openpyxl.load_workbook(tmp_path / "b.xlsx")
+    as_blocks = [[c.value for c in r] for r in wb["列"].iter_rows(min_row=2)]
+    as_rows = [[c.value for c in r] for r in wb["行"].iter_rows(min_row=2)]
+    assert as_blocks == as_rows
+    assert as_blocks[1] == ["002", "李<四>&", None, 4, "提前完成"]
+    assert wb["列"]["C2"].number_format == "0.00" and wb["列"]["C2"].value == 1.5
+
+
+def test_a_column_block_refuses_what_rows_refuse(tmp_path: Path) -> None:
+    import pytest
+
+    from cmscore.xlsx import Blocks, Book, Column
+
+    with pytest.raises(ValueError, match="非有限数"):
+        Book(tmp_path / "a.xlsx").sheet("列", [Column("得分", 9, "points")],
+                                        Blocks([[[D("1"), D("NaN")]]]))
+    with pytest.raises(ValueError, match="控制字符"):
+        Book(tmp_path / "b.xlsx").sheet("字", [Column("姓名", 9)], Blocks([[["张\x01三"]]]))

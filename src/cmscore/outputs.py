@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .grading import GRADES, Grading
+from .grading import GRADES, Decision, Grading
 from .numbers import ZERO, ByValue, fmt2, from_centi
-from .pay import TRANSITION
+from .pay import TRANSITION, PayLine
 from .store import RunRecord
-from .xlsx import Book, Column
+from .xlsx import Blocks, Book, Column
 
 if TYPE_CHECKING:
     from .jobs import PayrollResult
     from .review import Diff, Explanation
+
+
+T = TypeVar("T")
 
 
 class _Texts(dict[int | None, str]):
@@ -44,6 +48,13 @@ def _unlisted(count: int, where: str) -> str | None:
     return f"以上为前 {TERMINAL_ROWS} 名；另有 {count - TERMINAL_ROWS} 名未列出，全部见{where}"
 
 
+def _slices(rows: list[T]) -> Iterator[list[T]]:
+    """A national sheet's rows 4096 at a time: its columns at once would double the
+    memory of the forked writer (``aside``)."""
+    for start in range(0, len(rows), 4096):
+        yield rows[start:start + 4096]
+
+
 def write_grades(path: Path, grading: Grading, run: RunRecord) -> None:
     book = Book(path)
     cols = [Column("排名", 6, "int"), Column("工号", 12), Column("姓名", 10), Column("机构", 14),
@@ -52,10 +63,16 @@ def write_grades(path: Path, grading: Grading, run: RunRecord) -> None:
     cols += [Column("等级", 7), Column("原因", 36), Column("分界说明", 40), Column("标记", 40)]
     # Hundredths → Decimal once per distinct value: a million cells, a few thousand values.
     cell = ByValue(from_centi).__getitem__
-    rows = ([d.rank, d.id, d.name, d.branch, d.category, d.average, *map(cell, d.totals),
-             d.grade, d.reason, d.boundary, "；".join(d.flags) if d.flags else ""]
-            for d in grading.decisions)
-    book.sheet("定级", cols, rows, note=f"{grading.months[0]} 至 {grading.months[-1]} "
+
+    def columns(part: list[Decision]) -> list[list[Any]]:
+        return [[d.rank for d in part], [d.id for d in part], [d.name for d in part],
+                [d.branch for d in part], [d.category for d in part],
+                [d.average for d in part],
+                *(list(map(cell, month)) for month in zip(*(d.totals for d in part), strict=True)),
+                [d.grade for d in part], [d.reason for d in part], [d.boundary for d in part],
+                ["；".join(d.flags) if d.flags else "" for d in part]]
+
+    book.sheet("定级", cols, Blocks(map(columns, _slices(grading.decisions))), note=f"{grading.months[0]} 至 {grading.months[-1]} "
                f"{len(grading.months)} 个月定级，{grading.effective} 起执行")
     counts, pool = grading.counts(), grading.counts(pool_only=True)
     summary = [(g, grading.quotas[g], pool[g], counts[g] - pool[g], counts[g]) for g in GRADES]
@@ -116,15 +133,22 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord) -> None:
             Column("考核得分", 9, "points"), Column("月度应得工资", 12, "money"),
             Column("风险金发放", 11, "money"), Column("风险金扣罚", 11, "money"),
             Column("预警", 50)]
-    cell = ByValue(from_centi)
-    cell[None] = ZERO  # not released or forfeited this month
+    by_value = ByValue(from_centi)
+    by_value[None] = ZERO  # not released or forfeited this month
+    cell = by_value.__getitem__
     t = result.totals
-    rows = chain(([p.id, p.name, p.branch, p.category, p.grade, p.grade_note, p.base,
-                   cell[p.score_cp], cell[p.pay_fen], cell[p.release_fen], cell[p.forfeit_fen],
-                   "；".join(p.warnings) if p.warnings else ""] for p in result.lines),
-                 [["合计", "", "", "", "", f"{len(result.lines)} 人", None, None, t["pay"],
-                   t["risk_fund_release"], t["risk_fund_forfeit"], ""]])
-    book.sheet("绩效工资", cols, rows,
+
+    def columns(part: list[PayLine]) -> list[list[Any]]:
+        return [[p.id for p in part], [p.name for p in part], [p.branch for p in part],
+                [p.category for p in part], [p.grade for p in part],
+                [p.grade_note for p in part], [p.base for p in part],
+                [cell(p.score_cp) for p in part], [cell(p.pay_fen) for p in part],
+                [cell(p.release_fen) for p in part], [cell(p.forfeit_fen) for p in part],
+                ["；".join(p.warnings) if p.warnings else "" for p in part]]
+
+    total: list[list[Any]] = [["合计"], [""], [""], [""], [""], [f"{len(result.lines)} 人"], [None], [None],
+             [t["pay"]], [t["risk_fund_release"]], [t["risk_fund_forfeit"]], [""]]
+    book.sheet("绩效工资", cols, Blocks(chain(map(columns, _slices(result.lines)), [total])),
                note=f"{result.month} 月度应得工资 = 履职绩效工资 × 考核得分 / 100（第十一条）")
     scols = [Column("工号", 12), Column("姓名", 10), Column("职务", 16), Column("管辖机构", 14),
              Column("履职岗位工资", 12, "money"), Column("客户经理人数", 10, "int"),

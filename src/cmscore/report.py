@@ -13,7 +13,7 @@ from .numbers import fmt2
 from .reader import MonthExport
 from .rules import Item, RuleSet, Table
 from .scoring import Frame, ManagerScore, MonthScores
-from .xlsx import Book, Column
+from .xlsx import Blocks, Book, Column
 
 SHEET_SUFFIX = "排名"
 
@@ -54,18 +54,19 @@ def _values(members: list[ManagerScore], frame: Frame | None, item_id: str,
         if item_id not in frame.items:
             return [None] * len(members)
         column = getattr(frame.items[item_id], attr)
+        at = [s.row for s in members]
         if attr == "early":  # row → earlier months' total, for the rows that completed early
-            return [s.row in column for s in members]
+            return list(map(column.__contains__, at))
         if column is None:
             return [None] * len(members)
-        return [column[s.row] for s in members]
+        return list(map(column.__getitem__, at))
     name = "baseline_source" if attr == "source" else attr  # ItemScore's name for it
     return [getattr(s.items[item_id], name) if item_id in s.items else None for s in members]
 
 
-def _detail_rows(members: list[ManagerScore], items: dict[str, Item], with_baseline: set[str],
-                 sentences: bool) -> Iterator[tuple[Any, ...]]:
-    """The 明细 rows of one category, built a column at a time."""
+def _detail_columns(members: list[ManagerScore], items: dict[str, Item],
+                    with_baseline: set[str], sentences: bool) -> list[list[Any]]:
+    """The 明细 columns of one category's managers."""
     columns: list[list[Any]] = [[s.manager.id for s in members], [s.manager.name for s in members],
                                 [s.manager.branch for s in members],
                                 [s.manager.category for s in members]]
@@ -84,32 +85,33 @@ def _detail_rows(members: list[ManagerScore], items: dict[str, Item], with_basel
     columns += [early, [s.total for s in members], [s.risk_fund for s in members]]
     if sentences:
         columns.append(["\n".join(v.text for v in s.items.values()) for s in members])
-    return zip(*columns, strict=True)
+    return columns
 
 
-def _ranked_rows(members: list[ManagerScore], table: Table) -> Iterator[tuple[Any, ...]]:
-    """A category's ranked rows, a column at a time; subtotals as scored when there is a frame."""
+def _ranked_columns(members: list[ManagerScore], table: Table) -> list[list[Any]]:
+    """A category's ranked sheet as columns; subtotals as scored when there is a frame."""
     frame = _frame_of(members)
     points = {i.id: _values(members, frame, i.id, "points") for i in table.items}
-    subtotals = [[frame.groups[g.id][s.row] for s in members] if frame is not None else
+    subtotals = [list(map(frame.groups[g.id].__getitem__, [s.row for s in members]))
+                 if frame is not None else
                  [sum(v, Decimal(0)) for v in zip(*(points[i.id] for i in g.items), strict=True)]
                  for g in table.groups]
-    return zip([s.rank for s in members], [s.branch_rank for s in members],
-               [s.manager.id for s in members], [s.manager.name for s in members],
-               [s.manager.branch for s in members], *points.values(), *subtotals,
-               [s.total for s in members], [s.risk_fund for s in members], strict=True)
+    return [[s.rank for s in members], [s.branch_rank for s in members],
+            [s.manager.id for s in members], [s.manager.name for s in members],
+            [s.manager.branch for s in members], *points.values(), *subtotals,
+            [s.total for s in members], [s.risk_fund for s in members]]
 
 
 def _in_slices(members: list[ManagerScore],
-               rows: Callable[[list[ManagerScore]], Iterator[tuple[Any, ...]]],
-               size: int = 4096) -> Iterator[tuple[Any, ...]]:
-    """``rows`` built a slice of managers at a time: a national category's columns at
+               columns: Callable[[list[ManagerScore]], list[list[Any]]],
+               size: int = 4096) -> Iterator[list[list[Any]]]:
+    """``columns`` of a slice of managers at a time: a national category's columns at
     once would add ~60 MB to the forked writer (``aside``)."""
     for start in range(0, len(members), size):
-        yield from rows(members[start:start + size])
+        yield columns(members[start:start + size])
 
 
-def _detail(scores: MonthScores, rules: RuleSet) -> tuple[list[Column], Iterator[Any]]:
+def _detail(scores: MonthScores, rules: RuleSet) -> tuple[list[Column], Blocks]:
     """One row per manager: each item's figure, baseline and points, and the arithmetic."""
     items: dict[str, Item] = {}
     for table in rules.tables.values():
@@ -128,9 +130,9 @@ def _detail(scores: MonthScores, rules: RuleSet) -> tuple[list[Column], Iterator
     sentences = len(scores.scores) <= SENTENCES_MAX_MANAGERS
     if sentences:
         cols.append(Column("计分说明", 120))
-    rows = (row for _, members in ordered(scores, rules) for row in _in_slices(
-        members, lambda part: _detail_rows(part, items, with_baseline, sentences)))
-    return cols, rows
+    blocks = Blocks(block for _, members in ordered(scores, rules) for block in _in_slices(
+        members, lambda part: _detail_columns(part, items, with_baseline, sentences)))
+    return cols, blocks
 
 
 def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: RuleSet,
@@ -147,8 +149,8 @@ def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: Ru
         cols += [Column(i.name, 10, "points") for i in table.items]
         cols += [Column(f"{g.name}小计", 10, "points") for g in table.groups]
         cols += [Column("总分", 9, "points"), Column("风险金计提", 10, "points")]
-        rows = _in_slices(members, partial(_ranked_rows, table=table))
-        book.sheet(f"{category}{SHEET_SUFFIX}", cols, rows,
+        blocks = Blocks(_in_slices(members, partial(_ranked_columns, table=table)))
+        book.sheet(f"{category}{SHEET_SUFFIX}", cols, blocks,
                    note=f"{scores.month} {table.title}（{table.table}）")
     detail_cols, detail = _detail(scores, rules)
     book.sheet("明细", detail_cols, detail)

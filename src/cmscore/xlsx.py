@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import starmap
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -97,6 +98,73 @@ def _number(value: Decimal | int) -> str:
     return text
 
 
+class Blocks:
+    """A sheet's rows given a block at a time as columns (each block: one list per
+    column, all of its length), for ``Book.sheet``: how a national month is built."""
+
+    def __init__(self, blocks: Iterable[list[list[Any]]]) -> None:
+        self.blocks = blocks
+
+    def __iter__(self) -> Iterator[list[list[Any]]]:
+        return iter(self.blocks)
+
+
+class _Escaped(dict[str, str | None]):
+    """Text → its escaped cell text (checked once); "" is a blank cell (None)."""
+
+    def __init__(self) -> None:
+        super().__init__({"": None})
+
+    def __missing__(self, key: str) -> str:
+        value = self[key] = escape(check_text(key))
+        return value
+
+
+class _Shared(dict[str, str | None]):
+    """The workbook's shared strings: text → its index as cell text; "" is a blank cell.
+
+    Chinese text written inline makes every row a two-byte string to format and to encode;
+    as an index into this table the rows stay ASCII, and each name or reason is stored once.
+    """
+
+    def __init__(self) -> None:
+        super().__init__({"": None})
+        self.texts: list[str] = []
+
+    def __missing__(self, key: str) -> str:
+        value = self[key] = str(len(self.texts))
+        self.texts.append(escape(check_text(key)))
+        return value
+
+
+_BLANK = type(None)
+
+
+def _column_texts(column: list[Any], text: bool, escaped: _Escaped, shared: _Shared
+                  ) -> tuple[list[str | None], bool] | None:
+    """Every value's cell text (None for a blank) and whether they index the shared
+    strings (text other than ASCII does); None when a value is of a type only ``_rows``
+    knows what to do with."""
+    kinds = set(map(type, column))
+    if text:
+        if not kinds <= {str, _BLANK}:
+            return None
+        lookup = escaped if "".join(filter(None, column)).isascii() else shared
+        if _BLANK in kinds:
+            return [None if v is None else lookup[v] for v in column], lookup is shared
+        return list(map(lookup.__getitem__, column)), lookup is shared
+    if not kinds <= {Decimal, int, _BLANK}:
+        return None
+    out: list[str | None] = list(map(str, column)) if _BLANK not in kinds else \
+        [None if v is None else str(v) for v in column]
+    if Decimal in kinds:  # NaN, sNaN, Infinity: never a figure (and only they print an n)
+        printed = "".join(filter(None, out))
+        if "n" in printed or "N" in printed:
+            bad = next(v for v in column if type(v) is Decimal and not v.is_finite())
+            raise ValueError(f"不能写入非有限数 {bad}")
+    return out, False
+
+
 class _WriteBehind:
     """Compresses and writes on a second thread: zlib and the file write let go of the
     GIL, so the next rows are formatted meanwhile (deflate is ~15% of writing a sheet)."""
@@ -143,9 +211,10 @@ class Book:
     def __init__(self, path: Path) -> None:
         self.zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         self.sheets: list[tuple[str, str]] = []  # (name, filter range or "")
+        self.shared = _Shared()
 
-    def sheet(self, name: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]],
-              note: str = "") -> None:
+    def sheet(self, name: str, columns: Sequence[Column],
+              rows: Iterable[Sequence[Any]] | Blocks, note: str = "") -> None:
         index = len(self.sheets) + 1
         letters = column_letters(max(len(columns), 1))
         start = 3 if note else 1  # header row, 1-based
@@ -167,7 +236,10 @@ class Book:
                 _text_cell(f"{letters[j]}{start}", c.header, STYLE["header"])
                 for j, c in enumerate(columns)) + "</row>")
             fh.write("".join(out).encode("utf-8"))
-            self._rows(fh, name, columns, letters, rows, start)
+            if isinstance(rows, Blocks):
+                self._blocks(fh, name, columns, letters, rows, start)
+            else:
+                self._rows(fh, name, columns, letters, rows, start)
             tail = "</sheetData>"
             if columns:
                 tail += f'<autoFilter ref="A{start}:{last}{start}"/>'
@@ -241,6 +313,49 @@ class Book:
             raise ValueError(f"{name} 超过 Excel 行数上限 {MAX_ROWS}")
         fh.write("".join(buffer).encode("utf-8"))
 
+    def _blocks(self, fh: Any, name: str, columns: Sequence[Column], letters: list[str],
+                blocks: Blocks, start: int) -> None:
+        """A block of rows given as columns becomes one ``str.format`` template filled in a
+        C loop (``starmap``): no Python step per cell. A column with blanks in the block
+        fills a whole cell or nothing; a value of an unexpected type sends its block
+        through ``_rows``."""
+        width = len(columns)
+        texts = _Escaped()
+        r = start
+        for block in blocks:
+            n = len(block[0]) if block else 0
+            if len(block) != width:
+                raise ValueError(f"{name} 第 {r + 1} 行起有 {len(block)} 列，表头 {width} 列")
+            got = [_column_texts(column, c.kind == "text", texts, self.shared) for column, c in
+                   zip(block, columns, strict=True)]
+            if any(g is None for g in got):
+                self._rows(fh, name, columns, letters, zip(*block, strict=True), r)
+                r += n
+                continue
+            cells = [g[0] for g in got if g is not None]
+            numbers = range(r + 1, r + 1 + n)
+            slots: list[str] = []
+            for j, (column, c, g) in enumerate(zip(cells, columns, got, strict=True)):
+                style = STYLE.get(c.kind, 1)
+                if g is not None and g[1]:
+                    cell = f'<c r="{letters[j]}%d" s="{style}" t="s"><v>%s</v></c>'
+                elif c.kind == "text":
+                    cell = (f'<c r="{letters[j]}%d" s="{style}" t="inlineStr"><is>'
+                            '<t xml:space="preserve">%s</t></is></c>')
+                else:
+                    cell = f'<c r="{letters[j]}%d" s="{style}"><v>%s</v></c>'
+                if None in column:  # blanks: this column's slot is the whole cell, or nothing
+                    cells[j] = [cell % (k, t) if t is not None else ""
+                                for k, t in zip(numbers, column, strict=True)]
+                    slots.append(f"{{{j + 1}}}")
+                else:
+                    slots.append(cell.replace("%d", "{0}").replace("%s", f"{{{j + 1}}}"))
+            fill = ('<row r="{0}">' + "".join(slots) + "</row>").format
+            fh.write("".join(starmap(fill, zip(numbers, *cells, strict=True))).encode("utf-8"))
+            r += n
+        if r > MAX_ROWS:
+            raise ValueError(f"{name} 超过 Excel 行数上限 {MAX_ROWS}")
+
     @staticmethod
     def _cells(r: int, row: Sequence[Any], kinds: list[str], styles: list[int],
                letters: list[str]) -> str:
@@ -268,12 +383,20 @@ class Book:
             f"'{escape(n)}'!{ref}</definedName>"
             for i, (n, ref) in enumerate(self.sheets) if ref)
         z = self.zip
+        count = len(self.shared.texts)
+        if count:
+            z.writestr("xl/sharedStrings.xml", _XML + (
+                f'<sst xmlns="{_MAIN}" count="{count}" uniqueCount="{count}">'
+                + "".join(f'<si><t xml:space="preserve">{t}</t></si>' for t in self.shared.texts)
+                + "</sst>"))
         z.writestr("[Content_Types].xml", _XML + (
             f'<Types xmlns="{_PKG}/content-types">'
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
             'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
             f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
             f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/>'
+            + (f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_CT}.sharedStrings+xml"/>'
+               if count else "")
             + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
                       f'ContentType="{_CT}.worksheet+xml"/>' for i in range(1, len(names) + 1))
             + "</Types>"))
@@ -288,8 +411,9 @@ class Book:
             f'<Relationships xmlns="{_PKG}/relationships">'
             + "".join(f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" '
                       f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, len(names) + 1))
-            + f'<Relationship Id="rId{len(names) + 1}" Type="{_REL}/styles" '
-              'Target="styles.xml"/></Relationships>'))
+            + f'<Relationship Id="rId{len(names) + 1}" Type="{_REL}/styles" Target="styles.xml"/>'
+            + (f'<Relationship Id="rId{len(names) + 2}" Type="{_REL}/sharedStrings" '
+               'Target="sharedStrings.xml"/>' if count else "") + "</Relationships>"))
         z.writestr("xl/styles.xml", _XML + _STYLES)
         z.close()
 
