@@ -4,7 +4,9 @@ The sheets are written as SpreadsheetML by hand, streamed row by row into the zi
 Measured on a 20k-manager month (1.1M cells): xlsxwriter's per-cell path took
 ~10 µs a cell and 70% of a whole `score` run; a joined row of pre-formatted cells
 takes well under 1 µs. Numbers are written as the exact decimal text of their
-Decimal, so no float ever stands between a score and its cell.
+Decimal, so no float ever stands between a score and its cell. Large sheets come as
+column blocks (``Blocks``) and keep their Chinese text in the shared-strings table, as
+Excel does, so that every row is ASCII to format, encode and deflate.
 """
 
 from __future__ import annotations
