@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from .grading import GRADES, Decision, Grading
 from .numbers import ZERO, ByValue, fmt2, from_centi
 from .pay import TRANSITION, PayLine
 from .store import RunRecord
-from .xlsx import Blocks, Book, Column
+from .xlsx import Blocks, Book, Column, column_blocks
 
 if TYPE_CHECKING:
     from .jobs import PayrollResult
     from .review import Diff, Explanation
-
-
-T = TypeVar("T")
 
 
 class _Texts(dict[int | None, str]):
@@ -48,13 +44,6 @@ def _unlisted(count: int, where: str) -> str | None:
     return f"以上为前 {TERMINAL_ROWS} 名；另有 {count - TERMINAL_ROWS} 名未列出，全部见{where}"
 
 
-def _slices(rows: list[T]) -> Iterator[list[T]]:
-    """A national sheet's rows 4096 at a time: its columns at once would double the
-    memory of the forked writer (``aside``)."""
-    for start in range(0, len(rows), 4096):
-        yield rows[start:start + 4096]
-
-
 def write_grades(path: Path, grading: Grading, run: RunRecord) -> None:
     book = Book(path)
     cols = [Column("排名", 6, "int"), Column("工号", 12), Column("姓名", 10), Column("机构", 14),
@@ -72,7 +61,7 @@ def write_grades(path: Path, grading: Grading, run: RunRecord) -> None:
                 [d.grade for d in part], [d.reason for d in part], [d.boundary for d in part],
                 ["；".join(d.flags) if d.flags else "" for d in part]]
 
-    book.sheet("定级", cols, Blocks(map(columns, _slices(grading.decisions))), note=f"{grading.months[0]} 至 {grading.months[-1]} "
+    book.sheet("定级", cols, Blocks(column_blocks(grading.decisions, columns)), note=f"{grading.months[0]} 至 {grading.months[-1]} "
                f"{len(grading.months)} 个月定级，{grading.effective} 起执行")
     counts, pool = grading.counts(), grading.counts(pool_only=True)
     summary = [(g, grading.quotas[g], pool[g], counts[g] - pool[g], counts[g]) for g in GRADES]
@@ -148,7 +137,7 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord) -> None:
 
     total: list[list[Any]] = [["合计"], [""], [""], [""], [""], [f"{len(result.lines)} 人"], [None], [None],
              [t["pay"]], [t["risk_fund_release"]], [t["risk_fund_forfeit"]], [""]]
-    book.sheet("绩效工资", cols, Blocks(chain(map(columns, _slices(result.lines)), [total])),
+    book.sheet("绩效工资", cols, Blocks(chain(column_blocks(result.lines, columns), [total])),
                note=f"{result.month} 月度应得工资 = 履职绩效工资 × 考核得分 / 100（第十一条）")
     scols = [Column("工号", 12), Column("姓名", 10), Column("职务", 16), Column("管辖机构", 14),
              Column("履职岗位工资", 12, "money"), Column("客户经理人数", 10, "int"),

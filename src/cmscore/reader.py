@@ -343,7 +343,7 @@ def _marked_rows(rows: list[list[object]], markers: set[str]) -> set[int]:
     # A number or a date prints as ASCII, so only text can hold a Chinese marker.
     text_only = all(not m.isascii() for m in markers)
     for j in range(6):
-        cells = [r[j] if j < len(r) else None for r in rows]
+        cells = _column(rows, j)
         at = [k for k, c in enumerate(cells) if type(c) is str or
               (c is not None and not text_only)]
         parts = [c if type(c) is str else clean_text(c) for c in map(cells.__getitem__, at)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Iterator
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -13,7 +12,7 @@ from .numbers import fmt2
 from .reader import MonthExport
 from .rules import Item, RuleSet, Table
 from .scoring import Frame, ManagerScore, MonthScores
-from .xlsx import Blocks, Book, Column
+from .xlsx import Blocks, Book, Column, column_blocks
 
 SHEET_SUFFIX = "排名"
 
@@ -102,15 +101,6 @@ def _ranked_columns(members: list[ManagerScore], table: Table) -> list[list[Any]
             [s.total for s in members], [s.risk_fund for s in members]]
 
 
-def _in_slices(members: list[ManagerScore],
-               columns: Callable[[list[ManagerScore]], list[list[Any]]],
-               size: int = 4096) -> Iterator[list[list[Any]]]:
-    """``columns`` of a slice of managers at a time: a national category's columns at
-    once would add ~60 MB to the forked writer (``aside``)."""
-    for start in range(0, len(members), size):
-        yield columns(members[start:start + size])
-
-
 def _detail(scores: MonthScores, rules: RuleSet) -> tuple[list[Column], Blocks]:
     """One row per manager: each item's figure, baseline and points, and the arithmetic."""
     items: dict[str, Item] = {}
@@ -130,7 +120,7 @@ def _detail(scores: MonthScores, rules: RuleSet) -> tuple[list[Column], Blocks]:
     sentences = len(scores.scores) <= SENTENCES_MAX_MANAGERS
     if sentences:
         cols.append(Column("计分说明", 120))
-    blocks = Blocks(block for _, members in ordered(scores, rules) for block in _in_slices(
+    blocks = Blocks(block for _, members in ordered(scores, rules) for block in column_blocks(
         members, lambda part: _detail_columns(part, items, with_baseline, sentences)))
     return cols, blocks
 
@@ -149,7 +139,7 @@ def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: Ru
         cols += [Column(i.name, 10, "points") for i in table.items]
         cols += [Column(f"{g.name}小计", 10, "points") for g in table.groups]
         cols += [Column("总分", 9, "points"), Column("风险金计提", 10, "points")]
-        blocks = Blocks(_in_slices(members, partial(_ranked_columns, table=table)))
+        blocks = Blocks(column_blocks(members, partial(_ranked_columns, table=table)))
         book.sheet(f"{category}{SHEET_SUFFIX}", cols, blocks,
                    note=f"{scores.month} {table.title}（{table.table}）")
     detail_cols, detail = _detail(scores, rules)

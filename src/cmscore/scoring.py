@@ -249,12 +249,8 @@ def tiered_column(item: Item, roles: dict[str, Column], n: int,
     """The NPL item: ratio → tier points, and as much again into the risk fund (§4.4, §4.5)."""
     figure: Column = [None] * n
     points, fund = [ZERO] * n, [ZERO] * n
-    keys = list(roles)
     tiers: dict[Decimal, tuple[Decimal, Decimal]] = {}  # ratio → (points, fund): 0 for most
-    for i, ratio in enumerate(_ratios(roles, n) if set(keys) == {"numerator", "denominator"}
-                              else (npl_ratio({k: got for k in keys
-                                               if (got := roles[k][i]) is not None})
-                                    for i in range(n))):
+    for i, ratio in enumerate(_ratios(roles, n)):
         if isinstance(ratio, str):
             problems.append((i, f"{item.name}：{ratio}"))
             continue
@@ -270,11 +266,18 @@ def tiered_column(item: Item, roles: dict[str, Column], n: int,
 
 
 def _ratios(roles: dict[str, Column], n: int) -> Iterator[Decimal | str]:
-    """``npl_ratio`` row by row from the two balance columns, without a dict a row."""
+    """``npl_ratio`` of each of the ``n`` rows; from the two balance columns without a
+    dict a row, the usual case."""
+    def given(i: int) -> dict[str, Decimal | None]:
+        return {k: got for k in roles if (got := roles[k][i]) is not None}
+
+    if set(roles) != {"numerator", "denominator"}:
+        yield from (npl_ratio(given(i)) for i in range(n))
+        return
     for i, (bad, base) in enumerate(zip(roles["numerator"], roles["denominator"],
                                         strict=True)):
         if bad is None or base is None or (not base and bad > 0):
-            yield npl_ratio({k: got for k in roles if (got := roles[k][i]) is not None})
+            yield npl_ratio(given(i))
         else:
             yield bad / base if base else ZERO
 

@@ -17,13 +17,13 @@ import re
 import tempfile
 import threading
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import starmap
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from xml.sax.saxutils import escape
 
 MAX_CELL = 32767
@@ -87,9 +87,20 @@ def column_letters(count: int) -> list[str]:
     return [column_letter(i) for i in range(count)]
 
 
+def _cell(ref: str, style: int, value: str, form: str = "number") -> str:
+    """One cell's markup, its value already cell text: ``form`` is "inline" (text),
+    "shared" (an index into the shared strings) or "number". ``ref`` and ``value`` may
+    be template slots."""
+    if form == "inline":
+        return (f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{value}'
+                "</t></is></c>")
+    if form == "shared":
+        return f'<c r="{ref}" s="{style}" t="s"><v>{value}</v></c>'
+    return f'<c r="{ref}" s="{style}"><v>{value}</v></c>'
+
+
 def _text_cell(ref: str, value: str, style: int) -> str:
-    return (f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">'
-            f"{escape(check_text(value))}</t></is></c>")
+    return _cell(ref, style, escape(check_text(value)), "inline")
 
 
 def _number(value: Decimal | int) -> str:
@@ -111,14 +122,29 @@ class Blocks:
         return iter(self.blocks)
 
 
+T = TypeVar("T")
+BLOCK_ROWS = 4096
+
+
+def column_blocks(rows: list[T], columns: Callable[[list[T]], list[list[Any]]]
+                  ) -> Iterator[list[list[Any]]]:
+    """``columns`` of ``rows`` BLOCK_ROWS at a time: a national sheet's columns all at
+    once would add ~60 MB to the forked writer (``aside``)."""
+    for start in range(0, len(rows), BLOCK_ROWS):
+        yield columns(rows[start:start + BLOCK_ROWS])
+
+
 class _Escaped(dict[str, str | None]):
-    """Text → its escaped cell text (checked once); "" is a blank cell (None)."""
+    """Text → its escaped cell text (checked once); "" is a blank cell (None). Names,
+    branches and notes repeat down a sheet; unique text (工号) is kept only up to a bound."""
 
     def __init__(self) -> None:
         super().__init__({"": None})
 
     def __missing__(self, key: str) -> str:
-        value = self[key] = escape(check_text(key))
+        value = escape(check_text(key))
+        if len(self) < 65536:
+            self[key] = value
         return value
 
 
@@ -214,6 +240,7 @@ class Book:
         self.zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         self.sheets: list[tuple[str, str]] = []  # (name, filter range or "")
         self.shared = _Shared()
+        self.escaped = _Escaped()
 
     def sheet(self, name: str, columns: Sequence[Column],
               rows: Iterable[Sequence[Any]] | Blocks, note: str = "") -> None:
@@ -257,18 +284,14 @@ class Book:
         is_text = [k == "text" for k in kinds]
         width = len(columns)
         templates: dict[tuple[int, ...], Any] = {}
-        escaped: dict[str, str] = {}  # names, branches and notes repeat down a sheet
+        escaped = self.escaped
 
         def template(blanks: tuple[int, ...]) -> Any:
             cells: list[str] = []
             for j in range(width):
-                if j in blanks:
-                    continue
-                ref, slot = f"{letters[j]}{{0}}", f"{{{len(cells) + 1}}}"
-                cells.append(
-                    f'<c r="{ref}" s="{styles[j]}" t="inlineStr"><is><t xml:space="preserve">'
-                    f"{slot}</t></is></c>" if is_text[j] else
-                    f'<c r="{ref}" s="{styles[j]}"><v>{slot}</v></c>')
+                if j not in blanks:
+                    cells.append(_cell(f"{letters[j]}{{0}}", styles[j], f"{{{len(cells) + 1}}}",
+                                       "inline" if is_text[j] else "number"))
             return ('<row r="{0}">' + "".join(cells) + "</row>").format
 
         buffer: list[str] = []
@@ -284,17 +307,11 @@ class Book:
                 if value is None or (kind is str and value == ""):
                     blanks.append(j)
                 elif is_text[j]:
-                    text = escaped.get(value)
-                    if text is None:
-                        text = escape(check_text(str(value)))
-                        if len(escaped) < 65536:
-                            escaped[value] = text
-                    values.append(text)
+                    # Only text is looked up by value: Decimal 1 and 1.0 are one key.
+                    values.append(escaped[value] if kind is str else
+                                  escape(check_text(str(value))))
                 elif kind is Decimal:
-                    text = str(value)
-                    if text[-1] in "nN":  # NaN, sNaN, Infinity: never a figure
-                        raise ValueError(f"不能写入非有限数 {value}")
-                    values.append(text)
+                    values.append(_number(value))
                 elif kind is int:
                     values.append(value)
                 else:
@@ -322,14 +339,13 @@ class Book:
         fills a whole cell or nothing; a value of an unexpected type sends its block
         through ``_rows``."""
         width = len(columns)
-        texts = _Escaped()
         r = start
         for block in blocks:
             n = len(block[0]) if block else 0
             if len(block) != width:
                 raise ValueError(f"{name} 第 {r + 1} 行起有 {len(block)} 列，表头 {width} 列")
-            got = [_column_texts(column, c.kind == "text", texts, self.shared) for column, c in
-                   zip(block, columns, strict=True)]
+            got = [_column_texts(column, c.kind == "text", self.escaped, self.shared)
+                   for column, c in zip(block, columns, strict=True)]
             if any(g is None for g in got):
                 self._rows(fh, name, columns, letters, zip(*block, strict=True), r)
                 r += n
@@ -339,19 +355,15 @@ class Book:
             slots: list[str] = []
             for j, (column, c, g) in enumerate(zip(cells, columns, got, strict=True)):
                 style = STYLE.get(c.kind, 1)
-                if g is not None and g[1]:
-                    cell = f'<c r="{letters[j]}%d" s="{style}" t="s"><v>%s</v></c>'
-                elif c.kind == "text":
-                    cell = (f'<c r="{letters[j]}%d" s="{style}" t="inlineStr"><is>'
-                            '<t xml:space="preserve">%s</t></is></c>')
-                else:
-                    cell = f'<c r="{letters[j]}%d" s="{style}"><v>%s</v></c>'
+                form = "shared" if g is not None and g[1] else \
+                    "inline" if c.kind == "text" else "number"
                 if None in column:  # blanks: this column's slot is the whole cell, or nothing
+                    cell = _cell(f"{letters[j]}%d", style, "%s", form)
                     cells[j] = [cell % (k, t) if t is not None else ""
                                 for k, t in zip(numbers, column, strict=True)]
                     slots.append(f"{{{j + 1}}}")
                 else:
-                    slots.append(cell.replace("%d", "{0}").replace("%s", f"{{{j + 1}}}"))
+                    slots.append(_cell(f"{letters[j]}{{0}}", style, f"{{{j + 1}}}", form))
             fill = ('<row r="{0}">' + "".join(slots) + "</row>").format
             fh.write("".join(starmap(fill, zip(numbers, *cells, strict=True))).encode("utf-8"))
             r += n
@@ -369,7 +381,7 @@ class Book:
             if kinds[j] == "text" or (kind is not Decimal and kind is not int):
                 cells.append(_text_cell(f"{letters[j]}{r}", str(value), styles[j]))
             else:
-                cells.append(f'<c r="{letters[j]}{r}" s="{styles[j]}"><v>{_number(value)}</v></c>')
+                cells.append(_cell(f"{letters[j]}{r}", styles[j], _number(value)))
         cells.append("</row>")
         return "".join(cells)
 
