@@ -210,3 +210,28 @@ def test_a_column_block_refuses_what_rows_refuse(tmp_path: Path) -> None:
                                         Blocks([[[D("1"), D("NaN")]]]))
     with pytest.raises(ValueError, match="控制字符"):
         Book(tmp_path / "b.xlsx").sheet("字", [Column("姓名", 9)], Blocks([[["张\x01三"]]]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="0aZ &<>\x01\x1f\t", max_size=4),
+                          st.sampled_from(["张三", "x" * 32768])), max_size=6))
+def test_a_text_column_written_as_is_matches_escaping_each_value(column: list[str | None]) -> None:
+    import pytest
+
+    from cmscore import xlsx
+
+    def each() -> list[str | None]:
+        return [None if v is None or v == "" else xlsx.escape(xlsx.check_text(v)) for v in column]
+
+    try:
+        expected = each()
+    except ValueError as exc:
+        with pytest.raises(ValueError, match=str(exc)[:6]):
+            xlsx._column_texts(column, True, xlsx._Escaped(), xlsx._Shared())
+        return
+    got = xlsx._column_texts(column, True, xlsx._Escaped(), shared := xlsx._Shared())
+    assert got is not None
+    texts, is_shared = got
+    if is_shared:  # indices into the shared table: look them up
+        texts = [None if t is None else shared.texts[int(t)] for t in texts]
+    assert texts == expected

@@ -177,7 +177,12 @@ def _column_texts(column: list[Any], text: bool, escaped: _Escaped, shared: _Sha
     if text:
         if not kinds <= {str, _BLANK}:
             return None
-        lookup = escaped if "".join(filter(None, column)).isascii() else shared
+        joined = "".join(filter(None, column))
+        if joined.isascii() and _as_is(joined, column):  # 工号 and codes: nothing to escape
+            if _BLANK not in kinds and "" not in column:
+                return list(column), False
+            return [v or None for v in column], False
+        lookup = escaped if joined.isascii() else shared
         if _BLANK in kinds:
             return [None if v is None else lookup[v] for v in column], lookup is shared
         return list(map(lookup.__getitem__, column)), lookup is shared
@@ -191,6 +196,13 @@ def _column_texts(column: list[Any], text: bool, escaped: _Escaped, shared: _Sha
             bad = next(v for v in column if type(v) is Decimal and not v.is_finite())
             raise ValueError(f"不能写入非有限数 {bad}")
     return out, False
+
+
+def _as_is(joined: str, column: list[str | None]) -> bool:
+    """Whether every text of ``column`` (``joined`` is all of them) is its own cell text:
+    one look at the whole column instead of escaping and checking each value."""
+    return not ("&" in joined or "<" in joined or ">" in joined or _CONTROL.search(joined)) \
+        and max(map(len, filter(None, column)), default=0) <= MAX_CELL
 
 
 class _WriteBehind:
