@@ -116,7 +116,12 @@ def grade_results(n: int, runs: int, notes: list[str]) -> list[Result]:
     def fresh_copy(_: str, run_dir: Path) -> None:
         for suffix in ("", "-wal"):  # a WAL left behind holds committed months too
             if Path(f"{db}{suffix}").exists():
-                shutil.copyfile(f"{db}{suffix}", run_dir / f"cmscore.db{suffix}")
+                copy = run_dir / f"cmscore.db{suffix}"
+                shutil.copyfile(f"{db}{suffix}", copy)
+                # Written back before the clock starts: otherwise the kernel flushes the
+                # harness's gigabyte copy during the timed run (grade: 4.1–4.9 s vs 3.1–4.1 s).
+                with open(copy, "rb+") as fh:
+                    os.fsync(fh.fileno())
     return alternate(n, n * 12, cs, runs, OUT, fresh_copy)
 
 

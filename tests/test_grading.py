@@ -445,8 +445,10 @@ def test_window_members_grade_as_the_stored_rows_one_by_one(tmp_path: Path, end:
     conn = store.connect(db)
     try:
         bulk = grade_members(months, history.window_members(conn, months), previous)
+        beside = grade_members(months, history.window_members(conn, months, db), previous)
     finally:
         conn.close()
+    assert [asdict(d) for d in beside.decisions] == [asdict(d) for d in bulk.decisions]
     one_by_one = grade(months, seen_row_by_row(db, months), previous)
     assert [asdict(d) for d in bulk.decisions] == [asdict(d) for d in one_by_one.decisions]
     assert (bulk.pool_size, bulk.quotas, bulk.counts()) == \

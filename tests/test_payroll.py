@@ -493,6 +493,10 @@ def test_npl_candidates_warn_as_the_full_history_does(tmp_path: Path) -> None:
             assert {c: npl_warning(r) for c, r in full.items() if npl_warning(r)} == \
                 {c: npl_warning(r) for c, r in few.items() if npl_warning(r)}
             assert len(few) < len(full)
+            # every CM with a ratio other than 0 in each month, with their ratios as stored
+            assert {c for c, r in full.items() if all(x is not None and x != 0 for x in r)} \
+                <= set(few)
+            assert all(few[c] == full[c] for c in few)
     finally:
         conn.close()
     assert "G" in few

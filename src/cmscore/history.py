@@ -4,17 +4,58 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter
+from pathlib import Path
+from typing import Any, TypeVar
 
 from .grading import Grading, Member
 from .numbers import ByValue, from_centi, to_centi
 from .pay import PayLine, SupervisorLine
 from .reader import Manager
-from .store import RunRecord, insert_rows, insert_run, transaction
+from .store import BUSY_TIMEOUT_S, RunRecord, insert_rows, insert_run, transaction
+
+T = TypeVar("T")
+
+
+@contextmanager
+def read_beside(db: Path, read: Callable[[sqlite3.Connection], T]) -> Iterator[Callable[[], T]]:
+    """Run ``read`` on a connection of its own in a thread while the body reads on; the
+    yielded function waits for its result (or raises its error).
+
+    SQLite lets go of the GIL while it steps through rows, so two reads of a national
+    year run on both cores. The caller holds the store's lock: nothing is written meanwhile.
+    """
+    got: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            conn = sqlite3.connect(db, timeout=BUSY_TIMEOUT_S)
+            try:
+                got["value"] = read(conn)
+            finally:
+                conn.close()
+        except BaseException as exc:  # raised again where the result is asked for
+            got["error"] = exc
+
+    thread = threading.Thread(target=run, name="cmscore-read", daemon=True)
+    thread.start()
+
+    def result() -> T:
+        thread.join()
+        if "error" in got:
+            raise got["error"]
+        return got["value"]  # type: ignore[no-any-return]
+
+    try:
+        yield result
+    finally:
+        thread.join()
 
 
 def _columns(conn: sqlite3.Connection, months: list[str], column: str,
@@ -66,21 +107,29 @@ def _columns(conn: sqlite3.Connection, months: list[str], column: str,
     return everyone, {m: ids for m, (ids, _) in found.items()}, columns
 
 
+_WHO_SQL = "SELECT cm_id, name, branch, category FROM scores WHERE month = ?"
+Who = tuple[str, str, str, str]
+
+
 def _latest_who(conn: sqlite3.Connection, months: list[str], everyone: list[str],
-                ids_by_month: dict[str, list[str]]) -> dict[str, tuple[str, str, str, str]]:
-    """CM → (id, name, branch, category) from their latest month among ``months``."""
-    who: dict[str, tuple[str, str, str, str]] = {}
+                ids_by_month: dict[str, list[str]], last: list[Who] | None = None
+                ) -> dict[str, Who]:
+    """CM → (id, name, branch, category) from their latest month among ``months``;
+    ``last`` may hold the last month's rows, read already."""
+    who: dict[str, Who] = {}
     left = set(everyone)
-    sql = "SELECT cm_id, name, branch, category FROM scores WHERE month = ?"
+    sql = _WHO_SQL
     for month in reversed(months):
         ids = ids_by_month.get(month, [])
         wanted = left.intersection(ids)
         if not wanted:
             continue
+        rows: Any = last if last is not None and month == months[-1] else None
         if len(wanted) == len(ids):  # the usual case: the whole month
-            who.update((r[0], r) for r in conn.execute(sql, (month,)))
+            who.update((r[0], r) for r in rows or conn.execute(sql, (month,)))
         elif len(wanted) * 4 > len(ids):
-            who.update((r[0], r) for r in conn.execute(sql, (month,)) if r[0] in wanted)
+            who.update((r[0], r) for r in rows or conn.execute(sql, (month,))
+                       if r[0] in wanted)
         else:  # a few who left the month after: look them up
             chosen = sorted(wanted)
             for k in range(0, len(chosen), 500):
@@ -93,11 +142,19 @@ def _latest_who(conn: sqlite3.Connection, months: list[str], everyone: list[str]
     return who
 
 
-def window_members(conn: sqlite3.Connection, months: list[str]) -> list[Member]:
+def window_members(conn: sqlite3.Connection, months: list[str],
+                   db: Path | None = None) -> list[Member]:
     """Every CM scored in ``months``, in id order, as grading takes them: name, branch and
-    category from their latest month in the window, and their total in every month."""
-    everyone, ids_by_month, columns = _columns(conn, months, "total_cp", None)
-    who = _latest_who(conn, months, everyone, ids_by_month)
+    category from their latest month in the window, and their total in every month.
+
+    Given the store's path, the last month's names are read beside the totals (read_beside)."""
+    if db is None or not months:
+        everyone, ids_by_month, columns = _columns(conn, months, "total_cp", None)
+        who = _latest_who(conn, months, everyone, ids_by_month)
+    else:
+        with read_beside(db, lambda c: c.execute(_WHO_SQL, (months[-1],)).fetchall()) as last:
+            everyone, ids_by_month, columns = _columns(conn, months, "total_cp", None)
+            who = _latest_who(conn, months, everyone, ids_by_month, last())
     return [who[cm] + (totals,)
             for cm, totals in zip(everyone, zip(*columns, strict=True), strict=True)]
 

@@ -185,7 +185,7 @@ def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
         _require_months(conn, span, f"{months} 个月定级（{span[0]} 至 {span[-1]}）")
         effective = month_after(end)
         store.refuse_if_closed(conn, effective, f"重新定级（{effective} 起执行的定级）")
-        result = grade_members(span, history.window_members(conn, span),
+        result = grade_members(span, history.window_members(conn, span, db),
                                history.previous_annual(conn, effective) if months == 12 else None)
         run = store.RunRecord("grade", effective, "", "", rules.hashes,
                               started_at=store.RunRecord.now())
@@ -229,10 +229,12 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
         month = month or store.latest_month(conn)
         _require_months(conn, [month], "发放绩效工资")
         store.refuse_if_closed(conn, month, "重新计算绩效工资")
-        rows = history.pay_rows(conn, month)
-        effective = history.in_effect(conn, month)
-        npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
-        funds = history.accruals(conn, int(month[:4]), month)
+        year = int(month[:4])
+        with history.read_beside(db, lambda c: history.accruals(c, year, month)) as funds_read:
+            rows = history.pay_rows(conn, month)
+            effective = history.in_effect(conn, month)
+            npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
+            funds = funds_read()
         lines, ledger = _pay_lines(conn, rules.payroll, month, rows, funds, npl)
         sup_lines = _supervisor_lines(sups, rows, rules.payroll, supervisors_file)
         totals = reconcile(lines, sup_lines)
@@ -322,6 +324,8 @@ def _grade_lookup(conn: sqlite3.Connection, payroll: Payroll):  # type: ignore[n
 
 def _supervisor_lines(sups: list[Supervisor], rows: list[history.PayRow], payroll: Payroll,
                       path: Path | None) -> list[SupervisorLine]:
+    if not sups:
+        return []
     problems: list[Problem] = []
     out: list[SupervisorLine] = []
     by_branch: dict[str, list[int]] = {}
