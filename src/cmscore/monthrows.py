@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 from itertools import repeat
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 
 from .numbers import ByValue, decimal_texts, to_centi
 from .reader import Manager
@@ -21,41 +21,26 @@ from .scoring import ManagerScore, MonthScores
 
 
 def score_rows(scores: MonthScores) -> Iterator[tuple[object, ...]]:
-    """A row per CM, by 工号 within each category (a few sorted runs append fast).
-
-    A category's rows are zipped from its columns: a tuple built field by field in
-    Python for each of a national month's 100k CMs took ~1 s."""
-    month = scores.month
+    """A row per CM, by 工号 within each category (a few sorted runs append fast)."""
     framed = {id(m) for frame in scores.frames for m in frame.managers}
     by_manager = {id(s.manager): s for s in scores.scores}
     loose = sorted((s for s in scores.scores if id(s.manager) not in framed),
                    key=lambda s: s.manager.id)
-    for s in loose:
-        m = s.manager
-        yield (month, m.id, m.name, m.branch, m.category, to_centi(s.total),
-               to_centi(s.risk_fund), s.rank, s.branch_rank, _npl(s), inputs_text(m))
-    centi = ByValue(to_centi).__getitem__
+    runs: list[tuple[list[ManagerScore], Iterator[str]]] = [
+        (loose, (inputs_text(s.manager) for s in loose))]
     for frame in scores.frames:
-        ids = [m.id for m in frame.managers]
-        order = sorted(range(len(ids)), key=ids.__getitem__)
+        order = sorted(range(len(frame.managers)), key=lambda i: frame.managers[i].id)
         block = frame.managers[0].block if frame.managers else None
         members = [by_manager[id(frame.managers[i])] for i in order]
-        managers = [s.manager for s in members]
         if block is not None and block.managers == frame.managers:
-            inputs = block.inputs_json(order)
+            runs.append((members, block.inputs_json(order)))
         else:
-            inputs = map(inputs_text, managers)
-        npl = frame.items.get("npl")
-        yield from zip(repeat(month, len(order)), *zip(*map(_WHO, managers), strict=True),
-                       map(centi, map(_TOTAL, members)), map(centi, map(_FUND, members)),
-                       map(_RANK, members), map(_BRANCH_RANK, members),
-                       decimal_texts([npl.figure[i] for i in order]) if npl else
-                       repeat(None, len(order)), inputs, strict=True)
-
-
-_WHO = attrgetter("id", "name", "branch", "category")
-_TOTAL, _FUND = attrgetter("total"), attrgetter("risk_fund")
-_RANK, _BRANCH_RANK = attrgetter("rank"), attrgetter("branch_rank")
+            runs.append((members, (inputs_text(s.manager) for s in members)))
+    for members, inputs in runs:
+        for s, text in zip(members, inputs, strict=True):
+            m = s.manager
+            yield (scores.month, m.id, m.name, m.branch, m.category, to_centi(s.total),
+                   to_centi(s.risk_fund), s.rank, s.branch_rank, _npl(s), text)
 
 
 def _npl(s: ManagerScore) -> str | None:
