@@ -192,7 +192,8 @@ def _check_sheet(data: bytes, sheet: str, limits: Limits, name: str) -> list[Pro
     rows = [int(r) for r in _ROW.findall(data)]
     max_row = max(rows, default=0)
     # Columns of one letter need no look; wider ones are rare, so only then are they read.
-    letters = 3 if _LONG_COLUMN.search(data) else 2 if _TWO_LETTERS.search(data) else 0
+    # Three letters imply two: the second full scan only when the first finds something.
+    letters = (3 if _LONG_COLUMN.search(data) else 2) if _TWO_LETTERS.search(data) else 0
     refs = _CELL_REF[letters].findall(data) if letters else []
     max_col = max((column_number(c.decode()) for c, _ in refs), default=26 if data else 0)
     max_row = max([max_row, *(int(r) for _, r in refs)])
