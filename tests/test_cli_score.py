@@ -446,3 +446,25 @@ def test_check_and_score_agree(cli: Cli, db: Path, out: Path, tmp_path: Path) ->
     scored = json_out(score(cli, path, db, out, "--json"))
     assert checked["managers"] == scored["managers"]
     assert [m["total"] for m in scored["managers"]] == ["81.80", "72.63"]  # 8.325 → 8.33
+
+
+def test_the_console_script_flushes_its_output_and_keeps_exit_codes(tmp_path: Path) -> None:
+    """``main`` leaves with os._exit: the JSON on a pipe must still be whole, and the
+    exit codes those of the command (0 done, 1 bad input, 2 usage)."""
+    import json
+    import subprocess
+    import sys
+
+    def run(*args: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "cmscore.cli", *map(str, args)],
+                              capture_output=True, text=True, timeout=60, cwd=tmp_path)
+
+    done = run("score", EXAMPLES / "2026-10.xlsx", "--db", tmp_path / "c.db", "--out", tmp_path,
+               "--json")
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["managers"]) == 40  # every CM of the example
+    bad = tmp_path / "bad.csv"
+    bad.write_text("工号,姓名\n", encoding="utf-8")
+    refused = run("check", bad)
+    assert refused.returncode == 1 and "未保存" in refused.stderr
+    assert run("no-such-command").returncode == 2

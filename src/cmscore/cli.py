@@ -7,6 +7,7 @@ so ``cmscore --help`` answers at once.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -378,7 +379,25 @@ def _done(json_mode: bool, doc: dict[str, Any], message: str) -> None:
 
 
 def main() -> None:
-    app()
+    """The console script. The command's work done and its output flushed, the process
+    leaves with ``os._exit``: tearing the interpreter down freed a national month's
+    million objects one by one (score 0.15 s, grade 0.07 s, payroll 0.06 s at 100k),
+    memory the system takes back at once. Every file and the store are closed by then."""
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:  # typer ends every command this way
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:  # sys.exit("message"): Python prints it and exits 1
+            print(exc.code, file=sys.stderr)
+            code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: as Python reports it at exit
+            code = code or 120
+    os._exit(code)
 
 
 if __name__ == "__main__":
