@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import starmap
 from pathlib import Path
 from typing import Any, TypeVar
 from xml.sax.saxutils import escape
@@ -346,8 +345,8 @@ class Book:
 
     def _blocks(self, fh: Any, name: str, columns: Sequence[Column], letters: list[str],
                 blocks: Blocks, start: int) -> None:
-        """A block of rows given as columns becomes one ``str.format`` template filled in a
-        C loop (``starmap``): no Python step per cell. A column with blanks in the block
+        """A block of rows given as columns becomes one %-template filled in a C loop
+        (``map``): no Python step per cell. A column with blanks in the block
         fills a whole cell or nothing; a value of an unexpected type sends its block
         through ``_rows``."""
         width = len(columns)
@@ -362,22 +361,26 @@ class Book:
                 self._rows(fh, name, columns, letters, zip(*block, strict=True), r)
                 r += n
                 continue
-            cells = [g[0] for g in got if g is not None]
-            numbers = range(r + 1, r + 1 + n)
+            # One %-template a row, its row number given again for every cell reference:
+            # %-formatting a tuple was 25% faster than str.format with the number once.
+            numbers = list(map(str, range(r + 1, r + 1 + n)))
+            args: list[list[str] | list[str | None]] = [numbers]
             slots: list[str] = []
-            for j, (column, c, g) in enumerate(zip(cells, columns, got, strict=True)):
+            for j, (c, g) in enumerate(zip(columns, got, strict=True)):
+                assert g is not None
+                column = g[0]
                 style = STYLE.get(c.kind, 1)
-                form = "shared" if g is not None and g[1] else \
-                    "inline" if c.kind == "text" else "number"
+                form = "shared" if g[1] else "inline" if c.kind == "text" else "number"
+                cell = _cell(f"{letters[j]}%s", style, "%s", form)
                 if None in column:  # blanks: this column's slot is the whole cell, or nothing
-                    cell = _cell(f"{letters[j]}%d", style, "%s", form)
-                    cells[j] = [cell % (k, t) if t is not None else ""
-                                for k, t in zip(numbers, column, strict=True)]
-                    slots.append(f"{{{j + 1}}}")
+                    args.append([cell % (k, t) if t is not None else ""
+                                 for k, t in zip(numbers, column, strict=True)])
+                    slots.append("%s")
                 else:
-                    slots.append(_cell(f"{letters[j]}{{0}}", style, f"{{{j + 1}}}", form))
-            fill = ('<row r="{0}">' + "".join(slots) + "</row>").format
-            fh.write("".join(starmap(fill, zip(numbers, *cells, strict=True))).encode("utf-8"))
+                    args += (numbers, column)
+                    slots.append(cell)
+            fill = ('<row r="%s">' + "".join(slots) + "</row>").__mod__
+            fh.write("".join(map(fill, zip(*args, strict=True))).encode("utf-8"))
             r += n
         if r > MAX_ROWS:
             raise ValueError(f"{name} 超过 Excel 行数上限 {MAX_ROWS}")
