@@ -172,7 +172,8 @@ def test_rows_marked_as_totals_are_those_a_cell_by_cell_look_finds(rows: list[li
 def test_a_sheet_given_as_column_blocks_reads_back_as_the_same_rows(tmp_path: Path) -> None:
     import openpyxl
 
-    from cmscore.xlsx import Blocks, Book, Column
+    from cmscore.celltext import Blocks
+    from cmscore.xlsx import Book, Column
 
     cols = [Column("工号", 12), Column("姓名", 10), Column("得分", 9, "points"),
             Column("人数", 6, "int"), Column("说明", 20)]
@@ -203,7 +204,8 @@ def test_a_sheet_given_as_column_blocks_reads_back_as_the_same_rows(tmp_path: Pa
 def test_a_column_block_refuses_what_rows_refuse(tmp_path: Path) -> None:
     import pytest
 
-    from cmscore.xlsx import Blocks, Book, Column
+    from cmscore.celltext import Blocks
+    from cmscore.xlsx import Book, Column
 
     with pytest.raises(ValueError, match="非有限数"):
         Book(tmp_path / "a.xlsx").sheet("列", [Column("得分", 9, "points")],
@@ -218,18 +220,20 @@ def test_a_column_block_refuses_what_rows_refuse(tmp_path: Path) -> None:
 def test_a_text_column_written_as_is_matches_escaping_each_value(column: list[str | None]) -> None:
     import pytest
 
-    from cmscore import xlsx
+    from cmscore import celltext
 
     def each() -> list[str | None]:
-        return [None if v is None or v == "" else xlsx.escape(xlsx.check_text(v)) for v in column]
+        return [None if v is None or v == "" else celltext.escape(celltext.check_text(v))
+                for v in column]
 
     try:
         expected = each()
     except ValueError as exc:
         with pytest.raises(ValueError, match=str(exc)[:6]):
-            xlsx._column_texts(column, True, xlsx._Escaped(), xlsx._Shared())
+            celltext.column_texts(column, True, celltext.Escaped(), celltext.Shared())
         return
-    got = xlsx._column_texts(column, True, xlsx._Escaped(), shared := xlsx._Shared())
+    got = celltext.column_texts(column, True, celltext.Escaped(),
+                                 shared := celltext.Shared())
     assert got is not None
     texts, is_shared = got
     if is_shared:  # indices into the shared table: look them up

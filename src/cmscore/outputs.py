@@ -6,11 +6,12 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .celltext import Blocks, column_blocks
 from .grading import GRADES, Decision, Grading
 from .numbers import ZERO, ByValue, fmt2, from_centi
 from .pay import TRANSITION, PayLine
 from .store import RunRecord
-from .xlsx import Blocks, Book, Column, column_blocks
+from .xlsx import Book, Column
 
 if TYPE_CHECKING:
     from .jobs import PayrollResult

@@ -8,11 +8,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from .celltext import Blocks, column_blocks
 from .numbers import fmt2
 from .reader import MonthExport
 from .rules import Item, RuleSet, Table
 from .scoring import Frame, ManagerScore, MonthScores
-from .xlsx import Blocks, Book, Column, column_blocks
+from .xlsx import Book, Column
 
 SHEET_SUFFIX = "排名"
 

@@ -5,7 +5,7 @@ Measured on a 20k-manager month (1.1M cells): xlsxwriter's per-cell path took
 ~10 µs a cell and 70% of a whole `score` run; a joined row of pre-formatted cells
 takes well under 1 µs. Numbers are written as the exact decimal text of their
 Decimal, so no float ever stands between a score and its cell. Large sheets come as
-column blocks (``Blocks``) and keep their Chinese text in the shared-strings table, as
+column blocks (``celltext.Blocks``) and keep their Chinese text in the shared-strings table, as
 Excel does, so that every row is ASCII to format, encode and deflate.
 """
 
@@ -17,17 +17,26 @@ import re
 import tempfile
 import threading
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from xml.sax.saxutils import escape
 
-MAX_CELL = 32767
+from .celltext import (
+    Blocks,
+    Escaped,
+    Shared,
+    cell,
+    check_text,
+    column_texts,
+    number,
+    text_cell,
+)
+
 MAX_ROWS = 1_048_576
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG = "http://schemas.openxmlformats.org/package/2006"
@@ -64,15 +73,6 @@ def atomic_file(target: Path) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
-def check_text(value: str) -> str:
-    """Refuse text no spreadsheet should carry: control characters, over-long cells."""
-    if len(value) > MAX_CELL:
-        raise ValueError(f"文字超过 Excel 单元格上限 {MAX_CELL} 字符：{value[:20]}…")
-    if _CONTROL.search(value):
-        raise ValueError(f"文字含控制字符：{value[:40]!r}")
-    return value
-
-
 @dataclass
 class Column:
     header: str
@@ -84,124 +84,6 @@ def column_letters(count: int) -> list[str]:
     from .sources import column_letter
 
     return [column_letter(i) for i in range(count)]
-
-
-def _cell(ref: str, style: int, value: str, form: str = "number") -> str:
-    """One cell's markup, its value already cell text: ``form`` is "inline" (text),
-    "shared" (an index into the shared strings) or "number". ``ref`` and ``value`` may
-    be template slots."""
-    if form == "inline":
-        return (f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{value}'
-                "</t></is></c>")
-    if form == "shared":
-        return f'<c r="{ref}" s="{style}" t="s"><v>{value}</v></c>'
-    return f'<c r="{ref}" s="{style}"><v>{value}</v></c>'
-
-
-def _text_cell(ref: str, value: str, style: int) -> str:
-    return _cell(ref, style, escape(check_text(value)), "inline")
-
-
-def _number(value: Decimal | int) -> str:
-    """Exact decimal text; an exponent form (1E+3) is a valid xsd:double for Excel too."""
-    text = str(value)
-    if text[-1] in "nN":  # NaN, sNaN, Infinity: never a figure
-        raise ValueError(f"不能写入非有限数 {value}")
-    return text
-
-
-class Blocks:
-    """A sheet's rows given a block at a time as columns (each block: one list per
-    column, all of its length), for ``Book.sheet``: how a national month is built."""
-
-    def __init__(self, blocks: Iterable[list[list[Any]]]) -> None:
-        self.blocks = blocks
-
-    def __iter__(self) -> Iterator[list[list[Any]]]:
-        return iter(self.blocks)
-
-
-T = TypeVar("T")
-BLOCK_ROWS = 4096
-
-
-def column_blocks(rows: list[T], columns: Callable[[list[T]], list[list[Any]]]
-                  ) -> Iterator[list[list[Any]]]:
-    """``columns`` of ``rows`` BLOCK_ROWS at a time: a national sheet's columns all at
-    once would add ~60 MB to the forked writer (``aside``)."""
-    for start in range(0, len(rows), BLOCK_ROWS):
-        yield columns(rows[start:start + BLOCK_ROWS])
-
-
-class _Escaped(dict[str, str | None]):
-    """Text → its escaped cell text (checked once); "" is a blank cell (None). Names,
-    branches and notes repeat down a sheet; unique text (工号) is kept only up to a bound."""
-
-    def __init__(self) -> None:
-        super().__init__({"": None})
-
-    def __missing__(self, key: str) -> str:
-        value = escape(check_text(key))
-        if len(self) < 65536:
-            self[key] = value
-        return value
-
-
-class _Shared(dict[str, str | None]):
-    """The workbook's shared strings: text → its index as cell text; "" is a blank cell.
-
-    Chinese text written inline makes every row a two-byte string to format and to encode;
-    as an index into this table the rows stay ASCII, and each name or reason is stored once.
-    """
-
-    def __init__(self) -> None:
-        super().__init__({"": None})
-        self.texts: list[str] = []
-
-    def __missing__(self, key: str) -> str:
-        value = self[key] = str(len(self.texts))
-        self.texts.append(escape(check_text(key)))
-        return value
-
-
-_BLANK = type(None)
-
-
-def _column_texts(column: list[Any], text: bool, escaped: _Escaped, shared: _Shared
-                  ) -> tuple[list[str | None], bool] | None:
-    """Every value's cell text (None for a blank) and whether they index the shared
-    strings (text other than ASCII does); None when a value is of a type only ``_rows``
-    knows what to do with."""
-    kinds = set(map(type, column))
-    if text:
-        if not kinds <= {str, _BLANK}:
-            return None
-        joined = "".join(filter(None, column))
-        if joined.isascii() and _as_is(joined, column):  # 工号 and codes: nothing to escape
-            if _BLANK not in kinds and "" not in column:
-                return list(column), False
-            return [v or None for v in column], False
-        lookup = escaped if joined.isascii() else shared
-        if _BLANK in kinds:
-            return [None if v is None else lookup[v] for v in column], lookup is shared
-        return list(map(lookup.__getitem__, column)), lookup is shared
-    if not kinds <= {Decimal, int, _BLANK}:
-        return None
-    out: list[str | None] = list(map(str, column)) if _BLANK not in kinds else \
-        [None if v is None else str(v) for v in column]
-    if Decimal in kinds:  # NaN, sNaN, Infinity: never a figure (and only they print an n)
-        printed = "".join(filter(None, out))
-        if "n" in printed or "N" in printed:
-            bad = next(v for v in column if type(v) is Decimal and not v.is_finite())
-            raise ValueError(f"不能写入非有限数 {bad}")
-    return out, False
-
-
-def _as_is(joined: str, column: list[str | None]) -> bool:
-    """Whether every text of ``column`` (``joined`` is all of them) is its own cell text:
-    one look at the whole column instead of escaping and checking each value."""
-    return not ("&" in joined or "<" in joined or ">" in joined or _CONTROL.search(joined)) \
-        and max(map(len, filter(None, column)), default=0) <= MAX_CELL
 
 
 class _WriteBehind:
@@ -250,8 +132,8 @@ class Book:
     def __init__(self, path: Path) -> None:
         self.zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         self.sheets: list[tuple[str, str]] = []  # (name, filter range or "")
-        self.shared = _Shared()
-        self.escaped = _Escaped()
+        self.shared = Shared()
+        self.escaped = Escaped()
 
     def sheet(self, name: str, columns: Sequence[Column],
               rows: Iterable[Sequence[Any]] | Blocks, note: str = "") -> None:
@@ -271,9 +153,9 @@ class Book:
                 f'<sheetFormatPr defaultRowHeight="15"/>'
                 + (f"<cols>{widths}</cols>" if columns else "") + "<sheetData>"]
             if note:
-                out.append(f'<row r="1">{_text_cell("A1", note, STYLE["bold"])}</row>')
+                out.append(f'<row r="1">{text_cell("A1", note, STYLE["bold"])}</row>')
             out.append(f'<row r="{start}">' + "".join(
-                _text_cell(f"{letters[j]}{start}", c.header, STYLE["header"])
+                text_cell(f"{letters[j]}{start}", c.header, STYLE["header"])
                 for j, c in enumerate(columns)) + "</row>")
             fh.write("".join(out).encode("utf-8"))
             if isinstance(rows, Blocks):
@@ -301,7 +183,7 @@ class Book:
             cells: list[str] = []
             for j in range(width):
                 if j not in blanks:
-                    cells.append(_cell(f"{letters[j]}{{0}}", styles[j], f"{{{len(cells) + 1}}}",
+                    cells.append(cell(f"{letters[j]}{{0}}", styles[j], f"{{{len(cells) + 1}}}",
                                        "inline" if is_text[j] else "number"))
             return ('<row r="{0}">' + "".join(cells) + "</row>").format
 
@@ -322,7 +204,7 @@ class Book:
                     values.append(escaped[value] if kind is str else
                                   escape(check_text(str(value))))
                 elif kind is Decimal:
-                    values.append(_number(value))
+                    values.append(number(value))
                 elif kind is int:
                     values.append(value)
                 else:
@@ -355,7 +237,7 @@ class Book:
             n = len(block[0]) if block else 0
             if len(block) != width:
                 raise ValueError(f"{name} 第 {r + 1} 行起有 {len(block)} 列，表头 {width} 列")
-            got = [_column_texts(column, c.kind == "text", self.escaped, self.shared)
+            got = [column_texts(column, c.kind == "text", self.escaped, self.shared)
                    for column, c in zip(block, columns, strict=True)]
             if any(g is None for g in got):
                 self._rows(fh, name, columns, letters, zip(*block, strict=True), r)
@@ -371,14 +253,14 @@ class Book:
                 column = g[0]
                 style = STYLE.get(c.kind, 1)
                 form = "shared" if g[1] else "inline" if c.kind == "text" else "number"
-                cell = _cell(f"{letters[j]}%s", style, "%s", form)
+                markup = cell(f"{letters[j]}%s", style, "%s", form)
                 if None in column:  # blanks: this column's slot is the whole cell, or nothing
-                    args.append([cell % (k, t) if t is not None else ""
+                    args.append([markup % (k, t) if t is not None else ""
                                  for k, t in zip(numbers, column, strict=True)])
                     slots.append("%s")
                 else:
                     args += (numbers, column)
-                    slots.append(cell)
+                    slots.append(markup)
             fill = ('<row r="%s">' + "".join(slots) + "</row>").__mod__
             fh.write("".join(map(fill, zip(*args, strict=True))).encode("utf-8"))
             r += n
@@ -394,9 +276,9 @@ class Book:
                 continue
             kind = type(value)
             if kinds[j] == "text" or (kind is not Decimal and kind is not int):
-                cells.append(_text_cell(f"{letters[j]}{r}", str(value), styles[j]))
+                cells.append(text_cell(f"{letters[j]}{r}", str(value), styles[j]))
             else:
-                cells.append(_cell(f"{letters[j]}{r}", styles[j], _number(value)))
+                cells.append(cell(f"{letters[j]}{r}", styles[j], number(value)))
         cells.append("</row>")
         return "".join(cells)
 

@@ -1,0 +1,145 @@
+"""Values → the text of a sheet's cells: checked, escaped, shared, a column at a time.
+
+``xlsx.Book`` writes what these return. Text is refused where no spreadsheet should carry
+it (control characters, over-long cells) and escaped once per distinct value; Chinese text
+of large sheets goes to the shared-strings table; numbers are the exact text of their
+Decimal, never through a float.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+from typing import Any, TypeVar
+from xml.sax.saxutils import escape
+
+MAX_CELL = 32767
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def check_text(value: str) -> str:
+    """Refuse text no spreadsheet should carry: control characters, over-long cells."""
+    if len(value) > MAX_CELL:
+        raise ValueError(f"文字超过 Excel 单元格上限 {MAX_CELL} 字符：{value[:20]}…")
+    if _CONTROL.search(value):
+        raise ValueError(f"文字含控制字符：{value[:40]!r}")
+    return value
+
+
+def cell(ref: str, style: int, value: str, form: str = "number") -> str:
+    """One cell's markup, its value already cell text: ``form`` is "inline" (text),
+    "shared" (an index into the shared strings) or "number". ``ref`` and ``value`` may
+    be template slots."""
+    if form == "inline":
+        return (f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{value}'
+                "</t></is></c>")
+    if form == "shared":
+        return f'<c r="{ref}" s="{style}" t="s"><v>{value}</v></c>'
+    return f'<c r="{ref}" s="{style}"><v>{value}</v></c>'
+
+
+def text_cell(ref: str, value: str, style: int) -> str:
+    return cell(ref, style, escape(check_text(value)), "inline")
+
+
+def number(value: Decimal | int) -> str:
+    """Exact decimal text; an exponent form (1E+3) is a valid xsd:double for Excel too."""
+    text = str(value)
+    if text[-1] in "nN":  # NaN, sNaN, Infinity: never a figure
+        raise ValueError(f"不能写入非有限数 {value}")
+    return text
+
+
+class Blocks:
+    """A sheet's rows given a block at a time as columns (each block: one list per
+    column, all of its length), for ``Book.sheet``: how a national month is built."""
+
+    def __init__(self, blocks: Iterable[list[list[Any]]]) -> None:
+        self.blocks = blocks
+
+    def __iter__(self) -> Iterator[list[list[Any]]]:
+        return iter(self.blocks)
+
+
+T = TypeVar("T")
+BLOCK_ROWS = 4096
+
+
+def column_blocks(rows: list[T], columns: Callable[[list[T]], list[list[Any]]]
+                  ) -> Iterator[list[list[Any]]]:
+    """``columns`` of ``rows`` BLOCK_ROWS at a time: a national sheet's columns all at
+    once would add ~60 MB to the forked writer (``aside``)."""
+    for start in range(0, len(rows), BLOCK_ROWS):
+        yield columns(rows[start:start + BLOCK_ROWS])
+
+
+class Escaped(dict[str, str | None]):
+    """Text → its escaped cell text (checked once); "" is a blank cell (None). Names,
+    branches and notes repeat down a sheet; unique text (工号) is kept only up to a bound."""
+
+    def __init__(self) -> None:
+        super().__init__({"": None})
+
+    def __missing__(self, key: str) -> str:
+        value = escape(check_text(key))
+        if len(self) < 65536:
+            self[key] = value
+        return value
+
+
+class Shared(dict[str, str | None]):
+    """The workbook's shared strings: text → its index as cell text; "" is a blank cell.
+
+    Chinese text written inline makes every row a two-byte string to format and to encode;
+    as an index into this table the rows stay ASCII, and each name or reason is stored once.
+    """
+
+    def __init__(self) -> None:
+        super().__init__({"": None})
+        self.texts: list[str] = []
+
+    def __missing__(self, key: str) -> str:
+        value = self[key] = str(len(self.texts))
+        self.texts.append(escape(check_text(key)))
+        return value
+
+
+_BLANK = type(None)
+
+
+def column_texts(column: list[Any], text: bool, escaped: Escaped, shared: Shared
+                  ) -> tuple[list[str | None], bool] | None:
+    """Every value's cell text (None for a blank) and whether they index the shared
+    strings (text other than ASCII does); None when a value is of a type only ``_rows``
+    knows what to do with."""
+    kinds = set(map(type, column))
+    if text:
+        if not kinds <= {str, _BLANK}:
+            return None
+        joined = "".join(filter(None, column))
+        if joined.isascii() and _as_is(joined, column):  # 工号 and codes: nothing to escape
+            if _BLANK not in kinds and "" not in column:
+                return list(column), False
+            return [v or None for v in column], False
+        lookup = escaped if joined.isascii() else shared
+        if _BLANK in kinds:
+            return [None if v is None else lookup[v] for v in column], lookup is shared
+        return list(map(lookup.__getitem__, column)), lookup is shared
+    if not kinds <= {Decimal, int, _BLANK}:
+        return None
+    out: list[str | None] = list(map(str, column)) if _BLANK not in kinds else \
+        [None if v is None else str(v) for v in column]
+    if Decimal in kinds:  # NaN, sNaN, Infinity: never a figure (and only they print an n)
+        printed = "".join(filter(None, out))
+        if "n" in printed or "N" in printed:
+            bad = next(v for v in column if type(v) is Decimal and not v.is_finite())
+            raise ValueError(f"不能写入非有限数 {bad}")
+    return out, False
+
+
+def _as_is(joined: str, column: list[str | None]) -> bool:
+    """Whether every text of ``column`` (``joined`` is all of them) is its own cell text:
+    one look at the whole column instead of escaping and checking each value."""
+    return not ("&" in joined or "<" in joined or ">" in joined or _CONTROL.search(joined)) \
+        and max(map(len, filter(None, column)), default=0) <= MAX_CELL
