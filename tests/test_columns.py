@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cmscore import cells, reader, store
+from cmscore import cells, reader, schema, store
 from cmscore.numbers import ByValue, clean_text, decimal_texts, to_centi
 from cmscore.reader import Block, Manager, read_export
 from cmscore.rules import RuleSet
@@ -96,7 +96,7 @@ def test_an_older_store_keeps_its_items_when_they_are_rekeyed(tmp_path: Path) ->
     db = tmp_path / "old.db"
     with closing(sqlite3.connect(db)) as conn:  # a store as version 3 left it
         for step in (1, 2, 3):
-            conn.executescript(store._MIGRATIONS[step])
+            conn.executescript(schema.MIGRATIONS[step])
         conn.execute("INSERT INTO runs VALUES (1, 'score', '2026-01', '', '', '{}', '0', '', NULL)")
         conn.execute("INSERT INTO months VALUES ('2026-01', 1)")
         rows = [("2026-01", cm, item, 100 * k, "1.5", 1500000, None, k % 2, 0)

@@ -23,150 +23,11 @@ from . import __version__
 from .monthrows import item_rows_by_item, score_rows
 from .numbers import ZERO
 from .problems import fail
+from .schema import MIGRATIONS, SCHEMA_VERSION
 from .scoring import MonthScores
 
-SCHEMA_VERSION = 5
 BUSY_TIMEOUT_S = 30.0
 
-_MIGRATIONS: dict[int, str] = {
-    1: """
-    CREATE TABLE runs (
-        id INTEGER PRIMARY KEY,
-        command TEXT NOT NULL,
-        month TEXT NOT NULL,
-        file_name TEXT,
-        file_sha256 TEXT,
-        rules TEXT NOT NULL,
-        tool_version TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        superseded_by INTEGER REFERENCES runs(id)
-    ) STRICT;
-    CREATE TABLE months (
-        month TEXT PRIMARY KEY,
-        run_id INTEGER NOT NULL REFERENCES runs(id)
-    ) STRICT;
-    CREATE TABLE scores (
-        month TEXT NOT NULL REFERENCES months(month),
-        cm_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        branch TEXT NOT NULL,
-        category TEXT NOT NULL,
-        total_cp INTEGER NOT NULL,
-        risk_fund_cp INTEGER NOT NULL,
-        rank INTEGER NOT NULL,
-        branch_rank INTEGER NOT NULL,
-        npl_ratio TEXT,
-        inputs TEXT NOT NULL,
-        PRIMARY KEY (month, cm_id)
-    ) STRICT, WITHOUT ROWID;
-    CREATE INDEX scores_by_cm ON scores (cm_id, month);
-    CREATE TABLE items (
-        month TEXT NOT NULL,
-        cm_id TEXT NOT NULL,
-        item_id TEXT NOT NULL,
-        points_cp INTEGER NOT NULL,
-        figure TEXT,
-        figure_micro INTEGER,
-        baseline TEXT,
-        early INTEGER NOT NULL,
-        risk_fund_cp INTEGER NOT NULL,
-        PRIMARY KEY (month, cm_id, item_id)
-    ) STRICT, WITHOUT ROWID;
-    """,
-    2: """
-    CREATE TABLE gradings (
-        effective_month TEXT PRIMARY KEY,
-        window_start TEXT NOT NULL,
-        window_end TEXT NOT NULL,
-        months INTEGER NOT NULL,
-        pool_size INTEGER NOT NULL,
-        run_id INTEGER NOT NULL REFERENCES runs(id)
-    ) STRICT;
-    CREATE TABLE grades (
-        effective_month TEXT NOT NULL REFERENCES gradings(effective_month),
-        cm_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        branch TEXT NOT NULL,
-        category TEXT NOT NULL,
-        average_cp INTEGER,
-        rank INTEGER,
-        grade TEXT NOT NULL CHECK (grade IN ('一级', '二级', '三级')),
-        reason TEXT NOT NULL,
-        boundary TEXT NOT NULL,
-        flags TEXT NOT NULL,
-        PRIMARY KEY (effective_month, cm_id)
-    ) STRICT, WITHOUT ROWID;
-    CREATE TABLE payrolls (
-        month TEXT PRIMARY KEY REFERENCES months(month),
-        run_id INTEGER NOT NULL REFERENCES runs(id)
-    ) STRICT;
-    CREATE TABLE pay (
-        month TEXT NOT NULL REFERENCES payrolls(month),
-        cm_id TEXT NOT NULL,
-        grade TEXT NOT NULL,
-        base_fen INTEGER NOT NULL,
-        score_cp INTEGER NOT NULL,
-        pay_fen INTEGER NOT NULL,
-        release_fen INTEGER NOT NULL,
-        forfeit_fen INTEGER NOT NULL,
-        PRIMARY KEY (month, cm_id)
-    ) STRICT, WITHOUT ROWID;
-    CREATE TABLE supervisor_pay (
-        month TEXT NOT NULL REFERENCES payrolls(month),
-        supervisor_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        title TEXT NOT NULL,
-        scope TEXT NOT NULL,
-        wage_fen INTEGER NOT NULL,
-        average_cp INTEGER NOT NULL,
-        pay_fen INTEGER NOT NULL,
-        PRIMARY KEY (month, supervisor_id)
-    ) STRICT, WITHOUT ROWID;
-    """,
-    3: """
-    CREATE TABLE closed_months (
-        month TEXT PRIMARY KEY REFERENCES months(month),
-        closed_at TEXT NOT NULL,
-        closed_by TEXT NOT NULL
-    ) STRICT;
-    CREATE TABLE audit (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        who TEXT NOT NULL,
-        action TEXT NOT NULL,
-        month TEXT NOT NULL,
-        reason TEXT NOT NULL
-    ) STRICT;
-    CREATE INDEX items_by_month_item ON items (month, item_id);
-    """,
-    # grade and payroll read every CM's total and risk fund over a year: from this index
-    # they read 30 bytes a row instead of the whole row with its raw figures (~550 bytes).
-    # Built once when an older store is first opened: ~2 s on a 1.9 GB store.
-    4: """
-    CREATE INDEX scores_points ON scores (month, cm_id, total_cp, risk_fund_cp);
-    """,
-    # Items keyed month → item → CM: a month is stored an item column at a time, in key
-    # order, and year-to-date sums read one item's months without a second index (whose
-    # upkeep was 40% of storing a national month).
-    5: """
-    CREATE TABLE items_by_item (
-        month TEXT NOT NULL,
-        item_id TEXT NOT NULL,
-        cm_id TEXT NOT NULL,
-        points_cp INTEGER NOT NULL,
-        figure TEXT,
-        figure_micro INTEGER,
-        baseline TEXT,
-        early INTEGER NOT NULL,
-        risk_fund_cp INTEGER NOT NULL,
-        PRIMARY KEY (month, item_id, cm_id)
-    ) STRICT, WITHOUT ROWID;
-    INSERT INTO items_by_item SELECT month, item_id, cm_id, points_cp, figure, figure_micro,
-        baseline, early, risk_fund_cp FROM items ORDER BY month, item_id, cm_id;
-    DROP TABLE items;
-    ALTER TABLE items_by_item RENAME TO items;
-    """,
-}
 
 
 def default_path() -> Path:
@@ -233,7 +94,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
         raise fail(f"历史库的结构版本 {version} 比本工具（{SCHEMA_VERSION}）新；请升级 cmscore")
     for step in range(version + 1, SCHEMA_VERSION + 1):
         with transaction(conn):
-            for statement in filter(str.strip, _MIGRATIONS[step].split(";")):
+            for statement in filter(str.strip, MIGRATIONS[step].split(";")):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {step}")
 
