@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from cmscore.headers import normalise_header
 from cmscore.problems import InputError, Problem
-from cmscore.reader import MonthExport, normalise_header, read_export
+from cmscore.reader import MonthExport, read_export
 from cmscore.rules import RuleSet
 from cmscore.scoring import score_month
 from conftest import HEADERS, TITLE, WORKED, ZEROS, row, write_csv, write_xlsx

@@ -16,12 +16,12 @@ from itertools import islice
 from pathlib import Path
 
 from .cells import figure_column, identity_column
+from .headers import Plan, find_header, merged_header, normalise_header, plan_columns
 from .numbers import clean_text, decimal_texts, parse_decimal
 from .problems import InputError, Problem, fail
-from .rules import Item, RuleSet, Table
-from .sources import Grid, column_letter, open_grids
+from .rules import RuleSet
+from .sources import Grid, open_grids
 
-_UNIT_SUFFIX = re.compile(r"[(\[【][^()\[\]【】]*[)\]】]$")
 _MONTH_IN_TEXT = re.compile(r"(20\d{2})\s*年\s*(\d{1,2})\s*月")
 _MONTH_IN_NAME = re.compile(r"(20\d{2})[-_.年]?(0[1-9]|1[0-2])(?!\d)")
 MONTH = re.compile(r"^(20\d{2})-(0[1-9]|1[0-2])$")
@@ -107,21 +107,6 @@ class MonthExport:
     blocks: dict[str, Block] = field(default_factory=dict)  # category → its columns
 
 
-def normalise_header(text: object) -> str:
-    """「 放款金额（万元）」 → 放款金额: NFKC, no spaces, no trailing unit in brackets."""
-    cleaned = clean_text(text)
-    stripped = _UNIT_SUFFIX.sub("", cleaned)
-    return stripped or cleaned
-
-
-@dataclass
-class _Plan:
-    """Where each item role of one table is read from: (item, role) → column index."""
-
-    table: Table
-    columns: dict[tuple[str, str], int]
-
-
 def read_export(path: Path, rules: RuleSet, month: str | None = None) -> MonthExport:
     """Read and validate one month's export; raise InputError with every problem."""
     grids = open_grids(path, rules.export.limits)
@@ -134,16 +119,6 @@ def read_export(path: Path, rules: RuleSet, month: str | None = None) -> MonthEx
     raise InputError([Problem(f"找不到表头行：前 {rules.export.header_search_rows} 行中没有同时含 "
                               f"{wanted} 的行；看到的内容：{'、'.join(seen[:12]) or '（空）'}",
                               file=path.name, sheet=grids[0].sheet if grids else "")])
-
-
-def find_header(grid: Grid, rules: RuleSet) -> int | None:
-    """Index of the first row naming every identity column, or None."""
-    wanted = [{normalise_header(a) for a in aliases} for aliases in rules.export.identity.values()]
-    for i, row in enumerate(grid.rows[: rules.export.header_search_rows]):
-        names = {normalise_header(c) for c in row}
-        if all(names & w for w in wanted):
-            return i
-    return None
 
 
 def month_of(grid: Grid, header_at: int, file_name: str, given: str | None) -> tuple[str | None,
@@ -170,105 +145,12 @@ def month_of(grid: Grid, header_at: int, file_name: str, given: str | None) -> t
     return sources[0][1], []
 
 
-def _plan_columns(grid: Grid, header: list[object], rules: RuleSet, tables: list[Table],
-                  file_name: str, header_row: int
-                  ) -> tuple[dict[str, int], dict[str, _Plan], list[Problem]]:
-    index: dict[str, int] = {}
-    repeated: list[int] = []  # a second column with the same name would be silently ignored
-    for j, cell in enumerate(header):
-        name = normalise_header(cell)
-        if name and name not in index:
-            index[name] = j
-        elif name:
-            repeated.append(j)
-    shown = "、".join(clean_text(c) for c in header if clean_text(c))
-    problems: list[Problem] = []
-    at = partial(Problem, file=file_name, sheet=grid.sheet, row=header_row)
-
-    def find(aliases: list[str]) -> int | None:
-        for alias in aliases:
-            j = index.get(normalise_header(alias))
-            if j is not None:
-                return j
-        return None
-
-    identity: dict[str, int] = {}
-    for key, aliases in rules.export.identity.items():
-        at_column = find(aliases)
-        assert at_column is not None  # find_header guarantees it
-        identity[key] = at_column
-    known = {normalise_header(a) for v in rules.export.identity.values() for a in v}
-    known |= {normalise_header(a) for a in rules.export.ignore_columns}
-    for table in rules.tables.values():
-        for item in table.items:
-            for aliases in _all_aliases(item):
-                known |= {normalise_header(a) for a in aliases}
-    for name, j in index.items():
-        if name not in known:
-            problems.append(at(f"未知列「{clean_text(header[j])}」：规则文件中没有项目读取它；"
-                                    "如是无关列，请加入 export.yaml 的 ignore_columns，"
-                                    "如是业务列，请在对应项目的 columns 中加入此别名",
-                                    column=clean_text(header[j])))
-    ignored = {normalise_header(a) for a in rules.export.ignore_columns}
-    for j in repeated:
-        name = normalise_header(header[j])
-        if name in known and name not in ignored:
-            first = index[name]
-            problems.append(at(f"列「{clean_text(header[j])}」（{column_letter(j)} 列）与 "
-                               f"{column_letter(first)} 列「{clean_text(header[first])}」"
-                               "是同一列名；请只保留一列", column=clean_text(header[j])))
-    plans: dict[str, _Plan] = {}
-    for table in tables:
-        cols: dict[tuple[str, str], int] = {}
-        for item in table.items:
-            found, missing = _resolve_item(item, find)
-            cols.update({(item.id, role): j for role, j in found.items()})
-            if missing:
-                problems.append(at(f"找不到列 {missing}（{table.table} {table.category}）；"
-                                        f"表头为：{shown}；规则项目 {item.id} 接受："
-                                        f"{_accepts(item)}", column=missing))
-        plans[table.category] = _Plan(table, cols)
-    return identity, plans, problems
-
-
-def _all_aliases(item: Item) -> list[list[str]]:
-    return list(item.columns.values()) + [t.columns for t in item.client_tiers]
-
-
-def _accepts(item: Item) -> str:
-    if item.kind == "per_client":
-        return "；".join(f"{t.label}：{'、'.join(t.columns)}" for t in item.client_tiers)
-    return "；".join(f"{role}：{'、'.join(a)}" for role, a in item.columns.items())
-
-
-def _resolve_item(item: Item, find) -> tuple[dict[str, int], str]:  # type: ignore[no-untyped-def]
-    """Which columns serve this item, or the name of what is missing."""
-    if item.kind == "per_client":
-        found = {t.label: find(t.columns) for t in item.client_tiers}
-        missing = [t.columns[0] for t in item.client_tiers if found[t.label] is None]
-        return {k: v for k, v in found.items() if v is not None}, "、".join(missing)
-    cols = {role: find(aliases) for role, aliases in item.columns.items()}
-    if item.kind == "tiered":
-        if cols.get("ratio") is not None:
-            return {"ratio": cols["ratio"]}, ""  # type: ignore[dict-item]
-        if cols.get("numerator") is not None and cols.get("denominator") is not None:
-            return {"numerator": cols["numerator"], "denominator": cols["denominator"]}, ""  # type: ignore[dict-item]
-        c = item.columns
-        return {}, f"{c['ratio'][0]}（或 {c['numerator'][0]} + {c['denominator'][0]}）"
-    if item.basis == "vs_baseline" and cols.get("increase") is not None:
-        return {"increase": cols["increase"]}, ""  # type: ignore[dict-item]
-    if cols.get("value") is None:
-        alt = f"（或 {item.columns['increase'][0]}）" if "increase" in item.columns else ""
-        return {}, f"{item.columns['value'][0]}{alt}"
-    return {r: j for r, j in cols.items() if j is not None and r != "increase"}, ""
-
-
 def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
                file_name: str) -> MonthExport:
     problems: list[Problem] = []
     month, month_problems = month_of(grid, header_at, file_name, given)
     problems += month_problems
-    header, first_data = _header(grid, header_at, rules)
+    header, first_data = merged_header(grid, header_at, rules)
     at = partial(Problem, file=file_name, sheet=grid.sheet)
     body, totals = _split_rows(grid, header, first_data, rules)
     rows = [r for _, r in body]
@@ -278,7 +160,7 @@ def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
                                                for a in rules.export.identity["category"]})
     used = {clean_text(v) for v in set(_column(rows, cat_col))}
     tables = [t for c, t in rules.tables.items() if c in used]
-    identity, plans, column_problems = _plan_columns(grid, header, rules, tables, file_name,
+    identity, plans, column_problems = plan_columns(grid, header, rules, tables, file_name,
                                                      first_data)
     problems += column_problems
     if not body:
@@ -376,7 +258,7 @@ def _column(rows: list[list[object]], j: int) -> list[object]:
 Found = list[tuple[int, int, int, int, str]]
 
 
-def _read_columns(rows: list[list[object]], excel_rows: list[int], identity: dict[str, int], plans: dict[str, _Plan],
+def _read_columns(rows: list[list[object]], excel_rows: list[int], identity: dict[str, int], plans: dict[str, Plan],
                   rules: RuleSet) -> tuple[dict[str, Block], Found]:
     found: Found = []
     texts: dict[str, list[str]] = {}
@@ -420,26 +302,8 @@ def _read_columns(rows: list[list[object]], excel_rows: list[int], identity: dic
     return blocks, found
 
 
-def _header(grid: Grid, header_at: int, rules: RuleSet) -> tuple[list[object], int]:
-    """The header, merging a second header row (group labels above, item names below).
-
-    Returns the header cells and the index of the first data row.
-    """
-    top = list(grid.rows[header_at])
-    below = grid.rows[header_at + 1] if header_at + 1 < len(grid.rows) else []
-    business = {normalise_header(a) for t in rules.tables.values() for i in t.items
-                for aliases in _all_aliases(i) for a in aliases}
-    if not any(normalise_header(c) in business for c in below):
-        return top, header_at + 1
-    width = max(len(top), len(below))
-    top += [""] * (width - len(top))
-    merged = [below[j] if j < len(below) and clean_text(below[j]) else top[j]
-              for j in range(width)]
-    return merged, header_at + 2
-
-
 def _check_totals(totals: list[tuple[int, list[object]]], blocks: dict[str, Block],
-                  plans: dict[str, _Plan], headers: list[str],
+                  plans: dict[str, Plan], headers: list[str],
                   at: Callable[..., Problem], count: int) -> list[Problem]:
     """A 合计 row with figures must equal the sum of the rows read: else rows went missing.
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from .headers import normalise_header
 from .numbers import clean_text, parse_decimal
 from .problems import InputError, Problem
-from .reader import normalise_header
 from .sources import open_grids
 
 COLUMNS = {"id": "工号", "name": "姓名", "title": "职务", "scope": "机构", "wage": "履职岗位工资"}
