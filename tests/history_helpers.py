@@ -23,9 +23,10 @@ from typer.testing import CliRunner
 
 from cmscore import store
 from cmscore.cli import app
+from cmscore.itemcolumns import ItemScore
 from cmscore.reader import Manager
 from cmscore.rules import DEFAULT_DIR
-from cmscore.scoring import ItemScore, ManagerScore, MonthScores, competition_ranks
+from cmscore.scoring import ManagerScore, MonthScores, competition_ranks
 
 D = Decimal
 Row = tuple[str, str, str, str, str]  # category, branch, total, risk fund, NPL ratio

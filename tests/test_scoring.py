@@ -10,16 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cmscore.itemcolumns import NoHistory, clamp, linear_points, linear_points_each
 from cmscore.numbers import round2
 from cmscore.problems import InputError
 from cmscore.reader import Manager, MonthExport, read_export
 from cmscore.rules import Item, RuleSet, Table, load_rules
 from cmscore.scoring import (
-    NoHistory,
-    clamp,
     competition_ranks,
-    linear_points,
-    linear_points_each,
     score_linear,
     score_manager,
     score_month,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from .itemcolumns import ItemScore, linear_points
 from .numbers import ZERO
 from .rules import Item, pct
-from .scoring import ItemScore, linear_points
 
 
 def num(value: Decimal) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from . import history, outputs, store
 from .aside import alongside
 from .grading import GRADES, Grading, divide_half_up, grade_members, month_after, window
+from .itemcolumns import History, NoHistory
 from .numbers import from_centi
 from .pay import (
     NPL_WARNING_MONTHS,
@@ -32,7 +33,7 @@ from .problems import InputError, Problem, fail
 from .reader import MonthExport, check_month, read_export
 from .report import write_scores
 from .rules import Payroll, RuleSet, load_rules
-from .scoring import History, MonthScores, NoHistory, score_month
+from .scoring import MonthScores, score_month
 from .supervisors import Supervisor, read_supervisors
 from .xlsx import atomic_file
 

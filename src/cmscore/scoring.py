@@ -13,81 +13,25 @@ touches the store.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, Decimal
-from itertools import repeat
-from typing import Protocol
+from decimal import Decimal
 
-from .numbers import ZERO, ByValue, from_centi, round2, round2_each, to_centi
+from .itemcolumns import (
+    Column,
+    History,
+    ItemColumn,
+    ItemScore,
+    NoHistory,
+    Problems,
+    linear_column,
+    per_client_column,
+    tiered_column,
+)
+from .numbers import ZERO, ByValue, from_centi, to_centi
 from .problems import InputError, Problem
 from .reader import Block, Manager, MonthExport
 from .rules import Item, RuleSet, Table
-
-Column = list[Decimal | None]
-
-
-class History(Protocol):
-    def baseline(self, cm_id: str, item_id: str) -> tuple[Decimal | None, str]:
-        """The CM's previous-December figure for a stock item, and where it came from."""
-
-    def year_to_date(self, cm_id: str, item_id: str) -> Decimal:
-        """Sum of the item's monthly figures in earlier months of the same year."""
-
-
-class NoHistory:
-    def baseline(self, cm_id: str, item_id: str) -> tuple[Decimal | None, str]:
-        return None, ""
-
-    def year_to_date(self, cm_id: str, item_id: str) -> Decimal:
-        return ZERO
-
-
-@dataclass(slots=True)
-class ItemScore:
-    item_id: str
-    points: Decimal
-    given_text: str = ""  # a fixed explanation; otherwise it is built on demand
-    figure: Decimal | None = None  # what was scored: count, amount, increase or ratio
-    baseline: Decimal | None = None
-    baseline_source: str = ""
-    early: bool = False
-    risk_fund: Decimal = ZERO
-    year_to_date: Decimal | None = None  # for early completion: the earlier months' total
-    item: Item | None = field(default=None, repr=False, compare=False)
-    figures: dict[str, Decimal | None] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def text(self) -> str:
-        """The arithmetic as a Chinese sentence; built only when someone reads it."""
-        if self.given_text or self.item is None:
-            return self.given_text
-        from .explain import explain_item
-
-        return explain_item(self.item, self)
-
-
-@dataclass(slots=True)
-class ItemColumn:
-    """One item scored for every manager of a category, row i = manager i."""
-
-    item: Item
-    points: list[Decimal]
-    figure: Column
-    roles: dict[str, Column]  # the export's figures by role, as read
-    baseline: Column | None = None
-    source: list[str] | None = None
-    early: dict[int, Decimal] = field(default_factory=dict)  # row → earlier months' total
-    fund: list[Decimal] | None = None
-
-    def at(self, i: int) -> ItemScore:
-        ytd = self.early.get(i)
-        return ItemScore(self.item.id, self.points[i], "", self.figure[i],
-                         self.baseline[i] if self.baseline else None,
-                         self.source[i] if self.source else "", ytd is not None,
-                         self.fund[i] if self.fund else ZERO, ytd, self.item,
-                         {role: got for role, column in self.roles.items()
-                          if (got := column[i]) is not None or role == "baseline"})
 
 
 @dataclass
@@ -147,160 +91,6 @@ class MonthScores:
         for s in self.scores:
             out[s.manager.category].append(s)
         return dict(out)
-
-
-def clamp(points: Decimal, cap: Decimal) -> Decimal:
-    return min(max(points, ZERO), cap)
-
-
-def linear_points(item: Item, figure: Decimal) -> Decimal:
-    """rate × figure / unit; whole units only where the rule says so (SPEC §4.1)."""
-    assert item.rate is not None and item.unit is not None
-    if item.unit == 1 and not item.whole_units:
-        return item.rate * figure
-    units = figure / item.unit
-    if item.whole_units:
-        units = units.to_integral_value(rounding=ROUND_FLOOR)
-    return item.rate * units
-
-
-def linear_points_each(item: Item, figures: list[Decimal]) -> list[Decimal]:
-    """``round2(clamp(linear_points(item, f), cap))`` for every figure, as C loops over
-    Decimal's own methods: the same operations in the same order."""
-    assert item.rate is not None and item.unit is not None
-    if item.unit == 1 and not item.whole_units:
-        exact: Iterable[Decimal] = map(item.rate.__mul__, figures)
-    else:
-        units: Iterable[Decimal] = map(Decimal.__truediv__, figures, repeat(item.unit))
-        if item.whole_units:
-            units = map(Decimal.to_integral_value, units, repeat(ROUND_FLOOR))
-        exact = map(item.rate.__mul__, units)
-    return round2_each(map(min, map(max, exact, repeat(ZERO)), repeat(item.cap)))
-
-
-Problems = list[tuple[int, str]]  # (row, message)
-
-
-def linear_column(item: Item, roles: dict[str, Column], ids: Sequence[str], history: History,
-                  problems: Problems) -> ItemColumn:
-    """A linear item, monthly or against a baseline (SPEC §4.1–4.3)."""
-    n = len(ids)
-    increase, value, given = roles.get("increase"), roles.get("value"), roles.get("baseline")
-    vs_baseline = item.basis == "vs_baseline"
-    baseline: Column | None = None
-    source: list[str] | None = None
-    if vs_baseline and (increase is None or None in increase):
-        figure: Column = [None] * n
-        baseline, source = [None] * n, [""] * n
-        for i in range(n):
-            if increase is not None and increase[i] is not None:
-                figure[i] = increase[i]
-                continue
-            b, src = (given[i], "导出文件") if given is not None else (None, "")
-            if b is None:
-                b, src = history.baseline(ids[i], item.id)
-            if b is None:
-                problems.append((i, f"{item.name}缺少基数：导出文件没有「{item.columns['baseline'][0]}」，"
-                                    "历史库中也没有该客户经理上年 12 月的数据"))
-                continue
-            current = value[i] if value is not None else None
-            assert current is not None
-            figure[i], baseline[i], source[i] = current - b, b, src
-    else:
-        figure = increase if vs_baseline else value  # type: ignore[assignment]
-        assert figure is not None
-    cap = item.cap
-    # Once per distinct figure object (the reader shares one per distinct value): counts
-    # repeat a lot, amounts rarely. Keyed by id, as hashing a Decimal costs 6× an int's.
-    keys = list(map(id, figure))
-    objects = dict(zip(keys, figure, strict=True))
-    objects.pop(id(None), None)
-    by_object = dict(zip(objects, linear_points_each(item, list(objects.values())),  # type: ignore[arg-type]
-                         strict=True))
-    by_object[id(None)] = ZERO
-    points = list(map(by_object.__getitem__, keys))
-    out = ItemColumn(item, points, figure, roles, baseline, source)
-    if item.early_completion:
-        task = item.yearly_task
-        for i, f in enumerate(figure):
-            done = history.year_to_date(ids[i], item.id)
-            if f is not None and done >= task:
-                exact = linear_points(item, f)
-                points[i] = round2(clamp(item.full + max(exact, ZERO), cap))
-                out.early[i] = done
-    return out
-
-
-def npl_ratio(figures: dict[str, Decimal | None]) -> Decimal | str:
-    """The NPL ratio from a ratio column or from two balances (no loans → 0)."""
-    if "ratio" in figures:
-        ratio = figures["ratio"]
-        assert ratio is not None
-        return ratio
-    bad, base = figures["numerator"], figures["denominator"]
-    assert bad is not None and base is not None
-    if base == 0 and bad > 0:
-        return f"不良贷款余额 {bad:f} 大于 0，但发放贷款余额为 0"
-    return bad / base if base else ZERO
-
-
-def tiered_column(item: Item, roles: dict[str, Column], n: int,
-                  problems: Problems) -> ItemColumn:
-    """The NPL item: ratio → tier points, and as much again into the risk fund (§4.4, §4.5)."""
-    figure: Column = [None] * n
-    points, fund = [ZERO] * n, [ZERO] * n
-    tiers: dict[Decimal, tuple[Decimal, Decimal]] = {}  # ratio → (points, fund): 0 for most
-    for i, ratio in enumerate(_ratios(roles, n)):
-        if isinstance(ratio, str):
-            problems.append((i, f"{item.name}：{ratio}"))
-            continue
-        scored = tiers.get(ratio)
-        if scored is None:
-            tier = next(t for t in item.tiers if t.contains(ratio))
-            scored = tiers[ratio] = (
-                round2(clamp(tier.points, item.full)),
-                round2(clamp(tier.points, item.cap - item.full)) if item.risk_fund else ZERO)
-        figure[i] = ratio
-        points[i], fund[i] = scored
-    return ItemColumn(item, points, figure, roles, fund=fund)
-
-
-def _ratios(roles: dict[str, Column], n: int) -> Iterator[Decimal | str]:
-    """``npl_ratio`` of each of the ``n`` rows; from the two balance columns without a
-    dict a row, the usual case."""
-    def given(i: int) -> dict[str, Decimal | None]:
-        return {k: got for k in roles if (got := roles[k][i]) is not None}
-
-    if set(roles) != {"numerator", "denominator"}:
-        yield from (npl_ratio(given(i)) for i in range(n))
-        return
-    for i, (bad, base) in enumerate(zip(roles["numerator"], roles["denominator"],
-                                        strict=True)):
-        if bad is None or base is None or (not base and bad > 0):
-            yield npl_ratio(given(i))
-        else:
-            yield bad / base if base else ZERO
-
-
-def per_client_column(item: Item, roles: dict[str, Column], n: int) -> ItemColumn:
-    """代发工资: clients counted per headcount band, each band's points per client."""
-    bands = [(roles.get(t.label), t.points) for t in item.client_tiers]
-    columns = [column if column is not None else [None] * n for column, _ in bands]
-    # Once per distinct set of count objects (a dozen in a national month), by id: a
-    # count written 2 and one written 2.0 stay as written, as row by row.
-    keys = list(zip(*(map(id, c) for c in columns), strict=True)) if bands else [()] * n
-    firsts = dict(zip(keys, zip(*columns, strict=True) if bands else [()] * n, strict=True))
-    scored: dict[tuple[int, ...], tuple[Decimal, Decimal]] = {}
-    for key, counted in firsts.items():
-        exact = count = ZERO
-        for got, (_, each) in zip(counted, bands, strict=True):
-            if got:
-                count += got
-                exact += got * each
-        scored[key] = count, round2(clamp(exact, item.cap))
-    counts, points = (list(c) for c in zip(*map(scored.__getitem__, keys), strict=True)) \
-        if n else ([], [])
-    return ItemColumn(item, points, counts, roles)  # type: ignore[arg-type]
 
 
 def figure_columns(managers: Sequence[Manager], item: Item) -> dict[str, Column]:
