@@ -109,10 +109,10 @@ _BLANK = type(None)
 
 
 def column_texts(column: list[Any], text: bool, escaped: Escaped, shared: Shared
-                  ) -> tuple[list[str | None], bool] | None:
+                 ) -> tuple[list[str | None], bool] | None:
     """Every value's cell text (None for a blank) and whether they index the shared
-    strings (text other than ASCII does); None when a value is of a type only ``_rows``
-    knows what to do with."""
+    strings (text other than ASCII does); None when a value is of a type only
+    ``xlsx.Book._rows`` knows what to do with."""
     kinds = set(map(type, column))
     if text:
         if not kinds <= {str, _BLANK}:

@@ -7,7 +7,7 @@ import sqlite3
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter
@@ -148,13 +148,11 @@ def window_members(conn: sqlite3.Connection, months: list[str],
     category from their latest month in the window, and their total in every month.
 
     Given the store's path, the last month's names are read beside the totals (read_beside)."""
-    if db is None or not months:
+    beside = read_beside(db, lambda c: c.execute(_WHO_SQL, (months[-1],)).fetchall()) \
+        if db is not None and months else nullcontext(lambda: None)
+    with beside as last:
         everyone, ids_by_month, columns = _columns(conn, months, "total_cp", None)
-        who = _latest_who(conn, months, everyone, ids_by_month)
-    else:
-        with read_beside(db, lambda c: c.execute(_WHO_SQL, (months[-1],)).fetchall()) as last:
-            everyone, ids_by_month, columns = _columns(conn, months, "total_cp", None)
-            who = _latest_who(conn, months, everyone, ids_by_month, last())
+        who = _latest_who(conn, months, everyone, ids_by_month, last())
     return [who[cm] + (totals,)
             for cm, totals in zip(everyone, zip(*columns, strict=True), strict=True)]
 

@@ -62,8 +62,9 @@ def write_grades(path: Path, grading: Grading, run: RunRecord) -> None:
                 [d.grade for d in part], [d.reason for d in part], [d.boundary for d in part],
                 ["；".join(d.flags) if d.flags else "" for d in part]]
 
-    book.sheet("定级", cols, Blocks(column_blocks(grading.decisions, columns)), note=f"{grading.months[0]} 至 {grading.months[-1]} "
-               f"{len(grading.months)} 个月定级，{grading.effective} 起执行")
+    book.sheet("定级", cols, Blocks(column_blocks(grading.decisions, columns)),
+               note=f"{grading.months[0]} 至 {grading.months[-1]} "
+                    f"{len(grading.months)} 个月定级，{grading.effective} 起执行")
     counts, pool = grading.counts(), grading.counts(pool_only=True)
     summary = [(g, grading.quotas[g], pool[g], counts[g] - pool[g], counts[g]) for g in GRADES]
     book.sheet("汇总", [Column("等级", 8), Column("支行池名额", 12, "int"),
@@ -136,8 +137,9 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord) -> None:
                 [cell(p.release_fen) for p in part], [cell(p.forfeit_fen) for p in part],
                 ["；".join(p.warnings) if p.warnings else "" for p in part]]
 
-    total: list[list[Any]] = [["合计"], [""], [""], [""], [""], [f"{len(result.lines)} 人"], [None], [None],
-             [t["pay"]], [t["risk_fund_release"]], [t["risk_fund_forfeit"]], [""]]
+    total: list[list[Any]] = [["合计"], [""], [""], [""], [""], [f"{len(result.lines)} 人"],
+                              [None], [None], [t["pay"]], [t["risk_fund_release"]],
+                              [t["risk_fund_forfeit"]], [""]]
     book.sheet("绩效工资", cols, Blocks(chain(column_blocks(result.lines, columns), [total])),
                note=f"{result.month} 月度应得工资 = 履职绩效工资 × 考核得分 / 100（第十一条）")
     scols = [Column("工号", 12), Column("姓名", 10), Column("职务", 16), Column("管辖机构", 14),
