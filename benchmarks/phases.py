@@ -23,7 +23,10 @@ from typing import Any
 # (cmscore.aside) would be timed in the child and lost.
 os.environ.setdefault("CMSCORE_NO_FORK", "1")
 STARTED = time.perf_counter()
-from cmscore import cli, history, jobs, store  # noqa: E402
+from cmscore import cli  # noqa: E402
+from cmscore.store import history
+from cmscore.app import jobs
+from cmscore.store import db as store
 
 IMPORTED = time.perf_counter()
 PHASES = [  # (module, attribute, label)

@@ -21,7 +21,7 @@ from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from cmscore.cli import app
-from cmscore.rules import RuleSet, load_rules
+from cmscore.rules.ruleset import RuleSet, load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -21,12 +21,12 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
-from cmscore import store
 from cmscore.cli import app
-from cmscore.itemcolumns import ItemScore
-from cmscore.reader import Manager
-from cmscore.rules import DEFAULT_DIR
-from cmscore.scoring import ManagerScore, MonthScores, competition_ranks
+from cmscore.engine.itemscore import ItemScore
+from cmscore.engine.month import Manager
+from cmscore.engine.scoring import ManagerScore, MonthScores, competition_ranks
+from cmscore.rules.ruleset import DEFAULT_DIR
+from cmscore.store import db as store
 
 D = Decimal
 Row = tuple[str, str, str, str, str]  # category, branch, total, risk fund, NPL ratio

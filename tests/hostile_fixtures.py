@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from cmscore.sources import column_letter
+from cmscore.inputs.sources import column_letter
 
 TITLE = "2026年10月客户经理业绩报表"
 HEADERS = ["工号", "姓名", "机构", "类别", "放款户数", "放款金额", "管户户数", "上年末管户户数",

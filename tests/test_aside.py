@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from cmscore import aside, jobs, store
+from cmscore.app import jobs
+from cmscore.outputs import aside
 from cmscore.problems import fail
+from cmscore.store import db as store
 from conftest import Cli, stored_months
 
 EXAMPLES = Path(__file__).parent.parent / "examples"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from cmscore.rules import DEFAULT_DIR
+from cmscore.rules.ruleset import DEFAULT_DIR
 from conftest import (
     EXAMPLES,
     HEADERS,

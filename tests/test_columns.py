@@ -13,11 +13,14 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cmscore import cells, reader, schema, store
+from cmscore.engine.month import Block, Manager
+from cmscore.engine.scoring import score_manager, score_month
+from cmscore.inputs import cells, reader
+from cmscore.inputs.reader import read_export
 from cmscore.numbers import ByValue, clean_text, decimal_texts, to_centi
-from cmscore.reader import Block, Manager, read_export
-from cmscore.rules import RuleSet
-from cmscore.scoring import score_manager, score_month
+from cmscore.rules.ruleset import RuleSet
+from cmscore.store import db as store
+from cmscore.store import schema
 from conftest import HEADERS, row, write_xlsx
 
 D = Decimal
@@ -172,8 +175,8 @@ def test_rows_marked_as_totals_are_those_a_cell_by_cell_look_finds(rows: list[li
 def test_a_sheet_given_as_column_blocks_reads_back_as_the_same_rows(tmp_path: Path) -> None:
     import openpyxl
 
-    from cmscore.celltext import Blocks
-    from cmscore.xlsx import Book, Column
+    from cmscore.outputs.celltext import Blocks
+    from cmscore.outputs.xlsx import Book, Column
 
     cols = [Column("工号", 12), Column("姓名", 10), Column("得分", 9, "points"),
             Column("人数", 6, "int"), Column("说明", 20)]
@@ -204,8 +207,8 @@ def test_a_sheet_given_as_column_blocks_reads_back_as_the_same_rows(tmp_path: Pa
 def test_a_column_block_refuses_what_rows_refuse(tmp_path: Path) -> None:
     import pytest
 
-    from cmscore.celltext import Blocks
-    from cmscore.xlsx import Book, Column
+    from cmscore.outputs.celltext import Blocks
+    from cmscore.outputs.xlsx import Book, Column
 
     with pytest.raises(ValueError, match="非有限数"):
         Book(tmp_path / "a.xlsx").sheet("列", [Column("得分", 9, "points")],
@@ -220,7 +223,7 @@ def test_a_column_block_refuses_what_rows_refuse(tmp_path: Path) -> None:
 def test_a_text_column_written_as_is_matches_escaping_each_value(column: list[str | None]) -> None:
     import pytest
 
-    from cmscore import celltext
+    from cmscore.outputs import celltext
 
     def each() -> list[str | None]:
         return [None if v is None or v == "" else celltext.escape(celltext.check_text(v))

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from cmscore.rules import DEFAULT_DIR
+from cmscore.rules.ruleset import DEFAULT_DIR
 from conftest import HEADERS, WORKED, ZEROS, write_xlsx
 from history_helpers import read_sheet, run, run_json
 

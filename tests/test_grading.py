@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cmscore import history, jobs, outputs, store
-from cmscore.grading import (
+from cmscore.app import jobs
+from cmscore.engine.grading import (
     GRADES,
     Seen,
     divide_half_up,
@@ -24,6 +24,9 @@ from cmscore.grading import (
     quotas,
     window,
 )
+from cmscore.outputs import results as outputs
+from cmscore.store import db as store
+from cmscore.store import history
 from history_helpers import (
     cm,
     month_scores,

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cmscore import htmlreport
 from cmscore.numbers import round2
+from cmscore.outputs import htmlreport
 from cmscore.problems import InputError
-from cmscore.rules import RuleSet
+from cmscore.rules.ruleset import RuleSet
 from conftest import HEADERS, ZEROS, Cli, row, write_xlsx
 
 MONTHS = ["2026-08", "2026-09", "2026-10"]

@@ -13,11 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cmscore import history, jobs, outputs, store
-from cmscore.grading import window
+from cmscore.app import jobs
+from cmscore.engine.grading import window
+from cmscore.engine.pay import Bases, fund_value, monthly_pay, npl_warning, supervisor_pay
 from cmscore.numbers import to_centi
-from cmscore.pay import Bases, fund_value, monthly_pay, npl_warning, supervisor_pay
-from cmscore.rules import Payroll, load_rules
+from cmscore.outputs import results as outputs
+from cmscore.rules.ruleset import Payroll, load_rules
+from cmscore.store import db as store
+from cmscore.store import history
 from history_helpers import (
     cm,
     month_scores,

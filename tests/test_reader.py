@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from cmscore.headers import normalise_header
+from cmscore.engine.month import MonthExport
+from cmscore.engine.scoring import score_month
+from cmscore.inputs.headers import normalise_header
+from cmscore.inputs.reader import read_export
 from cmscore.problems import InputError, Problem
-from cmscore.reader import MonthExport, read_export
-from cmscore.rules import RuleSet
-from cmscore.scoring import score_month
+from cmscore.rules.ruleset import RuleSet
 from conftest import HEADERS, TITLE, WORKED, ZEROS, row, write_csv, write_xlsx
 
 D = Decimal

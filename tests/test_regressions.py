@@ -2,8 +2,8 @@
 
 from decimal import Decimal as D
 
-from cmscore.itemcolumns import linear_points
-from cmscore.rules import load_rules
+from cmscore.engine.points import linear_points
+from cmscore.rules.ruleset import load_rules
 
 
 def test_whole_units_floor_even_when_the_unit_is_one() -> None:

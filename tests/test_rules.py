@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from cmscore import yamlsafe
-from cmscore.rules import DEFAULT_DIR, Item, RuleSet, load_rules
-from cmscore.yamlsafe import RuleFileError
+from cmscore.rules import yamlsafe
+from cmscore.rules.ruleset import DEFAULT_DIR, Item, RuleSet, load_rules
+from cmscore.rules.yamlsafe import RuleFileError
 
 D = Decimal
 ZHIHANG = "1-zhihang.yaml"

@@ -10,12 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cmscore.itemcolumns import NoHistory, clamp, linear_points, linear_points_each
-from cmscore.numbers import round2
-from cmscore.problems import InputError
-from cmscore.reader import Manager, MonthExport, read_export
-from cmscore.rules import Item, RuleSet, Table, load_rules
-from cmscore.scoring import (
+from cmscore.engine.itemcolumns import NoHistory
+from cmscore.engine.month import Manager, MonthExport
+from cmscore.engine.points import clamp, linear_points, linear_points_each
+from cmscore.engine.scoring import (
     competition_ranks,
     score_linear,
     score_manager,
@@ -23,6 +21,10 @@ from cmscore.scoring import (
     score_per_client,
     score_tiered,
 )
+from cmscore.inputs.reader import read_export
+from cmscore.numbers import round2
+from cmscore.problems import InputError
+from cmscore.rules.ruleset import Item, RuleSet, Table, load_rules
 from conftest import FakeHistory, worked_file, write_xlsx
 
 D = Decimal
@@ -387,7 +389,7 @@ def _all_items(rules_: RuleSet) -> list[tuple[str, Item]]:
 
 
 def _linear_items() -> list[tuple[str, Item]]:
-    from cmscore.rules import load_rules
+    from cmscore.rules.ruleset import load_rules
 
     return [(c, i) for c, i in _all_items(load_rules()) if i.kind == "linear"]
 

@@ -26,9 +26,9 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 import hostile_fixtures as hf
-from cmscore import store
 from cmscore.cli import app
-from cmscore.rules import DEFAULT_DIR
+from cmscore.rules.ruleset import DEFAULT_DIR
+from cmscore.store import db as store
 from hostile_fixtures import Ran, cm_row, cm_rows, export_rows
 
 KILL_ROWS = 300  # big enough that `score` runs for a couple of seconds
@@ -495,7 +495,7 @@ def test_broken_rule_file_is_refused_with_file_and_line(tmp_path: Path, kind: st
 
 
 def test_a_failed_write_behind_the_formatting_is_raised_not_lost() -> None:
-    from cmscore.xlsx import _behind
+    from cmscore.outputs.xlsx import _behind
 
     class Full:
         def __init__(self) -> None:

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from .problems import InputError, Problem
+from cmscore.problems import InputError, Problem
 
 if TYPE_CHECKING:
-    from .reader import MonthExport
+    from cmscore.engine.month import MonthExport
 
 app = typer.Typer(
     name="cmscore",
@@ -67,7 +67,7 @@ def _problems_table(problems: list[Problem], title: str) -> Any:
 
 def _run(json_mode: bool, job: Callable[[], T]) -> T:
     """Run a job; on bad input show every problem together and exit 1."""
-    from .yamlsafe import RuleFileError
+    from cmscore.rules.yamlsafe import RuleFileError
 
     try:
         return job()
@@ -140,8 +140,8 @@ def score(
 
     例：cmscore score examples/2026-10.xlsx --db cmscore.db --out 输出
     """
-    from . import jobs
-    from .report import scores_json, summary
+    from cmscore.app import jobs
+    from cmscore.outputs.scores import scores_json, summary
 
     with _progress(json_, jobs.SCORE_STEPS) as step:
         result = _run(json_, lambda: jobs.score_file(file, rules_dir=rules, db=db, out_dir=out,
@@ -173,8 +173,8 @@ def check(
 
     例：cmscore check 2026-10.xlsx
     """
-    from . import jobs
-    from .report import scores_json
+    from cmscore.app import jobs
+    from cmscore.outputs.scores import scores_json
 
     result = _run(json_, lambda: jobs.check_file(file, rules_dir=rules, db=db, month=month))
     if json_:
@@ -202,7 +202,8 @@ def grade_cmd(
 
     例：cmscore grade --months 6 --end 2026-06；cmscore grade --months 12
     """
-    from . import jobs, outputs
+    from cmscore.app import jobs
+    from cmscore.outputs import results as outputs
 
     result = _run(json_, lambda: jobs.grade_window(months, end=end, db=db, out_dir=out,
                                                    rules_dir=rules))
@@ -231,8 +232,9 @@ def payroll(
 
     例：cmscore payroll --month 2026-10 --supervisors 主管.xlsx
     """
-    from . import jobs, outputs
-    from .numbers import fmt2
+    from cmscore.app import jobs
+    from cmscore.numbers import fmt2
+    from cmscore.outputs import results as outputs
 
     result = _run(json_, lambda: jobs.run_payroll(month=month, supervisors_file=supervisors,
                                                   db=db, out_dir=out, rules_dir=rules))
@@ -260,7 +262,8 @@ def explain(
 
     例：cmscore explain 011771 --month 2026-06
     """
-    from . import outputs, review
+    from cmscore.app import review
+    from cmscore.outputs import results as outputs
 
     result = _run(json_, lambda: review.explain(cm_id, month=month, db=db, rules_dir=rules))
     if json_:
@@ -285,8 +288,9 @@ def diff(
 
     例：cmscore diff --rules 新规则 --months 2026-01..2026-06
     """
-    from . import outputs, review
-    from .xlsx import atomic_file
+    from cmscore.app import review
+    from cmscore.outputs import results as outputs
+    from cmscore.outputs.xlsx import atomic_file
 
     result = _run(json_, lambda: review.diff(new_rules, months=months, db=db,
                                              rules_dir=old_rules))
@@ -313,7 +317,7 @@ def report(
 
     例：cmscore report --month 2026-10
     """
-    from . import review
+    from cmscore.app import review
 
     path = _run(json_, lambda: review.write_html_report(month=month, db=db, rules_dir=rules,
                                                         out_dir=out))
@@ -329,7 +333,7 @@ def close_cmd(
 
     例：cmscore close 2026-10
     """
-    from . import jobs
+    from cmscore.app import jobs
 
     _run(json_, lambda: jobs.close_month(month, db=db))
     _done(json_, {"month": month, "closed": True}, f"{month} 已结账。")
@@ -345,7 +349,7 @@ def reopen(
 
     例：cmscore reopen 2026-10 --reason "城东支行补报放款数据"
     """
-    from . import jobs
+    from cmscore.app import jobs
 
     _run(json_, lambda: jobs.reopen_month(month, reason, db=db))
     _done(json_, {"month": month, "closed": False, "reason": reason},
@@ -365,7 +369,7 @@ def db_backup(
 
     例：cmscore db backup 备份/cmscore-2026-10.db
     """
-    from . import jobs
+    from cmscore.app import jobs
 
     path = _run(json_, lambda: jobs.backup_store(target, db=db))
     _done(json_, {"backup": str(path)}, f"已备份到 {path}")

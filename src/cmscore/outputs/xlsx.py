@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from .celltext import (
+from cmscore.outputs.celltext import (
     Blocks,
     Escaped,
     Shared,
@@ -81,7 +81,7 @@ class Column:
 
 
 def column_letters(count: int) -> list[str]:
-    from .sources import column_letter
+    from cmscore.inputs.sources import column_letter
 
     return [column_letter(i) for i in range(count)]
 

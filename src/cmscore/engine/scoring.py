@@ -17,21 +17,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .itemcolumns import (
+from cmscore.engine.itemcolumns import (
     Column,
     History,
     ItemColumn,
-    ItemScore,
     NoHistory,
     Problems,
     linear_column,
     per_client_column,
     tiered_column,
 )
-from .numbers import ZERO, ByValue, from_centi, to_centi
-from .problems import InputError, Problem
-from .reader import Block, Manager, MonthExport
-from .rules import Item, RuleSet, Table
+from cmscore.engine.itemscore import ItemScore
+from cmscore.engine.month import Block, Manager, MonthExport
+from cmscore.numbers import ZERO, ByValue, from_centi, to_centi
+from cmscore.problems import InputError, Problem
+from cmscore.rules.ruleset import Item, RuleSet, Table
 
 
 @dataclass

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .htmltable import read_table
-from .preflight import Checked, sniff
-from .problems import InputError, Problem, fail
-from .rules import Limits
+from cmscore.inputs.htmltable import read_table
+from cmscore.inputs.preflight import Checked, sniff
+from cmscore.problems import InputError, Problem, fail
+from cmscore.rules.ruleset import Limits
 
 SPREADSHEET = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 TEXT = {".csv", ".txt", ".tsv"}

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
-from .grading import GRADES, divide_half_up
-from .numbers import HUNDRED, ZERO, from_centi, round2, to_centi
-from .rules import Payroll
+from cmscore.engine.grading import GRADES, divide_half_up
+from cmscore.numbers import HUNDRED, ZERO, from_centi, round2, to_centi
+from cmscore.rules.ruleset import Payroll
 
 TRANSITION = "过渡期"
 NPL_WARNING_RATIO = Decimal("0.01")
@@ -164,3 +165,15 @@ def reconcile(lines: list[PayLine], supervisors: list[SupervisorLine]) -> dict[s
         sum(to_centi(s.fixed) + to_centi(s.linked) for s in supervisors)
     assert to_centi(totals["total"]) == paid, "pay totals do not reconcile"
     return totals
+
+
+@dataclass
+class PayrollResult:
+    month: str
+    lines: list[PayLine]
+    supervisors: list[SupervisorLine]
+    totals: dict[str, Decimal]
+    ledger: Ledger
+    grading: str | None
+    output: Path
+    unsettled: list[str]

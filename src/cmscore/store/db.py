@@ -19,12 +19,12 @@ from decimal import Decimal
 from itertools import chain, islice
 from pathlib import Path
 
-from . import __version__
-from .monthrows import item_rows_by_item, score_rows
-from .numbers import ZERO
-from .problems import fail
-from .schema import MIGRATIONS, SCHEMA_VERSION
-from .scoring import MonthScores
+from cmscore import __version__
+from cmscore.engine.scoring import MonthScores
+from cmscore.numbers import ZERO
+from cmscore.problems import fail
+from cmscore.store.monthrows import item_rows_by_item, score_rows
+from cmscore.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_S = 30.0
 

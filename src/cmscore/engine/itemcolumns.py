@@ -2,20 +2,21 @@
 item and per-client items (SPEC §4.1–4.4), Decimal only.
 
 A column is a list with row i for manager i. Points are computed once per distinct figure
-where the arithmetic allows, in C loops over Decimal's own methods. ``ItemScore`` is the
-one-manager view of a column row, built only when someone looks.
+where the arithmetic allows, in C loops over Decimal's own methods. ``ItemColumn.at``
+gives one manager's ``ItemScore``, built only when someone looks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, Decimal
-from itertools import repeat
+from decimal import Decimal
 from typing import Protocol
 
-from .numbers import ZERO, round2, round2_each
-from .rules import Item
+from cmscore.engine.itemscore import ItemScore
+from cmscore.engine.points import clamp, linear_points, linear_points_each
+from cmscore.numbers import ZERO, round2
+from cmscore.rules.ruleset import Item
 
 Column = list[Decimal | None]
 
@@ -34,30 +35,6 @@ class NoHistory:
 
     def year_to_date(self, cm_id: str, item_id: str) -> Decimal:
         return ZERO
-
-
-@dataclass(slots=True)
-class ItemScore:
-    item_id: str
-    points: Decimal
-    given_text: str = ""  # a fixed explanation; otherwise it is built on demand
-    figure: Decimal | None = None  # what was scored: count, amount, increase or ratio
-    baseline: Decimal | None = None
-    baseline_source: str = ""
-    early: bool = False
-    risk_fund: Decimal = ZERO
-    year_to_date: Decimal | None = None  # for early completion: the earlier months' total
-    item: Item | None = field(default=None, repr=False, compare=False)
-    figures: dict[str, Decimal | None] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def text(self) -> str:
-        """The arithmetic as a Chinese sentence; built only when someone reads it."""
-        if self.given_text or self.item is None:
-            return self.given_text
-        from .explain import explain_item
-
-        return explain_item(self.item, self)
 
 
 @dataclass(slots=True)
@@ -81,35 +58,6 @@ class ItemColumn:
                          self.fund[i] if self.fund else ZERO, ytd, self.item,
                          {role: got for role, column in self.roles.items()
                           if (got := column[i]) is not None or role == "baseline"})
-
-
-def clamp(points: Decimal, cap: Decimal) -> Decimal:
-    return min(max(points, ZERO), cap)
-
-
-def linear_points(item: Item, figure: Decimal) -> Decimal:
-    """rate × figure / unit; whole units only where the rule says so (SPEC §4.1)."""
-    assert item.rate is not None and item.unit is not None
-    if item.unit == 1 and not item.whole_units:
-        return item.rate * figure
-    units = figure / item.unit
-    if item.whole_units:
-        units = units.to_integral_value(rounding=ROUND_FLOOR)
-    return item.rate * units
-
-
-def linear_points_each(item: Item, figures: list[Decimal]) -> list[Decimal]:
-    """``round2(clamp(linear_points(item, f), cap))`` for every figure, as C loops over
-    Decimal's own methods: the same operations in the same order."""
-    assert item.rate is not None and item.unit is not None
-    if item.unit == 1 and not item.whole_units:
-        exact: Iterable[Decimal] = map(item.rate.__mul__, figures)
-    else:
-        units: Iterable[Decimal] = map(Decimal.__truediv__, figures, repeat(item.unit))
-        if item.whole_units:
-            units = map(Decimal.to_integral_value, units, repeat(ROUND_FLOOR))
-        exact = map(item.rate.__mul__, units)
-    return round2_each(map(min, map(max, exact, repeat(ZERO)), repeat(item.cap)))
 
 
 Problems = list[tuple[int, str]]  # (row, message)

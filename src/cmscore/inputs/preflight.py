@@ -17,8 +17,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree
 
-from .problems import Problem, fail
-from .rules import Limits
+from cmscore.problems import Problem, fail
+from cmscore.rules.ruleset import Limits
 
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")

@@ -14,11 +14,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from . import yamlsafe
-from .problems import Problem
-from .yamlsafe import RuleFileError
+from cmscore.problems import Problem
+from cmscore.rules import yamlsafe
+from cmscore.rules.yamlsafe import RuleFileError
 
-DEFAULT_DIR = Path(__file__).parent / "rulefiles"
+DEFAULT_DIR = Path(__file__).parent / "shipped"
 HUNDRED = Decimal(100)
 
 

@@ -15,12 +15,14 @@ from collections.abc import Iterable
 from decimal import Decimal
 from html import escape
 
-from . import __version__, history, store
-from .grading import window
-from .numbers import ZERO, fmt2, from_centi, round2
-from .pay import NPL_WARNING_MONTHS, npl_warning
-from .problems import fail
-from .rules import RuleSet
+from cmscore import __version__
+from cmscore.engine.grading import window
+from cmscore.engine.pay import NPL_WARNING_MONTHS, npl_warning
+from cmscore.numbers import ZERO, fmt2, from_centi, round2
+from cmscore.problems import fail
+from cmscore.rules.ruleset import RuleSet
+from cmscore.store import db as store
+from cmscore.store import history
 
 COLORS = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#4a5568")
 GRADE_ORDER = ("一级", "二级", "三级", "过渡期")

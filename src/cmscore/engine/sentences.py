@@ -1,16 +1,17 @@
 """Each item's arithmetic as a sentence bank staff can check by hand (公示、申诉).
 
-Built from the rule and the figures an ItemScore carries, on demand: scoring a
+Built from the rule and the figures an item score carries, on demand: scoring a
 100k-manager month does not pay for a million sentences nobody reads.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Protocol
 
-from .itemcolumns import ItemScore, linear_points
-from .numbers import ZERO
-from .rules import Item, pct
+from cmscore.engine.points import linear_points
+from cmscore.numbers import ZERO
+from cmscore.rules.ruleset import Item, pct
 
 
 def num(value: Decimal) -> str:
@@ -37,7 +38,20 @@ def _result(item: Item, exact: Decimal, points: Decimal) -> str:
     return f"{note}（满分{num(item.full)} / 高限{num(item.cap)}）"
 
 
-def explain_item(item: Item, score: ItemScore) -> str:
+class Scored(Protocol):
+    """What a sentence reads of one manager's item (``itemscore.ItemScore`` has it)."""
+
+    points: Decimal
+    figure: Decimal | None
+    baseline: Decimal | None
+    baseline_source: str
+    early: bool
+    risk_fund: Decimal
+    year_to_date: Decimal | None
+    figures: dict[str, Decimal | None]
+
+
+def explain_item(item: Item, score: Scored) -> str:
     if item.kind == "linear":
         return _linear(item, score)
     if item.kind == "tiered":
@@ -45,7 +59,7 @@ def explain_item(item: Item, score: ItemScore) -> str:
     return _per_client(item, score)
 
 
-def _linear(item: Item, s: ItemScore) -> str:
+def _linear(item: Item, s: Scored) -> str:
     figure = s.figure if s.figure is not None else ZERO
     exact = linear_points(item, figure)
     if s.early:
@@ -66,7 +80,7 @@ def _linear(item: Item, s: ItemScore) -> str:
     return f"{lead}{_rate(item, figure)} {_result(item, exact, s.points)}"
 
 
-def _tiered(item: Item, s: ItemScore) -> str:
+def _tiered(item: Item, s: Scored) -> str:
     ratio = s.figure if s.figure is not None else ZERO
     f = s.figures
     if "ratio" in f:
@@ -83,7 +97,7 @@ def _tiered(item: Item, s: ItemScore) -> str:
     return text
 
 
-def _per_client(item: Item, s: ItemScore) -> str:
+def _per_client(item: Item, s: Scored) -> str:
     parts = []
     exact = ZERO
     for tier in item.client_tiers:

@@ -11,17 +11,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from . import history, outputs, store
-from .aside import alongside
-from .grading import GRADES, Grading, divide_half_up, grade_members, month_after, window
-from .itemcolumns import History, NoHistory
-from .numbers import from_centi
-from .pay import (
+from cmscore.engine.grading import (
+    GRADES,
+    Grading,
+    divide_half_up,
+    grade_members,
+    month_after,
+    window,
+)
+from cmscore.engine.itemcolumns import History, NoHistory
+from cmscore.engine.month import MonthExport, check_month
+from cmscore.engine.pay import (
     NPL_WARNING_MONTHS,
     TRANSITION,
     Bases,
     Ledger,
     PayLine,
+    PayrollResult,
     SupervisorLine,
     base_for,
     npl_warning,
@@ -29,13 +35,18 @@ from .pay import (
     supervisor_pay,
     total_of,
 )
-from .problems import InputError, Problem, fail
-from .reader import MonthExport, check_month, read_export
-from .report import write_scores
-from .rules import Payroll, RuleSet, load_rules
-from .scoring import MonthScores, score_month
-from .supervisors import Supervisor, read_supervisors
-from .xlsx import atomic_file
+from cmscore.engine.scoring import MonthScores, score_month
+from cmscore.inputs.reader import read_export
+from cmscore.inputs.supervisors import Supervisor, read_supervisors
+from cmscore.numbers import from_centi
+from cmscore.outputs import results as outputs
+from cmscore.outputs.aside import alongside
+from cmscore.outputs.scores import write_scores
+from cmscore.outputs.xlsx import atomic_file
+from cmscore.problems import InputError, Problem, fail
+from cmscore.rules.ruleset import Payroll, RuleSet, load_rules
+from cmscore.store import db as store
+from cmscore.store import history
 
 
 @dataclass
@@ -197,18 +208,6 @@ def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
     finally:
         conn.close()
     return GradeResult(result, target)
-
-
-@dataclass
-class PayrollResult:
-    month: str
-    lines: list[PayLine]
-    supervisors: list[SupervisorLine]
-    totals: dict[str, Decimal]
-    ledger: Ledger
-    grading: str | None
-    output: Path
-    unsettled: list[str]
 
 
 def run_payroll(*, month: str | None = None, supervisors_file: Path | None = None,

@@ -15,9 +15,9 @@ from decimal import Decimal
 from itertools import repeat
 from operator import itemgetter
 
-from .numbers import ByValue, decimal_texts, to_centi
-from .reader import Manager
-from .scoring import ManagerScore, MonthScores
+from cmscore.engine.month import Manager
+from cmscore.engine.scoring import ManagerScore, MonthScores
+from cmscore.numbers import ByValue, decimal_texts, to_centi
 
 
 def score_rows(scores: MonthScores) -> Iterator[tuple[object, ...]]:

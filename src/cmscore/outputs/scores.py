@@ -8,12 +8,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .celltext import Blocks, column_blocks
-from .numbers import fmt2
-from .reader import MonthExport
-from .rules import Item, RuleSet, Table
-from .scoring import Frame, ManagerScore, MonthScores
-from .xlsx import Book, Column
+from cmscore.engine.month import MonthExport
+from cmscore.engine.scoring import Frame, ManagerScore, MonthScores
+from cmscore.numbers import fmt2
+from cmscore.outputs.celltext import Blocks, column_blocks
+from cmscore.outputs.xlsx import Book, Column
+from cmscore.rules.ruleset import Item, RuleSet, Table
 
 SHEET_SUFFIX = "排名"
 

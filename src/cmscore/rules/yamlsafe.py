@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .problems import Problem
+from cmscore.problems import Problem
 
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
 _FLOAT = re.compile(r"^[-+]?([0-9][0-9_]*)?\.[0-9]+$|^[-+]?[0-9]+\.$")

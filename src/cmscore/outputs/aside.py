@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .problems import fail
+from cmscore.problems import fail
 
 # Below this many rows forking costs more than it saves (a few ms to copy the page tables).
 FORK_MIN_ROWS = 20_000

@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from . import history, store
-from .grading import grade, month_after, window
-from .numbers import ZERO
-from .pay import base_for, monthly_pay
-from .problems import fail
-from .reader import MONTH, check_month
-from .rules import RuleSet, load_rules
-from .scoring import ManagerScore, MonthScores, score_manager, score_month_managers
-
-
-@dataclass
-class Explanation:
-    id: str
-    name: str
-    month: str
-    category: str
-    score: ManagerScore
-    stored_total: Decimal
-    rules_changed: bool
-    grade: dict[str, object] | None = None
-    grade_effective: str | None = None
-    pay: dict[str, Decimal | str] | None = None
-    notes: list[str] = field(default_factory=list)
+from cmscore.engine.grading import grade, month_after, window
+from cmscore.engine.month import MONTH, check_month
+from cmscore.engine.pay import base_for, monthly_pay
+from cmscore.engine.results import Diff, DiffLine, Explanation
+from cmscore.engine.scoring import MonthScores, score_manager, score_month_managers
+from cmscore.numbers import ZERO
+from cmscore.problems import fail
+from cmscore.rules.ruleset import RuleSet, load_rules
+from cmscore.store import db as store
+from cmscore.store import history
 
 
 def _open(db: Path | None) -> sqlite3.Connection:
@@ -81,33 +67,6 @@ def explain(cm_id: str, *, month: str | None = None, db: Path | None = None,
     finally:
         conn.close()
     return out
-
-
-@dataclass
-class DiffLine:
-    id: str
-    name: str
-    category: str
-    old_total: Decimal
-    new_total: Decimal
-    old_rank: int
-    new_rank: int
-    old_grade: str | None = None
-    new_grade: str | None = None
-    old_pay: Decimal | None = None
-    new_pay: Decimal | None = None
-
-    @property
-    def delta(self) -> Decimal:
-        return self.new_total - self.old_total
-
-
-@dataclass
-class Diff:
-    months: list[str]
-    lines: list[DiffLine]
-    graded: bool
-    totals: dict[str, Decimal]
 
 
 def diff(new_rules_dir: Path, *, months: str | None = None, db: Path | None = None,
@@ -177,7 +136,7 @@ def _rescore(conn: sqlite3.Connection, month: str, rules: RuleSet) -> MonthScore
 
 
 def _grades(by_month: dict[str, MonthScores], span: list[str]) -> dict[str, str]:
-    from .grading import Seen
+    from cmscore.engine.grading import Seen
 
     seen: dict[str, dict[str, Seen]] = {}
     for m in span:
@@ -191,8 +150,8 @@ def _grades(by_month: dict[str, MonthScores], span: list[str]) -> dict[str, str]
 def write_html_report(*, month: str | None = None, db: Path | None = None,
                       rules_dir: Path | None = None, out_dir: Path | None = None) -> Path:
     """report-YYYY-MM.html: one self-contained page for 公示 and management."""
-    from .htmlreport import build_report
-    from .xlsx import atomic_file
+    from cmscore.outputs.htmlreport import build_report
+    from cmscore.outputs.xlsx import atomic_file
 
     rules = load_rules(rules_dir)
     conn = _open(db)

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .celltext import Blocks, column_blocks
-from .grading import GRADES, Decision, Grading
-from .numbers import ZERO, ByValue, fmt2, from_centi
-from .pay import TRANSITION, PayLine
-from .store import RunRecord
-from .xlsx import Book, Column
-
-if TYPE_CHECKING:
-    from .jobs import PayrollResult
-    from .review import Diff, Explanation
+from cmscore.engine.grading import GRADES, Decision, Grading
+from cmscore.engine.pay import TRANSITION, PayLine, PayrollResult
+from cmscore.engine.results import Diff, Explanation
+from cmscore.numbers import ZERO, ByValue, fmt2, from_centi
+from cmscore.outputs.celltext import Blocks, column_blocks
+from cmscore.outputs.xlsx import Book, Column
+from cmscore.store.db import RunRecord
 
 
 class _Texts(dict[int | None, str]):

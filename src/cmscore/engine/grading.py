@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from .numbers import from_centi
+from cmscore.numbers import from_centi
 
 GRADES = ("一级", "二级", "三级")
 POOL_CATEGORY = "支行"

@@ -12,7 +12,7 @@ from decimal import Decimal
 from math import isfinite
 from typing import cast
 
-from .numbers import clean_name, clean_text, float_decimals, float_to_decimal, parse_decimal
+from cmscore.numbers import clean_name, clean_text, float_decimals, float_to_decimal, parse_decimal
 
 SIGNED_ROLES = {"increase"}  # only net increases may be negative (SPEC §6)
 OPTIONAL_ROLES = {"baseline"}  # a blank baseline means "look it up in the store"

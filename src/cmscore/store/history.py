@@ -14,11 +14,11 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .grading import Grading, Member
-from .numbers import ByValue, from_centi, to_centi
-from .pay import PayLine, SupervisorLine
-from .reader import Manager
-from .store import BUSY_TIMEOUT_S, RunRecord, insert_rows, insert_run, transaction
+from cmscore.engine.grading import Grading, Member
+from cmscore.engine.month import Manager
+from cmscore.engine.pay import PayLine, SupervisorLine
+from cmscore.numbers import ByValue, from_centi, to_centi
+from cmscore.store.db import BUSY_TIMEOUT_S, RunRecord, insert_rows, insert_run, transaction
 
 T = TypeVar("T")
 

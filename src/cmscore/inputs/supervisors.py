@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from .headers import normalise_header
-from .numbers import clean_text, parse_decimal
-from .problems import InputError, Problem
-from .sources import open_grids
+from cmscore.inputs.headers import normalise_header
+from cmscore.inputs.sources import open_grids
+from cmscore.numbers import clean_text, parse_decimal
+from cmscore.problems import InputError, Problem
 
 COLUMNS = {"id": "工号", "name": "姓名", "title": "职务", "scope": "机构", "wage": "履职岗位工资"}
 

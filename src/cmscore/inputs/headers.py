@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 from functools import partial
 
-from .numbers import clean_text
-from .problems import Problem
-from .rules import Item, RuleSet, Table
-from .sources import Grid, column_letter
+from cmscore.inputs.sources import Grid, column_letter
+from cmscore.numbers import clean_text
+from cmscore.problems import Problem
+from cmscore.rules.ruleset import Item, RuleSet, Table
 
 _UNIT_SUFFIX = re.compile(r"[(\[【][^()\[\]【】]*[)\]】]$")
 
