@@ -32,11 +32,13 @@ demo: $(BIN)/cmscore
 test: $(VENV)/.test-extras
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.test-extras
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
 $(VENV)/.bench-extras: $(BIN)/cmscore
 	$(BIN)/pip install -q -e '.[test,bench]'

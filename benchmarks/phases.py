@@ -1,6 +1,6 @@
 """Where `cmscore score` spends its time: wall and CPU seconds per phase, no profiler.
 
-Wraps the functions that `cmscore.jobs` calls for one month (rules, read, score,
+Wraps the functions that `cmscore.app.score` calls for one month (rules, read, score,
 workbook, store, warnings) with timers, runs the real command line in-process into a
 fresh store, and prints each phase. Phases missing from the current code are skipped.
 The workbook is written in line (CMSCORE_NO_FORK=1 unless set), so every phase is timed
@@ -24,17 +24,17 @@ from typing import Any
 os.environ.setdefault("CMSCORE_NO_FORK", "1")
 STARTED = time.perf_counter()
 from cmscore import cli  # noqa: E402
-from cmscore.store import history
-from cmscore.app import jobs
-from cmscore.store import db as store
+from cmscore.app import score as app_score  # noqa: E402
+from cmscore.store import db as store  # noqa: E402
+from cmscore.store import history  # noqa: E402
 
 IMPORTED = time.perf_counter()
 PHASES = [  # (module, attribute, label)
-    (jobs, "load_rules", "load rule files"),
-    (jobs, "read_export", "read + validate export"),
-    (jobs, "score_month", "score (Decimal)"),
-    (jobs, "sha256_of", "SHA-256 of the file"),
-    (jobs, "write_scores", "write scores workbook"),
+    (app_score, "load_rules", "load rule files"),
+    (app_score, "read_export", "read + validate export"),
+    (app_score, "score_month", "score (Decimal)"),
+    (app_score, "sha256_of", "SHA-256 of the file"),
+    (app_score, "write_scores", "write scores workbook"),
     (store, "save_month", "store month (SQLite)"),
     (history, "npl_history", "NPL warnings (history)"),
     (history, "npl_candidates", "NPL warnings (history)"),
@@ -70,7 +70,7 @@ def main(path: Path) -> None:
         total = [time.perf_counter() - wall, time.process_time() - cpu]
     # write_scores and save_month run one after the other inside the workbook's atomic_file.
     print(f"{'phase':<34} {'wall s':>8} {'CPU s':>8} {'CPU share':>9}")
-    print(f"{'import cmscore (cli, jobs, store)':<34} {IMPORTED - STARTED:8.2f}")
+    print(f"{'import cmscore (cli, app, store)':<34} {IMPORTED - STARTED:8.2f}")
     for label, (w, c) in spent.items():
         print(f"{label:<34} {w:8.2f} {c:8.2f} {c / total[1]:9.1%}")
     rest = [total[k] - sum(got[k] for got in spent.values()) for k in (0, 1)]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from cmscore.app import jobs
+from cmscore.app import score as app_score
 from cmscore.outputs import aside
 from cmscore.problems import fail
 from cmscore.store import db as store
@@ -100,7 +100,7 @@ def test_a_failure_in_the_forked_writer_is_reported_and_nothing_is_stored(
     def broken(*args: Any) -> None:
         raise fail("工作簿写不下去了", file="scores-2026-01.xlsx")
 
-    monkeypatch.setattr(jobs, "write_scores", broken)
+    monkeypatch.setattr(app_score, "write_scores", broken)
     db = tmp_path / "cmscore.db"
     got = cli("score", EXAMPLES / "2026-01.xlsx", "--db", db, "--out", tmp_path, code=1)
     # The child's InputError comes back whole: its problem and the file it names.
@@ -114,7 +114,7 @@ def test_a_forked_writer_killed_by_a_signal_is_reported_and_nothing_is_stored(
     def killed(*args: Any) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
-    monkeypatch.setattr(jobs, "write_scores", killed)
+    monkeypatch.setattr(app_score, "write_scores", killed)
     db = tmp_path / "cmscore.db"
     got = cli("score", EXAMPLES / "2026-01.xlsx", "--db", db, "--out", tmp_path, code=1)
     assert "写出工作簿的子进程异常退出（信号 9）；未存入历史库，也未写出文件" in got.stderr

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cmscore.app import jobs
+from cmscore.app import grade as app_grade
 from cmscore.engine.grading import (
     GRADES,
     Seen,
@@ -24,7 +24,8 @@ from cmscore.engine.grading import (
     quotas,
     window,
 )
-from cmscore.outputs import results as outputs
+from cmscore.outputs import common as out_common
+from cmscore.outputs import grades as out_grades
 from cmscore.store import db as store
 from cmscore.store import history
 from history_helpers import (
@@ -478,9 +479,9 @@ def test_a_failing_workbook_stores_no_grades(tmp_path: Path,
     def broken(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(outputs, "write_grades", broken)
+    monkeypatch.setattr(out_grades, "write_grades", broken)
     with pytest.raises(OSError, match="disk full"):
-        jobs.grade_window(6, end="2026-06", db=db, out_dir=tmp_path)
+        app_grade.grade_window(6, end="2026-06", db=db, out_dir=tmp_path)
     assert query(db, "SELECT count(*) FROM gradings") == [(0,)]
     assert query(db, "SELECT count(*) FROM grades") == [(0,)]
     assert list(tmp_path.glob("*.xlsx")) == [] and list(tmp_path.glob(".grades*")) == []
@@ -509,12 +510,12 @@ def test_the_terminal_lists_fifty_flagged_cms_and_points_to_the_workbook_for_the
     result = grade(months, seen)
     notable = sum(1 for d in result.decisions if d.boundary or d.flags)
     assert notable > 50
-    tables = outputs.grade_summary(result)
+    tables = out_grades.grade_summary(result)
     console = Console(width=200, record=True)
     for t in tables:
         console.print(t)
     text = console.export_text()
-    assert tables[1].row_count == outputs.TERMINAL_ROWS == 50
+    assert tables[1].row_count == out_common.TERMINAL_ROWS == 50
     assert f"以上为前 50 名；另有 {notable - 50} 名未列出，全部见定级表的「分界说明」「标记」列" in text
-    few = outputs.grade_summary(grade(months, dict(list(seen.items())[-5:])))
+    few = out_grades.grade_summary(grade(months, dict(list(seen.items())[-5:])))
     assert 0 < few[1].row_count <= 5 and few[1].caption is None

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cmscore.app import jobs
+from cmscore.app import payroll as app_payroll
 from cmscore.engine.grading import window
 from cmscore.engine.pay import Bases, fund_value, monthly_pay, npl_warning, supervisor_pay
 from cmscore.numbers import to_centi
-from cmscore.outputs import results as outputs
+from cmscore.outputs import payroll as out_payroll
 from cmscore.rules.ruleset import Payroll, load_rules
 from cmscore.store import db as store
 from cmscore.store import history
@@ -536,9 +536,9 @@ def test_a_failing_workbook_stores_no_pay(tmp_path: Path, monkeypatch: pytest.Mo
     def broken(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(outputs, "write_payroll", broken)
+    monkeypatch.setattr(out_payroll, "write_payroll", broken)
     with pytest.raises(OSError, match="disk full"):
-        jobs.run_payroll(month="2026-05", db=db, out_dir=tmp_path)
+        app_payroll.run_payroll(month="2026-05", db=db, out_dir=tmp_path)
     assert query(db, "SELECT count(*) FROM pay") == [(0,)]
     assert query(db, "SELECT count(*) FROM payrolls") == [(0,)]
     assert list(tmp_path.glob("*.xlsx")) == []

@@ -1,4 +1,4 @@
-"""The command line: parse options, call one function of ``jobs``, print.
+"""The command line: parse options, call one function of ``cmscore.app``, print.
 
 Heavy libraries (calamine, rich tables, pydantic models) are imported inside the commands,
 so ``cmscore --help`` answers at once.
@@ -6,20 +6,17 @@ so ``cmscore --help`` answers at once.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from cmscore.problems import InputError, Problem
+from cmscore.console import make_console, print_json, progress, run, say_format
 
 if TYPE_CHECKING:
-    from cmscore.engine.month import MonthExport
+    pass
 
 app = typer.Typer(
     name="cmscore",
@@ -47,86 +44,6 @@ MonthOpt = Annotated[str | None, typer.Option(
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="不打印汇总表")]
 
 
-def _console(json_mode: bool) -> Any:
-    from rich.console import Console
-
-    return Console(stderr=json_mode, highlight=False, soft_wrap=False)
-
-
-def _problems_table(problems: list[Problem], title: str) -> Any:
-    from rich.table import Table
-
-    table = Table(title=f"{title}：共 {len(problems)} 处问题，未保存、未写入任何文件",
-                  title_justify="left", show_lines=False)
-    for header in ("文件", "工作表", "行", "列", "问题"):
-        table.add_column(header, overflow="fold")
-    for p in problems:
-        table.add_row(p.file, p.sheet, "" if p.row is None else str(p.row), p.column, p.message)
-    return table
-
-
-def _run(json_mode: bool, job: Callable[[], T]) -> T:
-    """Run a job; on bad input show every problem together and exit 1."""
-    from cmscore.rules.yamlsafe import RuleFileError
-
-    try:
-        return job()
-    except (InputError, RuleFileError) as exc:
-        title = "规则文件有误" if isinstance(exc, RuleFileError) else "输入有误"
-        problems = exc.problems
-        if json_mode:
-            _print_json({"error": title, "problems": [
-                {"file": p.file, "sheet": p.sheet, "row": p.row, "column": p.column,
-                 "message": p.message} for p in problems]})
-        from rich.console import Console
-
-        err = Console(stderr=True, highlight=False, width=max(120, _width()))
-        if any(p.where() for p in problems):
-            err.print(_problems_table(problems, title))
-        else:
-            for p in problems:
-                err.print(f"错误：{p.message}", soft_wrap=True, markup=False)
-        raise typer.Exit(1) from None
-
-
-@contextmanager
-def _progress(json_mode: bool, steps: int) -> Iterator[Callable[[str], None]]:
-    """A phase bar on stderr for people at a terminal; nothing under --json or in a pipe."""
-    if json_mode or not sys.stderr.isatty():
-        yield lambda name: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("开始", total=steps)
-        started = False
-
-        def step(name: str) -> None:
-            nonlocal started
-            bar.update(task, description=name, advance=1 if started else 0)
-            started = True
-
-        yield step
-
-
-def _width() -> int:
-    import shutil
-
-    return shutil.get_terminal_size((120, 24)).columns
-
-
-def _print_json(doc: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
-
-
-def _say_format(console: Any, export: MonthExport) -> None:
-    """Tell what a file really was when its name said otherwise (HTML or text as .xls)."""
-    if export.actual:
-        console.print(f"[yellow]{export.actual}[/]（编码 {export.encoding}）", soft_wrap=True)
-
-
 @app.command()
 def score(
     file: Annotated[Path, typer.Argument(help="当月导出文件（.xlsx / .xls / .csv）")],
@@ -140,22 +57,22 @@ def score(
 
     例：cmscore score examples/2026-10.xlsx --db cmscore.db --out 输出
     """
-    from cmscore.app import jobs
+    from cmscore.app import score as app_score
     from cmscore.outputs.scores import scores_json, summary
 
-    with _progress(json_, jobs.SCORE_STEPS) as step:
-        result = _run(json_, lambda: jobs.score_file(file, rules_dir=rules, db=db, out_dir=out,
+    with progress(json_, app_score.SCORE_STEPS) as step:
+        result = run(json_, lambda: app_score.score_file(file, rules_dir=rules, db=db, out_dir=out,
                                                      month=month, replace=replace, step=step))
     if json_:
         doc = scores_json(result.scores, result.rules)
         doc["warnings"] = [{"id": cm, "message": w} for cm, w in result.warnings.items()]
-        _print_json(doc)
+        print_json(doc)
         return
-    console = _console(False)
+    console = make_console(False)
     if not quiet:
         for part in summary(result.scores, result.rules):
             console.print(part, soft_wrap=isinstance(part, str))
-    _say_format(console, result.export)
+    say_format(console, result.export)
     names = {s.manager.id: s.manager.name for s in result.scores.scores}
     for cm, warning in result.warnings.items():
         console.print(f"[red]预警[/] {cm} {names.get(cm, '')}：{warning}", soft_wrap=True)
@@ -173,18 +90,18 @@ def check(
 
     例：cmscore check 2026-10.xlsx
     """
-    from cmscore.app import jobs
+    from cmscore.app import score as app_score
     from cmscore.outputs.scores import scores_json
 
-    result = _run(json_, lambda: jobs.check_file(file, rules_dir=rules, db=db, month=month))
+    result = run(json_, lambda: app_score.check_file(file, rules_dir=rules, db=db, month=month))
     if json_:
         doc = scores_json(result.scores, result.rules)
-        _print_json({"ok": True, "month": doc["month"], "managers": doc["managers"]})
+        print_json({"ok": True, "month": doc["month"], "managers": doc["managers"]})
         return
-    _say_format(_console(False), result.export)
+    say_format(make_console(False), result.export)
     counts = result.scores.by_category()
     said = "，".join(f"{c} {len(v)} 人" for c, v in counts.items())
-    _console(False).print(f"{file.name}：{result.export.month}，{said}；检查通过，可以计分。",
+    make_console(False).print(f"{file.name}：{result.export.month}，{said}；检查通过，可以计分。",
                           soft_wrap=True)
 
 
@@ -202,17 +119,17 @@ def grade_cmd(
 
     例：cmscore grade --months 6 --end 2026-06；cmscore grade --months 12
     """
-    from cmscore.app import jobs
-    from cmscore.outputs import results as outputs
+    from cmscore.app import grade as app_grade
+    from cmscore.outputs import grades as out_grades
 
-    result = _run(json_, lambda: jobs.grade_window(months, end=end, db=db, out_dir=out,
+    result = run(json_, lambda: app_grade.grade_window(months, end=end, db=db, out_dir=out,
                                                    rules_dir=rules))
     if json_:
-        _print_json(outputs.grades_json(result.grading))
+        print_json(out_grades.grades_json(result.grading))
         return
-    console = _console(False)
+    console = make_console(False)
     if not quiet:
-        for table in outputs.grade_summary(result.grading):
+        for table in out_grades.grade_summary(result.grading):
             console.print(table)
     g = result.grading
     console.print(f"定级已存入历史库，{g.effective} 起执行；已写出 {result.output}", soft_wrap=True)
@@ -232,18 +149,18 @@ def payroll(
 
     例：cmscore payroll --month 2026-10 --supervisors 主管.xlsx
     """
-    from cmscore.app import jobs
+    from cmscore.app import payroll as app_payroll
     from cmscore.numbers import fmt2
-    from cmscore.outputs import results as outputs
+    from cmscore.outputs import payroll as out_payroll
 
-    result = _run(json_, lambda: jobs.run_payroll(month=month, supervisors_file=supervisors,
+    result = run(json_, lambda: app_payroll.run_payroll(month=month, supervisors_file=supervisors,
                                                   db=db, out_dir=out, rules_dir=rules))
     if json_:
-        _print_json(outputs.payroll_json(result))
+        print_json(out_payroll.payroll_json(result))
         return
-    console = _console(False)
+    console = make_console(False)
     if not quiet:
-        for table in outputs.payroll_summary(result):
+        for table in out_payroll.payroll_summary(result):
             console.print(table)
     t = {k: fmt2(v) for k, v in result.totals.items()}
     console.print(f"{result.month} 绩效工资合计 {t['total']} 元（客户经理 {t['pay']}，"
@@ -263,13 +180,13 @@ def explain(
     例：cmscore explain 011771 --month 2026-06
     """
     from cmscore.app import review
-    from cmscore.outputs import results as outputs
+    from cmscore.outputs import review as out_review
 
-    result = _run(json_, lambda: review.explain(cm_id, month=month, db=db, rules_dir=rules))
+    result = run(json_, lambda: review.explain(cm_id, month=month, db=db, rules_dir=rules))
     if json_:
-        _print_json(outputs.explain_json(result))
+        print_json(out_review.explain_json(result))
         return
-    _console(False).print(outputs.explain_panel(result))
+    make_console(False).print(out_review.explain_panel(result))
 
 
 @app.command()
@@ -289,20 +206,20 @@ def diff(
     例：cmscore diff --rules 新规则 --months 2026-01..2026-06
     """
     from cmscore.app import review
-    from cmscore.outputs import results as outputs
+    from cmscore.outputs import review as out_review
     from cmscore.outputs.xlsx import atomic_file
 
-    result = _run(json_, lambda: review.diff(new_rules, months=months, db=db,
+    result = run(json_, lambda: review.diff(new_rules, months=months, db=db,
                                              rules_dir=old_rules))
     target = (out or Path.cwd()) / f"diff-{result.months[0]}_{result.months[-1]}.xlsx"
     with atomic_file(target) as tmp:
-        outputs.write_diff(tmp, result)
+        out_review.write_diff(tmp, result)
     if json_:
-        _print_json(outputs.diff_json(result))
+        print_json(out_review.diff_json(result))
         return
-    console = _console(False)
+    console = make_console(False)
     if not quiet:
-        for part in outputs.diff_summary(result):
+        for part in out_review.diff_summary(result):
             console.print(part, soft_wrap=isinstance(part, str))
     console.print(f"已写出 {target}（历史库未改动）", soft_wrap=True)
 
@@ -319,7 +236,7 @@ def report(
     """
     from cmscore.app import review
 
-    path = _run(json_, lambda: review.write_html_report(month=month, db=db, rules_dir=rules,
+    path = run(json_, lambda: review.write_html_report(month=month, db=db, rules_dir=rules,
                                                         out_dir=out))
     _done(json_, {"report": str(path)}, f"已写出 {path}")
 
@@ -333,9 +250,9 @@ def close_cmd(
 
     例：cmscore close 2026-10
     """
-    from cmscore.app import jobs
+    from cmscore.app import admin as app_admin
 
-    _run(json_, lambda: jobs.close_month(month, db=db))
+    run(json_, lambda: app_admin.close_month(month, db=db))
     _done(json_, {"month": month, "closed": True}, f"{month} 已结账。")
 
 
@@ -349,9 +266,9 @@ def reopen(
 
     例：cmscore reopen 2026-10 --reason "城东支行补报放款数据"
     """
-    from cmscore.app import jobs
+    from cmscore.app import admin as app_admin
 
-    _run(json_, lambda: jobs.reopen_month(month, reason, db=db))
+    run(json_, lambda: app_admin.reopen_month(month, reason, db=db))
     _done(json_, {"month": month, "closed": False, "reason": reason},
           f"{month} 已重新打开（原因：{reason}）。")
 
@@ -369,17 +286,17 @@ def db_backup(
 
     例：cmscore db backup 备份/cmscore-2026-10.db
     """
-    from cmscore.app import jobs
+    from cmscore.app import admin as app_admin
 
-    path = _run(json_, lambda: jobs.backup_store(target, db=db))
+    path = run(json_, lambda: app_admin.backup_store(target, db=db))
     _done(json_, {"backup": str(path)}, f"已备份到 {path}")
 
 
 def _done(json_mode: bool, doc: dict[str, Any], message: str) -> None:
     if json_mode:
-        _print_json(doc)
+        print_json(doc)
     else:
-        _console(False).print(message, soft_wrap=True)
+        make_console(False).print(message, soft_wrap=True)
 
 
 def main() -> None:

@@ -1,0 +1,176 @@
+"""`payroll`: a month's pay from its stored scores and the grading in effect, the risk-fund ledger and the supervisors' linked pay."""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+from cmscore.app.common import no_gc, require_months, sha256_of
+from cmscore.engine.grading import (
+    GRADES,
+    divide_half_up,
+    window,
+)
+from cmscore.engine.month import check_month
+from cmscore.engine.pay import (
+    NPL_WARNING_MONTHS,
+    TRANSITION,
+    Bases,
+    Ledger,
+    PayLine,
+    PayrollResult,
+    SupervisorLine,
+    base_for,
+    npl_warning,
+    reconcile,
+    supervisor_pay,
+    total_of,
+)
+from cmscore.inputs.supervisors import Supervisor, read_supervisors
+from cmscore.numbers import from_centi
+from cmscore.outputs import payroll as out_payroll
+from cmscore.outputs.aside import alongside
+from cmscore.outputs.xlsx import atomic_file
+from cmscore.problems import InputError, Problem
+from cmscore.rules.ruleset import Payroll, RuleSet, load_rules
+from cmscore.store import db as store
+from cmscore.store import history
+
+
+def run_payroll(*, month: str | None = None, supervisors_file: Path | None = None,
+                db: Path | None = None, out_dir: Path | None = None,
+                rules_dir: Path | None = None) -> PayrollResult:
+    """Pay for a scored month; December also settles the year's risk fund."""
+    check_month(month, "--month")
+    rules = load_rules(rules_dir)
+    sups = read_supervisors(supervisors_file) if supervisors_file else []
+    db = db or store.default_path()
+    with store.locked(db), no_gc():
+        return _payroll_locked(month, sups, supervisors_file, db, out_dir, rules)
+
+
+def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file: Path | None,
+                    db: Path, out_dir: Path | None, rules: RuleSet) -> PayrollResult:
+    conn = store.connect(db)
+    try:
+        month = month or store.latest_month(conn)
+        require_months(conn, [month], "发放绩效工资")
+        store.refuse_if_closed(conn, month, "重新计算绩效工资")
+        year = int(month[:4])
+        with history.read_beside(db, lambda c: history.accruals(c, year, month)) as funds_read:
+            rows = history.pay_rows(conn, month)
+            effective = history.in_effect(conn, month)
+            npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
+            funds = funds_read()
+        lines, ledger = _pay_lines(conn, rules.payroll, month, rows, funds, npl)
+        sup_lines = _supervisor_lines(sups, rows, rules.payroll, supervisors_file)
+        totals = reconcile(lines, sup_lines)
+        paid = {cm for cm, *_ in rows}
+        unsettled = sorted(cm for cm in funds.ids if cm not in paid) \
+            if month.endswith("-12") else []
+        run = store.RunRecord("payroll", month, supervisors_file.name if supervisors_file else "",
+                              sha256_of(supervisors_file) if supervisors_file else "",
+                              rules.hashes, started_at=store.RunRecord.now())
+        result = PayrollResult(month, lines, sup_lines, totals, ledger, effective,
+                               (out_dir or Path.cwd()) / f"payroll-{month}.xlsx", unsettled)
+        with atomic_file(result.output) as tmp, \
+                alongside(len(lines), out_payroll.write_payroll, tmp, result, run) as written:
+            history.save_payroll(conn, month, lines, sup_lines, run, ready=written)
+    finally:
+        conn.close()
+    return result
+
+
+def _pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
+               rows: list[history.PayRow], funds: history.Accruals,
+               npl: dict[str, list[Decimal | None]]) -> tuple[list[PayLine], Ledger]:
+    """Every CM's line and the risk-fund ledger, in integers (see ``pay.Bases``)."""
+    bases = Bases(payroll)
+    fen = bases.fen
+    unit = {g: bases.units(g) for g in (*GRADES, TRANSITION)}
+    base = {g: base_for(payroll, g) for g in unit}
+    grades_in = _grade_lookup(conn, payroll)
+    grades_now, default_now, note_found, note_default = grades_in(month)
+    spans = [(funds.points[s], *grades_in(start)[:2]) for s, start in enumerate(funds.starts)]
+    at = {cm: i for i, cm in enumerate(funds.ids)}
+    december = month.endswith("-12")
+    released: list[int | None] = []
+    forfeited: list[int | None] = []
+    opening = accrued = 0
+    lines: list[PayLine] = []
+    for cm, name, branch, category, total, risk_fund, ratio in rows:
+        grade_now = grades_now.get(cm)
+        note = note_found if grade_now is not None else note_default
+        grade_now = grade_now or default_now
+        now = unit[grade_now]
+        line = PayLine(cm, name, branch, category, grade_now, note, base[grade_now], total,
+                       fen(now * total))
+        earlier = 0  # Σ base × points over the earlier spans, each at its own base
+        i = at.get(cm)
+        if i is not None:
+            for points, grades, default in spans:
+                if points[i]:
+                    earlier += unit[grades.get(cm) or default] * points[i]
+        before, amount = fen(earlier), fen(earlier + now * risk_fund)
+        opening += before
+        accrued += amount - before
+        if december:
+            if ratio == "0" or (ratio is not None and Decimal(ratio) == 0):
+                line.release_fen = amount
+                released.append(amount)
+            else:
+                line.forfeit_fen = amount
+                forfeited.append(amount)
+        warnings = npl.get(cm)
+        if warnings is not None and (warning := npl_warning(warnings)):
+            line.warnings.append(warning)
+        lines.append(line)
+    # Summed from ZERO line by line, an empty month or a month without releases keeps
+    # the 0 without decimal places; total_of gives exactly those Decimals.
+    ledger = Ledger(total_of([opening] if lines else []), total_of([accrued] if lines else []),
+                    total_of(released), total_of(forfeited))
+    return lines, ledger
+
+
+def _grade_lookup(conn: sqlite3.Connection, payroll: Payroll):  # type: ignore[no-untyped-def]
+    """month → (CM → grade, grade of CMs not graded, why when graded, why when not): the
+    grades in effect in that month (SPEC §5.2), one query per grading."""
+    cache: dict[str, dict[str, str]] = {}
+
+    def lookup(month: str) -> tuple[dict[str, str], str, str, str]:
+        effective = history.in_effect(conn, month)
+        if effective is None:
+            return {}, TRANSITION, "", f"尚未定级，按过渡期 {payroll.transition} 元"
+        if effective not in cache:
+            cache[effective] = history.grades_of(conn, effective)
+        return (cache[effective], "三级", f"{effective} 起执行的定级",
+                f"{effective} 定级后加入，按三级（第六条）")
+
+    return lookup
+
+
+def _supervisor_lines(sups: list[Supervisor], rows: list[history.PayRow], payroll: Payroll,
+                      path: Path | None) -> list[SupervisorLine]:
+    if not sups:
+        return []
+    problems: list[Problem] = []
+    out: list[SupervisorLine] = []
+    by_branch: dict[str, list[int]] = {}
+    for row in rows:
+        by_branch.setdefault(row[2], []).append(row[4])
+    for s in sups:
+        scores = by_branch.get(s.scope)
+        if not scores:
+            branches = "、".join(sorted(by_branch))
+            problems.append(Problem(f"主管 {s.id} {s.name} 的管辖机构「{s.scope}」本月没有客户经理；"
+                                    f"已计分的机构：{branches}", file=path.name if path else "",
+                                    row=s.row, column="机构"))
+            continue
+        average = from_centi(divide_half_up(sum(scores), len(scores)))
+        fixed, linked = supervisor_pay(payroll, s.wage, average)
+        out.append(SupervisorLine(s.id, s.name, s.title, s.scope, s.wage, len(scores), average,
+                                  fixed, linked, fixed + linked))
+    if problems:
+        raise InputError(problems)
+    return out

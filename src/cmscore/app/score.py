@@ -1,0 +1,112 @@
+"""`check` and `score`: read an export, score it, store the month and write its workbook."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cmscore.app.common import no_gc, open_read_only, sha256_of
+from cmscore.engine.grading import (
+    window,
+)
+from cmscore.engine.itemcolumns import History, NoHistory
+from cmscore.engine.month import MonthExport
+from cmscore.engine.pay import (
+    NPL_WARNING_MONTHS,
+    npl_warning,
+)
+from cmscore.engine.scoring import MonthScores, score_month
+from cmscore.inputs.reader import read_export
+from cmscore.outputs.aside import alongside
+from cmscore.outputs.scores import write_scores
+from cmscore.outputs.xlsx import atomic_file
+from cmscore.problems import fail
+from cmscore.rules.ruleset import RuleSet, load_rules
+from cmscore.store import db as store
+from cmscore.store import history
+
+
+@dataclass
+class ScoreResult:
+    export: MonthExport
+    scores: MonthScores
+    rules: RuleSet
+    output: Path | None
+    run: dict[str, object]
+    warnings: dict[str, str] = field(default_factory=dict)  # CM → 第十六条 warning
+
+
+def _history(conn: sqlite3.Connection | None, month: str) -> History:
+    return store.StoreHistory(conn, month) if conn is not None else NoHistory()
+
+
+def check_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = None,
+               month: str | None = None) -> ScoreResult:
+    """Validate and score an export exactly as ``score`` would; store and write nothing."""
+    rules = load_rules(rules_dir)
+    export = read_export(path, rules, month)
+    conn = open_read_only(db or store.default_path())
+    try:
+        scores = score_month(export, rules, _history(conn, export.month))
+    finally:
+        if conn is not None:
+            conn.close()
+    return ScoreResult(export, scores, rules, None, {})
+
+
+Step = Callable[[str], None]
+
+
+def _quiet(name: str) -> None:
+    """The default progress callback: say nothing."""
+
+
+SCORE_STEPS = 4
+
+
+def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = None,
+               out_dir: Path | None = None, month: str | None = None,
+               replace: bool = False, step: Step = _quiet) -> ScoreResult:
+    """Read, score, store and write one month. Nothing is stored or written on any problem.
+
+    ``step`` is told the name of each of the SCORE_STEPS phases as it starts.
+    """
+    rules = load_rules(rules_dir)
+    with no_gc():
+        step("读取并校验导出文件")
+        export = read_export(path, rules, month)
+        db = db or store.default_path()
+        with store.locked(db):
+            return _score_locked(path, export, rules, db, out_dir, replace, step)
+
+
+def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
+                  out_dir: Path | None, replace: bool, step: Step) -> ScoreResult:
+    conn = store.connect(db)
+    try:
+        if export.month in store.stored_months(conn) and not replace:
+            raise fail(f"{export.month} 已经计分并存入历史库；如需重新计分请加 --replace")
+        step(f"计分 {len(export.managers)} 名客户经理")
+        scores = score_month(export, rules, store.StoreHistory(conn, export.month))
+        run = store.RunRecord("score", export.month, path.name, sha256_of(path), rules.hashes,
+                              started_at=store.RunRecord.now())
+        target = (out_dir or Path.cwd()) / f"scores-{export.month}.xlsx"
+        record: dict[str, object] = {"file_sha256": run.file_sha256, "tool_version": run.tool_version,
+                  "started_at": run.started_at}
+        # The workbook is complete in a temp file before the month is committed, and
+        # moved into place only after: a failure at any step leaves neither behind.
+        with atomic_file(target) as tmp:
+            step(f"写出 {target.name}")
+            with alongside(len(scores.scores), write_scores, tmp, scores, export, rules,
+                           record) as written:
+                step("存入历史库")
+                store.save_month(conn, scores, run, replace=replace, ready=written)
+        span = window(export.month, NPL_WARNING_MONTHS)
+        # Only CMs with an NPL in each of the months can be warned: a few, not 100k.
+        warnings = {cm: w for cm, ratios in history.npl_candidates(conn, span).items()
+                    if (w := npl_warning(ratios))}
+    finally:
+        conn.close()
+    return ScoreResult(export, scores, rules, target, record, warnings)

@@ -1,0 +1,12 @@
+"""The arithmetic of the regulation: pure functions over typed values, Decimal only.
+
+Lives here: ``month`` (a month's typed rows), ``points`` (one figure → points),
+``itemcolumns`` (one item for a whole category), ``itemscore`` and ``sentences`` (one
+manager's item and its sentence), ``scoring`` (a month: totals, ranks), ``grading``
+(一级/二级/三级 over a window), ``pay`` (monthly pay, risk fund, supervisors) and
+``results`` (what explain and diff find). A new scoring rule kind's arithmetic goes in
+``itemcolumns`` (its sentence in ``sentences``).
+
+May import: ``rules`` and the kernel only. No I/O, no SQLite, no workbooks — checked by
+import-linter (``pyproject.toml``), so every function here can be tested with values.
+"""

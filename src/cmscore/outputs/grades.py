@@ -1,0 +1,85 @@
+"""`grade` for people: the grades workbook, the JSON document and the terminal summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from cmscore.engine.grading import GRADES, Decision, Grading
+from cmscore.numbers import ByValue, fmt2, from_centi
+from cmscore.outputs.celltext import Blocks, column_blocks
+from cmscore.outputs.common import TERMINAL_ROWS, record, unlisted
+from cmscore.outputs.xlsx import Book, Column
+from cmscore.store.db import RunRecord
+
+
+def write_grades(path: Path, grading: Grading, run: RunRecord) -> None:
+    book = Book(path)
+    cols = [Column("排名", 6, "int"), Column("工号", 12), Column("姓名", 10), Column("机构", 14),
+            Column("类别", 10), Column("平均分", 9, "points")]
+    cols += [Column(m, 9, "points") for m in grading.months]
+    cols += [Column("等级", 7), Column("原因", 36), Column("分界说明", 40), Column("标记", 40)]
+    # Hundredths → Decimal once per distinct value: a million cells, a few thousand values.
+    cell = ByValue(from_centi).__getitem__
+
+    def columns(part: list[Decision]) -> list[list[Any]]:
+        return [[d.rank for d in part], [d.id for d in part], [d.name for d in part],
+                [d.branch for d in part], [d.category for d in part],
+                [d.average for d in part],
+                *(list(map(cell, month)) for month in zip(*(d.totals for d in part), strict=True)),
+                [d.grade for d in part], [d.reason for d in part], [d.boundary for d in part],
+                ["；".join(d.flags) if d.flags else "" for d in part]]
+
+    book.sheet("定级", cols, Blocks(column_blocks(grading.decisions, columns)),
+               note=f"{grading.months[0]} 至 {grading.months[-1]} "
+                    f"{len(grading.months)} 个月定级，{grading.effective} 起执行")
+    counts, pool = grading.counts(), grading.counts(pool_only=True)
+    summary = [(g, grading.quotas[g], pool[g], counts[g] - pool[g], counts[g]) for g in GRADES]
+    book.sheet("汇总", [Column("等级", 8), Column("支行池名额", 12, "int"),
+                      Column("支行池人数", 12, "int"), Column("池外人数", 30, "int"),
+                      Column("合计", 8, "int")], summary,
+               note=f"支行定级池 {grading.pool_size} 人：一级 30%、二级 50%、三级 20%（四舍五入）")
+    book.sheet("运行记录", [Column("项目", 22), Column("内容", 70)],
+               record(run, [("定级窗口", f"{grading.months[0]} 至 {grading.months[-1]}"),
+                             ("生效月份", grading.effective)]))
+    book.close()
+
+
+def grades_json(grading: Grading) -> dict[str, Any]:
+    return {"window": {"start": grading.months[0], "end": grading.months[-1],
+                       "months": len(grading.months)},
+            "effective": grading.effective, "pool_size": grading.pool_size,
+            "quotas": grading.quotas, "counts": grading.counts(),
+            "managers": [{"id": d.id, "name": d.name, "branch": d.branch,
+                          "category": d.category,
+                          "average": None if d.average is None else fmt2(d.average),
+                          "rank": d.rank, "grade": d.grade, "reason": d.reason,
+                          "boundary": d.boundary or None, "flags": d.flags}
+                         for d in grading.decisions]}
+
+
+def grade_summary(grading: Grading) -> list[Any]:
+    from rich.table import Table
+
+    counts, pool = grading.counts(), grading.counts(pool_only=True)
+    t = Table(title=f"{grading.months[0]}–{grading.months[-1]} 定级，{grading.effective} 起执行",
+              title_justify="left", caption="池外：分行客户经理（固定一级）、新增人员、缺月人员",
+              caption_justify="left")
+    for h in ("等级", "支行池名额", "支行池人数", "池外人数", "合计"):
+        t.add_column(h, justify="left" if h == "等级" else "right")
+    for g in GRADES:
+        t.add_row(g, str(grading.quotas[g]), str(pool[g]), str(counts[g] - pool[g]),
+                  str(counts[g]))
+    out: list[Any] = [t]
+    notable = [d for d in grading.decisions if d.boundary or d.flags]
+    if notable:
+        b = Table(title="分界并列与标记", title_justify="left",
+                  caption=unlisted(len(notable), "定级表的「分界说明」「标记」列"),
+                  caption_justify="left")
+        for h in ("工号", "姓名", "平均分", "等级", "说明"):
+            b.add_column(h)
+        for d in notable[:TERMINAL_ROWS]:
+            b.add_row(d.id, d.name, fmt2(d.average) if d.average is not None else "", d.grade,
+                      "；".join(filter(None, [d.boundary, *d.flags])))
+        out.append(b)
+    return out

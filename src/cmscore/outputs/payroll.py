@@ -1,0 +1,116 @@
+"""`payroll` for people: the payroll workbook, the JSON document and the terminal summary."""
+
+from __future__ import annotations
+
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+from cmscore.engine.grading import GRADES
+from cmscore.engine.pay import TRANSITION, PayLine, PayrollResult
+from cmscore.numbers import ZERO, ByValue, fmt2, from_centi
+from cmscore.outputs.celltext import Blocks, column_blocks
+from cmscore.outputs.common import TERMINAL_ROWS, Texts, record, unlisted
+from cmscore.outputs.xlsx import Book, Column
+from cmscore.store.db import RunRecord
+
+
+def write_payroll(path: Path, result: PayrollResult, run: RunRecord) -> None:
+    book = Book(path)
+    cols = [Column("工号", 12), Column("姓名", 10), Column("机构", 14), Column("类别", 10),
+            Column("等级", 8), Column("定级依据", 30), Column("履职绩效工资", 12, "money"),
+            Column("考核得分", 9, "points"), Column("月度应得工资", 12, "money"),
+            Column("风险金发放", 11, "money"), Column("风险金扣罚", 11, "money"),
+            Column("预警", 50)]
+    by_value = ByValue(from_centi)
+    by_value[None] = ZERO  # not released or forfeited this month
+    cell = by_value.__getitem__
+    t = result.totals
+
+    def columns(part: list[PayLine]) -> list[list[Any]]:
+        return [[p.id for p in part], [p.name for p in part], [p.branch for p in part],
+                [p.category for p in part], [p.grade for p in part],
+                [p.grade_note for p in part], [p.base for p in part],
+                [cell(p.score_cp) for p in part], [cell(p.pay_fen) for p in part],
+                [cell(p.release_fen) for p in part], [cell(p.forfeit_fen) for p in part],
+                ["；".join(p.warnings) if p.warnings else "" for p in part]]
+
+    total: list[list[Any]] = [["合计"], [""], [""], [""], [""], [f"{len(result.lines)} 人"],
+                              [None], [None], [t["pay"]], [t["risk_fund_release"]],
+                              [t["risk_fund_forfeit"]], [""]]
+    book.sheet("绩效工资", cols, Blocks(chain(column_blocks(result.lines, columns), [total])),
+               note=f"{result.month} 月度应得工资 = 履职绩效工资 × 考核得分 / 100（第十一条）")
+    scols = [Column("工号", 12), Column("姓名", 10), Column("职务", 16), Column("管辖机构", 14),
+             Column("履职岗位工资", 12, "money"), Column("客户经理人数", 10, "int"),
+             Column("平均得分", 9, "points"), Column("固定部分(90%)", 13, "money"),
+             Column("挂钩部分(10%)", 13, "money"), Column("应发", 12, "money")]
+    book.sheet("主管挂钩", scols, [[s.id, s.name, s.title, s.scope, s.wage, s.managers, s.average,
+                                   s.fixed, s.linked, s.pay] for s in result.supervisors],
+               note="第十二条：履职岗位工资的 10% 与所辖客户经理平均得分挂钩")
+    ledger = result.ledger
+    book.sheet("风险金台账", [Column("项目", 20), Column("金额（元）", 14, "money")], [
+        ("年初至上月累计", ledger.opening), ("本月计提", ledger.accrued),
+        ("本月发放", ledger.released), ("本月扣罚", ledger.forfeited),
+        ("期末余额", ledger.closing)],
+        note=f"{result.month[:4]} 年风险金（按各月履职绩效工资 / 100 折算）")
+    totals = [("客户经理月度应得工资", t["pay"]), ("风险金发放", t["risk_fund_release"]),
+              ("主管应发", t["supervisors_pay"]), ("合计发放", t["total"]),
+              ("风险金扣罚（不发放）", t["risk_fund_forfeit"])]
+    book.sheet("合计", [Column("项目", 22), Column("金额（元）", 14, "money")], totals)
+    book.sheet("运行记录", [Column("项目", 22), Column("内容", 70)],
+               record(run, [("执行的定级", result.grading or "尚未定级（过渡期）")]))
+    book.close()
+
+
+def payroll_json(result: PayrollResult) -> dict[str, Any]:
+    ledger = result.ledger
+    text = Texts()
+    bases = {base: fmt2(base) for base in {p.base for p in result.lines}}
+    return {
+        "month": result.month, "grading_in_effect": result.grading,
+        "managers": [{"id": p.id, "name": p.name, "grade": p.grade, "base": bases[p.base],
+                      "score": text[p.score_cp], "pay": text[p.pay_fen],
+                      "risk_fund_release": text[p.release_fen],
+                      "risk_fund_forfeit": text[p.forfeit_fen], "warnings": p.warnings}
+                     for p in result.lines],
+        "supervisors": [{"id": s.id, "name": s.name, "title": s.title, "scope": s.scope,
+                         "wage": fmt2(s.wage), "managers": s.managers,
+                         "average": fmt2(s.average), "fixed": fmt2(s.fixed),
+                         "linked": fmt2(s.linked), "pay": fmt2(s.pay)}
+                        for s in result.supervisors],
+        "totals": {k: fmt2(v) for k, v in result.totals.items()},
+        "risk_fund_ledger": {"opening": fmt2(ledger.opening), "accrued": fmt2(ledger.accrued),
+                             "released": fmt2(ledger.released),
+                             "forfeited": fmt2(ledger.forfeited),
+                             "closing": fmt2(ledger.closing)},
+        "unsettled_risk_fund": result.unsettled,
+    }
+
+
+def payroll_summary(result: PayrollResult) -> list[Any]:
+    from rich.table import Table
+
+    t = result.totals
+    by_grade = Table(title=f"{result.month} 绩效工资（执行定级：{result.grading or '过渡期'}）",
+                     title_justify="left")
+    for h in ("等级", "人数", "履职绩效工资", "应得工资合计"):
+        by_grade.add_column(h, justify="left" if h == "等级" else "right")
+    order = [*GRADES, TRANSITION]
+    grades = sorted({p.grade for p in result.lines}, key=order.index)
+    for g in grades:
+        members = [p for p in result.lines if p.grade == g]
+        bases = sorted({fmt2(p.base) for p in members})
+        by_grade.add_row(g, str(len(members)), "/".join(bases),
+                         fmt2(sum((p.pay for p in members), ZERO)))
+    by_grade.add_row("合计", str(len(result.lines)), "", fmt2(t["pay"]))
+    out: list[Any] = [by_grade]
+    warned = [p for p in result.lines if p.warnings]
+    if warned:
+        w = Table(title="预警", title_justify="left",
+                  caption=unlisted(len(warned), "工资表的「预警」列"), caption_justify="left")
+        for h in ("工号", "姓名", "预警"):
+            w.add_column(h)
+        for p in warned[:TERMINAL_ROWS]:
+            w.add_row(p.id, p.name, "；".join(p.warnings))
+        out.append(w)
+    return out

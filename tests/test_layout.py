@@ -1,0 +1,78 @@
+"""The package shows its architecture: layers as subpackages, no cycles, small modules.
+
+The layers themselves are checked by import-linter (``lint-imports`` in ``make test``,
+contracts in ``pyproject.toml``); these tests cover what it does not.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import grimp
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "cmscore"
+LAYERS = ["app", "outputs", "store", "inputs", "engine", "rules"]
+
+
+def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in edges.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            part = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                part.append(w)
+                if w == v:
+                    break
+            if len(part) > 1:
+                found.append(sorted(part))
+
+    for m in sorted(edges):
+        if m not in index:
+            visit(m)
+    return found
+
+
+def test_no_import_cycle() -> None:
+    graph = grimp.build_graph("cmscore")
+    edges = {m: {i for i in graph.find_modules_directly_imported_by(m) if i.startswith("cmscore")}
+             for m in graph.modules}
+    assert _cycles(edges) == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: p.name)
+def test_modules_stay_under_400_lines(path: Path) -> None:
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= 400, path
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_each_layer_says_what_lives_there_and_what_it_may_import(layer: str) -> None:
+    doc = importlib.import_module(f"cmscore.{layer}").__doc__ or ""
+    assert "Lives here" in doc and "May import" in doc
+
+
+def test_no_module_is_left_flat_beside_the_layers() -> None:
+    flat = sorted(p.stem for p in PACKAGE.glob("*.py"))
+    assert flat == ["__init__", "cli", "console", "numbers", "problems"]
