@@ -285,3 +285,15 @@ def test_a_cap_in_exponent_form_names_its_line(tmp_path: Path) -> None:
     text = (directory / "1-zhihang.yaml").read_text(encoding="utf-8")
     line = next(n for n, t in enumerate(text.splitlines(), 1) if "1e400" in t)
     assert rule_problem(directory).startswith(f"1-zhihang.yaml:{line}:")
+
+
+def test_formulas_and_merges_in_an_ods_are_refused_too(tmp_path: Path, rules: RuleSet) -> None:
+    plain = hf.write_ods(tmp_path / "plain-2026-10.ods", export_rows(cm_rows(3)))
+    assert len(read_export(plain, rules).managers) == 3
+    rows = export_rows([cm_row(1, 放款户数=Formula("1+1", 20)), cm_row(2), cm_row(3)])
+    rows[3][J("机构")] = ""  # under the merge: C4 is covered by C3:C4
+    path = hf.write_ods(tmp_path / "2026-10.ods", rows, spans={(2, J("机构")): (2, 1)})
+    found = {(p.row, p.column): p.message for p in refused(path, rules)}
+    assert "=1+1" in found[(3, "放款户数")]
+    assert "C3:C4" in found[(3, "机构")]
+    assert len(found) == 2

@@ -9,6 +9,7 @@ bytes, and refused with a located message when it is over a limit (limits are in
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 import zlib
@@ -48,6 +49,9 @@ class Checked:
     cell_problems: dict[str, list[Problem]] = field(default_factory=dict)
     # sheet name → (row, column) from 0 → the formula's text, for every formula cell
     formulas: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
+    # sheet name → merged ranges (first row, first column, last row, last column), for
+    # the formats whose merges calamine does not report (.ods)
+    merges: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)
 
 
 def column_number(letters: str) -> int:
@@ -138,6 +142,8 @@ def _check_zip(path: Path, limits: Limits) -> Checked:
             if _DOCTYPE.search(data[:65536]) or (b"<!" in data and _DOCTYPE.search(data)):
                 raise fail(f"部件 {m.filename} 含有 DOCTYPE/ENTITY 声明（可用于实体扩展或读取本机文件），"
                            "正常的 Excel 文件不会有；已拒绝", file=path.name)
+            if kind == "ods" and m.filename == "content.xml":
+                _ods_cells(data, checked)
             # Any part holding cells is a sheet, whatever the relationships call it (a
             # reader may find it by another case or name); named by its sheet when known.
             if m.filename in sheets or b"<sheetData" in data:
@@ -244,3 +250,39 @@ def _check_sheet(data: bytes, sheet: str, limits: Limits, name: str
                 formulas[(at["row"] - 1, column_number(at["column"].rstrip("0123456789")) - 1)] = \
                     unescape(text.decode(errors="replace"), {"&quot;": '"', "&apos;": "'"})
     return problems, formulas
+
+
+_ODS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_CELLS = (_ODS + "table-cell", _ODS + "covered-table-cell")
+
+
+def _ods_cells(data: bytes, checked: Checked) -> None:
+    """The formula cells and merged ranges of an .ods, per sheet: calamine reads a
+    formula's cached value and reports no merges for this format."""
+    if b"table:formula" not in data and b"-spanned" not in data:
+        return
+    sheet, row, column, repeat = "", 0, 0, 1
+    try:
+        for event, el in ElementTree.iterparse(io.BytesIO(data), events=("start", "end")):
+            if event == "start" and el.tag == _ODS + "table":
+                sheet, row = el.get(_ODS + "name", ""), 0
+            elif event == "start" and el.tag == _ODS + "table-row":
+                column, repeat = 0, int(el.get(_ODS + "number-rows-repeated", "1"))
+            elif event == "start" and el.tag in _ODS_CELLS:
+                across = int(el.get(_ODS + "number-columns-repeated", "1"))
+                formula = el.get(_ODS + "formula")
+                if formula and across * repeat <= 100_000:  # not a whole repeated block
+                    text = formula.split(":", 1)[-1].lstrip("=")
+                    checked.formulas.setdefault(sheet, {}).update(
+                        {(row + r, column + c): text for r in range(repeat) for c in range(across)})
+                rows = int(el.get(_ODS + "number-rows-spanned", "1"))
+                columns = int(el.get(_ODS + "number-columns-spanned", "1"))
+                if rows > 1 or columns > 1:
+                    checked.merges.setdefault(sheet, []).append(
+                        (row, column, row + rows - 1, column + columns - 1))
+                column += across
+            elif event == "end" and el.tag == _ODS + "table-row":
+                row += repeat
+                el.clear()
+    except (ElementTree.ParseError, ValueError):
+        return  # calamine then says what is wrong with the file

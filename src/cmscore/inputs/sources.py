@@ -147,7 +147,7 @@ def _read_workbook(path: Path, checked: Checked) -> list[Grid]:
         try:
             sheet = book.get_sheet_by_name(meta.name)
             rows = sheet.to_python(skip_empty_area=False)
-            merges = _merges(sheet)
+            merges = _merges(sheet) or checked.merges.get(meta.name, [])
         except Exception as exc:
             problems.append(Problem(f"无法读取该工作表（{exc}）", file=path.name, sheet=meta.name))
             continue
