@@ -711,3 +711,56 @@ def run_subprocess(*args: Any, timeout: float = 20, cwd: Path | None = None,
                           timeout=timeout, cwd=cwd, env=env or child_env(),
                           preexec_fn=_child_limits if limit_memory else None)
     return Ran(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start)
+
+
+# ---------------------------------------------------------------- OpenDocument
+
+
+def write_ods(path: Path, rows: Sequence[Sequence[Any]],
+              spans: dict[tuple[int, int], tuple[int, int]] | None = None) -> Path:
+    """A minimal .ods of ``rows`` (one sheet 「业绩」). A ``Formula`` cell is written with
+    its cached value; ``spans`` maps a (row, column) from 0 to the (rows, columns) it
+    merges, the cells it covers written as covered cells."""
+    spans = spans or {}
+    covered = {(r + i, c + j) for (r, c), (n, m) in spans.items()
+               for i in range(n) for j in range(m)} - set(spans)
+
+    def cell(r: int, c: int, value: Any) -> str:
+        if (r, c) in covered:
+            return "<table:covered-table-cell/>"
+        attrs = ""
+        if (r, c) in spans:
+            n, m = spans[(r, c)]
+            attrs += f' table:number-rows-spanned="{n}" table:number-columns-spanned="{m}"'
+        if isinstance(value, Formula):
+            attrs += f' table:formula="of:={escape(value.text)}"'
+            value = value.cached
+        if value is None or value == "":
+            return f"<table:table-cell{attrs}/>"
+        if isinstance(value, int | float):
+            return (f'<table:table-cell{attrs} office:value-type="float" office:value="{value}">'
+                    f"<text:p>{value}</text:p></table:table-cell>")
+        return (f'<table:table-cell{attrs} office:value-type="string">'
+                f"<text:p>{escape(str(value))}</text:p></table:table-cell>")
+
+    body = "".join("<table:table-row>" + "".join(cell(r, c, v) for c, v in enumerate(row)) +
+                   "</table:table-row>" for r, row in enumerate(rows))
+    ns = {"office": "office:1.0", "table": "table:1.0", "text": "text:1.0", "of": "of:1.2"}
+    decl = " ".join(f'xmlns:{k}="urn:oasis:names:tc:opendocument:xmlns:{v}"' for k, v in ns.items())
+    content = (f'{_XML_DECL}<office:document-content {decl} office:version="1.2"><office:body>'
+               f'<office:spreadsheet><table:table table:name="业绩">{body}</table:table>'
+               "</office:spreadsheet></office:body></office:document-content>")
+    manifest = (f'{_XML_DECL}<manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
+                'opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" '
+                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+                '<manifest:file-entry manifest:full-path="content.xml" '
+                'manifest:media-type="text/xml"/></manifest:manifest>')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype", _DATE_TIME),
+                    "application/vnd.oasis.opendocument.spreadsheet",
+                    compress_type=zipfile.ZIP_STORED)
+        for name, data in (("content.xml", content), ("META-INF/manifest.xml", manifest)):
+            zf.writestr(zipfile.ZipInfo(name, _DATE_TIME), data.encode(),
+                        compress_type=zipfile.ZIP_DEFLATED)
+    return path

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from cmscore.engine.month import Block, Manager
 from cmscore.engine.scoring import score_manager, score_month
-from cmscore.inputs import cells, reader
+from cmscore.inputs import cells, totals
 from cmscore.inputs.reader import read_export
 from cmscore.numbers import ByValue, clean_text, decimal_texts, to_centi
 from cmscore.rules.ruleset import RuleSet
@@ -166,7 +166,7 @@ def test_a_nan_or_infinity_among_numbers_is_a_problem_not_a_crash() -> None:
     st.text(alphabet="合计小总 \u200bab1", max_size=5)), max_size=7), max_size=12))
 def test_rows_marked_as_totals_are_those_a_cell_by_cell_look_finds(rows: list[list[object]]) -> None:
     markers = {"合计", "总计", "小计"}
-    marked = reader._marked_rows(rows, markers)
+    marked = totals._marked_rows(rows, markers)
     by_cell = {i for i, r in enumerate(rows)
                if any(m in clean_text(c) for c in r[:6] for m in markers)}
     assert marked == by_cell

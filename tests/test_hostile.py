@@ -461,9 +461,17 @@ def test_a_cm_whose_name_or_branch_contains_a_total_word_is_kept(env: Env,
 
 def test_branch_subtotal_rows_without_an_id_are_skipped(env: Env) -> None:
     subtotal = ["", "城东支行小计", "城东支行", "", *[""] * (len(hf.HEADERS) - 4)]
-    subtotal[hf.HEADERS.index("放款户数")] = 99
+    subtotal[hf.HEADERS.index("放款户数")] = cm_row(3)[hf.HEADERS.index("放款户数")]  # E0003's
     path = hf.write_xlsx(env.files / "2026-10.xlsx", [cm_row(1), cm_row(2), subtotal, cm_row(3)])
     assert sorted(managers(env.score(path))) == ["E0001", "E0002", "E0003"]
+
+
+def test_a_branch_subtotal_that_does_not_add_up_is_refused(env: Env) -> None:
+    subtotal = ["", "城东支行小计", "城东支行", "", *[""] * (len(hf.HEADERS) - 4)]
+    subtotal[hf.HEADERS.index("放款户数")] = 99  # 城东支行 is E0003 alone: 3
+    path = hf.write_xlsx(env.files / "2026-10.xlsx", [cm_row(1), cm_row(2), subtotal, cm_row(3)])
+    assert_refused(env.score(path), path, "城东支行", row=5, column="放款户数")
+    env.assert_nothing_kept()
 
 
 # ---------------------------------------------------------------- 12: formulas and errors
@@ -523,12 +531,14 @@ def test_formula_resulting_in_na_in_a_name_is_refused_naming_the_error(env: Env)
     env.assert_nothing_kept()
 
 
-def test_formulas_with_cached_values_are_read_as_their_values(env: Env) -> None:
+def test_formulas_in_manager_rows_are_refused_whatever_they_cached(env: Env) -> None:
+    """A cached value may be stale (issue 17): a manager's cells must be values."""
     path = hf.write_xlsx(env.files / "cached-2026-10.xlsx", sheets=_sheet_with(
         放款户数=Formula("1+1", cached=2), 姓名=Formula('"王"&"芳"', cached="王芳")))
-    got = managers(env.score(path))
-    assert got["E0001"]["name"] == "王芳"
-    assert got["E0001"]["items"]["loan_households"] == "5.00"
+    ran = env.score(path)
+    assert_refused(ran, path, "公式", row=3, column="放款户数")
+    assert_refused(ran, path, "公式", row=3, column="姓名")
+    env.assert_nothing_kept()
 
 
 def test_error_cells_on_a_hidden_sheet_do_not_matter(env: Env) -> None:

@@ -18,6 +18,7 @@ from cmscore.engine.grading import window
 from cmscore.engine.pay import Bases, fund_value, monthly_pay, npl_warning, supervisor_pay
 from cmscore.numbers import to_centi
 from cmscore.outputs import payroll as out_payroll
+from cmscore.rules.bounds import PAY_MAX
 from cmscore.rules.ruleset import Payroll, load_rules
 from cmscore.store import db as store
 from cmscore.store import history
@@ -333,6 +334,16 @@ def test_supervisor_scope_without_cms_is_refused_naming_it(tmp_path: Path) -> No
     assert query(db, "SELECT count(*) FROM payrolls") == [(0,)]
 
 
+def test_a_supervisor_wage_out_of_range_is_refused_never_a_traceback(tmp_path: Path) -> None:
+    """1e17 元 overflowed the store's integers (issue 17: bound every figure)."""
+    db = store_months(tmp_path / "h.db", {"2026-10": {"X": cm("81.80")}})
+    sups = write_sheet(tmp_path / "主管.xlsx", SUP_HEADER, [
+        ["S1", "王行长", "支行行长", "城东支行", 1e17]])
+    result = run("payroll", "--supervisors", sups, "--db", db, "--out", tmp_path, code=1)
+    assert "履职岗位工资" in result.stderr and "超出上限" in result.stderr
+    assert query(db, "SELECT count(*) FROM payrolls") == [(0,)]
+
+
 # --- 第十六条第五项: NPL ≥ 1% three months running -------------------------------------------
 
 NPL = {"W3": ("0.01", "0.015", "0.02"),    # 1% counts
@@ -414,7 +425,7 @@ def test_payroll_json_contract(tmp_path: Path) -> None:
 
 # --- the integer path (pay.Bases, history.accruals/npl_candidates) is the Decimal one ----------
 
-amounts = st.integers(min_value=0, max_value=3_000_000).flatmap(
+amounts = st.integers(min_value=0, max_value=int(PAY_MAX)).flatmap(
     lambda n: st.sampled_from([D(n), D(n) / 10, D(n) / 100, D(n) / 1000]))
 
 

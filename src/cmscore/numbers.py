@@ -157,14 +157,44 @@ def float_decimals(values: list[float]) -> list[Decimal] | None:
     return list(map(dict(zip(distinct, decimals, strict=True)).__getitem__, values))
 
 
+QUOTE_MAX = 40
+
+
+def quote(value: object, limit: int = QUOTE_MAX) -> str:
+    """A cell's text in 「」 for a message, cut to ``limit`` characters: a 32 KB cell must
+    not fill the terminal. Line breaks and tabs are shown as spaces."""
+    text = value if isinstance(value, str) else str(value)
+    shown = " ".join(text.split()) if any(c in text for c in "\r\n\t") else text
+    if len(shown) <= limit:
+        return f"「{shown}」"
+    return f"「{shown[:limit]}…」（共 {len(text):,} 字符）"
+
+
+# A space between two digits or separators: 「1 2」 is 1 and 2, not 12.
+_INNER_SPACE = re.compile(r"[0-9.,][\s\u00a0\u3000]+[0-9.,]")
+# Non-ASCII characters NFKC may turn into what a number is made of, allowed: full-width
+# forms (１２３，．％－＋, SPEC §6) and the spaces and zero-width marks clean_text drops.
+_FULL_WIDTH = re.compile("[\uff01-\uff5e" + "".join(map(chr, _INVISIBLE)) + "]")
+
+
+def _lookalike(text: str) -> str | None:
+    """The first character that NFKC would turn into a digit, sign or separator although
+    it is none (²: a footnote mark, ①, ₂, ﹐), or None."""
+    for ch in _FULL_WIDTH.sub("", text):
+        if not ch.isascii() and unicodedata.normalize("NFKC", ch) != ch:
+            return ch
+    return None
+
+
 def parse_decimal(value: object, *, percent: bool = False) -> Decimal:
     """Parse one cell into a Decimal or raise ValueError with a reason in Chinese.
 
     Accepts numbers, text numbers with thousands separators and full-width digits,
-    and — only where ``percent`` — a trailing ``%``.
+    and — only where ``percent`` — a trailing ``%``. Refuses what only NFKC and space
+    removal would make a number: 「2²」 (a superscript) is not 22, 「1 2」 is not 12.
     """
     if isinstance(value, bool):
-        raise ValueError(f"「{value}」是逻辑值，不是数字")
+        raise ValueError(f"{quote(value)}是逻辑值，不是数字")
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
@@ -172,19 +202,31 @@ def parse_decimal(value: object, *, percent: bool = False) -> Decimal:
     if isinstance(value, Decimal):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"「{value}」不是数字（{type(value).__name__}）")
+        raise ValueError(f"{quote(value)}不是数字（{type(value).__name__}）")
+    if value.isascii():
+        spaced = (" " in value or "\t" in value) and _INNER_SPACE.search(value)
+    else:
+        odd = _lookalike(value)
+        if odd is not None:
+            name = unicodedata.name(odd, f"U+{ord(odd):04X}")
+            raise ValueError(f"{quote(value)}含有字符「{odd}」（{name}），它看起来像数字或符号"
+                             "但不是；请删去它（脚注标记请写在备注列）")
+        spaced = _INNER_SPACE.search(unicodedata.normalize("NFKC", value))
+    if spaced:
+        raise ValueError(f"{quote(value)}的数字之间有空格，无法确定是一个数还是几个数；"
+                         "请删去空格或只留一个数")
     text = clean_text(value)
     scale = ZERO
     if text.endswith("%"):
         if not percent:
-            raise ValueError(f"「{value}」带百分号，但本列不是比率")
+            raise ValueError(f"{quote(value)}带百分号，但本列不是比率")
         text, scale = text[:-1], Decimal(2)
     if _THOUSANDS.match(text):
         text = text.replace(",", "")
     if not _PLAIN.match(text):
-        raise ValueError(f"「{value}」不是数字")
+        raise ValueError(f"{quote(value)}不是数字")
     try:
         result = Decimal(text)
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid text
-        raise ValueError(f"「{value}」不是数字") from exc
+        raise ValueError(f"{quote(value)}不是数字") from exc
     return result.scaleb(-scale) if scale else result

@@ -3,8 +3,10 @@
 Lives here: ``preflight`` (a file's bytes checked before any parser runs), ``sources``
 (xlsx/xls/ods/csv/txt/html → plain grids; the only module that knows file formats),
 ``htmltable``, ``headers`` (the header row and which column each item reads), ``cells``
-(cells → Decimals and names, a column at a time), ``reader`` (a grid → ``engine.month``
-values) and ``supervisors`` (the 第十二条 supervisors file). A new input file format goes
+(cells → Decimals and names, a column at a time), ``origin`` (merged ranges and formula
+cells among the cells read), ``totals`` (the rows that are not managers, and the check
+that every totals row adds up), ``reader`` (a grid → ``engine.month`` values) and
+``supervisors`` (the 第十二条 supervisors file). A new input file format goes
 in ``sources``; a new kind of input file (roster, tasks, adjustments) gets its own module.
 
 May import: ``engine`` (for the typed values it produces), ``rules`` and the kernel.

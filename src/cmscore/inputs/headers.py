@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from cmscore.inputs.sources import Grid, column_letter
-from cmscore.numbers import clean_text
+from cmscore.numbers import clean_text, quote
 from cmscore.problems import Problem
 from cmscore.rules.ruleset import Item, RuleSet, Table
 
@@ -56,7 +56,9 @@ def plan_columns(grid: Grid, header: list[object], rules: RuleSet, tables: list[
             index[name] = j
         elif name:
             repeated.append(j)
-    shown = "、".join(clean_text(c) for c in header if clean_text(c))
+    names = [clean_text(c) for c in header if clean_text(c)]
+    shown = "、".join(n if len(n) <= 40 else n[:40] + "…" for n in names[:60]) + \
+        ("等" if len(names) > 60 else "")
     problems: list[Problem] = []
     at = partial(Problem, file=file_name, sheet=grid.sheet, row=header_row)
 
@@ -80,7 +82,7 @@ def plan_columns(grid: Grid, header: list[object], rules: RuleSet, tables: list[
                 known |= {normalise_header(a) for a in aliases}
     for name, j in index.items():
         if name not in known:
-            problems.append(at(f"未知列「{clean_text(header[j])}」：规则文件中没有项目读取它；"
+            problems.append(at(f"未知列{quote(clean_text(header[j]))}：规则文件中没有项目读取它；"
                                     "如是无关列，请加入 export.yaml 的 ignore_columns，"
                                     "如是业务列，请在对应项目的 columns 中加入此别名",
                                     column=clean_text(header[j])))
@@ -89,8 +91,8 @@ def plan_columns(grid: Grid, header: list[object], rules: RuleSet, tables: list[
         name = normalise_header(header[j])
         if name in known and name not in ignored:
             first = index[name]
-            problems.append(at(f"列「{clean_text(header[j])}」（{column_letter(j)} 列）与 "
-                               f"{column_letter(first)} 列「{clean_text(header[first])}」"
+            problems.append(at(f"列{quote(clean_text(header[j]))}（{column_letter(j)} 列）与 "
+                               f"{column_letter(first)} 列{quote(clean_text(header[first]))}"
                                "是同一列名；请只保留一列", column=clean_text(header[j])))
     plans: dict[str, Plan] = {}
     for table in tables:

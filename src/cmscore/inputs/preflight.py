@@ -9,6 +9,7 @@ bytes, and refused with a located message when it is over a limit (limits are in
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 import zlib
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree
+from xml.sax.saxutils import unescape
 
 from cmscore.problems import Problem, fail
 from cmscore.rules.ruleset import Limits
@@ -32,6 +34,8 @@ _CELL_REF = {n: re.compile(rb"<c\b[^>]*?\br=\"([A-Z]{%d,})([0-9]+)\"" % n) for n
 _ERROR_CELL = re.compile(rb"<c\b([^>]*\bt=\"e\"[^>]*)>(.*?)</c>", re.DOTALL)
 _REF = re.compile(rb"\br=\"([A-Z]+[0-9]+)\"")
 _VALUE = re.compile(rb"<v>([^<]*)</v>")
+# A formula cell, its attributes (for r="F5") and the formula's text (empty when shared).
+_FORMULA = re.compile(rb"<c\b([^>]*)>\s*<f\b[^>]*?(?:/>|>([^<]*)</f>)")
 _UNCACHED = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]+\d+)\"[^>]*>\s*<f\b[^>]*(?:/>|>[^<]*</f>)"
                        rb"\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
 _CHUNK = 1 << 20
@@ -43,6 +47,11 @@ class Checked:
 
     kind: str  # xlsx | ods | xls | html | spreadsheetml | text
     cell_problems: dict[str, list[Problem]] = field(default_factory=dict)
+    # sheet name → (row, column) from 0 → the formula's text, for every formula cell
+    formulas: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
+    # sheet name → merged ranges (first row, first column, last row, last column), for
+    # the formats whose merges calamine does not report (.ods)
+    merges: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)
 
 
 def column_number(letters: str) -> int:
@@ -69,12 +78,18 @@ def sniff(path: Path, limits: Limits) -> Checked:
             raise fail("文件有密码保护（加密的 Excel 文件）；请在 Excel/WPS 中取消密码后另存为 .xlsx",
                        file=path.name)
         return Checked("xls")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Checked("text")  # UTF-16 with its BOM: Excel's 「Unicode 文本」
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")) or \
             (b"<table" in text and b"<" == text[:1]):
         return Checked("html")
     if text.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in head:
         return Checked("spreadsheetml")
+    zeros = sorted((head[0::2].count(0), head[1::2].count(0)))  # ASCII in UTF-16: every other
+    if zeros[1] > len(head) // 4 and zeros[0] * 10 < zeros[1]:
+        raise fail("文件像是 UTF-16 编码的文本，但开头没有字节顺序标记（BOM），无法确定字节顺序；"
+                   "请在 Excel/WPS 中另存为「CSV UTF-8（逗号分隔）」或 .xlsx", file=path.name)
     if b"\x00" in head:
         raise fail("文件不是表格或文本：开头是无法识别的二进制内容（扩展名与内容不符？）",
                    file=path.name)
@@ -97,6 +112,9 @@ def _check_zip(path: Path, limits: Limits) -> Checked:
         if any(PurePosixPath(n).name.lower() == "vbaproject.bin" for n in names):
             raise fail("文件含有宏（vbaProject.bin）；cmscore 不读取带宏的文件，"
                        "请在 Excel/WPS 中另存为不含宏的 .xlsx", file=path.name)
+        if "xl/workbook.bin" in names:
+            raise fail("文件是 Excel 二进制工作簿（.xlsb），cmscore 不读取这种格式；请在 Excel 中"
+                       "打开后「另存为 → Excel 工作簿（*.xlsx）」", file=path.name)
         if "xl/workbook.xml" in names:
             kind = "xlsx"
         elif "content.xml" in names:
@@ -124,13 +142,17 @@ def _check_zip(path: Path, limits: Limits) -> Checked:
             if _DOCTYPE.search(data[:65536]) or (b"<!" in data and _DOCTYPE.search(data)):
                 raise fail(f"部件 {m.filename} 含有 DOCTYPE/ENTITY 声明（可用于实体扩展或读取本机文件），"
                            "正常的 Excel 文件不会有；已拒绝", file=path.name)
+            if kind == "ods" and m.filename == "content.xml":
+                _ods_cells(data, checked)
             # Any part holding cells is a sheet, whatever the relationships call it (a
             # reader may find it by another case or name); named by its sheet when known.
             if m.filename in sheets or b"<sheetData" in data:
                 label = sheets.get(m.filename) or lowered.get(m.filename.lower(), m.filename)
-                problems = _check_sheet(data, label, limits, path.name)
+                problems, formulas = _check_sheet(data, label, limits, path.name)
                 if problems:
                     checked.cell_problems[label] = problems
+                if formulas:
+                    checked.formulas[label] = formulas
         return checked
 
 
@@ -188,7 +210,8 @@ def _cell(ref: bytes) -> dict[str, Any]:
     return {"row": int(digits), "column": text}
 
 
-def _check_sheet(data: bytes, sheet: str, limits: Limits, name: str) -> list[Problem]:
+def _check_sheet(data: bytes, sheet: str, limits: Limits, name: str
+                 ) -> tuple[list[Problem], dict[tuple[int, int], str]]:
     rows = [int(r) for r in _ROW.findall(data)]
     max_row = max(rows, default=0)
     # Columns of one letter need no look; wider ones are rare, so only then are they read.
@@ -211,12 +234,55 @@ def _check_sheet(data: bytes, sheet: str, limits: Limits, name: str) -> list[Pro
             ref = _REF.search(attrs)
             value = _VALUE.search(body)
             label = ref.group(1) if ref else b"?"
-            shown = value.group(1).decode(errors="replace") if value else "错误"
+            shown = value.group(1).decode(errors="replace")[:40] if value else "错误"
             problems.append(Problem(f"单元格 {label.decode()} 是错误值 {shown}；请修正公式或改为数值",
                                     file=name, sheet=sheet, **(_cell(label) if ref else {})))
+    formulas: dict[tuple[int, int], str] = {}
     if b"<f" in data:
         for ref in _UNCACHED.findall(data):
             problems.append(Problem(f"单元格 {ref.decode()} 的公式没有计算结果（文件未经 Excel "
                                     "计算保存）；请在 Excel/WPS 中打开并保存，或改为数值",
                                     file=name, sheet=sheet, **_cell(ref)))
-    return problems
+        for attrs, text in _FORMULA.findall(data):
+            ref = _REF.search(attrs)
+            if ref:
+                at = _cell(ref.group(1))
+                formulas[(at["row"] - 1, column_number(at["column"].rstrip("0123456789")) - 1)] = \
+                    unescape(text.decode(errors="replace"), {"&quot;": '"', "&apos;": "'"})
+    return problems, formulas
+
+
+_ODS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_CELLS = (_ODS + "table-cell", _ODS + "covered-table-cell")
+
+
+def _ods_cells(data: bytes, checked: Checked) -> None:
+    """The formula cells and merged ranges of an .ods, per sheet: calamine reads a
+    formula's cached value and reports no merges for this format."""
+    if b"table:formula" not in data and b"-spanned" not in data:
+        return
+    sheet, row, column, repeat = "", 0, 0, 1
+    try:
+        for event, el in ElementTree.iterparse(io.BytesIO(data), events=("start", "end")):
+            if event == "start" and el.tag == _ODS + "table":
+                sheet, row = el.get(_ODS + "name", ""), 0
+            elif event == "start" and el.tag == _ODS + "table-row":
+                column, repeat = 0, int(el.get(_ODS + "number-rows-repeated", "1"))
+            elif event == "start" and el.tag in _ODS_CELLS:
+                across = int(el.get(_ODS + "number-columns-repeated", "1"))
+                formula = el.get(_ODS + "formula")
+                if formula and across * repeat <= 100_000:  # not a whole repeated block
+                    text = formula.split(":", 1)[-1].lstrip("=")
+                    checked.formulas.setdefault(sheet, {}).update(
+                        {(row + r, column + c): text for r in range(repeat) for c in range(across)})
+                rows = int(el.get(_ODS + "number-rows-spanned", "1"))
+                columns = int(el.get(_ODS + "number-columns-spanned", "1"))
+                if rows > 1 or columns > 1:
+                    checked.merges.setdefault(sheet, []).append(
+                        (row, column, row + rows - 1, column + columns - 1))
+                column += across
+            elif event == "end" and el.tag == _ODS + "table-row":
+                row += repeat
+                el.clear()
+    except (ElementTree.ParseError, ValueError):
+        return  # calamine then says what is wrong with the file

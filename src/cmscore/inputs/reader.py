@@ -10,14 +10,15 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
-from itertools import islice
 from pathlib import Path
 
 from cmscore.engine.month import MONTH, Block, Manager, MonthExport
-from cmscore.inputs.cells import figure_column, identity_column
+from cmscore.inputs.cells import column_of, figure_column, identity_column
 from cmscore.inputs.headers import Plan, find_header, merged_header, normalise_header, plan_columns
+from cmscore.inputs.origin import merged_and_formula_cells, row_ranges
 from cmscore.inputs.sources import Grid, open_grids
-from cmscore.numbers import clean_text, parse_decimal
+from cmscore.inputs.totals import check_totals, split_rows
+from cmscore.numbers import clean_name, clean_text, quote
 from cmscore.problems import InputError, Problem
 from cmscore.rules.ruleset import RuleSet
 
@@ -27,15 +28,51 @@ _MONTH_IN_NAME = re.compile(r"(20\d{2})[-_.年]?(0[1-9]|1[0-2])(?!\d)")
 def read_export(path: Path, rules: RuleSet, month: str | None = None) -> MonthExport:
     """Read and validate one month's export; raise InputError with every problem."""
     grids = open_grids(path, rules.export.limits)
-    for grid in grids:
-        header_at = find_header(grid, rules)
-        if header_at is not None:
-            return _read_grid(grid, header_at, rules, month, path.name)
+    found = [(grid, at) for grid in grids if (at := find_header(grid, rules)) is not None]
+    if len(found) > 1:
+        raise InputError([Problem(_several_sheets(found), file=path.name)])
+    if found:
+        return _read_grid(*found[0], rules, month, path.name)
+    hint = _delimiter_hint(grids, rules)
+    if hint:
+        raise InputError([Problem(hint[1], file=path.name, sheet=grids[0].sheet, row=hint[0])])
     seen = [clean_text(c) for g in grids for r in g.rows[:5] for c in r if clean_text(c)]
     wanted = "、".join(v[0] for v in rules.export.identity.values())
+    shown = quote("、".join(seen[:12]), 200) if seen else "（空）"
     raise InputError([Problem(f"找不到表头行：前 {rules.export.header_search_rows} 行中没有同时含 "
-                              f"{wanted} 的行；看到的内容：{'、'.join(seen[:12]) or '（空）'}",
+                              f"{wanted} 的行；看到的内容：{shown}",
                               file=path.name, sheet=grids[0].sheet if grids else "")])
+
+
+def _several_sheets(found: list[tuple[Grid, int]]) -> str:
+    """Several visible sheets have the header: which, and how many rows each."""
+    def rows_after(grid: Grid, at: int) -> int:
+        return sum(1 for r in grid.rows[at + 1:] if any(clean_text(c) for c in r))
+
+    sheets = "、".join(f"「{g.sheet}」（表头在第 {at + 1} 行，其下 {rows_after(g, at):,} 行）"
+                      for g, at in found)
+    return (f"工作簿中有 {len(found)} 个可见工作表都带有表头：{sheets}。cmscore 只读一个工作表，"
+            "不会自行合并或挑选（多出的工作表可能是拆开的数据，也可能是副本或旧版本）：请把全部"
+            "客户经理行放到同一个工作表，或把不该读取的工作表隐藏或删除（隐藏的工作表不读取）")
+
+
+def _delimiter_hint(grids: list[Grid], rules: RuleSet) -> tuple[int, str] | None:
+    """A text file whose header is there, but split by another delimiter than , or tab."""
+    wanted = [{normalise_header(a) for a in v} for v in rules.export.identity.values()]
+    for grid in grids:
+        if not grid.encoding:
+            continue
+        for i, row in enumerate(grid.rows[:rules.export.header_search_rows]):
+            for cell in row:
+                for mark, name in ((";", "分号"), ("|", "竖线")):
+                    if not isinstance(cell, str) or mark not in cell:
+                        continue
+                    parts = {normalise_header(p) for p in cell.split(mark)}
+                    if all(parts & w for w in wanted):
+                        return i + 1, (f"找不到表头行：第 {i + 1} 行以{name}（{mark}）分隔"
+                                       f"（{quote(cell)}），cmscore 只读逗号或制表符分隔的文本；"
+                                       "请在 Excel/WPS 中另存为「CSV UTF-8（逗号分隔）」或 .xlsx")
+    return None
 
 
 def month_of(grid: Grid, header_at: int, file_name: str, given: str | None) -> tuple[str | None,
@@ -69,13 +106,14 @@ def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
     problems += month_problems
     header, first_data = merged_header(grid, header_at, rules)
     at = partial(Problem, file=file_name, sheet=grid.sheet)
-    body, totals = _split_rows(grid, header, first_data, rules)
+    body, totals = split_rows(grid, header, header_at, first_data, rules)
     rows = [r for _, r in body]
     # Category first, so that only the tables actually used must find their columns.
     cat_col = next(j for j, c in enumerate(header)
                    if normalise_header(c) in {normalise_header(a)
                                                for a in rules.export.identity["category"]})
-    used = {clean_text(v) for v in set(_column(rows, cat_col))}
+    aliases = rules.export.category_of()
+    used = {aliases.get(c, c) for c in map(clean_name, set(column_of(rows, cat_col)))}
     tables = [t for c, t in rules.tables.items() if c in used]
     identity, plans, column_problems = plan_columns(grid, header, rules, tables, file_name,
                                                      first_data)
@@ -83,10 +121,14 @@ def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
     if not body:
         problems.append(at("工作表在表头之后没有数据行", row=header_at + 1))
     headers = [clean_text(c) for c in header]
-    blocks, found = _read_columns(rows, [n for n, _ in body], identity, plans, rules)
+    excel_rows = [n for n, _ in body]
+    blocks, found = _read_columns(rows, excel_rows, identity, plans, rules)
+    read = set(identity.values()) | {j for plan in plans.values() for j in plan.columns.values()}
+    marks, hidden = merged_and_formula_cells(grid, excel_rows, read, rules.export.blank_is_zero)
+    found = [f for f in found if (f[0], f[3]) not in hidden]
+    found += [(pos, 0, -1, j, message) for pos, j, message in marks]
     found.sort(key=lambda f: f[:3])
-    problems += [at(message, row=body[pos][0], column=headers[j])
-                 for pos, _, _, j, message in found]
+    problems += _grouped(found, excel_rows, headers, at)
     managers: list[Manager] = []
     for block in blocks.values():
         for i, m in enumerate(block.managers):
@@ -94,7 +136,8 @@ def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
             managers.append(m)
     managers.sort(key=lambda m: m.row)
     if not problems:
-        problems += _check_totals(totals, blocks, plans, headers, at, len(managers))
+        problems += check_totals(totals, managers, blocks, plans, identity, headers, rules, at,
+                                 first_data)
     if problems:
         raise InputError(problems)
     assert month is not None
@@ -102,72 +145,19 @@ def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
                        grid.actual, blocks)
 
 
-def _split_rows(grid: Grid, header: list[object], first_data: int, rules: RuleSet
-                ) -> tuple[list[tuple[int, list[object]]], list[tuple[int, list[object]]]]:
-    """(Excel row, cells) of the manager rows and of the 合计/小计 rows; blanks dropped."""
-    markers = {clean_text(m) for m in rules.export.total_markers}
-    id_aliases = {normalise_header(a) for a in rules.export.identity["id"]}
-    id_col = next(j for j, c in enumerate(header) if normalise_header(c) in id_aliases)
-    body: list[tuple[int, list[object]]] = []
-    totals: list[tuple[int, list[object]]] = []
-    marked = _marked_rows(grid.rows[first_data:], markers)
-    for i in range(first_data, len(grid.rows)):
-        row = grid.rows[i]
-        if (not row or type(row[0]) is not float) and \
-                all(c is None or c == "" or (isinstance(c, str) and not clean_text(c)) for c in row):
-            continue  # blank (a number in the first cell, 序号, settles it at once)
-        if i - first_data not in marked:
-            body.append((i + 1, row))
-            continue
-        # Markers live in the identity columns, which come first in every export seen.
-        texts = [clean_text(c) for c in row[:max(6, id_col + 1)]]
-        # 合计 / 城东支行小计 / 全行合计 rows; but a row with a 工号 is a manager (王小计).
-        has_id = id_col < len(texts) and texts[id_col] and \
-            not any(m in texts[id_col] for m in markers)
-        if any(t in markers for t in texts[:6]) or \
-                (not has_id and any(m in t for t in texts[:6] if t for m in markers)):
-            totals.append((i + 1, row))
-            continue
-        body.append((i + 1, row))
-    return body, totals
-
-
-def _marked_rows(rows: list[list[object]], markers: set[str]) -> set[int]:
-    """Positions of the rows whose first six cells, cleaned, contain a 合计/小计 marker.
-
-    Each column is cleaned as one text (NFKC and the invisible-character filter act within
-    a cell, and U+0000 between cells stops both), not cell by cell: 600k calls took 0.6 s.
-    """
-    found: set[int] = set()
-    # A number or a date prints as ASCII, so only text can hold a Chinese marker.
-    text_only = all(not m.isascii() for m in markers)
-    for j in range(6):
-        cells = _column(rows, j)
-        at = [k for k, c in enumerate(cells) if type(c) is str or
-              (c is not None and not text_only)]
-        parts = [c if type(c) is str else clean_text(c) for c in map(cells.__getitem__, at)]
-        joined = "\0".join(parts)
-        if joined.count("\0") != len(parts) - 1 and parts:  # a NUL inside a cell
-            found.update(at[k] for k, part in enumerate(parts)
-                         if any(m in clean_text(part) for m in markers))
-            continue
-        cleaned = clean_text(joined)
-        hits = [m for m in markers if m in cleaned]
-        matches = list(islice(re.finditer("|".join(map(re.escape, hits)), cleaned), 64)) \
-            if hits else []
-        if len(matches) < 64:  # a few 合计 rows: count the cells before each
-            found.update(at[cleaned.count("\0", 0, m.start())] for m in matches)
-        else:
-            found.update(at[k] for k, text in enumerate(cleaned.split("\0"))
-                         if any(m in text for m in hits))
-    return found
-
-
-def _column(rows: list[list[object]], j: int) -> list[object]:
-    try:
-        return [r[j] for r in rows]
-    except IndexError:  # a short row (CSV, HTML): the missing cells are blank
-        return [r[j] if j < len(r) else "" for r in rows]
+def _grouped(found: Found, excel_rows: list[int], headers: list[str],
+             at: Callable[..., Problem]) -> list[Problem]:
+    """One problem per message and column, at its first row, the other rows listed: an
+    export whose 类别 are all 「支行客户经理」 is one line, not 22,500."""
+    rows: dict[tuple[int, str], list[int]] = {}
+    for pos, _, _, j, message in found:
+        rows.setdefault((j, message), []).append(excel_rows[pos])
+    out = []
+    for (j, message), where in rows.items():
+        if len(where) > 1:
+            message = f"{message}（共 {len(where):,} 行：第 {row_ranges(where)} 行）"
+        out.append(at(message, row=where[0], column=headers[j]))
+    return out
 
 
 # (body position, phase, order within the phase, column index, message): sorted, the
@@ -181,19 +171,23 @@ def _read_columns(rows: list[list[object]], excel_rows: list[int], identity: dic
     texts: dict[str, list[str]] = {}
     bad: set[int] = set()
     for order, (key, j) in enumerate(identity.items()):
-        texts[key], got = identity_column(key, _column(rows, j))
+        texts[key], got = identity_column(key, column_of(rows, j))
         found += [(pos, 0, order, j, message) for pos, message in got]
         bad.update(pos for pos, _ in got)
     accepted = "、".join(rules.tables)
     members: dict[str, list[int]] = {c: [] for c in plans}
     first_row: dict[str, int] = {}
     ids, categories = texts["id"], texts["category"]
+    aliases = rules.export.category_of()
+    if aliases:  # 「支行客户经理」 → 支行, as export.yaml's category_aliases say
+        categories = texts["category"] = [aliases.get(c, c) for c in categories]
     for pos, category in enumerate(categories):
         if pos in bad:
             continue
         if category not in plans:
             found.append((pos, 1, 0, identity["category"],
-                          f"未知类别「{category}」；可用类别：{accepted}"))
+                          f"未知类别{quote(category)}；可用类别：{accepted}；如是其中一个类别"
+                          "的另一种写法，请在 export.yaml 的 category_aliases 中加入"))
             continue
         cm = ids[pos]
         if cm in first_row:
@@ -210,43 +204,11 @@ def _read_columns(rows: list[list[object]], excel_rows: list[int], identity: dic
         picked = [rows[p] for p in positions]
         columns: dict[tuple[str, str], list[Decimal | None]] = {}
         for order, ((item_id, role), j) in enumerate(plans[category].columns.items()):
-            columns[(item_id, role)], got = figure_column(_column(picked, j), role,
-                                                          rules.export.blank_is_zero)
+            columns[(item_id, role)], got = figure_column(
+                column_of(picked, j), role, rules.export.blank_is_zero,
+                rules.export.limits.max_figure)
             found += [(positions[i], 2, order, j, message) for i, message in got]
         # Manager.row holds the body position until _read_grid turns it into the Excel row.
         blocks[category] = Block(category, [Manager(ids[p], names[p], branches[p], category, p)
                                             for p in positions], columns)
     return blocks, found
-
-
-def _check_totals(totals: list[tuple[int, list[object]]], blocks: dict[str, Block],
-                  plans: dict[str, Plan], headers: list[str],
-                  at: Callable[..., Problem], count: int) -> list[Problem]:
-    """A 合计 row with figures must equal the sum of the rows read: else rows went missing.
-
-    The sums come from the figures already parsed, not from the cells a second time.
-    """
-    grand = [(n, r) for n, r in totals
-             if any(clean_text(c) in ("合计", "总计") for c in r[:6])]
-    if len(grand) != 1:
-        return []
-    excel_row, total_row = grand[0]
-    sums: dict[int, Decimal] = {}
-    for category, block in blocks.items():
-        for key, j in plans[category].columns.items():
-            column = block.columns[key]
-            sums[j] = sums.get(j, Decimal(0)) + sum(filter(None, column), Decimal(0))
-    problems = []
-    for j, summed in sorted(sums.items()):
-        if j >= len(total_row) or clean_text(total_row[j]) == "" or "率" in headers[j]:
-            continue
-        try:
-            stated = parse_decimal(total_row[j], percent=True)
-        except ValueError:
-            continue
-        places = Decimal(1).scaleb(stated.as_tuple().exponent)  # type: ignore[arg-type]
-        if summed.quantize(places) != stated:
-            problems.append(at(f"合计行为 {stated}，但读到的 {count} 行之和为 {summed}；"
-                               "文件可能缺行、有隐藏或多余的行，或合计行未重新计算",
-                               row=excel_row, column=headers[j]))
-    return problems

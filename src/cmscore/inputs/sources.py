@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,10 @@ class Grid:
     rows: list[list[Any]]
     encoding: str = ""  # for text files: how the bytes were decoded
     actual: str = ""  # what the file really is when its name says otherwise
+    # merged ranges as (first row, first column, last row, last column), from 0
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    # (row, column) from 0 → formula text, for every formula cell (xlsx only)
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 def column_letter(index: int) -> str:
@@ -67,11 +71,11 @@ def open_grids(path: Path, limits: Limits | None = None) -> list[Grid]:
         return [grid]
     if checked.kind == "html":
         text, encoding = decode(path.read_bytes(), path.name)
-        rows = read_table(text)
+        rows, merges = read_table(text)
         if not rows:
             raise fail("文件是网页（HTML），不是 Excel，且其中没有表格；请在 Excel/WPS 中打开后"
                        "另存为 .xlsx", file=path.name)
-        return [Grid(path.name, "", rows, encoding, "实际是网页（HTML）表格")]
+        return [Grid(path.name, "", rows, encoding, "实际是网页（HTML）表格", merges=merges)]
     if checked.kind == "spreadsheetml":
         raise fail("文件是「XML 电子表格 2003」格式，不是 .xls；请在 Excel/WPS 中另存为 .xlsx",
                    file=path.name)
@@ -79,11 +83,18 @@ def open_grids(path: Path, limits: Limits | None = None) -> list[Grid]:
 
 
 def decode(data: bytes, name: str) -> tuple[str, str]:
-    """Bytes → text, choosing UTF-8 (with or without BOM) or GB18030, never guessing.
+    """Bytes → text, choosing UTF-8 (with or without BOM), UTF-16 (with its BOM, as
+    Excel saves 「Unicode 文本」) or GB18030, never guessing.
 
     GB18030 is a superset of GBK and GB2312, so one decoder serves all three. A
-    file that is neither is refused rather than read as mojibake.
+    file that is none of them is refused rather than read as mojibake.
     """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError as exc:
+            raise fail(f"文件以 UTF-16 字节顺序标记开头，但第 {exc.start} 字节起不是有效的 UTF-16；"
+                       "请在 Excel/WPS 中另存为「CSV UTF-8」或 .xlsx", file=name) from exc
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8"), "UTF-8 (BOM)"
@@ -134,14 +145,26 @@ def _read_workbook(path: Path, checked: Checked) -> list[Grid]:
                 str(meta.typ) != "SheetTypeEnum.WorkSheet":
             continue
         try:
-            rows = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            sheet = book.get_sheet_by_name(meta.name)
+            rows = sheet.to_python(skip_empty_area=False)
+            merges = _merges(sheet) or checked.merges.get(meta.name, [])
         except Exception as exc:
             problems.append(Problem(f"无法读取该工作表（{exc}）", file=path.name, sheet=meta.name))
             continue
         problems.extend(checked.cell_problems.get(meta.name, []))
-        grids.append(Grid(path.name, meta.name, rows))
+        grids.append(Grid(path.name, meta.name, rows, merges=merges,
+                          formulas=checked.formulas.get(meta.name, {})))
     if problems:
         raise InputError(problems)
     if not grids:
         raise fail("文件中没有可见的工作表", file=path.name)
     return grids
+
+
+def _merges(sheet: Any) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged ranges, as far as calamine knows them for its format."""
+    try:
+        ranges = sheet.merged_cell_ranges or ()
+    except Exception:  # a format without merge records
+        return []
+    return [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in ranges]

@@ -10,6 +10,7 @@ from cmscore.inputs.headers import normalise_header
 from cmscore.inputs.sources import open_grids
 from cmscore.numbers import clean_text, parse_decimal
 from cmscore.problems import InputError, Problem
+from cmscore.rules.bounds import PAY_MAX
 
 COLUMNS = {"id": "工号", "name": "姓名", "title": "职务", "scope": "机构", "wage": "履职岗位工资"}
 
@@ -59,6 +60,8 @@ def _rows(rows: list[list[object]], header_at: int, index: dict[str, int], file:
             wage = parse_decimal(cell("wage"))
             if wage < 0:
                 raise ValueError(f"负数 {wage}：工资不能为负")
+            if wage > PAY_MAX:  # a slip (and past what the store's integers hold)
+                raise ValueError(f"{wage} 超出上限 {PAY_MAX:,} 元：请核对（单位为元/月）")
         except ValueError as exc:
             problems.append(Problem(str(exc), column=COLUMNS["wage"], **at))  # type: ignore[arg-type]
             continue

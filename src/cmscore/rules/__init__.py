@@ -1,7 +1,8 @@
 """Rule files → validated models: the regulation's tables (附件1–3), the export's shape, pay.
 
-Lives here: ``ruleset`` (the pydantic models and ``load_rules``), ``yamlsafe`` (strict
-YAML with ``file:line`` on every value) and ``shipped/`` (the rule files cmscore ships).
+Lives here: ``ruleset`` (the pydantic models and ``load_rules``), ``bounds`` (the range
+each rule value may take), ``yamlsafe`` (strict YAML with ``file:line`` on every value)
+and ``shipped/`` (the rule files cmscore ships).
 A new kind of scoring rule starts here, as a model in ``ruleset`` (its arithmetic then
 goes in ``engine``).
 

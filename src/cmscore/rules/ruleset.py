@@ -10,16 +10,17 @@ from __future__ import annotations
 import hashlib
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cmscore.numbers import clean_name
 from cmscore.problems import Problem
 from cmscore.rules import yamlsafe
+from cmscore.rules.bounds import FIGURE_MAX, HUNDRED, POINTS_MAX, Amount, Points, Ratio, within
 from cmscore.rules.yamlsafe import RuleFileError
 
 DEFAULT_DIR = Path(__file__).parent / "shipped"
-HUNDRED = Decimal(100)
 
 
 class _Strict(BaseModel):
@@ -29,12 +30,12 @@ class _Strict(BaseModel):
 class Tier(_Strict):
     """One interval of a ratio with its points; bounds are explicit (SPEC §4.4)."""
 
-    eq: Decimal | None = None
-    gt: Decimal | None = None
-    ge: Decimal | None = None
-    lt: Decimal | None = None
-    le: Decimal | None = None
-    points: Decimal
+    eq: Ratio | None = None
+    gt: Ratio | None = None
+    ge: Ratio | None = None
+    lt: Ratio | None = None
+    le: Ratio | None = None
+    points: Points
 
     @model_validator(mode="after")
     def _bounds(self) -> Tier:
@@ -92,23 +93,23 @@ class ClientTier(_Strict):
 
     label: str
     columns: list[str] = Field(min_length=1)
-    points: Decimal = Field(ge=0)
+    points: Points
 
 
 class Item(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
-    full: Decimal = Field(ge=0)
-    cap: Decimal = Field(ge=0)
+    full: Annotated[Decimal, within(Decimal(0), HUNDRED)]
+    cap: Points
     kind: Literal["linear", "tiered", "per_client"]
     basis: Literal["monthly", "vs_baseline"] = "monthly"
-    rate: Decimal | None = Field(default=None, gt=0)
-    unit: Decimal | None = Field(default=None, gt=0)
+    rate: Annotated[Decimal, within(Decimal(0), POINTS_MAX, above=True)] | None = None
+    unit: Annotated[Decimal, within(Decimal(0), FIGURE_MAX, above=True)] | None = None
     unit_label: str = ""
     baseline_label: str = "上年末"  # how explanations name the baseline
     whole_units: bool = False
     early_completion: bool = False
-    annual_task: Decimal | None = Field(default=None, gt=0)
+    annual_task: Annotated[Decimal, within(Decimal(0), FIGURE_MAX, above=True)] | None = None
     risk_fund: bool = False
     # role → accepted headers, first one canonical: value/baseline/increase, ratio/numerator/denominator
     columns: dict[Literal["value", "baseline", "increase", "ratio", "numerator", "denominator"],
@@ -120,6 +121,12 @@ class Item(_Strict):
     def _shape(self) -> Item:
         if self.full > self.cap:
             raise ValueError(f"满分 full={self.full} 大于高限 cap={self.cap}")
+        # A tier or a client worth more than the cap would be clamped to it without a word.
+        worth = [t.points for t in self.tiers] + [t.points for t in self.client_tiers]
+        for n, points in enumerate(worth, start=1):
+            if points > self.cap:
+                raise ValueError(f"第 {n} 档 points={points} 大于高限 cap={self.cap}"
+                                 "（计分时会被截到高限）")
         roles = set(self.columns)
         if self.kind == "linear":
             if self.rate is None or self.unit is None:
@@ -220,6 +227,9 @@ class Limits(_Strict):
     max_rows: int = Field(default=1_048_576, ge=1)
     max_columns: int = Field(default=200, ge=1)
     max_cells: int = Field(default=10_000_000, ge=1)  # rows × columns the parser would allocate
+    # The largest figure (amount, count, balance) a cell may hold, either sign. The store
+    # keeps figures in millionths in SQLite's 64-bit integers, hence the bound on the bound.
+    max_figure: int = Field(default=10**10, ge=1, le=9 * 10**12)
 
 
 class Export(_Strict):
@@ -232,22 +242,36 @@ class Export(_Strict):
     header_search_rows: int = Field(default=30, ge=1)
     blank_is_zero: bool = True
     limits: Limits = Field(default_factory=Limits)
+    # category → other values of the 类别 column that mean it (「支行客户经理」 → 支行)
+    category_aliases: dict[str, list[str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _identity(self) -> Export:
         missing = {"id", "name", "branch", "category"} - set(self.identity)
         if missing:
             raise ValueError(f"identity 缺少 {sorted(missing)}")
+        seen: dict[str, str] = {}
+        for category, aliases in self.category_aliases.items():
+            for alias in aliases:
+                key = clean_name(alias)
+                if key in seen:
+                    raise ValueError(f"category_aliases: 「{alias}」同时写在 {seen[key]} 与 "
+                                     f"{category} 之下")
+                seen[key] = category
         return self
+
+    def category_of(self) -> dict[str, str]:
+        """A 类别 cell's value (as ``clean_name`` leaves it) → the category it means."""
+        return {clean_name(a): c for c, aliases in self.category_aliases.items() for a in aliases}
 
 
 class GradePay(_Strict):
     """履职绩效工资 per grade; every grade must be there (第十条)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-    first: Decimal = Field(alias="一级", ge=0)
-    second: Decimal = Field(alias="二级", ge=0)
-    third: Decimal = Field(alias="三级", ge=0)
+    first: Amount = Field(alias="一级")
+    second: Amount = Field(alias="二级")
+    third: Amount = Field(alias="三级")
 
     def __getitem__(self, grade: str) -> Decimal:
         return {"一级": self.first, "二级": self.second, "三级": self.third}[grade]
@@ -256,7 +280,7 @@ class GradePay(_Strict):
 class Payroll(_Strict):
     kind: Literal["payroll"]
     grades: GradePay
-    transition: Decimal = Field(ge=0)
+    transition: Amount
     supervisor_link_share: Decimal = Field(ge=0, le=1)
 
 
@@ -277,14 +301,32 @@ _MODELS: dict[str, type[BaseModel]] = {"table": Table, "export": Export, "payrol
 
 
 def load_file(path: Path) -> BaseModel:
+    return _load(path)[0]
+
+
+def _load(path: Path) -> tuple[BaseModel, yamlsafe.Lines]:
     data, lines = yamlsafe.load(path)
     if not isinstance(data, dict) or data.get("kind") not in _MODELS:
         raise RuleFileError([Problem(f"{path.name}:1: 顶层必须是映射，并写 kind: "
                                      f"table / export / payroll")])
     try:
-        return _MODELS[data["kind"]].model_validate(data)
+        return _MODELS[data["kind"]].model_validate(data), lines
     except ValidationError as exc:
         raise RuleFileError([_locate(path.name, err, lines) for err in exc.errors()]) from exc
+
+
+def _check_aliases(export: Export, tables: dict[str, Table], name: str,
+                   lines: yamlsafe.Lines) -> list[Problem]:
+    """Each alias names a category that has a table, and is not itself such a category."""
+    problems = []
+    for category, aliases in export.category_aliases.items():
+        at = f"{name}:{lines.get(('category_aliases', category), 1)}: category_aliases.{category}"
+        if category not in tables:
+            problems.append(Problem(f"{at}: 没有类别为 {category} 的规则表；"
+                                    f"可用类别：{'、'.join(tables)}"))
+        problems += [Problem(f"{at}: 「{alias}」本身就是一个类别，不能作为别名")
+                     for alias in aliases if clean_name(alias) in tables]
+    return problems
 
 
 def _locate(name: str, err: Any, lines: yamlsafe.Lines) -> Problem:
@@ -307,9 +349,10 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     tables: dict[str, Table] = {}
     export: Export | None = None
     payroll: Payroll | None = None
+    export_at: tuple[str, yamlsafe.Lines] = ("", {})
     for path in files:
         try:
-            model = load_file(path)
+            model, lines = _load(path)
         except RuleFileError as exc:
             problems.extend(exc.problems)
             continue
@@ -318,7 +361,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
                 problems.append(Problem(f"{path.name}:1: 类别 {model.category} 已由另一个规则文件定义"))
             tables[model.category] = model
         elif isinstance(model, Export):
-            export = model
+            export, export_at = model, (path.name, lines)
         elif isinstance(model, Payroll):
             payroll = model
     if not files:
@@ -327,6 +370,8 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         for what, found in (("table", tables), ("export", export), ("payroll", payroll)):
             if not found:
                 problems.append(Problem(f"规则目录 {directory} 缺少 kind: {what} 的文件"))
+        if export is not None:
+            problems += _check_aliases(export, tables, *export_at)
     if problems:
         raise RuleFileError(problems)
     assert export is not None and payroll is not None

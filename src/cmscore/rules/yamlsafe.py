@@ -23,6 +23,9 @@ _LEADING_ZERO = re.compile(r"^[-+]?0[0-9]")
 # "018" as 18. Caught with 010 instead of slipping through as a string.
 _ZERO_PADDED = re.compile(r"^[-+]?0[0-9_]+(\.[0-9_]*)?$")
 _BOOL_11 = {"y", "n", "yes", "no", "on", "off"}
+# 1e3, 2.5E-1: YAML 1.1 calls them text, pydantic would then read "1e400" as a Decimal
+# no arithmetic survives. Rule values are written out in full.
+_EXPONENT = re.compile(r"^[-+]?([0-9][0-9_]*\.?[0-9_]*|\.[0-9][0-9_]*)[eE][-+]?[0-9]+$")
 _STD = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
 
@@ -102,5 +105,9 @@ def _scalar(node: yaml.ScalarNode, where: str, problems: list[Problem]) -> Any:
         if _INT.match(text) or _FLOAT.match(text):
             return Decimal(text.replace("_", ""))
         problems.append(Problem(f"{where}: 「{text}」不是本工具接受的数字写法"))
+        return None
+    if _EXPONENT.match(text):
+        problems.append(Problem(f"{where}: 「{text}」是科学计数法；请直接写出数字（如 1000），"
+                                "或加引号表示文字"))
         return None
     return text

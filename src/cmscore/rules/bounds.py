@@ -1,0 +1,33 @@
+"""The range each rule value may take, beyond which it can only be a slip of the keyboard.
+
+A rule file drives payroll: ``cap: 1e400`` broke the arithmetic, a transition amount of
+1e13 paid 240,377,000,000,000.00 元. Each bound is a type the models in ``ruleset`` use,
+refused with ``file:line`` and a message in Chinese.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+HUNDRED = Decimal(100)  # a table's full score, and the most any item's full can be
+POINTS_MAX = Decimal(1000)  # cap, rate, a tier's or a client's points (full: 100)
+FIGURE_MAX = Decimal(10**12)  # a unit or an annual task, in the export's units
+PAY_MAX = Decimal(1_000_000)  # 元 a month: 履职绩效工资 of a grade or the transition
+
+
+def within(low: Decimal, high: Decimal, *, above: bool = False) -> AfterValidator:
+    """A bound with a message in Chinese; ``above``: the value must exceed ``low``."""
+    def check(value: Decimal) -> Decimal:
+        if (value <= low if above else value < low) or value > high:
+            left = "(" if above else "["
+            raise ValueError(f"{value} 超出允许范围 {left}{low}, {high}]")
+        return value
+    return AfterValidator(check)
+
+
+Points = Annotated[Decimal, within(Decimal(0), POINTS_MAX)]
+Ratio = Annotated[Decimal, within(Decimal(0), Decimal(1))]
+Amount = Annotated[Decimal, within(Decimal(0), PAY_MAX)]
