@@ -283,17 +283,24 @@ def test_a_read_only_output_folder_stores_nothing_and_says_so(
     assert months(db) == []
 
 
-@pytest.mark.parametrize("what", ["store file", "store folder"])
-def test_a_read_only_store_is_refused_by_a_run_that_writes(
-        stored: tuple[Path, Path], tmp_path: Path, read_only: Callable[[Path], None],
-        what: str) -> None:
-    db, out = stored
+@pytest.fixture(params=["store file", "store folder"])
+def read_only_store(request: pytest.FixtureRequest, stored: tuple[Path, Path],
+                    read_only: Callable[[Path], None]) -> tuple[Path, str, Path]:
+    """The store of ``stored``, its SHA-256, and what of it was made read-only: the
+    file, or its folder (an auditor's copy on a read-only share)."""
+    db, _ = stored
     before = sha256(db)
-    read_only(db if what == "store file" else db.parent)
+    made = db if request.param == "store file" else db.parent
+    read_only(made)
+    return db, before, made
+
+
+def test_a_read_only_store_is_refused_by_a_run_that_writes(
+        read_only_store: tuple[Path, str, Path], tmp_path: Path) -> None:
+    db, before, made = read_only_store
     ran = cli("score", export(tmp_path / "in", "2026-11", cm_rows(3)), "--db", db,
               "--out", tmp_path / "elsewhere")
-    one_line_message(ran, db if what == "store file" else db.parent, "只读" if what == "store file"
-                     else "不可写")
+    one_line_message(ran, made, "只读" if made == db else "不可写")
     assert sha256(db) == before and not Path(f"{db}-wal").exists()  # nothing stored
 
 
@@ -345,13 +352,9 @@ def test_a_really_full_disk_is_said_in_one_line(tmp_path: Path, where: str) -> N
 # ---------------------------------------------------------------- readers
 
 
-@pytest.mark.parametrize("what", ["store file", "store folder"])
 def test_commands_that_only_read_serve_a_read_only_store(
-        stored: tuple[Path, Path], tmp_path: Path, read_only: Callable[[Path], None],
-        what: str) -> None:
-    db, _ = stored
-    before = sha256(db)
-    read_only(db if what == "store file" else db.parent)
+        read_only_store: tuple[Path, str, Path], tmp_path: Path) -> None:
+    db, before, _ = read_only_store
     reports = tmp_path / "reports"
     ok(cli("report", "--db", db, "--out", reports))
     ok(cli("explain", "E0001", "--db", db))

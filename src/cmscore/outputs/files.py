@@ -24,7 +24,7 @@ from cmscore.problems import fail, os_failure
 from cmscore.store import workbooks
 from cmscore.store.workbooks import place, sha256_of
 
-NOT_STORED = "未存入历史库，也未写出文件"
+_NOT_STORED = "未存入历史库，也未写出文件"
 
 
 @contextmanager
@@ -73,10 +73,10 @@ def stored_workbook(conn: sqlite3.Connection, target: Path) -> Iterator[Pending]
     it waits for the next run to place it.
     """
     target = Path(os.path.abspath(target))
-    pending = Pending(conn, target, _temp_beside(target, NOT_STORED))
+    pending = Pending(conn, target, _temp_beside(target, _NOT_STORED))
     keep = False
     try:
-        with _said(target, NOT_STORED):
+        with _said(target, _NOT_STORED):
             yield pending
         assert pending.run_id is not None, "the body stores with ready=pending.ready(…)"
         try:
