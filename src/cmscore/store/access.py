@@ -20,6 +20,7 @@ from cmscore.store.schema import READS_FROM, SCHEMA_VERSION
 # SQLite's primary result codes for what the environment refuses (sqlite3.h).
 _PERM, _READONLY, _IOERR, _FULL, _CANTOPEN = 3, 8, 10, 13, 14
 _NOT_STORED = "本次没有存入任何内容"
+_NO_LINK = getattr(os, "O_NOFOLLOW", 0)  # Windows has no links to refuse (nor this flag)
 
 
 def lock_path(db: Path) -> Path:
@@ -72,8 +73,7 @@ def create_private(db: Path, doing: str = "建立历史库") -> None:
     if db.exists():
         return
     try:
-        os.close(os.open(db, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                         0o600))
+        os.close(os.open(db, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NO_LINK, 0o600))
     except FileExistsError:
         pass
     except OSError as exc:
