@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from cmscore.console import make_console, print_json, progress, run, say_format
+from cmscore.console import make_console, print_json, progress, run, say_format, shown
 
 if TYPE_CHECKING:
     pass
@@ -57,6 +57,8 @@ def score(
 
     例：cmscore score examples/2026-10.xlsx --db cmscore.db --out 输出
     """
+    from rich.text import Text
+
     from cmscore.app import score as app_score
     from cmscore.outputs.scores import scores_json, summary
 
@@ -71,13 +73,14 @@ def score(
     console = make_console(False)
     if not quiet:
         for part in summary(result.scores, result.rules):
-            console.print(part, soft_wrap=isinstance(part, str))
+            console.print(part, soft_wrap=isinstance(part, Text))
     say_format(console, result.export)
     names = {s.manager.id: s.manager.name for s in result.scores.scores}
     for cm, warning in result.warnings.items():
-        console.print(f"[red]预警[/] {cm} {names.get(cm, '')}：{warning}", soft_wrap=True)
+        console.print(Text.assemble(("预警", "red"), f" {cm} {names.get(cm, '')}：{warning}"),
+                      soft_wrap=True)
     console.print(f"{result.scores.month}：{len(result.scores.scores)} 名客户经理已计分并存入历史库；"
-                  f"已写出 {result.output}", soft_wrap=True)
+                  f"已写出 {shown(result.output)}", soft_wrap=True)
 
 
 @app.command()
@@ -101,7 +104,7 @@ def check(
     say_format(make_console(False), result.export)
     counts = result.scores.by_category()
     said = "，".join(f"{c} {len(v)} 人" for c, v in counts.items())
-    make_console(False).print(f"{file.name}：{result.export.month}，{said}；检查通过，可以计分。",
+    make_console(False).print(f"{shown(file.name)}：{result.export.month}，{said}；检查通过，可以计分。",
                           soft_wrap=True)
 
 
@@ -132,7 +135,8 @@ def grade_cmd(
         for table in out_grades.grade_summary(result.grading):
             console.print(table)
     g = result.grading
-    console.print(f"定级已存入历史库，{g.effective} 起执行；已写出 {result.output}", soft_wrap=True)
+    console.print(f"定级已存入历史库，{g.effective} 起执行；已写出 {shown(result.output)}",
+                  soft_wrap=True)
 
 
 @app.command()
@@ -165,7 +169,7 @@ def payroll(
     t = {k: fmt2(v) for k, v in result.totals.items()}
     console.print(f"{result.month} 绩效工资合计 {t['total']} 元（客户经理 {t['pay']}，"
                   f"风险金发放 {t['risk_fund_release']}，主管 {t['supervisors_pay']}）；"
-                  f"已写出 {result.output}", soft_wrap=True)
+                  f"已写出 {shown(result.output)}", soft_wrap=True)
 
 
 @app.command()
@@ -207,13 +211,17 @@ def diff(
     """
     from cmscore.app import review
     from cmscore.outputs import review as out_review
-    from cmscore.outputs.xlsx import atomic_file
+    from cmscore.outputs.files import atomic_file
 
     result = run(json_, lambda: review.diff(new_rules, months=months, db=db,
                                              rules_dir=old_rules))
     target = (out or Path.cwd()) / f"diff-{result.months[0]}_{result.months[-1]}.xlsx"
-    with atomic_file(target) as tmp:
-        out_review.write_diff(tmp, result)
+
+    def write() -> None:
+        with atomic_file(target, "历史库未改动") as tmp:
+            out_review.write_diff(tmp, result)
+
+    run(json_, write)
     if json_:
         print_json(out_review.diff_json(result))
         return
@@ -221,7 +229,7 @@ def diff(
     if not quiet:
         for part in out_review.diff_summary(result):
             console.print(part, soft_wrap=isinstance(part, str))
-    console.print(f"已写出 {target}（历史库未改动）", soft_wrap=True)
+    console.print(f"已写出 {shown(target)}（历史库未改动）", soft_wrap=True)
 
 
 @app.command()
@@ -292,11 +300,24 @@ def db_backup(
     _done(json_, {"backup": str(path)}, f"已备份到 {path}")
 
 
+@db_app.command("migrate")
+def db_migrate(db: DbOpt = None, json_: JsonOpt = False) -> None:
+    """升级历史库的结构到本版本（写入的命令会自动升级；只读的命令从不改动历史库）。
+
+    例：cmscore db migrate --db cmscore.db
+    """
+    from cmscore.app import admin as app_admin
+
+    before, after = run(json_, lambda: app_admin.migrate_store(db=db))
+    said = f"已从结构版本 {before} 升级到 {after}" if after != before else f"已是结构版本 {after}，无需升级"
+    _done(json_, {"schema_version": after, "was": before}, f"历史库{said}。")
+
+
 def _done(json_mode: bool, doc: dict[str, Any], message: str) -> None:
     if json_mode:
         print_json(doc)
     else:
-        make_console(False).print(message, soft_wrap=True)
+        make_console(False).print(shown(message), soft_wrap=True)
 
 
 def main() -> None:

@@ -1,20 +1,25 @@
 """What the command line prints around every command: problems as one table, progress,
 JSON on stdout. ``cli`` uses these; nothing below the command line does.
 
-Rich is imported inside each function, so ``cmscore --help`` answers at once.
+Data is never markup: every console prints with Rich markup off, so a name like ``[/]``
+or ``[link=…]`` is printed as it is written, and text from files goes through ``shown``,
+so no control sequence in it reaches the terminal. Rich is imported inside each
+function, so ``cmscore --help`` answers at once.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from cmscore.problems import InputError, Problem
+from cmscore.numbers import CONTROLS
+from cmscore.problems import InputError, Notice, Problem, os_failure
 
 if TYPE_CHECKING:
     from cmscore.engine.month import MonthExport
@@ -22,10 +27,18 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def make_console(json_mode: bool) -> Any:
+def make_console(json_mode: bool, **options: Any) -> Any:
     from rich.console import Console
 
-    return Console(stderr=json_mode, highlight=False, soft_wrap=False)
+    return Console(stderr=json_mode, highlight=False, soft_wrap=False, markup=False, **options)
+
+
+def shown(text: object) -> str:
+    """Text from outside (a file or folder name, a cell quoted in a message) as it may
+    reach a terminal: controls and bidirectional overrides as visible escapes (\\x1b,
+    \\u202e); line breaks and tabs stay."""
+    return CONTROLS.sub(lambda m: m[0] if m[0] in "\n\t" else
+                        m[0].encode("unicode_escape").decode("ascii"), str(text))
 
 
 def problems_table(problems: list[Problem], title: str) -> Any:
@@ -36,32 +49,48 @@ def problems_table(problems: list[Problem], title: str) -> Any:
     for header in ("文件", "工作表", "行", "列", "问题"):
         table.add_column(header, overflow="fold")
     for p in problems:
-        table.add_row(p.file, p.sheet, "" if p.row is None else str(p.row), p.column, p.message)
+        table.add_row(shown(p.file), shown(p.sheet), "" if p.row is None else str(p.row),
+                      shown(p.column), shown(p.message))
     return table
 
 
 def run(json_mode: bool, job: Callable[[], T]) -> T:
-    """Run a job; on bad input show every problem together and exit 1."""
+    """Run a job; on bad input show every problem together and exit 1. What the job
+    wants said though it succeeds (``problems.notify``) goes to stderr after it."""
     from cmscore.rules.yamlsafe import RuleFileError
 
-    try:
-        return job()
-    except (InputError, RuleFileError) as exc:
-        title = "规则文件有误" if isinstance(exc, RuleFileError) else "输入有误"
-        problems = exc.problems
-        if json_mode:
-            print_json({"error": title, "problems": [
-                {"file": p.file, "sheet": p.sheet, "row": p.row, "column": p.column,
-                 "message": p.message} for p in problems]})
-        from rich.console import Console
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always", Notice)
+        try:
+            return job()
+        except (InputError, RuleFileError) as exc:
+            title = "规则文件有误" if isinstance(exc, RuleFileError) else "输入有误"
+            problems = exc.problems
+        except OSError as exc:  # what the system refused where no step said it in words
+            if exc.errno is None:
+                raise
+            title, problems = "无法完成", os_failure(exc, exc.filename or "文件", "读写").problems
+        finally:
+            _tell(said)
+    if json_mode:
+        print_json({"error": title, "problems": [
+            {"file": p.file, "sheet": p.sheet, "row": p.row, "column": p.column,
+             "message": p.message} for p in problems]})
+    err = make_console(True, width=max(120, width()))
+    if any(p.where() for p in problems):
+        err.print(problems_table(problems, title))
+    else:
+        for p in problems:
+            err.print(f"错误：{shown(p.message)}", soft_wrap=True)
+    raise typer.Exit(1) from None
 
-        err = Console(stderr=True, highlight=False, width=max(120, width()))
-        if any(p.where() for p in problems):
-            err.print(problems_table(problems, title))
+
+def _tell(said: list[warnings.WarningMessage]) -> None:
+    for w in said:
+        if issubclass(w.category, Notice):
+            make_console(True).print(f"注意：{shown(w.message)}", soft_wrap=True)
         else:
-            for p in problems:
-                err.print(f"错误：{p.message}", soft_wrap=True, markup=False)
-        raise typer.Exit(1) from None
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 @contextmanager
@@ -73,7 +102,7 @@ def progress(json_mode: bool, steps: int) -> Iterator[Callable[[str], None]]:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+    with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
                   TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("开始", total=steps)
         started = False
@@ -98,5 +127,8 @@ def print_json(doc: dict[str, Any]) -> None:
 
 def say_format(console: Any, export: MonthExport) -> None:
     """Tell what a file really was when its name said otherwise (HTML or text as .xls)."""
+    from rich.text import Text
+
     if export.actual:
-        console.print(f"[yellow]{export.actual}[/]（编码 {export.encoding}）", soft_wrap=True)
+        console.print(Text.assemble((shown(export.actual), "yellow"), f"（编码 {export.encoding}）"),
+                      soft_wrap=True)

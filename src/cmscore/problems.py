@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import warnings
 from dataclasses import dataclass
 
 
@@ -46,3 +48,34 @@ class InputError(Exception):
 def fail(message: str, **where: object) -> InputError:
     """One-problem error, for the places where nothing further can be checked."""
     return InputError([Problem(message, **where)])  # type: ignore[arg-type]
+
+
+# What the operating system refusing a file means, and what to do about it.
+_OS_CAUSES = {
+    errno.ENOSPC: ("磁盘已满", "请腾出空间，或换一个有空间的目录后重新运行"),
+    errno.EDQUOT: ("磁盘配额已用完", "请腾出空间，或换一个有空间的目录后重新运行"),
+    errno.EROFS: ("文件系统是只读的", "请换一个可写的目录"),
+    errno.EACCES: ("没有写入权限", "请修改权限，或换一个可写的目录"),
+    errno.EPERM: ("不允许写入（只读或受保护）", "请修改权限，或换一个可写的目录"),
+    errno.EISDIR: ("同名的是一个文件夹", "请移走或改名该文件夹，或换一个目录"),
+    errno.ENOTDIR: ("路径中有一段不是文件夹", "请检查路径"),
+    errno.EIO: ("磁盘读写出错", "请检查磁盘后重新运行"),
+}
+
+
+def os_failure(exc: OSError, path: object, doing: str, kept: str = "") -> InputError:
+    """An environment failure (disk full, read-only, no permission) as one located
+    sentence that says what to do; ``kept`` says what the run left as it was."""
+    cause, todo = _OS_CAUSES.get(exc.errno or 0, (exc.strerror or type(exc).__name__,
+                                                  "请检查该路径后重新运行"))
+    detail = f"（{exc.strerror}）" if exc.strerror and exc.strerror != cause else ""
+    return fail(f"{doing} {path} 失败：{cause}{detail}；{todo}" + (f"。{kept}" if kept else ""))
+
+
+class Notice(UserWarning):
+    """Something a command did or found that the person running it should read, though
+    the command succeeded (a workbook put back in place). ``console.run`` prints them."""
+
+
+def notify(message: str) -> None:
+    warnings.warn(Notice(message), stacklevel=2)

@@ -1,4 +1,4 @@
-"""`close`, `reopen` and `db backup`: the store's bookkeeping commands."""
+"""`close`, `reopen`, `db backup` and `db migrate`: the store's bookkeeping commands."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cmscore.engine.month import check_month
 from cmscore.problems import fail
+from cmscore.store import access
 from cmscore.store import db as store
 
 
@@ -32,12 +33,21 @@ def reopen_month(month: str, reason: str, *, db: Path | None = None) -> None:
 
 
 def backup_store(target: Path, *, db: Path | None = None) -> Path:
-    db = db or store.default_path()
-    if not db.exists():
-        raise fail(f"历史库 {db} 不存在")
-    conn = store.connect(db)
+    conn = access.open_read(db or store.default_path())
     try:
         store.backup(conn, target)
     finally:
         conn.close()
     return target
+
+
+def migrate_store(*, db: Path | None = None) -> tuple[int, int]:
+    """Bring the store's schema up to this version (the commands that write do it on
+    their own; those that only read never do). Returns the versions before and after."""
+    db = db or store.default_path()
+    if not db.exists():
+        raise fail(f"历史库 {db} 不存在")
+    with store.locked(db):
+        before = access.schema_version(db)
+        store.connect(db).close()
+        return before, access.schema_version(db)

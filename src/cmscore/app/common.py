@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import hashlib
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,21 +10,15 @@ from pathlib import Path
 
 from cmscore.problems import fail
 from cmscore.store import db as store
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from cmscore.store.access import open_read
+from cmscore.store.workbooks import sha256_of as sha256_of
 
 
 def open_read_only(db: Path) -> sqlite3.Connection | None:
     """The store for reading, without creating it (``check`` must write nothing)."""
     if not db.exists():
         return None
-    return sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    return open_read(db)
 
 
 @contextmanager

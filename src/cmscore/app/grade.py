@@ -15,7 +15,7 @@ from cmscore.engine.grading import (
 from cmscore.engine.month import check_month
 from cmscore.outputs import grades as out_grades
 from cmscore.outputs.aside import alongside
-from cmscore.outputs.xlsx import atomic_file
+from cmscore.outputs.files import stored_workbook
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
@@ -54,9 +54,9 @@ def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
         run = store.RunRecord("grade", effective, "", "", rules.hashes,
                               started_at=store.RunRecord.now())
         target = (out_dir or Path.cwd()) / f"grades-{end}.xlsx"
-        with atomic_file(target) as tmp, \
-                alongside(len(result.decisions), out_grades.write_grades, tmp, result, run) as written:
-            history.save_grading(conn, result, run, ready=written)
+        with stored_workbook(conn, target) as book, alongside(
+                len(result.decisions), out_grades.write_grades, book.tmp, result, run) as written:
+            history.save_grading(conn, result, run, ready=book.ready(written))
     finally:
         conn.close()
     return GradeResult(result, target)

@@ -31,7 +31,7 @@ from cmscore.inputs.supervisors import Supervisor, read_supervisors
 from cmscore.numbers import from_centi
 from cmscore.outputs import payroll as out_payroll
 from cmscore.outputs.aside import alongside
-from cmscore.outputs.xlsx import atomic_file
+from cmscore.outputs.files import stored_workbook
 from cmscore.problems import InputError, Problem
 from cmscore.rules.ruleset import Payroll, RuleSet, load_rules
 from cmscore.store import db as store
@@ -74,9 +74,9 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
                               rules.hashes, started_at=store.RunRecord.now())
         result = PayrollResult(month, lines, sup_lines, totals, ledger, effective,
                                (out_dir or Path.cwd()) / f"payroll-{month}.xlsx", unsettled)
-        with atomic_file(result.output) as tmp, \
-                alongside(len(lines), out_payroll.write_payroll, tmp, result, run) as written:
-            history.save_payroll(conn, month, lines, sup_lines, run, ready=written)
+        with stored_workbook(conn, result.output) as book, alongside(
+                len(lines), out_payroll.write_payroll, book.tmp, result, run) as written:
+            history.save_payroll(conn, month, lines, sup_lines, run, ready=book.ready(written))
     finally:
         conn.close()
     return result

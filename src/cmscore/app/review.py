@@ -16,13 +16,11 @@ from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
 from cmscore.store import history
+from cmscore.store.access import open_read
 
 
 def _open(db: Path | None) -> sqlite3.Connection:
-    path = db or store.default_path()
-    if not path.exists():
-        raise fail(f"历史库 {path} 不存在；请先运行 cmscore score")
-    return store.connect(path)
+    return open_read(db or store.default_path())
 
 
 def _month(conn: sqlite3.Connection, month: str | None) -> str:
@@ -150,8 +148,8 @@ def _grades(by_month: dict[str, MonthScores], span: list[str]) -> dict[str, str]
 def write_html_report(*, month: str | None = None, db: Path | None = None,
                       rules_dir: Path | None = None, out_dir: Path | None = None) -> Path:
     """report-YYYY-MM.html: one self-contained page for 公示 and management."""
+    from cmscore.outputs.files import atomic_file
     from cmscore.outputs.htmlreport import build_report
-    from cmscore.outputs.xlsx import atomic_file
 
     rules = load_rules(rules_dir)
     conn = _open(db)

@@ -20,8 +20,8 @@ from cmscore.engine.pay import (
 from cmscore.engine.scoring import MonthScores, score_month
 from cmscore.inputs.reader import read_export
 from cmscore.outputs.aside import alongside
+from cmscore.outputs.files import stored_workbook
 from cmscore.outputs.scores import write_scores
-from cmscore.outputs.xlsx import atomic_file
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
@@ -97,12 +97,12 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
                   "started_at": run.started_at}
         # The workbook is complete in a temp file before the month is committed, and
         # moved into place only after: a failure at any step leaves neither behind.
-        with atomic_file(target) as tmp:
+        with stored_workbook(conn, target) as book:
             step(f"写出 {target.name}")
-            with alongside(len(scores.scores), write_scores, tmp, scores, export, rules,
+            with alongside(len(scores.scores), write_scores, book.tmp, scores, export, rules,
                            record) as written:
                 step("存入历史库")
-                store.save_month(conn, scores, run, replace=replace, ready=written)
+                store.save_month(conn, scores, run, replace=replace, ready=book.ready(written))
         span = window(export.month, NPL_WARNING_MONTHS)
         # Only CMs with an NPL in each of the months can be warned: a few, not 100k.
         warnings = {cm: w for cm, ratios in history.npl_candidates(conn, span).items()

@@ -7,12 +7,12 @@ takes the short way: no text clean-up, a repeated value parsed once.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from math import isfinite
 from typing import cast
 
 from cmscore.numbers import (
+    CONTROLS,
     clean_name,
     clean_text,
     float_decimals,
@@ -24,7 +24,6 @@ from cmscore.numbers import (
 SIGNED_ROLES = {"increase"}  # only net increases may be negative (SPEC §6)
 OPTIONAL_ROLES = {"baseline"}  # a blank baseline means "look it up in the store"
 IDENTITY_LABELS = {"id": "工号", "name": "姓名", "branch": "机构", "category": "类别"}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MEMO_MAX = 1 << 16
 
 Found = list[tuple[int, str]]  # (position in the column, message)
@@ -38,7 +37,7 @@ def _identity(key: str, given: object) -> tuple[str, list[str]]:
     found = []
     if key == "id" and isinstance(given, float) and abs(given) >= 1e15:
         found.append(f"工号 {text} 以数字存储，超过 15 位已丢失精度；请把工号列设为文本后重新导出")
-    if _CONTROL.search(text) or len(text) > 200:
+    if CONTROLS.search(text) or len(text) > 200:
         found.append(f"{IDENTITY_LABELS[key]}含控制字符或过长（{len(text)} 字符）")
     if not text:
         found.append(f"{IDENTITY_LABELS[key]}为空")

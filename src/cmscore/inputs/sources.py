@@ -14,6 +14,7 @@ from typing import Any
 
 from cmscore.inputs.htmltable import read_table
 from cmscore.inputs.preflight import Checked, sniff
+from cmscore.numbers import CONTROLS
 from cmscore.problems import InputError, Problem, fail
 from cmscore.rules.ruleset import Limits
 
@@ -56,6 +57,12 @@ def open_grids(path: Path, limits: Limits | None = None) -> list[Grid]:
         raise fail("文件不存在", file=str(path))
     if path.is_dir():
         raise fail("这是一个文件夹，不是导出文件", file=str(path))
+    if not path.is_file():  # a named pipe would make the read below wait forever
+        raise fail("这不是普通文件（是命名管道、设备或套接字），cmscore 不读取它；请指定导出的 "
+                   "Excel 或 CSV 文件", file=str(path))
+    if CONTROLS.search(path.name):
+        raise fail("文件名含控制字符或双向文字控制符（终端会执行或倒排它们，能把扩展名伪装成别的）；"
+                   "请把文件改名后重新运行", file=path.name)
     suffix = path.suffix.lower()
     if suffix not in TEXT | SPREADSHEET:
         raise fail(f"不支持的文件类型 {path.suffix or '（无扩展名）'}；"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cmscore.inputs.headers import normalise_header
 from cmscore.inputs.sources import open_grids
-from cmscore.numbers import clean_text, parse_decimal
+from cmscore.numbers import CONTROLS, clean_text, parse_decimal
 from cmscore.problems import InputError, Problem
 from cmscore.rules.bounds import PAY_MAX
 
@@ -56,6 +56,8 @@ def _rows(rows: list[list[object]], header_at: int, index: dict[str, int], file:
         for key, value in text.items():
             if not value:
                 problems.append(Problem(f"{COLUMNS[key]}为空", column=COLUMNS[key], **at))  # type: ignore[arg-type]
+            elif CONTROLS.search(value):
+                problems.append(Problem(f"{COLUMNS[key]}含控制字符", column=COLUMNS[key], **at))  # type: ignore[arg-type]
         try:
             wage = parse_decimal(cell("wage"))
             if wage < 0:

@@ -39,6 +39,7 @@ def _pay_text(e: Explanation) -> str:
 
 def explain_panel(e: Explanation) -> Any:
     from rich.panel import Panel
+    from rich.text import Text
 
     lines = [f"{e.score.items[k].text}" for k in e.score.items]
     lines.append(f"合计：{' + '.join(fmt2(v.points) for v in e.score.items.values())} = "
@@ -54,7 +55,8 @@ def explain_panel(e: Explanation) -> Any:
     if e.pay:
         lines.append("工资：" + _pay_text(e))
     lines += e.notes
-    return Panel("\n".join(lines), title=f"{e.month} {e.id} {e.name}（{e.category}）",
+    # Text, not str: a Panel reads a str title as markup whatever the console says.
+    return Panel(Text("\n".join(lines)), title=Text(f"{e.month} {e.id} {e.name}（{e.category}）"),
                  title_align="left")
 
 

@@ -160,17 +160,20 @@ def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: Ru
 
 
 def summary(scores: MonthScores, rules: RuleSet, top: int = 5) -> list[Any]:
-    """Rich renderables: per category, the top CMs and the distribution."""
+    """Rich renderables: per category, the top CMs and the distribution. Print them with
+    markup off (``console.make_console``): names are data, never markup."""
     from rich.table import Table as RichTable
+    from rich.text import Text
 
     out: list[Any] = []
     for category, members in ordered(scores, rules):
         totals = [s.total for s in members]
         median = statistics.median(totals)
         mean = sum(totals, Decimal(0)) / len(totals)
-        out.append(f"[bold]{scores.month} {category}[/]：{len(members)} 人，平均 {fmt2(mean)}，"
-                   f"中位数 {fmt2(Decimal(median))}，最高 {fmt2(max(totals))}，"
-                   f"最低 {fmt2(min(totals))}；前 {min(top, len(members))} 名：")
+        out.append(Text.assemble(
+            (f"{scores.month} {category}", "bold"), f"：{len(members)} 人，平均 {fmt2(mean)}，"
+            f"中位数 {fmt2(Decimal(median))}，最高 {fmt2(max(totals))}，"
+            f"最低 {fmt2(min(totals))}；前 {min(top, len(members))} 名："))
         t = RichTable()
         for header in ("排名", "工号", "姓名", "机构", "总分", "风险金"):
             t.add_column(header, justify="right" if header in ("排名", "总分", "风险金") else "left")

@@ -11,13 +11,12 @@ Excel does, so that every row is ASCII to format, encode and deflate.
 
 from __future__ import annotations
 
-import os
+import functools
 import queue
 import re
-import tempfile
 import threading
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -44,33 +43,6 @@ _CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 # Style index per column kind (see _STYLES: cellXfs in this order).
 STYLE = {"text": 1, "points": 2, "money": 3, "int": 4, "ratio": 5, "number": 6, "header": 7,
          "bold": 8}
-
-
-@contextmanager
-def atomic_file(target: Path) -> Iterator[Path]:
-    """Yield a temp path beside ``target``; on success fsync it and move it into place.
-
-    A crash or kill at any point leaves the previous ``target`` untouched.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp's 0600 would hide the file from colleagues
-        os.replace(tmp_path, target)
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    finally:
-        tmp_path.unlink(missing_ok=True)
 
 
 @dataclass
@@ -126,6 +98,22 @@ def _behind(entry: Any) -> Iterator[_WriteBehind]:
         writer.finish()
 
 
+def _abandons(method: Callable[..., None]) -> Callable[..., None]:
+    """A ``Book`` method that, failing (a full disk), lets go of the file before raising:
+    left to the garbage collector, the zip would try to finish it and fail once more."""
+    @functools.wraps(method)
+    def wrapper(self: Book, *args: Any, **kwargs: Any) -> None:
+        try:
+            method(self, *args, **kwargs)
+        except BaseException:
+            try:
+                self.zip.close()
+            except (OSError, ValueError):
+                pass
+            raise
+    return wrapper
+
+
 class Book:
     """An .xlsx of typed columns: frozen header row, filters, widths; never a formula."""
 
@@ -135,6 +123,7 @@ class Book:
         self.shared = Shared()
         self.escaped = Escaped()
 
+    @_abandons
     def sheet(self, name: str, columns: Sequence[Column],
               rows: Iterable[Sequence[Any]] | Blocks, note: str = "") -> None:
         index = len(self.sheets) + 1
@@ -282,6 +271,7 @@ class Book:
         cells.append("</row>")
         return "".join(cells)
 
+    @_abandons
     def close(self) -> None:
         names = [n for n, _ in self.sheets]
         for n in names:

@@ -2,8 +2,11 @@
 
 Lives here: ``db`` (connection, lock, transactions, run records, the months' scores),
 ``schema`` (the migrations, oldest first), ``monthrows`` (a scored month → the store's
-rows) and ``history`` (gradings, pay and the windows they read). A new table goes in
-``schema`` as a new migration; its reads and writes beside the others of its kind.
+rows), ``history`` (gradings, pay and the windows they read), ``access`` (the lock
+file, the store opened read-only, what a full disk or a read-only store means) and
+``workbooks`` (which workbook each run wrote, and placing one a killed run left). A new
+table goes in ``schema`` as a new migration; its reads and writes beside the others of
+its kind.
 
 May import: ``engine``, ``rules`` and the kernel. Never ``inputs``, ``outputs`` or ``app``.
 """

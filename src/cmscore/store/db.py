@@ -22,7 +22,8 @@ from pathlib import Path
 from cmscore import __version__
 from cmscore.engine.scoring import MonthScores
 from cmscore.numbers import ZERO
-from cmscore.problems import fail
+from cmscore.problems import fail, os_failure
+from cmscore.store import access, workbooks
 from cmscore.store.monthrows import item_rows_by_item, score_rows
 from cmscore.store.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -44,13 +45,19 @@ def locked(path: Path, wait_s: float | None = None) -> Iterator[None]:
     SQLite's own lock covers one transaction; a run reads history, writes a workbook
     and then commits, so it takes a lock file beside the store for all of it. The
     second run waits ``wait_s`` (``$CMSCORE_LOCK_WAIT``) and then says who holds it.
+    The lock is named after the store's real path and never followed (``access``).
     """
     import fcntl
 
     wait_s = LOCK_WAIT_S if wait_s is None else wait_s
-    lock_path = path.with_name(path.name + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as fh:
+    access.check_writable(path)
+    lock_path = access.lock_path(path)
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise os_failure(exc, lock_path.parent, "建立历史库的目录") from None
+    # Unbuffered: a note a full disk refused must not be written again on the way out.
+    with os.fdopen(access.open_lock(lock_path), "r+b", buffering=0) as fh:
         deadline = time.monotonic() + wait_s
         while True:
             try:
@@ -59,14 +66,16 @@ def locked(path: Path, wait_s: float | None = None) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     fh.seek(0)
-                    holder = fh.read().strip() or "未知进程"
+                    holder = fh.read().decode("utf-8", "replace").strip() or "未知进程"
                     raise fail(f"另一个 cmscore 正在使用历史库 {path}（{holder}），"
                                f"已等待 {wait_s:g} 秒；请等它结束后再运行") from None
                 time.sleep(0.05)
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"进程 {os.getpid()}，开始于 {RunRecord.now()}")
-        fh.flush()
+        try:  # who holds it, for the run that waits: a note, which a full disk may refuse
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"进程 {os.getpid()}，开始于 {RunRecord.now()}".encode())
+        except OSError:
+            pass
         try:
             yield
         finally:
@@ -76,15 +85,20 @@ def locked(path: Path, wait_s: float | None = None) -> Iterator[None]:
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """Open (creating and migrating) the store; autocommit off, explicit transactions."""
+    """Open (creating 0600 and migrating) the store for a command that writes; autocommit
+    off, explicit transactions. A workbook an earlier run stored but was killed before
+    placing is put in place first. Commands that only read use ``access.open_read``."""
+    access.check_writable(path)
+    access.create_private(path)
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         _migrate(conn)
+        workbooks.settle(conn)
     except sqlite3.DatabaseError as exc:
-        raise fail(f"{path} 不是可用的 cmscore 历史库（{exc}）；请检查 --db 或 $CMSCORE_DB") from exc
+        raise access.not_a_store(path, exc) from exc
     return conn
 
 
@@ -105,17 +119,25 @@ def transaction(conn: sqlite3.Connection,
     """BEGIN IMMEDIATE … COMMIT: the writer takes the lock up front, or waits for it.
 
     ``ready`` runs just before COMMIT and may still cancel it by raising: the workbook
-    written beside the store (``aside``) has to be complete before the rows count.
+    written beside the store (``aside``) has to be complete before the rows count. A
+    full disk or a read-only store is said in words, the transaction rolled back.
     """
-    conn.execute("BEGIN IMMEDIATE")
     try:
-        yield conn
-        if ready is not None:
-            ready()
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            if ready is not None:
+                ready()
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # SQLite has rolled back already after some failures
+                conn.execute("ROLLBACK")
+            raise
+    except sqlite3.OperationalError as exc:
+        failure = access.store_failure(access.file_of(conn), exc)
+        if failure is None:
+            raise
+        raise failure from exc
 
 
 # The oldest SQLite Python may still ship with (before 3.32) takes 999 parameters a statement.
@@ -317,6 +339,7 @@ def backup(conn: sqlite3.Connection, target: Path) -> None:
         raise fail(f"备份目标 {target} 已存在；请换一个文件名")
     if not target.parent.is_dir():
         raise fail(f"备份目录 {target.parent} 不存在；请先创建")
+    access.create_private(target, "建立备份")  # 0600, as the store: it holds everyone's pay
     try:
         dest = sqlite3.connect(target)
         try:
@@ -325,4 +348,5 @@ def backup(conn: sqlite3.Connection, target: Path) -> None:
             dest.close()
     except sqlite3.Error as exc:
         target.unlink(missing_ok=True)
-        raise fail(f"无法写入备份 {target}（{exc}）") from exc
+        raise fail(f"无法写入备份 {target}（{exc}）；不完整的备份已删除，请检查磁盘空间和目录权限"
+                   "后重新运行") from exc

@@ -4,7 +4,11 @@
 each, so a store made by any earlier version is brought up to date on first use.
 """
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
+# The oldest version the commands that only read (check, explain, diff, report, db backup)
+# understand: they never migrate, so a store older than this is refused, naming
+# ``cmscore db migrate``. A migration that changes what they read raises it.
+READS_FROM = 5
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -143,5 +147,19 @@ MIGRATIONS: dict[int, str] = {
         baseline, early, risk_fund_cp FROM items ORDER BY month, item_id, cm_id;
     DROP TABLE items;
     ALTER TABLE items_by_item RENAME TO items;
+    """,
+    # The workbook each score/grade/payroll run wrote, recorded in the run's own
+    # transaction: the store is the truth and the workbook its view. ``temp`` is where the
+    # finished workbook waits until it is moved into place after COMMIT; ``placed`` is set
+    # once it is, so a run killed in between is finished by the next (outputs.files).
+    6: """
+    CREATE TABLE workbooks (
+        run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        temp TEXT NOT NULL,
+        placed INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX workbooks_by_path ON workbooks (path, run_id);
     """,
 }
