@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cmscore.app.common import existing_store
 from cmscore.engine.month import check_month
-from cmscore.problems import fail
 from cmscore.store import db as store
 
 
 def close_month(month: str, *, db: Path | None = None) -> None:
     check_month(month, "月份")
-    db = db or store.default_path()
+    db = existing_store(db)
     with store.locked(db):
         conn = store.connect(db)
         try:
@@ -22,7 +22,7 @@ def close_month(month: str, *, db: Path | None = None) -> None:
 
 def reopen_month(month: str, reason: str, *, db: Path | None = None) -> None:
     check_month(month, "月份")
-    db = db or store.default_path()
+    db = existing_store(db)
     with store.locked(db):
         conn = store.connect(db)
         try:
@@ -32,9 +32,7 @@ def reopen_month(month: str, reason: str, *, db: Path | None = None) -> None:
 
 
 def backup_store(target: Path, *, db: Path | None = None) -> Path:
-    db = db or store.default_path()
-    if not db.exists():
-        raise fail(f"历史库 {db} 不存在")
+    db = existing_store(db)
     conn = store.connect(db)
     try:
         store.backup(conn, target)

@@ -6,6 +6,7 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
+from cmscore.app.common import existing_store
 from cmscore.engine.grading import grade, month_after, window
 from cmscore.engine.month import MONTH, check_month
 from cmscore.engine.pay import base_for, monthly_pay
@@ -19,10 +20,7 @@ from cmscore.store import history
 
 
 def _open(db: Path | None) -> sqlite3.Connection:
-    path = db or store.default_path()
-    if not path.exists():
-        raise fail(f"历史库 {path} 不存在；请先运行 cmscore score")
-    return store.connect(path)
+    return store.connect(existing_store(db))
 
 
 def _month(conn: sqlite3.Connection, month: str | None) -> str:
