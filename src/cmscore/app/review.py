@@ -147,7 +147,9 @@ def _grades(by_month: dict[str, MonthScores], span: list[str]) -> dict[str, str]
 
 def write_html_report(*, month: str | None = None, db: Path | None = None,
                       rules_dir: Path | None = None, out_dir: Path | None = None) -> Path:
-    """report-YYYY-MM.html: one self-contained page for 公示 and management."""
+    """report-YYYY-MM.html: one self-contained page for 公示 and management, titled
+    with the office's name from ``cmscore.toml`` when it has one."""
+    from cmscore.app.config import resolve
     from cmscore.outputs.htmlreport import build_report
     from cmscore.outputs.xlsx import atomic_file
 
@@ -155,7 +157,7 @@ def write_html_report(*, month: str | None = None, db: Path | None = None,
     conn = _open(db)
     try:
         month = _month(conn, month)
-        html = build_report(conn, month, rules)
+        html = build_report(conn, month, rules, resolve().office)
     finally:
         conn.close()
     target = (out_dir or Path.cwd()) / f"report-{month}.html"
