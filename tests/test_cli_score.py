@@ -378,6 +378,8 @@ def test_other_rules_change_the_score(cli: Cli, db: Path, out: Path, tmp_path: P
      "错误：--rules 的值无效：/nonexistent/rules/dir 不存在\n"),
     (["frobnicate"], "用法：cmscore [选项] 命令 [参数]...\n查看帮助：cmscore --help\n\n"
                      "错误：没有命令 frobnicate；cmscore --help 列出全部命令\n"),
+    (["rules", "bogus"], "用法：cmscore rules [选项] 命令 [参数]...\n查看帮助：cmscore rules --help\n\n"
+                         "错误：没有命令 bogus；cmscore rules --help 列出全部命令\n"),
     (["scor"], "用法：cmscore [选项] 命令 [参数]...\n查看帮助：cmscore --help\n\n"
                "错误：没有命令 scor；是否想用 score？\n"),
     (["check"], "用法：cmscore check [选项] 文件\n查看帮助：cmscore check --help\n\n"

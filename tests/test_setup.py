@@ -5,6 +5,7 @@ not create a store."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 from pathlib import Path
@@ -179,7 +180,13 @@ def test_with_no_setup_the_defaults_hold(tmp_path: Path, monkeypatch: pytest.Mon
 def test_a_broken_config_is_named(office: Path) -> None:
     (office / "cmscore.toml").write_text('db = "a.db"\nrulez = "rules"\n', encoding="utf-8")
     said = run(["score", EXAMPLES / "worked-example.xlsx"], 1).stderr
+    assert "配置文件有误：共 1 处问题" in said
     assert "未知的键 rulez（拼写错误？）；可用的键：office、db、out、rules" in said
+    doc = json.loads(run(["score", EXAMPLES / "worked-example.xlsx", "--json"], 1).stdout)
+    assert doc["error"] == "配置文件有误"
+    assert [(p["file"], p["column"]) for p in doc["problems"]] == \
+        [(str(office / "cmscore.toml"), "rulez")]
+    assert not (office / "a.db").exists()
     (office / "cmscore.toml").write_text('rules = "没有这个目录"\n', encoding="utf-8")
     said = run(["rules", "check"], 1).stderr
     assert f"错误：{office / 'cmscore.toml'} 的 rules 指向的规则目录 {office / '没有这个目录'} " \

@@ -79,9 +79,9 @@ class Command(_Chinese, TyperCommand):
             from cmscore.app.config import resolve
             from cmscore.console import run
 
-            setup = run(False, lambda: resolve(ctx.params.get("db"), ctx.params.get("out"),
-                                                ctx.params.get("rules",
-                                                               ctx.params.get("old_rules"))))
+            rules = ctx.params.get("rules", ctx.params.get("old_rules"))
+            setup = run(bool(ctx.params.get("json_")),
+                        lambda: resolve(ctx.params.get("db"), ctx.params.get("out"), rules))
             for name, key in wanted.items():
                 if ctx.params[name] is None:
                     ctx.params[name] = getattr(setup, key)
@@ -157,8 +157,8 @@ _DETAILS = [
 ]
 _MESSAGES = [
     (re.compile(r"^No such command '(.*)'\. Did you mean '(.*)'\?$"), "没有命令 {0}；是否想用 {1}？"),
-    (re.compile(r"^No such command '(.*)'\.?$"), "没有命令 {0}；cmscore --help 列出全部命令"),
-    (re.compile(r"^Missing command\.?$"), "缺少命令；cmscore --help 列出全部命令"),
+    (re.compile(r"^No such command '(.*)'\.?$"), "没有命令 {0}；{path} --help 列出全部命令"),
+    (re.compile(r"^Missing command\.?$"), "缺少命令；{path} --help 列出全部命令"),
     (re.compile(r"^Got unexpected extra arguments? \((.*)\)$"), "多余的参数：{0}"),
     (re.compile(r"^Option '(.*)' requires (?:an argument|\d+ arguments)\.$"),
      "选项 {0} 后面要跟一个值"),
@@ -166,11 +166,12 @@ _MESSAGES = [
 ]
 
 
-def _match(table: list[tuple[re.Pattern[str], str]], text: str) -> str | None:
+def _match(table: list[tuple[re.Pattern[str], str]], text: str, path: str = "cmscore"
+           ) -> str | None:
     for pattern, chinese in table:
         found = pattern.search(text)
         if found:
-            return chinese.format(*found.groups())
+            return chinese.format(*found.groups(), path=path)
     return None
 
 
@@ -187,7 +188,8 @@ def chinese_message(exc: click_errors.UsageError) -> str:
     if isinstance(exc, click_errors.BadParameter):
         detail = _match(_DETAILS, exc.message) or exc.message
         return f"{_name(param)} 的值无效：{detail}" if param is not None else f"值无效：{detail}"
-    return _match(_MESSAGES, exc.message) or exc.message
+    path = exc.ctx.command_path if exc.ctx is not None else "cmscore"
+    return _match(_MESSAGES, exc.message, path) or exc.message
 
 
 def version_option(value: bool) -> None:

@@ -47,7 +47,7 @@ def run(json_mode: bool, job: Callable[[], T]) -> T:
     try:
         return job()
     except (InputError, RuleFileError) as exc:
-        title = "规则文件有误" if isinstance(exc, RuleFileError) else "输入有误"
+        title = "规则文件有误" if isinstance(exc, RuleFileError) else exc.title
         problems = exc.problems
         if json_mode:
             print_json({"error": title, "problems": [
