@@ -77,6 +77,11 @@ def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
     assert (tmp_path / "rules" / "export.yaml").read_text(encoding="utf-8") == "edited"
 
 
+def test_init_refuses_a_file(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("x", encoding="utf-8")
+    assert "a.txt 是一个文件，不是文件夹" in run(["init", tmp_path / "a.txt"], 1).stderr
+
+
 def test_init_adds_to_an_existing_gitignore(tmp_path: Path) -> None:
     (tmp_path / ".gitignore").write_text("*.pdf\n*.db\n", encoding="utf-8")
     run(["init", tmp_path], 0)
@@ -167,6 +172,8 @@ def test_rules_precedence(office: Path, tmp_path: Path) -> None:
         run(["rules", "check"], 0, CMSCORE_RULES=str(env_rules)).stdout
     assert f"规则目录 {option_rules}：" in \
         run(["rules", "check", option_rules], 0, CMSCORE_RULES=str(env_rules)).stdout
+    said = run(["score", EXAMPLES / "worked-example.xlsx"], 1, CMSCORE_RULES="没有").stderr
+    assert "错误：环境变量 CMSCORE_RULES 指向的规则目录 没有 不存在" in said
 
 
 def test_with_no_setup_the_defaults_hold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,15 +9,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from cmscore.commands import Command, Group, version_option
 from cmscore.console import make_console, print_json, progress, run, say_format
-
-if TYPE_CHECKING:
-    pass
 
 app = typer.Typer(
     name="cmscore",
@@ -308,14 +305,15 @@ def db_backup(
 @app.command("init", cls=Command)
 def init_cmd(
     folder: Annotated[Path, typer.Argument(
-        metavar="目录", help="要建成工作目录的文件夹；默认当前目录")] = Path("."),
+        metavar="目录", help="要建成工作目录的文件夹；默认当前目录",
+        show_default=False)] = Path("."),
     office: Annotated[str, typer.Option(
         "--office", help="机构名称（写入 cmscore.toml，用于报告标题）")] = "",
     json_: JsonOpt = False,
 ) -> None:
-    """建立本机构的工作目录：cmscore.toml、规则文件副本 rules/、inputs/、outputs/、.gitignore。
+    """建立本机构的工作目录：配置文件、规则文件副本、输入和输出文件夹。
 
-    在该目录（或其子目录）中运行的命令都按 cmscore.toml 找历史库、输出目录和规则，不必再写
+    写出 cmscore.toml、rules/（随工具发布的规则文件的副本）、inputs/、outputs/、.gitignore。在该目录（或其子目录）中运行的命令都按 cmscore.toml 找历史库、输出目录和规则，不必再写
     --db、--out、--rules。已有 cmscore.toml 或 rules/ 时拒绝，不覆盖。
 
     例：cmscore init 绩效考核 --office 某某分行

@@ -89,7 +89,8 @@ class Command(_Chinese, TyperCommand):
 
 
 class Group(_Chinese, TyperGroup):
-    """cmscore itself and ``cmscore db``: usage errors of every command are said here."""
+    """cmscore itself, ``cmscore db`` and ``cmscore rules``: the usage errors of every
+    command pass through the top group, and are said in Chinese there."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["options_metavar"] = OPTIONS
@@ -98,10 +99,11 @@ class Group(_Chinese, TyperGroup):
 
     def format_options(self, ctx: Any, formatter: Any) -> None:
         super().format_options(ctx, formatter)
-        rows = [(name, cmd.get_short_help_str(formatter.width - 16))
-                for name in self.list_commands(ctx)
-                if (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden]
-        if rows:
+        shown = [(name, cmd) for name in self.list_commands(ctx)
+                 if (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden]
+        if shown:  # as click does: the help cut to what fits beside the widest name
+            limit = formatter.width - 6 - max(len(name) for name, _ in shown)
+            rows = [(name, cmd.get_short_help_str(limit)) for name, cmd in shown]
             with formatter.section("命令"):
                 formatter.write_dl(rows)
 
@@ -131,7 +133,7 @@ class UsageError(click_errors.UsageError):
 
 
 def _say_in_chinese(exc: click_errors.UsageError) -> NoReturn:
-    if isinstance(exc, click_errors.NoArgsIsHelpError) or isinstance(exc, UsageError):
+    if isinstance(exc, click_errors.NoArgsIsHelpError | UsageError):  # help, or said already
         raise exc
     raise UsageError(chinese_message(exc), exc.ctx) from None
 

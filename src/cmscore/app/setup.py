@@ -52,6 +52,8 @@ _KIND = re.compile(r"^kind:\s*(\w+)", re.MULTILINE)
 def init_office(folder: Path, office: str = "") -> list[Path]:
     """Make ``folder`` an office's setup; refuse if one is already there."""
     toml, rules = folder / CONFIG_NAME, folder / "rules"
+    if folder.exists() and not folder.is_dir():
+        raise fail(f"{folder} 是一个文件，不是文件夹；请指定一个文件夹（可以还不存在）")
     existing = [p for p in (toml, rules) if p.exists()]
     if existing:
         raise fail(f"{'、'.join(map(str, existing))} 已存在：这里已经是一个 cmscore 工作目录，"
