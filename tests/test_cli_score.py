@@ -368,21 +368,35 @@ def test_other_rules_change_the_score(cli: Cli, db: Path, out: Path, tmp_path: P
 # --- usage: exit 2 ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("args", [
-    ["score"],
-    ["score", "x.xlsx", "--bogus"],
-    ["score", "x.xlsx", "--rules", "/nonexistent/rules/dir"],
-    ["frobnicate"],
-    ["check"],
-    ["score", "x.xlsx", "--month"],
+@pytest.mark.parametrize(("args", "said"), [
+    (["score"], "用法：cmscore score [选项] 文件\n查看帮助：cmscore score --help\n\n"
+                "错误：缺少参数 文件\n"),
+    (["score", "x.xlsx", "--bogus"], "用法：cmscore score [选项] 文件\n"
+                                     "查看帮助：cmscore score --help\n\n错误：没有选项 --bogus；是否想用 --out？\n"),
+    (["score", "x.xlsx", "--rules", "/nonexistent/rules/dir"],
+     "用法：cmscore score [选项] 文件\n查看帮助：cmscore score --help\n\n"
+     "错误：--rules 的值无效：/nonexistent/rules/dir 不存在\n"),
+    (["frobnicate"], "用法：cmscore [选项] 命令 [参数]...\n查看帮助：cmscore --help\n\n"
+                     "错误：没有命令 frobnicate；cmscore --help 列出全部命令\n"),
+    (["rules", "bogus"], "用法：cmscore rules [选项] 命令 [参数]...\n查看帮助：cmscore rules --help\n\n"
+                         "错误：没有命令 bogus；cmscore rules --help 列出全部命令\n"),
+    (["scor"], "用法：cmscore [选项] 命令 [参数]...\n查看帮助：cmscore --help\n\n"
+               "错误：没有命令 scor；是否想用 score？\n"),
+    (["check"], "用法：cmscore check [选项] 文件\n查看帮助：cmscore check --help\n\n"
+                "错误：缺少参数 文件\n"),
+    (["score", "x.xlsx", "--month"], "错误：选项 --month 后面要跟一个值\n"),
+    (["grade", "--months", "x"], "用法：cmscore grade [选项]\n查看帮助：cmscore grade --help\n\n"
+                                 "错误：--months 的值无效：应为整数\n"),
+    (["grade"], "用法：cmscore grade [选项]\n查看帮助：cmscore grade --help\n\n"
+                "错误：缺少选项 --months\n"),
 ])
-def test_usage_errors_exit_2(cli: Cli, args: list[str], tmp_path: Path,
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_usage_errors_exit_2_in_chinese(cli: Cli, args: list[str], said: str, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     worked_file(tmp_path / "in", "x.xlsx")
     result = cli(*args, code=2)
     assert result.stdout == ""
-    assert "Usage" in result.stderr or "Error" in result.stderr
+    assert result.stderr == said
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # no store, no workbook
 
 

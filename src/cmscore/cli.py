@@ -9,14 +9,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
+from cmscore.commands import Command, Group, version_option
 from cmscore.console import make_console, print_json, progress, run, say_format, shown
-
-if TYPE_CHECKING:
-    pass
 
 app = typer.Typer(
     name="cmscore",
@@ -26,17 +24,28 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
+    cls=Group,
 )
 
 T = TypeVar("T")
 
+
+@app.callback()
+def _top(version: Annotated[bool, typer.Option(
+        "--version", help="显示版本号和当前生效的各规则文件的 SHA-256，然后退出",
+        callback=version_option, is_eager=True)] = False) -> None:
+    """Options of cmscore itself (before the command)."""
+
 DbOpt = Annotated[Path | None, typer.Option(
-    "--db", help="历史库（SQLite）路径；默认 $CMSCORE_DB 或当前目录的 cmscore.db", show_default=False)]
+    "--db", help="历史库（SQLite）路径；默认 $CMSCORE_DB，其次 cmscore.toml 的 db，"
+             "再次当前目录的 cmscore.db", show_default=False)]
 RulesOpt = Annotated[Path | None, typer.Option(
-    "--rules", help="规则文件目录；默认使用随工具发布的附件1–3规则", show_default=False,
+    "--rules", help="规则文件目录；默认 $CMSCORE_RULES，其次 cmscore.toml 的 rules，"
+                    "再次随工具发布的附件1–3规则", show_default=False,
     exists=True, file_okay=False)]
 OutOpt = Annotated[Path | None, typer.Option(
-    "--out", help="输出目录；默认当前目录", show_default=False, file_okay=False)]
+    "--out", help="输出目录；默认 cmscore.toml 的 out，其次当前目录", show_default=False,
+    file_okay=False)]
 JsonOpt = Annotated[bool, typer.Option(
     "--json", help="在标准输出打印一个 JSON 文档（人读的内容转到标准错误）")]
 MonthOpt = Annotated[str | None, typer.Option(
@@ -44,9 +53,10 @@ MonthOpt = Annotated[str | None, typer.Option(
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="不打印汇总表")]
 
 
-@app.command()
+@app.command(cls=Command)
 def score(
-    file: Annotated[Path, typer.Argument(help="当月导出文件（.xlsx / .xls / .csv）")],
+    file: Annotated[Path, typer.Argument(
+        metavar="文件", help="当月导出文件（.xlsx / .xls / .ods / .csv / .txt）")],
     month: MonthOpt = None,
     replace: Annotated[bool, typer.Option(
         "--replace", help="该月已计分时，整月替换（保留原运行记录）")] = False,
@@ -83,9 +93,9 @@ def score(
                   f"已写出 {shown(result.output)}", soft_wrap=True)
 
 
-@app.command()
+@app.command(cls=Command)
 def check(
-    file: Annotated[Path, typer.Argument(help="要校验的导出文件")],
+    file: Annotated[Path, typer.Argument(metavar="文件", help="要校验的导出文件")],
     month: MonthOpt = None,
     db: DbOpt = None, rules: RulesOpt = None, json_: JsonOpt = False,
 ) -> None:
@@ -108,7 +118,7 @@ def check(
                           soft_wrap=True)
 
 
-@app.command("grade")
+@app.command("grade", cls=Command)
 def grade_cmd(
     months: Annotated[int, typer.Option(
         "--months", help="定级窗口月数：6 为过渡期定级（第六条），12 为年度定级（第八条）",
@@ -139,7 +149,7 @@ def grade_cmd(
                   soft_wrap=True)
 
 
-@app.command()
+@app.command(cls=Command)
 def payroll(
     month: Annotated[str | None, typer.Option(
         "--month", help="发放月份 YYYY-MM；默认最近计分的月份", show_default=False)] = None,
@@ -172,9 +182,9 @@ def payroll(
                   f"已写出 {shown(result.output)}", soft_wrap=True)
 
 
-@app.command()
+@app.command(cls=Command)
 def explain(
-    cm_id: Annotated[str, typer.Argument(help="客户经理工号")],
+    cm_id: Annotated[str, typer.Argument(metavar="工号", help="客户经理工号")],
     month: Annotated[str | None, typer.Option(
         "--month", help="月份 YYYY-MM；默认最近计分的月份", show_default=False)] = None,
     db: DbOpt = None, rules: RulesOpt = None, json_: JsonOpt = False,
@@ -193,7 +203,7 @@ def explain(
     make_console(False).print(out_review.explain_panel(result))
 
 
-@app.command()
+@app.command(cls=Command)
 def diff(
     new_rules: Annotated[Path, typer.Option(
         "--rules", help="新规则文件目录（与当前规则对比）", exists=True, file_okay=False)],
@@ -201,7 +211,7 @@ def diff(
         "--months", help="月份范围 YYYY-MM..YYYY-MM；默认最近计分的月份；多于一个月时按窗口重新定级",
         show_default=False)] = None,
     old_rules: Annotated[Path | None, typer.Option(
-        "--old-rules", help="作为对比基准的规则目录；默认随工具发布的规则", show_default=False,
+        "--old-rules", help="作为对比基准的规则目录；默认当前生效的规则（见 --help 中 --rules 的顺序）", show_default=False,
         exists=True, file_okay=False)] = None,
     db: DbOpt = None, out: OutOpt = None, json_: JsonOpt = False, quiet: QuietOpt = False,
 ) -> None:
@@ -232,7 +242,7 @@ def diff(
     console.print(f"已写出 {shown(target)}（历史库未改动）", soft_wrap=True)
 
 
-@app.command()
+@app.command(cls=Command)
 def report(
     month: Annotated[str | None, typer.Option(
         "--month", help="月份 YYYY-MM；默认最近计分的月份", show_default=False)] = None,
@@ -249,9 +259,9 @@ def report(
     _done(json_, {"report": str(path)}, f"已写出 {path}")
 
 
-@app.command("close")
+@app.command("close", cls=Command)
 def close_cmd(
-    month: Annotated[str, typer.Argument(help="要结账的月份 YYYY-MM")],
+    month: Annotated[str, typer.Argument(metavar="月份", help="要结账的月份 YYYY-MM")],
     db: DbOpt = None, json_: JsonOpt = False,
 ) -> None:
     """结账：锁定一个月（计分、该月执行的定级和绩效工资），此后 --replace 和重算都会被拒绝。
@@ -264,9 +274,9 @@ def close_cmd(
     _done(json_, {"month": month, "closed": True}, f"{month} 已结账。")
 
 
-@app.command()
+@app.command(cls=Command)
 def reopen(
-    month: Annotated[str, typer.Argument(help="要重新打开的已结账月份 YYYY-MM")],
+    month: Annotated[str, typer.Argument(metavar="月份", help="要重新打开的已结账月份 YYYY-MM")],
     reason: Annotated[str, typer.Option("--reason", help="重新打开的原因（写入审计表）")],
     db: DbOpt = None, json_: JsonOpt = False,
 ) -> None:
@@ -281,13 +291,13 @@ def reopen(
           f"{month} 已重新打开（原因：{reason}）。")
 
 
-db_app = typer.Typer(help="历史库维护。", no_args_is_help=True, rich_markup_mode=None)
+db_app = typer.Typer(help="历史库维护。", no_args_is_help=True, rich_markup_mode=None, cls=Group)
 app.add_typer(db_app, name="db")
 
 
-@db_app.command("backup")
+@db_app.command("backup", cls=Command)
 def db_backup(
-    target: Annotated[Path, typer.Argument(help="备份文件路径（不能已存在）")],
+    target: Annotated[Path, typer.Argument(metavar="备份文件", help="备份文件路径（不能已存在）")],
     db: DbOpt = None, json_: JsonOpt = False,
 ) -> None:
     """用 SQLite 备份接口做一致的备份（直接复制运行中的库文件不是备份）。
@@ -300,7 +310,7 @@ def db_backup(
     _done(json_, {"backup": str(path)}, f"已备份到 {path}")
 
 
-@db_app.command("migrate")
+@db_app.command("migrate", cls=Command)
 def db_migrate(db: DbOpt = None, json_: JsonOpt = False) -> None:
     """升级历史库的结构到本版本（写入的命令会自动升级；只读的命令从不改动历史库）。
 
@@ -311,6 +321,69 @@ def db_migrate(db: DbOpt = None, json_: JsonOpt = False) -> None:
     before, after = run(json_, lambda: app_admin.migrate_store(db=db))
     said = f"已从结构版本 {before} 升级到 {after}" if after != before else f"已是结构版本 {after}，无需升级"
     _done(json_, {"schema_version": after, "was": before}, f"历史库{said}。")
+
+
+@app.command("init", cls=Command)
+def init_cmd(
+    folder: Annotated[Path, typer.Argument(
+        metavar="目录", help="要建成工作目录的文件夹；默认当前目录",
+        show_default=False)] = Path("."),
+    office: Annotated[str, typer.Option(
+        "--office", help="机构名称（写入 cmscore.toml，用于报告标题）")] = "",
+    json_: JsonOpt = False,
+) -> None:
+    """建立本机构的工作目录：配置文件、规则文件副本、输入和输出文件夹。
+
+    写出 cmscore.toml、rules/（随工具发布的规则文件的副本）、inputs/、outputs/、.gitignore。在该目录（或其子目录）中运行的命令都按 cmscore.toml 找历史库、输出目录和规则，不必再写
+    --db、--out、--rules。已有 cmscore.toml 或 rules/ 时拒绝，不覆盖。
+
+    例：cmscore init 绩效考核 --office 某某分行
+    """
+    from cmscore.app.setup import init_office
+
+    made = run(json_, lambda: init_office(folder, office))
+    _done(json_, {"folder": str(folder), "made": [str(p) for p in made]},
+          f"已在 {folder.resolve()} 建立工作目录：cmscore.toml、rules/（{len(made) - 4} 个规则文件）、"
+          "inputs/、outputs/、.gitignore。\n下一步：把导出文件放进 inputs/，运行 "
+          "cmscore check inputs/导出文件.xlsx；有未知列时按提示改 rules/export.yaml。")
+
+
+rules_app = typer.Typer(help="规则文件：校验、查看。", no_args_is_help=True,
+                        rich_markup_mode=None, cls=Group)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("check", cls=Command)
+def rules_check(
+    rules: Annotated[Path | None, typer.Argument(
+        metavar="目录", help="规则目录；默认当前生效的规则（--rules 的默认顺序）",
+        show_default=False, exists=True, file_okay=False)] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """校验一个规则目录：逐项列出问题（文件:行），有问题时退出码 1。
+
+    例：cmscore rules check rules
+    """
+    from cmscore.rules.ruleset import load_rules
+
+    loaded = run(json_, lambda: load_rules(rules))
+    _done(json_, {"rules": loaded.directory, "ok": True, "hashes": loaded.hashes},
+          f"规则目录 {loaded.directory}：{len(loaded.hashes)} 个文件，检查通过。")
+
+
+@rules_app.command("show", cls=Command)
+def rules_show(rules: RulesOpt = None) -> None:
+    """按制度附件的样式列出当前生效的计分表（附件1–3：项目、满分、高限、考核标准）和导出格式。
+
+    例：cmscore rules show；cmscore rules show --rules 新规则
+    """
+    from cmscore.outputs.rulestables import rule_tables
+    from cmscore.rules.ruleset import load_rules
+
+    loaded = run(False, lambda: load_rules(rules))
+    console = make_console(False)
+    for part in rule_tables(loaded):
+        console.print(part, soft_wrap=isinstance(part, str))
 
 
 def _done(json_mode: bool, doc: dict[str, Any], message: str) -> None:

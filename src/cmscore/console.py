@@ -64,7 +64,7 @@ def run(json_mode: bool, job: Callable[[], T]) -> T:
         try:
             return job()
         except (InputError, RuleFileError) as exc:
-            title = "规则文件有误" if isinstance(exc, RuleFileError) else "输入有误"
+            title = "规则文件有误" if isinstance(exc, RuleFileError) else exc.title
             problems = exc.problems
         except OSError as exc:  # what the system refused where no step said it in words
             if exc.errno is None:

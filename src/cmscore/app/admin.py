@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cmscore.app.common import existing_store
 from cmscore.engine.month import check_month
 from cmscore.problems import fail
 from cmscore.store import access
@@ -12,7 +13,7 @@ from cmscore.store import db as store
 
 def close_month(month: str, *, db: Path | None = None) -> None:
     check_month(month, "月份")
-    db = db or store.default_path()
+    db = existing_store(db)
     with store.locked(db):
         conn = store.connect(db)
         try:
@@ -23,7 +24,7 @@ def close_month(month: str, *, db: Path | None = None) -> None:
 
 def reopen_month(month: str, reason: str, *, db: Path | None = None) -> None:
     check_month(month, "月份")
-    db = db or store.default_path()
+    db = existing_store(db)
     with store.locked(db):
         conn = store.connect(db)
         try:
@@ -33,7 +34,7 @@ def reopen_month(month: str, reason: str, *, db: Path | None = None) -> None:
 
 
 def backup_store(target: Path, *, db: Path | None = None) -> Path:
-    conn = access.open_read(db or store.default_path())
+    conn = access.open_read(existing_store(db))
     try:
         store.backup(conn, target)
     finally:

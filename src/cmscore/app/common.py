@@ -14,6 +14,16 @@ from cmscore.store.access import open_read
 from cmscore.store.workbooks import sha256_of as sha256_of
 
 
+def existing_store(db: Path | None) -> Path:
+    """The store a command works on that needs months already scored: reading never
+    creates a store, nor its lock file, where none was (a mistyped --db left both)."""
+    path = db or store.default_path()
+    if not path.is_file():
+        raise fail(f"历史库 {path} 不存在；请先运行 cmscore score 计分，或用 --db"
+                   "（或 cmscore.toml 的 db）指向已有的历史库")
+    return path
+
+
 def open_read_only(db: Path) -> sqlite3.Connection | None:
     """The store for reading, without creating it (``check`` must write nothing)."""
     if not db.exists():

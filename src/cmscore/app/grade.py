@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cmscore.app.common import no_gc, require_months
+from cmscore.app.common import existing_store, no_gc, require_months
 from cmscore.engine.grading import (
     Grading,
     grade_members,
@@ -35,7 +35,7 @@ def grade_window(months: int, *, end: str | None = None, db: Path | None = None,
         raise fail("--months 必须是正整数")
     check_month(end, "--end")
     rules = load_rules(rules_dir)
-    db = db or store.default_path()
+    db = existing_store(db)
     with store.locked(db), no_gc():
         return _grade_locked(months, end, db, out_dir, rules)
 

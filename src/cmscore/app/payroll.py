@@ -6,7 +6,7 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
-from cmscore.app.common import no_gc, require_months, sha256_of
+from cmscore.app.common import existing_store, no_gc, require_months, sha256_of
 from cmscore.engine.grading import (
     GRADES,
     divide_half_up,
@@ -45,7 +45,7 @@ def run_payroll(*, month: str | None = None, supervisors_file: Path | None = Non
     check_month(month, "--month")
     rules = load_rules(rules_dir)
     sups = read_supervisors(supervisors_file) if supervisors_file else []
-    db = db or store.default_path()
+    db = existing_store(db)
     with store.locked(db), no_gc():
         return _payroll_locked(month, sups, supervisors_file, db, out_dir, rules)
 

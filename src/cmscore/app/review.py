@@ -6,6 +6,7 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
+from cmscore.app.common import existing_store
 from cmscore.engine.grading import grade, month_after, window
 from cmscore.engine.month import MONTH, check_month
 from cmscore.engine.pay import base_for, monthly_pay
@@ -20,7 +21,7 @@ from cmscore.store.access import open_read
 
 
 def _open(db: Path | None) -> sqlite3.Connection:
-    return open_read(db or store.default_path())
+    return open_read(existing_store(db))
 
 
 def _month(conn: sqlite3.Connection, month: str | None) -> str:
@@ -147,7 +148,9 @@ def _grades(by_month: dict[str, MonthScores], span: list[str]) -> dict[str, str]
 
 def write_html_report(*, month: str | None = None, db: Path | None = None,
                       rules_dir: Path | None = None, out_dir: Path | None = None) -> Path:
-    """report-YYYY-MM.html: one self-contained page for 公示 and management."""
+    """report-YYYY-MM.html: one self-contained page for 公示 and management, titled
+    with the office's name from ``cmscore.toml`` when it has one."""
+    from cmscore.app.config import resolve
     from cmscore.outputs.files import atomic_file
     from cmscore.outputs.htmlreport import build_report
 
@@ -155,7 +158,7 @@ def write_html_report(*, month: str | None = None, db: Path | None = None,
     conn = _open(db)
     try:
         month = _month(conn, month)
-        html = build_report(conn, month, rules)
+        html = build_report(conn, month, rules, resolve().office)
     finally:
         conn.close()
     target = (out_dir or Path.cwd()) / f"report-{month}.html"

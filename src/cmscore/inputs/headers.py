@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 from cmscore.inputs.sources import Grid, column_letter
 from cmscore.numbers import clean_text, quote
 from cmscore.problems import Problem
-from cmscore.rules.ruleset import Item, RuleSet, Table
+from cmscore.rules.ruleset import DEFAULT_DIR, Item, RuleSet, Table
 
 _UNIT_SUFFIX = re.compile(r"[(\[【][^()\[\]【】]*[)\]】]$")
 
@@ -80,12 +81,15 @@ def plan_columns(grid: Grid, header: list[object], rules: RuleSet, tables: list[
         for item in table.items:
             for aliases in _all_aliases(item):
                 known |= {normalise_header(a) for a in aliases}
+    tables_files = "、".join(rule_file(rules, t.category) for t in tables) or "计分表"
     for name, j in index.items():
         if name not in known:
-            problems.append(at(f"未知列{quote(clean_text(header[j]))}：规则文件中没有项目读取它；"
-                                    "如是无关列，请加入 export.yaml 的 ignore_columns，"
-                                    "如是业务列，请在对应项目的 columns 中加入此别名",
-                                    column=clean_text(header[j])))
+            problems.append(at(f"未知列{quote(clean_text(header[j]))}：规则文件中没有项目读取它。"
+                               f"{_setup_first(rules)}如是无关列，请把它加入 "
+                               f"{rule_file(rules, 'export')} 的 ignore_columns；如是业务列，"
+                               f"请把它加入 {tables_files} 中对应项目 columns 的别名"
+                               f"（当前规则：cmscore rules show）",
+                               column=clean_text(header[j])))
     ignored = {normalise_header(a) for a in rules.export.ignore_columns}
     for j in repeated:
         name = normalise_header(header[j])
@@ -101,11 +105,39 @@ def plan_columns(grid: Grid, header: list[object], rules: RuleSet, tables: list[
             found, missing = _resolve_item(item, find)
             cols.update({(item.id, role): j for role, j in found.items()})
             if missing:
+                where = "client_tiers 的 columns" if item.kind == "per_client" else "columns"
                 problems.append(at(f"找不到列 {missing}（{table.table} {table.category}）；"
-                                        f"表头为：{shown}；规则项目 {item.id} 接受："
-                                        f"{_accepts(item)}", column=missing))
+                                   f"表头为：{shown}；规则项目 {item.id} 接受：{_accepts(item)}。"
+                                   f"{_setup_first(rules)}如导出文件用的是别的列名，请把它加入 "
+                                   f"{rule_file(rules, table.category)} 中项目 {item.id} 的 "
+                                   f"{where}（当前规则：cmscore rules show）", column=missing))
         plans[table.category] = Plan(table, cols)
     return identity, plans, problems
+
+
+def _shipped(rules: RuleSet) -> bool:
+    return Path(rules.directory).resolve() == DEFAULT_DIR.resolve()
+
+
+def rule_file(rules: RuleSet, key: str) -> str:
+    """The rule file that holds ``key`` ("export" or a category), as the office would
+    type it from the working folder; ``rules/…`` for the shipped rules, since those are
+    edited in the copy ``cmscore init`` makes, never inside the installed package."""
+    name = rules.files.get(key, f"{key}.yaml")
+    if _shipped(rules):
+        return f"rules/{name}"
+    path = Path(rules.directory) / name
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _setup_first(rules: RuleSet) -> str:
+    if not _shipped(rules):
+        return ""
+    return ("当前使用的是随工具发布的规则（装在程序里，不能修改）：请先运行 cmscore init "
+            "建立本机构的工作目录，再在那里修改。")
 
 
 def _all_aliases(item: Item) -> list[list[str]]:

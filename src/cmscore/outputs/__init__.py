@@ -4,9 +4,9 @@ Lives here: ``xlsx`` and ``celltext`` (the project's own streaming SpreadsheetML
 ``aside`` (writing a workbook on the second core while the store commits), ``files``
 (output files whole or not at all, private, checked before anything is stored),
 ``scores`` (the month's workbook, JSON and summary), ``grades``, ``payroll``, ``review``
-(explain and diff), ``htmlreport`` and ``common`` (the 运行记录 and list lengths they
-share). A new sheet goes in the module of its workbook; a new workbook gets a module of
-its own.
+(explain and diff), ``htmlreport``, ``rulestables`` (``rules show``: 附件1–3 as printed)
+and ``common`` (the 运行记录 and list lengths they share). A new sheet goes in the module
+of its workbook; a new workbook gets a module of its own.
 
 May import: ``store`` (to read what it renders), ``engine``, ``rules`` and the kernel.
 Never ``app`` or ``cli``.

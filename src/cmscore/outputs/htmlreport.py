@@ -197,7 +197,7 @@ Section = tuple[str, str, str] | None  # (anchor id, heading, inner HTML), None:
 Rows = dict[str, list[tuple[str, str, str, Decimal, int]]]  # category → (id, name, branch, total, rank)
 
 
-def build_report(conn: sqlite3.Connection, month: str, rules: RuleSet) -> str:
+def build_report(conn: sqlite3.Connection, month: str, rules: RuleSet, office: str = "") -> str:
     """The whole HTML document for a scored ``month``; raise InputError if it is not scored."""
     months = store.stored_months(conn)
     if month not in months:
@@ -217,7 +217,7 @@ def build_report(conn: sqlite3.Connection, month: str, rules: RuleSet) -> str:
     body = "".join(f'<section id="{sid}"{" class=warn" * (sid == "npl")}>'
                    f"<h2>{'一二三四五六七八九十'[i]}、{_e(title)}</h2>{html}</section>"
                    for i, (sid, title, html) in enumerate(filter(None, sections)))
-    title = f"{month[:4]}年{month[5:]}月 客户经理考核报告"
+    title = f"{office}{' ' * bool(office)}{month[:4]}年{month[5:]}月 客户经理考核报告"
     count = sum(map(len, by_cat.values()))
     return ("<!DOCTYPE html>\n"
             f'<html lang="zh-CN"><head><meta charset="utf-8">'

@@ -292,6 +292,9 @@ class RuleSet(BaseModel):
     export: Export
     payroll: Payroll
     hashes: dict[str, str]  # file name → sha256
+    # Which file holds what: "export", "payroll" or a category → file name, so a message
+    # can name the file to edit.
+    files: dict[str, str] = Field(default_factory=dict)
 
     def table_for(self, category: str) -> Table | None:
         return self.tables.get(category)
@@ -350,6 +353,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     export: Export | None = None
     payroll: Payroll | None = None
     export_at: tuple[str, yamlsafe.Lines] = ("", {})
+    where: dict[str, str] = {}
     for path in files:
         try:
             model, lines = _load(path)
@@ -360,10 +364,13 @@ def load_rules(directory: Path | None = None) -> RuleSet:
             if model.category in tables:
                 problems.append(Problem(f"{path.name}:1: 类别 {model.category} 已由另一个规则文件定义"))
             tables[model.category] = model
+            where[model.category] = path.name
         elif isinstance(model, Export):
             export, export_at = model, (path.name, lines)
+            where["export"] = path.name
         elif isinstance(model, Payroll):
             payroll = model
+            where["payroll"] = path.name
     if not files:
         problems.append(Problem(f"规则目录 {directory} 中没有 .yaml 文件"))
     elif not problems:
@@ -377,4 +384,4 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     assert export is not None and payroll is not None
     hashes = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
     return RuleSet(directory=str(directory), tables=tables, export=export, payroll=payroll,
-                   hashes=hashes)
+                   hashes=hashes, files=where)
