@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from cmscore.console import make_console, print_json, progress, run, say_format
+from cmscore.numbers import fmt2
 
 if TYPE_CHECKING:
     pass
@@ -49,7 +50,9 @@ def score(
     file: Annotated[Path, typer.Argument(help="当月导出文件（.xlsx / .xls / .csv）")],
     month: MonthOpt = None,
     replace: Annotated[bool, typer.Option(
-        "--replace", help="该月已计分时，整月替换（保留原运行记录）")] = False,
+        "--replace", help="该月已计分时，整月替换（保留原运行记录），并重算依赖该月的后续月份")] = False,
+    allow_gap: Annotated[bool, typer.Option(
+        "--allow-gap", help="本年度中间缺月时仍然计分（缺月不计入年度累计，并在输出中注明）")] = False,
     db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None,
     json_: JsonOpt = False, quiet: QuietOpt = False,
 ) -> None:
@@ -62,10 +65,15 @@ def score(
 
     with progress(json_, app_score.SCORE_STEPS) as step:
         result = run(json_, lambda: app_score.score_file(file, rules_dir=rules, db=db, out_dir=out,
-                                                     month=month, replace=replace, step=step))
+                                                     month=month, replace=replace, step=step,
+                                                     allow_gap=allow_gap))
+    restated = [{"month": r.month, "id": r.id, "old_total": fmt2(r.old_total),
+                 "new_total": fmt2(r.new_total)} for r in result.restated]
     if json_:
         doc = scores_json(result.scores, result.rules)
         doc["warnings"] = [{"id": cm, "message": w} for cm, w in result.warnings.items()]
+        doc["restated"] = restated
+        doc["gap_months"] = result.gap
         print_json(doc)
         return
     console = make_console(False)
@@ -76,6 +84,16 @@ def score(
     names = {s.manager.id: s.manager.name for s in result.scores.scores}
     for cm, warning in result.warnings.items():
         console.print(f"[red]预警[/] {cm} {names.get(cm, '')}：{warning}", soft_wrap=True)
+    if result.gap:
+        console.print(f"注意：{'、'.join(result.gap)} 未计分，年度累计（提前完成）不含这些月份",
+                      soft_wrap=True, markup=False)
+    for r in result.restated:
+        console.print(f"重算 {r.month} {r.id}：{fmt2(r.old_total)} → {fmt2(r.new_total)}",
+                      soft_wrap=True, markup=False)
+    if result.restated:
+        months = sorted({r.month for r in result.restated})
+        console.print(f"已随更正重算 {'、'.join(months)}；这些月份的工作簿已过期，"
+                      f"请用 cmscore show 月份 --write 重新写出", soft_wrap=True, markup=False)
     console.print(f"{result.scores.month}：{len(result.scores.scores)} 名客户经理已计分并存入历史库；"
                   f"已写出 {result.output}", soft_wrap=True)
 
@@ -112,6 +130,8 @@ def grade_cmd(
         min=1, max=24)],
     end: Annotated[str | None, typer.Option(
         "--end", help="窗口最后一个月 YYYY-MM；默认历史库中最近计分的月份", show_default=False)] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="该次定级已存在时重新定级（原运行保留并标记为已被替代）")] = False,
     db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None,
     json_: JsonOpt = False, quiet: QuietOpt = False,
 ) -> None:
@@ -123,7 +143,7 @@ def grade_cmd(
     from cmscore.outputs import grades as out_grades
 
     result = run(json_, lambda: app_grade.grade_window(months, end=end, db=db, out_dir=out,
-                                                   rules_dir=rules))
+                                                   rules_dir=rules, replace=replace))
     if json_:
         print_json(out_grades.grades_json(result.grading))
         return
@@ -142,6 +162,8 @@ def payroll(
     supervisors: Annotated[Path | None, typer.Option(
         "--supervisors", help="主管人员文件（工号、姓名、职务、机构、履职岗位工资），第十二条",
         show_default=False, exists=True, dir_okay=False)] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="该月工资已计算时重算（原运行保留并标记为已被替代）")] = False,
     db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None,
     json_: JsonOpt = False, quiet: QuietOpt = False,
 ) -> None:
@@ -154,7 +176,8 @@ def payroll(
     from cmscore.outputs import payroll as out_payroll
 
     result = run(json_, lambda: app_payroll.run_payroll(month=month, supervisors_file=supervisors,
-                                                  db=db, out_dir=out, rules_dir=rules))
+                                                  db=db, out_dir=out, rules_dir=rules,
+                                                  replace=replace))
     if json_:
         print_json(out_payroll.payroll_json(result))
         return
