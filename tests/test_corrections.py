@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import HEADERS, ZEROS, row, write_csv
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -90,8 +90,16 @@ corrections = st.lists(st.tuples(st.sampled_from(MONTHS), st.integers(1, 3)),
                        min_size=1, max_size=4)
 
 
+def stale(db: Path) -> bool:
+    with closing(sqlite3.connect(db)) as conn:
+        return conn.execute("SELECT count(*) FROM gradings WHERE stale != ''").fetchone()[0] > 0
+
+
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(fixes=corrections)
+@example(fixes=[("2026-04", 1)])  # a paid month outside the window: restated, grading fresh
+@example(fixes=[("2026-02", 2), ("2026-05", 3)])  # stale grading, then a paid month
+@example(fixes=[("2025-12", 1)])  # the baselines of the whole next year
 def test_corrections_in_any_order_equal_a_rebuild(tmp_path_factory: Any,
                                                   fixes: list[tuple[str, int]]) -> None:
     folder = tmp_path_factory.mktemp("year")
@@ -107,8 +115,11 @@ def test_corrections_in_any_order_equal_a_rebuild(tmp_path_factory: Any,
                 "-q")
         final[month] = seed
     # A correction inside the grading window makes the grading stale: pay waits for it.
-    cmscore("grade", "--months", 3, "--end", "2026-03", "--replace", "--db", live,
-            "--out", folder, "-q")
+    if stale(live):
+        cmscore("payroll", "--month", "2026-06", "--db", live, "--out", folder, code=1)
+        cmscore("grade", "--months", 3, "--end", "2026-03", "--replace", "--db", live,
+                "--out", folder, "-q")
+    assert not stale(live)
     cmscore("payroll", "--month", "2026-06", "--db", live, "--out", folder, "-q")
 
     scratch = folder / "scratch.db"
