@@ -186,8 +186,10 @@ def payroll(
         for table in out_payroll.payroll_summary(result):
             console.print(table)
     t = {k: fmt2(v) for k, v in result.totals.items()}
+    extra = (f"；另随本月补发/扣回以前月份 {t['restatements']} 元（{len(result.restatements)} 笔），"
+             f"实发合计 {t['total_with_restatements']} 元" if result.restatements else "")
     console.print(f"{result.month} 绩效工资合计 {t['total']} 元（客户经理 {t['pay']}，"
-                  f"风险金发放 {t['risk_fund_release']}，主管 {t['supervisors_pay']}）；"
+                  f"风险金发放 {t['risk_fund_release']}，主管 {t['supervisors_pay']}）{extra}；"
                   f"已写出 {result.output}", soft_wrap=True)
 
 
@@ -262,6 +264,70 @@ def report(
     path = run(json_, lambda: review.write_html_report(month=month, db=db, rules_dir=rules,
                                                         out_dir=out))
     _done(json_, {"report": str(path)}, f"已写出 {path}")
+
+
+@app.command()
+def show(
+    month: Annotated[str, typer.Argument(help="已计分的月份 YYYY-MM")],
+    write: Annotated[bool, typer.Option(
+        "--write", help="由历史库重新写出该月的 scores-YYYY-MM.xlsx（更正重算后用）")] = False,
+    db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None, json_: JsonOpt = False,
+) -> None:
+    """查看：历史库中一个月的结果（与 score --json 同样的格式），及其运行记录、是否结账、已发放、已更正。
+
+    例：cmscore show 2026-10 --json；cmscore show 2026-04 --write
+    """
+    from cmscore.app import show as app_show
+
+    doc = run(json_, lambda: app_show.show_month(month, db=db, rules_dir=rules,
+                                                 write_to=(out or Path.cwd()) if write else None))
+    if json_:
+        print_json(doc)
+        return
+    console = make_console(False)
+    state = "、".join(w for w, on in (("已结账", doc["closed"]), ("已发放", doc["paid"]),
+                                      ("有更正差额", doc["restated"])) if on) or "未结账、未发放"
+    console.print(f"{month}：{len(doc['managers'])} 名客户经理；运行 {doc['run']['id']}"
+                  f"（{doc['run']['file_name']}，{doc['run']['started_at']}）；{state}",
+                  soft_wrap=True, markup=False)
+    if doc["run"]["note"]:
+        console.print(f"说明：{doc['run']['note']}", soft_wrap=True, markup=False)
+    if "written" in doc:
+        console.print(f"已写出 {doc['written']}", soft_wrap=True, markup=False)
+
+
+@app.command()
+def status(
+    year: Annotated[str | None, typer.Option(
+        "--year", help="只看这一年 YYYY；默认全部", show_default=False)] = None,
+    db: DbOpt = None, json_: JsonOpt = False,
+) -> None:
+    """年度概览：各月是否已计分、已发放、已结账，各次定级是否过期，待补发/扣回的笔数。
+
+    例：cmscore status --year 2026
+    """
+    from rich.table import Table
+
+    from cmscore.app import show as app_show
+
+    doc = run(json_, lambda: app_show.year_status(year=year, db=db))
+    if json_:
+        print_json(doc)
+        return
+    console = make_console(False)
+    months = Table(title="各月", title_justify="left")
+    for h in ("月份", "已计分", "已发放", "已结账", "运行"):
+        months.add_column(h)
+    yes = {True: "是", False: "否"}
+    for m in doc["months"]:
+        months.add_row(m["month"], yes[m["scored"]], yes[m["paid"]], yes[m["closed"]],
+                       str(m["run_id"]))
+    console.print(months)
+    for g in doc["gradings"]:
+        state = f"已过期：{g['reason']}" if g["stale"] else "有效"
+        console.print(f"定级 {g['effective']} 起执行（窗口 {g['window']}）：{state}",
+                      soft_wrap=True, markup=False)
+    console.print(f"待随下次工资补发/扣回：{doc['restatements_pending']} 笔", markup=False)
 
 
 @app.command("close")

@@ -119,5 +119,5 @@ def after_correction(conn: sqlite3.Connection, month: str, rules: RuleSet, run_i
     if own_changed:
         changed = [month, *changed]
     restate.mark_stale(conn, changed, run_id)
-    restate_pay(conn, changed, rules, run_id, f"{month} 更正后重算（运行 {run_id}）")
+    restate_pay(conn, changed, rules, run_id, f"{month} 更正（运行 {run_id}）")
     return restated

@@ -57,7 +57,7 @@ def _in_force(conn: sqlite3.Connection, table: str, effective: str) -> list[str]
 def _restate(conn: sqlite3.Connection, effective: str, rules: RuleSet, run_id: int) -> None:
     """Paid months in which the new grades are in force: the difference is restated."""
     restate_pay(conn, _in_force(conn, "payrolls", effective), rules, run_id,
-                f"{effective} 起执行的定级重新评定（运行 {run_id}）")
+                f"{effective} 起定级重评（运行 {run_id}）")
 
 
 def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,

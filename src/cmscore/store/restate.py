@@ -134,3 +134,22 @@ def void_for(conn: sqlite3.Connection, month: str, run_id: int) -> None:
 def carry(conn: sqlite3.Connection, ids: list[int], month: str, run_id: int) -> None:
     conn.executemany("UPDATE restatements SET carried_by = ?, carried_run = ? WHERE id = ?",
                      [(month, run_id, i) for i in ids])
+
+
+def explain_notes(conn: sqlite3.Connection, month: str, cm_id: str) -> list[str]:
+    """What ``explain`` says when a paid month was restated: the pay above is what was
+    paid; each difference, and the payroll that carried it (or that it is pending)."""
+    out = []
+    for paid_fen, due_fen, diff, reason, by in conn.execute(
+            "SELECT paid_fen, due_fen, difference_fen, reason, carried_by FROM restatements"
+            " WHERE month = ? AND cm_id = ? AND void_run IS NULL ORDER BY id", (month, cm_id)):
+        kind = "补发" if diff > 0 else "扣回"
+        when = f"已随 {by} 工资{kind}" if by else f"待随下次工资{kind}"
+        out.append(f"该月工资按更正前的结果发放：已发 {_yuan(paid_fen)} 元，更正后应发 "
+                   f"{_yuan(due_fen)} 元，差额 {_yuan(diff)} 元{when}（{reason}）")
+    return out
+
+
+def _yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
