@@ -198,7 +198,7 @@ def test_a_workbook_that_cannot_be_placed_any_more_is_said_at_every_run(
     for tmp in out.glob(".*.tmp"):
         tmp.unlink()
     for _ in range(2):
-        ran = ok(cli("grade", "--months", "1", "--db", db, "--out", out, "-q"))
+        ran = ok(cli("grade", "--months", "1", "--replace", "--db", db, "--out", out, "-q"))
         assert "不是 score 2026-10 存入历史库时写出的工作簿" in ran.stderr, ran.stderr
         assert "cmscore score" in ran.stderr
 
@@ -235,7 +235,7 @@ def test_a_rewritten_payroll_keeps_the_mode_its_owner_gave_it(
     db, out = stored
     ok(cli("payroll", "--db", db, "--out", out, "-q"))
     (out / "payroll-2026-10.xlsx").chmod(chosen)
-    ok(cli("payroll", "--db", db, "--out", out, "-q"))
+    ok(cli("payroll", "--replace", "--db", db, "--out", out, "-q"))
     assert mode(out / "payroll-2026-10.xlsx") == chosen
 
 
@@ -368,7 +368,11 @@ def test_a_read_never_migrates_and_names_the_command_that_does(
         stored: tuple[Path, Path], tmp_path: Path) -> None:
     db, out = stored
     with closing(sqlite3.connect(db)) as conn:  # the store as schema 4 left it
-        conn.executescript("DROP TABLE workbooks; PRAGMA user_version = 4;")
+        conn.executescript(
+            "DROP TABLE workbooks; DROP TABLE restatements; DROP TABLE grading_sources;"
+            " DROP TABLE month_sources; ALTER TABLE runs DROP COLUMN note;"
+            " ALTER TABLE gradings DROP COLUMN stale; ALTER TABLE payrolls DROP COLUMN score_run;"
+            " ALTER TABLE payrolls DROP COLUMN grading; PRAGMA user_version = 4;")
     before = sha256(db)
     ran = cli("report", "--db", db, "--out", out)
     one_line_message(ran, db, "cmscore db migrate")

@@ -345,9 +345,9 @@ def test_explain_human_panel(oct_store: Path) -> None:
 
 def test_explain_grade_and_pay_match_payroll(graded_store: tuple[Path, Path]) -> None:
     db, out = graded_store
-    pay = {m["id"]: m for m in run_json("payroll", "--month", "2026-03", "--db", db,
+    pay = {m["id"]: m for m in run_json("payroll", "--month", "2026-03", "--replace", "--db", db,
                                         "--out", out)["managers"]}
-    grades = {m["id"]: m for m in run_json("grade", "--months", 2, "--end", "2026-02",
+    grades = {m["id"]: m for m in run_json("grade", "--months", 2, "--end", "2026-02", "--replace",
                                            "--db", db, "--out", out)["managers"]}
     for cm_id in ("E009", "E001", "E008"):
         doc = explain(db, cm_id, "2026-03")

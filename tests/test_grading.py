@@ -329,7 +329,8 @@ def test_regrading_the_same_window_replaces_it(tmp_path: Path) -> None:
                          replace=True)
     finally:
         conn.close()
-    doc = run_json("grade", "--months", 6, "--end", "2026-06", "--db", db, "--out", tmp_path)
+    doc = run_json("grade", "--months", 6, "--end", "2026-06", "--db", db, "--out", tmp_path,
+                   "--replace")
     assert {m["id"]: m["grade"] for m in doc["managers"]}["E"] == "一级"
     assert query(db, "SELECT count(*) FROM gradings") == [(1,)]
     assert query(db, "SELECT count(*) FROM grades") == [(9,)]
@@ -377,7 +378,8 @@ def test_annual_gradings_two_years_running_through_the_store(tmp_path: Path) -> 
     assert {c for c, f in flags.items() if any("第九条" in x for x in f)} == {"B", "C", "D"}
     assert any("第十六条第六项" in x for x in flags["A"])
     # A six-month grading never carries the annual flags.
-    six = run_json("grade", "--months", 6, "--end", "2026-12", "--db", db, "--out", tmp_path)
+    six = run_json("grade", "--months", 6, "--end", "2026-12", "--db", db, "--out", tmp_path,
+                   "--replace")
     assert all(m["flags"] == [] for m in six["managers"])
 
 
@@ -490,7 +492,11 @@ def test_a_failing_workbook_stores_no_grades(tmp_path: Path,
 def test_older_store_gains_the_points_index_on_open(tmp_path: Path) -> None:
     db = six_months(tmp_path / "h.db")
     with closing(sqlite3.connect(db)) as conn:
-        conn.executescript("DROP INDEX scores_points; DROP TABLE workbooks; PRAGMA user_version = 3;")
+        conn.executescript(
+            "DROP INDEX scores_points; DROP TABLE workbooks; DROP TABLE restatements; DROP TABLE grading_sources;"
+            " DROP TABLE month_sources; ALTER TABLE runs DROP COLUMN note;"
+            " ALTER TABLE gradings DROP COLUMN stale; ALTER TABLE payrolls DROP COLUMN score_run;"
+            " ALTER TABLE payrolls DROP COLUMN grading; PRAGMA user_version = 3;")
     store.connect(db).close()
     assert query(db, "PRAGMA user_version") == [(store.SCHEMA_VERSION,)]
     assert query(db, "SELECT name FROM sqlite_schema WHERE name = 'scores_points'") == \

@@ -174,8 +174,8 @@ def test_regrading_changes_the_grade_paid_and_rerunning_payroll_keeps_one_set(
                          replace=True)
     finally:
         conn.close()
-    run("grade", "--months", 6, "--end", "2026-06", "--db", db, "--out", tmp_path)
-    july = payroll(db, tmp_path, "--month", "2026-07")
+    run("grade", "--months", 6, "--end", "2026-06", "--db", db, "--out", tmp_path, "--replace")
+    july = payroll(db, tmp_path, "--month", "2026-07", "--replace")
     assert managers(july)["C"]["grade"] == "一级"
     assert managers(july)["C"]["pay"] == "750.00"
     assert query(db, "SELECT count(*) FROM pay WHERE month = '2026-07'") == [(5,)]

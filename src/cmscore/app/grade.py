@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+from cmscore.app.cascade import restate_pay
 from cmscore.app.common import existing_store, no_gc, require_months
 from cmscore.engine.grading import (
     Grading,
@@ -29,7 +32,8 @@ class GradeResult:
 
 
 def grade_window(months: int, *, end: str | None = None, db: Path | None = None,
-                 out_dir: Path | None = None, rules_dir: Path | None = None) -> GradeResult:
+                 out_dir: Path | None = None, rules_dir: Path | None = None,
+                 replace: bool = False) -> GradeResult:
     """Grade the 支行 pool over ``months`` months ending at ``end``; store and write."""
     if months < 1:
         raise fail("--months 必须是正整数")
@@ -37,18 +41,40 @@ def grade_window(months: int, *, end: str | None = None, db: Path | None = None,
     rules = load_rules(rules_dir)
     db = existing_store(db)
     with store.locked(db), no_gc():
-        return _grade_locked(months, end, db, out_dir, rules)
+        return _grade_locked(months, end, db, out_dir, rules, replace)
+
+
+def _in_force(conn: sqlite3.Connection, table: str, effective: str) -> list[str]:
+    """Months of ``table`` (closed_months, payrolls) in which a grading taking effect in
+    ``effective`` is in force: from it up to the next grading's effective month."""
+    nxt = conn.execute("SELECT min(effective_month) FROM gradings WHERE effective_month > ?",
+                       (effective,)).fetchone()[0]
+    return [m for (m,) in conn.execute(
+        f"SELECT month FROM {table} WHERE month >= ? AND (? IS NULL OR month < ?) ORDER BY month",
+        (effective, nxt, nxt))]
+
+
+def _restate(conn: sqlite3.Connection, effective: str, rules: RuleSet, run_id: int) -> None:
+    """Paid months in which the new grades are in force: the difference is restated."""
+    restate_pay(conn, _in_force(conn, "payrolls", effective), rules, run_id,
+                f"{effective} 起定级重评（运行 {run_id}）")
 
 
 def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
-                  rules: RuleSet) -> GradeResult:
+                  rules: RuleSet, replace: bool = False) -> GradeResult:
     conn = store.connect(db)
     try:
         end = end or store.latest_month(conn)
         span = window(end, months)
         require_months(conn, span, f"{months} 个月定级（{span[0]} 至 {span[-1]}）")
         effective = month_after(end)
-        store.refuse_if_closed(conn, effective, f"重新定级（{effective} 起执行的定级）")
+        closed = _in_force(conn, "closed_months", effective)
+        if closed:
+            raise fail(f"{effective} 起执行的定级会改变已结账月份 {'、'.join(closed)} 的等级，"
+                       f"不能定级；确需修改请先 cmscore reopen {closed[0]} --reason \"…\"")
+        if history.grades_of(conn, effective) and not replace:
+            raise fail(f"{effective} 起执行的定级已经存在；如需重新定级请加 --replace"
+                       "（原运行保留并标记为已被替代，已发放月份的差额转入下次发放）")
         result = grade_members(span, history.window_members(conn, span, db),
                                history.previous_annual(conn, effective) if months == 12 else None)
         run = store.RunRecord("grade", effective, "", "", rules.hashes,
@@ -56,7 +82,8 @@ def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
         target = (out_dir or Path.cwd()) / f"grades-{end}.xlsx"
         with stored_workbook(conn, target) as book, alongside(
                 len(result.decisions), out_grades.write_grades, book.tmp, result, run) as written:
-            history.save_grading(conn, result, run, ready=book.ready(written))
+            history.save_grading(conn, result, run, ready=book.ready(written),
+                                 then=partial(_restate, conn, effective, rules))
     finally:
         conn.close()
     return GradeResult(result, target)

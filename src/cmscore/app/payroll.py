@@ -32,38 +32,50 @@ from cmscore.numbers import from_centi
 from cmscore.outputs import payroll as out_payroll
 from cmscore.outputs.aside import alongside
 from cmscore.outputs.files import stored_workbook
-from cmscore.problems import InputError, Problem
+from cmscore.problems import InputError, Problem, fail
 from cmscore.rules.ruleset import Payroll, RuleSet, load_rules
 from cmscore.store import db as store
-from cmscore.store import history
+from cmscore.store import history, restate
 
 
 def run_payroll(*, month: str | None = None, supervisors_file: Path | None = None,
                 db: Path | None = None, out_dir: Path | None = None,
-                rules_dir: Path | None = None) -> PayrollResult:
+                rules_dir: Path | None = None, replace: bool = False) -> PayrollResult:
     """Pay for a scored month; December also settles the year's risk fund."""
     check_month(month, "--month")
     rules = load_rules(rules_dir)
     sups = read_supervisors(supervisors_file) if supervisors_file else []
     db = existing_store(db)
     with store.locked(db), no_gc():
-        return _payroll_locked(month, sups, supervisors_file, db, out_dir, rules)
+        return _payroll_locked(month, sups, supervisors_file, db, out_dir, rules, replace)
 
 
 def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file: Path | None,
-                    db: Path, out_dir: Path | None, rules: RuleSet) -> PayrollResult:
+                    db: Path, out_dir: Path | None, rules: RuleSet,
+                    replace: bool = False) -> PayrollResult:
     conn = store.connect(db)
     try:
         month = month or store.latest_month(conn)
         require_months(conn, [month], "发放绩效工资")
         store.refuse_if_closed(conn, month, "重新计算绩效工资")
+        if restate.paid(conn, month) and not replace:
+            raise fail(f"{month} 的绩效工资已经计算并存入历史库；如需重算请加 --replace"
+                       "（原运行保留并标记为已被替代）")
+        in_force = history.in_effect(conn, month)
+        if in_force and (why := restate.stale_reason(conn, in_force)):
+            row = conn.execute("SELECT months, window_end FROM gradings WHERE effective_month = ?",
+                               (in_force,)).fetchone()
+            raise fail(f"{month} 执行的定级（{in_force} 起执行）已过期：{why}；请先重新定级："
+                       f"cmscore grade --months {row[0]} --end {row[1]} --replace")
+        carried = [r for r in restate.pending(conn) + (
+            restate.carried_by(conn, month) if replace else []) if r.month != month]
         year = int(month[:4])
         with history.read_beside(db, lambda c: history.accruals(c, year, month)) as funds_read:
             rows = history.pay_rows(conn, month)
             effective = history.in_effect(conn, month)
             npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
             funds = funds_read()
-        lines, ledger = _pay_lines(conn, rules.payroll, month, rows, funds, npl)
+        lines, ledger = pay_lines(conn, rules.payroll, month, rows, funds, npl)
         sup_lines = _supervisor_lines(sups, rows, rules.payroll, supervisors_file)
         totals = reconcile(lines, sup_lines)
         paid = {cm for cm, *_ in rows}
@@ -73,16 +85,27 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
                               sha256_of(supervisors_file) if supervisors_file else "",
                               rules.hashes, started_at=store.RunRecord.now())
         result = PayrollResult(month, lines, sup_lines, totals, ledger, effective,
-                               (out_dir or Path.cwd()) / f"payroll-{month}.xlsx", unsettled)
+                               (out_dir or Path.cwd()) / f"payroll-{month}.xlsx", unsettled,
+                               sorted(carried, key=lambda r: (r.month, r.cm_id, r.id)))
+        if carried:
+            totals["restatements"] = total_of([r.difference_fen for r in carried])
+            totals["total_with_restatements"] = totals["total"] + totals["restatements"]
+
+        def carry(run_id: int) -> None:
+            if replace:
+                restate.release_carried(conn, month)
+                restate.void_for(conn, month, run_id)
+            restate.carry(conn, [r.id for r in carried], month, run_id)
         with stored_workbook(conn, result.output) as book, alongside(
                 len(lines), out_payroll.write_payroll, book.tmp, result, run) as written:
-            history.save_payroll(conn, month, lines, sup_lines, run, ready=book.ready(written))
+            history.save_payroll(conn, month, lines, sup_lines, run, ready=book.ready(written),
+                                 then=carry)
     finally:
         conn.close()
     return result
 
 
-def _pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
+def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
                rows: list[history.PayRow], funds: history.Accruals,
                npl: dict[str, list[Decimal | None]]) -> tuple[list[PayLine], Ledger]:
     """Every CM's line and the risk-fund ledger, in integers (see ``pay.Bases``)."""

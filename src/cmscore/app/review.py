@@ -16,7 +16,7 @@ from cmscore.numbers import ZERO
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
-from cmscore.store import history
+from cmscore.store import history, restate
 from cmscore.store.access import open_read
 
 
@@ -60,6 +60,10 @@ def explain(cm_id: str, *, month: str | None = None, db: Path | None = None,
             out.grade_effective = effective
             out.grade = history.grade_row(conn, effective, cm_id)
         out.pay = history.pay_row(conn, month, cm_id)
+        out.notes += restate.explain_notes(conn, month, cm_id)
+        note = conn.execute("SELECT note FROM runs WHERE id = ?", (record.get("run_id"),)).fetchone()
+        if note and note[0]:
+            out.notes.append(f"该月计分说明：{note[0]}")
         if out.rules_changed:
             out.notes.append("当前规则文件与该月计分时不同：以下按当前规则重算，历史库中的得分为 "
                              f"{out.stored_total}")

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cmscore.app import cascade
+from cmscore.app.cascade import Restated
 from cmscore.app.common import no_gc, open_read_only, sha256_of
 from cmscore.engine.grading import (
     window,
@@ -19,13 +21,14 @@ from cmscore.engine.pay import (
 )
 from cmscore.engine.scoring import MonthScores, score_month
 from cmscore.inputs.reader import read_export
+from cmscore.numbers import to_centi
 from cmscore.outputs.aside import alongside
 from cmscore.outputs.files import stored_workbook
 from cmscore.outputs.scores import write_scores
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
-from cmscore.store import history
+from cmscore.store import history, restate
 
 
 @dataclass
@@ -36,6 +39,8 @@ class ScoreResult:
     output: Path | None
     run: dict[str, object]
     warnings: dict[str, str] = field(default_factory=dict)  # CM → 第十六条 warning
+    restated: list[Restated] = field(default_factory=list)  # later months' changed totals
+    gap: list[str] = field(default_factory=list)  # months year-to-date counts nothing for
 
 
 def _history(conn: sqlite3.Connection | None, month: str) -> History:
@@ -68,7 +73,8 @@ SCORE_STEPS = 4
 
 def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = None,
                out_dir: Path | None = None, month: str | None = None,
-               replace: bool = False, step: Step = _quiet) -> ScoreResult:
+               replace: bool = False, step: Step = _quiet,
+               allow_gap: bool = False) -> ScoreResult:
     """Read, score, store and write one month. Nothing is stored or written on any problem.
 
     ``step`` is told the name of each of the SCORE_STEPS phases as it starts.
@@ -79,19 +85,33 @@ def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = N
         export = read_export(path, rules, month)
         db = db or store.default_path()
         with store.locked(db):
-            return _score_locked(path, export, rules, db, out_dir, replace, step)
+            return _score_locked(path, export, rules, db, out_dir, replace, step, allow_gap)
 
 
 def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
-                  out_dir: Path | None, replace: bool, step: Step) -> ScoreResult:
+                  out_dir: Path | None, replace: bool, step: Step,
+                  allow_gap: bool = False) -> ScoreResult:
     conn = store.connect(db)
     try:
         if export.month in store.stored_months(conn) and not replace:
             raise fail(f"{export.month} 已经计分并存入历史库；如需重新计分请加 --replace")
+        gap = restate.missing_in_year(conn, export.month)
+        if gap and not allow_gap:
+            raise fail(f"{export.month[:4]} 年缺少 {'、'.join(gap)} 的计分：提前完成按年度累计计算，"
+                       f"缺月会使累计偏少。请先 cmscore score 这些月份的导出文件；确认缺月无数据时"
+                       f"加 --allow-gap（运行记录和输出会注明这些月份不计入年度累计）")
+        old_totals = cascade.totals(conn, export.month)
         step(f"计分 {len(export.managers)} 名客户经理")
         scores = score_month(export, rules, store.StoreHistory(conn, export.month))
+        note = f"年度累计不含 {'、'.join(gap)}（--allow-gap）" if gap else ""
         run = store.RunRecord("score", export.month, path.name, sha256_of(path), rules.hashes,
-                              started_at=store.RunRecord.now())
+                              started_at=store.RunRecord.now(), note=note)
+        new_totals = {s.manager.id: to_centi(s.total) for s in scores.scores}
+        restated: list[cascade.Restated] = []
+
+        def flow(run_id: int) -> None:
+            restated.extend(cascade.after_correction(
+                conn, export.month, rules, run_id, bool(old_totals) and old_totals != new_totals))
         target = (out_dir or Path.cwd()) / f"scores-{export.month}.xlsx"
         record: dict[str, object] = {"file_sha256": run.file_sha256, "tool_version": run.tool_version,
                   "started_at": run.started_at}
@@ -102,11 +122,12 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
             with alongside(len(scores.scores), write_scores, book.tmp, scores, export, rules,
                            record) as written:
                 step("存入历史库")
-                store.save_month(conn, scores, run, replace=replace, ready=book.ready(written))
+                store.save_month(conn, scores, run, replace=replace, ready=book.ready(written),
+                                 then=flow)
         span = window(export.month, NPL_WARNING_MONTHS)
         # Only CMs with an NPL in each of the months can be warned: a few, not 100k.
         warnings = {cm: w for cm, ratios in history.npl_candidates(conn, span).items()
                     if (w := npl_warning(ratios))}
     finally:
         conn.close()
-    return ScoreResult(export, scores, rules, target, record, warnings)
+    return ScoreResult(export, scores, rules, target, record, warnings, restated, gap)

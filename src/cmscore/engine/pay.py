@@ -167,6 +167,21 @@ def reconcile(lines: list[PayLine], supervisors: list[SupervisorLine]) -> dict[s
     return totals
 
 
+@dataclass(frozen=True)
+class Restatement:
+    """A paid month's difference for one CM (due − paid so far, in 分), carried by a later
+    payroll: what was paid is never rewritten (补发 when positive, 扣回 when negative)."""
+
+    id: int
+    month: str
+    cm_id: str
+    name: str
+    paid_fen: int
+    due_fen: int
+    difference_fen: int
+    reason: str
+
+
 @dataclass
 class PayrollResult:
     month: str
@@ -177,3 +192,4 @@ class PayrollResult:
     grading: str | None
     output: Path
     unsettled: list[str]
+    restatements: list[Restatement] = field(default_factory=list)

@@ -11,6 +11,12 @@ from cmscore.engine.pay import TRANSITION, PayLine, PayrollResult
 from cmscore.numbers import ZERO, ByValue, fmt2, from_centi
 from cmscore.outputs.celltext import Blocks, column_blocks
 from cmscore.outputs.common import TERMINAL_ROWS, Texts, record, unlisted
+from cmscore.outputs.restatements import (
+    restatement_totals,
+    restatements_json,
+    restatements_summary,
+    write_restatements,
+)
 from cmscore.outputs.xlsx import Book, Column
 from cmscore.store.db import RunRecord
 
@@ -55,7 +61,8 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord) -> None:
         note=f"{result.month[:4]} 年风险金（按各月履职绩效工资 / 100 折算）")
     totals = [("客户经理月度应得工资", t["pay"]), ("风险金发放", t["risk_fund_release"]),
               ("主管应发", t["supervisors_pay"]), ("合计发放", t["total"]),
-              ("风险金扣罚（不发放）", t["risk_fund_forfeit"])]
+              ("风险金扣罚（不发放）", t["risk_fund_forfeit"]), *restatement_totals(t)]
+    write_restatements(book, result)
     book.sheet("合计", [Column("项目", 22), Column("金额（元）", 14, "money")], totals)
     book.sheet("运行记录", [Column("项目", 22), Column("内容", 70)],
                record(run, [("执行的定级", result.grading or "尚未定级（过渡期）")]))
@@ -84,6 +91,7 @@ def payroll_json(result: PayrollResult) -> dict[str, Any]:
                              "forfeited": fmt2(ledger.forfeited),
                              "closing": fmt2(ledger.closing)},
         "unsettled_risk_fund": result.unsettled,
+        "restatements": restatements_json(result.restatements),
     }
 
 
@@ -113,4 +121,4 @@ def payroll_summary(result: PayrollResult) -> list[Any]:
         for p in warned[:TERMINAL_ROWS]:
             w.add_row(p.id, p.name, "；".join(p.warnings))
         out.append(w)
-    return out
+    return out + restatements_summary(result)

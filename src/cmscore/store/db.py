@@ -25,6 +25,7 @@ from cmscore.numbers import ZERO
 from cmscore.problems import fail, os_failure
 from cmscore.store import access, workbooks
 from cmscore.store.monthrows import item_rows_by_item, score_rows
+from cmscore.store.restate import record_sources
 from cmscore.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_S = 30.0
@@ -175,6 +176,7 @@ class RunRecord:
     rules: dict[str, str]
     tool_version: str = __version__
     started_at: str = ""
+    note: str = ""  # why the run exists when a person did not ask for it (a cascade, a gap)
 
     @staticmethod
     def now() -> str:
@@ -193,10 +195,10 @@ def insert_run(conn: sqlite3.Connection, run: RunRecord) -> int:
     """Every command that stores something leaves a run record; they are never deleted."""
     run_id = conn.execute(
         "INSERT INTO runs (command, month, file_name, file_sha256, rules, tool_version,"
-        " started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " started_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (run.command, run.month, run.file_name, run.file_sha256,
          json.dumps(run.rules, ensure_ascii=False, sort_keys=True), run.tool_version,
-         run.started_at or RunRecord.now())).lastrowid
+         run.started_at or RunRecord.now(), run.note)).lastrowid
     assert run_id is not None
     return run_id
 
@@ -206,27 +208,43 @@ def stored_months(conn: sqlite3.Connection) -> list[str]:
 
 
 def save_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord,
-               replace: bool = False, ready: Callable[[], None] | None = None) -> int:
-    """Store a scored month atomically; refuse an existing month unless ``replace``."""
+               replace: bool = False, ready: Callable[[], None] | None = None,
+               then: Callable[[int], None] | None = None) -> int:
+    """Store a scored month atomically; refuse an existing month unless ``replace``.
+
+    ``then`` runs inside the same transaction with the new run's id: the months, gradings
+    and pay that depend on this month are brought up to date before anything commits.
+    """
     with transaction(conn, ready):
         old = conn.execute("SELECT run_id FROM months WHERE month = ?", (scores.month,)).fetchone()
         if old and not replace:
             raise fail(f"{scores.month} 已经计分并存入历史库；如需重新计分请加 --replace")
         refuse_if_closed(conn, scores.month, "重新计分")
-        run_id = insert_run(conn, run)
-        if old:
-            conn.execute("DELETE FROM items WHERE month = ?", (scores.month,))
-            conn.execute("DELETE FROM scores WHERE month = ?", (scores.month,))
-            conn.execute("UPDATE runs SET superseded_by = ? WHERE id = ?", (run_id, old[0]))
-            conn.execute("UPDATE months SET run_id = ? WHERE month = ?", (run_id, scores.month))
-        else:
-            conn.execute("INSERT INTO months (month, run_id) VALUES (?, ?)", (scores.month, run_id))
-        # Rows go in primary-key order: appending to the B-tree is several times faster
-        # than inserting a national month at random places. No foreign key on items for
-        # the same reason; this transaction writes both tables together.
-        insert_rows(conn, "scores", 11, score_rows(scores))
-        for item_rows in item_rows_by_item(scores):
-            insert_rows(conn, "items", 9, item_rows)
+        run_id = put_month(conn, scores, run)
+        if then is not None:
+            then(run_id)
+    return run_id
+
+
+def put_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord) -> int:
+    """Inside a transaction: the month's rows under a new run that supersedes the old one,
+    with the record of which stored months it was scored from."""
+    old = conn.execute("SELECT run_id FROM months WHERE month = ?", (scores.month,)).fetchone()
+    run_id = insert_run(conn, run)
+    if old:
+        conn.execute("DELETE FROM items WHERE month = ?", (scores.month,))
+        conn.execute("DELETE FROM scores WHERE month = ?", (scores.month,))
+        conn.execute("UPDATE runs SET superseded_by = ? WHERE id = ?", (run_id, old[0]))
+        conn.execute("UPDATE months SET run_id = ? WHERE month = ?", (run_id, scores.month))
+    else:
+        conn.execute("INSERT INTO months (month, run_id) VALUES (?, ?)", (scores.month, run_id))
+    # Rows go in primary-key order: appending to the B-tree is several times faster
+    # than inserting a national month at random places. No foreign key on items for
+    # the same reason; this transaction writes both tables together.
+    insert_rows(conn, "scores", 11, score_rows(scores))
+    for item_rows in item_rows_by_item(scores):
+        insert_rows(conn, "items", 9, item_rows)
+    record_sources(conn, scores.month)
     return run_id
 
 

@@ -19,6 +19,7 @@ from cmscore.engine.month import Manager
 from cmscore.engine.pay import PayLine, SupervisorLine
 from cmscore.numbers import ByValue, from_centi, to_centi
 from cmscore.store.db import BUSY_TIMEOUT_S, RunRecord, insert_rows, insert_run, transaction
+from cmscore.store.restate import record_grading_sources
 
 T = TypeVar("T")
 
@@ -158,13 +159,22 @@ def window_members(conn: sqlite3.Connection, months: list[str],
 
 
 def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord,
-                 ready: Callable[[], None] | None = None) -> None:
-    """Store grades effective the month after the window; the same effective month is replaced."""
+                 ready: Callable[[], None] | None = None,
+                 then: Callable[[int], None] | None = None) -> None:
+    """Store grades effective the month after the window. A grading of the same effective
+    month is replaced, its run kept and marked superseded; the window's month runs are
+    recorded, so a later correction inside the window marks this grading stale."""
     with transaction(conn, ready):
         run_id = insert_run(conn, run)
+        old = conn.execute("SELECT run_id FROM gradings WHERE effective_month = ?",
+                           (grading.effective,)).fetchone()
+        if old:
+            conn.execute("UPDATE runs SET superseded_by = ? WHERE id = ?", (run_id, old[0]))
         conn.execute("DELETE FROM grades WHERE effective_month = ?", (grading.effective,))
+        conn.execute("DELETE FROM grading_sources WHERE effective_month = ?", (grading.effective,))
         conn.execute("DELETE FROM gradings WHERE effective_month = ?", (grading.effective,))
-        conn.execute("INSERT INTO gradings VALUES (?, ?, ?, ?, ?, ?)",
+        conn.execute("INSERT INTO gradings (effective_month, window_start, window_end, months,"
+                     " pool_size, run_id) VALUES (?, ?, ?, ?, ?, ?)",
                      (grading.effective, grading.months[0], grading.months[-1],
                       len(grading.months), grading.pool_size, run_id))
         average = ByValue(to_centi)
@@ -175,6 +185,9 @@ def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord,
               d.rank, d.grade, d.reason, d.boundary,
               json.dumps(d.flags, ensure_ascii=False) if d.flags else "[]")
              for d in sorted(grading.decisions, key=attrgetter("id"))))
+        record_grading_sources(conn, grading.effective, grading.months)
+        if then is not None:
+            then(run_id)
 
 
 def grades_of(conn: sqlite3.Connection, effective: str) -> dict[str, str]:
@@ -273,13 +286,22 @@ def accruals(conn: sqlite3.Connection, year: int, upto: str) -> Accruals:
 
 def save_payroll(conn: sqlite3.Connection, month: str, lines: list[PayLine],
                  supervisors: list[SupervisorLine], run: RunRecord,
-                 ready: Callable[[], None] | None = None) -> None:
+                 ready: Callable[[], None] | None = None,
+                 then: Callable[[int], None] | None = None) -> None:
+    """Store a month's pay; a re-run supersedes the old run, which is kept. The payroll
+    records the score run and the grading it was computed from."""
     bases = ByValue(to_centi)
     with transaction(conn, ready):
         run_id = insert_run(conn, run)
+        old = conn.execute("SELECT run_id FROM payrolls WHERE month = ?", (month,)).fetchone()
+        if old:
+            conn.execute("UPDATE runs SET superseded_by = ? WHERE id = ?", (run_id, old[0]))
         conn.execute("DELETE FROM pay WHERE month = ?", (month,))
         conn.execute("DELETE FROM supervisor_pay WHERE month = ?", (month,))
-        conn.execute("INSERT OR REPLACE INTO payrolls VALUES (?, ?)", (month, run_id))
+        conn.execute(
+            "INSERT OR REPLACE INTO payrolls (month, run_id, score_run, grading) VALUES"
+            " (?, ?, (SELECT run_id FROM months WHERE month = ?), ?)",
+            (month, run_id, month, in_effect(conn, month)))
         insert_rows(conn, "pay", 8, sorted(
             (month, p.id, p.grade,
              bases[p.base],
@@ -287,6 +309,8 @@ def save_payroll(conn: sqlite3.Connection, month: str, lines: list[PayLine],
         conn.executemany("INSERT INTO supervisor_pay VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
             (month, s.id, s.name, s.title, s.scope, to_centi(s.wage), to_centi(s.average),
              to_centi(s.pay)) for s in supervisors])
+        if then is not None:
+            then(run_id)
 
 
 def stored_managers(conn: sqlite3.Connection, month: str,

@@ -4,11 +4,11 @@
 each, so a store made by any earlier version is brought up to date on first use.
 """
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # The oldest version the commands that only read (check, explain, diff, report, db backup)
 # understand: they never migrate, so a store older than this is refused, naming
 # ``cmscore db migrate``. A migration that changes what they read raises it.
-READS_FROM = 5
+READS_FROM = 7
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -161,5 +161,42 @@ MIGRATIONS: dict[int, str] = {
         placed INTEGER NOT NULL DEFAULT 0
     ) STRICT;
     CREATE INDEX workbooks_by_path ON workbooks (path, run_id);
+    """,
+    # The year stays right (issue 14): what each month, grading and payroll was built from,
+    # gradings made stale by a later correction, and paid months' differences carried by a
+    # later payroll (never rewritten in place).
+    7: """
+    ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT '';
+    CREATE TABLE month_sources (
+        month TEXT NOT NULL REFERENCES months(month),
+        source_month TEXT NOT NULL,
+        source_run INTEGER NOT NULL REFERENCES runs(id),
+        kind TEXT NOT NULL CHECK (kind IN ('year_to_date', 'baseline')),
+        PRIMARY KEY (month, source_month)
+    ) STRICT, WITHOUT ROWID;
+    ALTER TABLE gradings ADD COLUMN stale TEXT NOT NULL DEFAULT '';
+    CREATE TABLE grading_sources (
+        effective_month TEXT NOT NULL REFERENCES gradings(effective_month),
+        month TEXT NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        PRIMARY KEY (effective_month, month)
+    ) STRICT, WITHOUT ROWID;
+    ALTER TABLE payrolls ADD COLUMN score_run INTEGER;
+    ALTER TABLE payrolls ADD COLUMN grading TEXT;
+    CREATE TABLE restatements (
+        id INTEGER PRIMARY KEY,
+        month TEXT NOT NULL,
+        cm_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        paid_fen INTEGER NOT NULL,
+        due_fen INTEGER NOT NULL,
+        difference_fen INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        carried_by TEXT,
+        carried_run INTEGER REFERENCES runs(id),
+        void_run INTEGER REFERENCES runs(id)
+    ) STRICT;
+    CREATE INDEX restatements_pending ON restatements (carried_by, void_run);
     """,
 }

@@ -1,0 +1,123 @@
+"""A correction flows through the year: later months re-scored, gradings marked stale,
+paid months restated (issue 14; README "Corrections and the year").
+
+Everything here runs inside the transaction that stores the corrected month (or the new
+grading), so the store never holds a corrected month beside stale results built on it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from decimal import Decimal
+
+from cmscore.app import payroll as app_payroll
+from cmscore.engine.grading import window
+from cmscore.engine.pay import NPL_WARNING_MONTHS
+from cmscore.engine.scoring import MonthScores, score_month_managers
+from cmscore.numbers import from_centi, to_centi
+from cmscore.problems import fail
+from cmscore.rules.ruleset import RuleSet
+from cmscore.store import db as store
+from cmscore.store import history, restate
+
+
+@dataclass(frozen=True)
+class Restated:
+    """A CM whose stored total in ``month`` changed because an earlier month did."""
+
+    month: str
+    id: str
+    old_total: Decimal
+    new_total: Decimal
+
+
+def _items(conn: sqlite3.Connection, month: str) -> list[tuple[object, ...]]:
+    return conn.execute("SELECT cm_id, item_id, points_cp, early, risk_fund_cp FROM items"
+                        " WHERE month = ? ORDER BY cm_id, item_id", (month,)).fetchall()
+
+
+def totals(conn: sqlite3.Connection, month: str) -> dict[str, int]:
+    return dict(conn.execute("SELECT cm_id, total_cp FROM scores WHERE month = ?", (month,)))
+
+
+def rescore_dependents(conn: sqlite3.Connection, month: str, rules: RuleSet,
+                       run_id: int) -> tuple[list[Restated], list[str]]:
+    """Re-score, from their stored raw figures, the stored months that read ``month``;
+    store those whose results changed under a run that says why. Refused, naming them,
+    when a changed month is closed."""
+    redone: list[tuple[str, MonthScores, dict[str, int]]] = []
+    for later in restate.dependents(conn, month):
+        old_totals, old_items = totals(conn, later), _items(conn, later)
+        scores = score_month_managers(later, history.stored_managers(conn, later), rules,
+                                      store.StoreHistory(conn, later))
+        new_totals = {s.manager.id: to_centi(s.total) for s in scores.scores}
+        if new_totals != old_totals or _items_of(scores) != old_items:
+            redone.append((later, scores, old_totals))
+    closed = [m for m, _, _ in redone if store.closed(conn, m)]
+    if closed:
+        raise fail(f"更正 {month} 会改变已结账月份 {'、'.join(closed)} 的得分（提前完成按年度累计计算），"
+                   f"已全部取消；确需更正请先 cmscore reopen {closed[0]} --reason \"…\"")
+    restated: list[Restated] = []
+    for later, scores, old_totals in redone:
+        record = store.run_record(conn, later) or {}
+        store.put_month(conn, scores, store.RunRecord(
+            "score", later, str(record.get("file_name") or ""),
+            str(record.get("file_sha256") or ""), rules.hashes,
+            started_at=store.RunRecord.now(), note=f"因 {month} 更正而重算（运行 {run_id}）"))
+        restated += [Restated(later, s.manager.id, from_centi(old_totals.get(s.manager.id, 0)),
+                              s.total) for s in scores.scores
+                     if old_totals.get(s.manager.id) != to_centi(s.total)]
+    return restated, [m for m, _, _ in redone]
+
+
+def _items_of(scores: MonthScores) -> list[tuple[object, ...]]:
+    from cmscore.store.monthrows import item_rows_by_item
+
+    rows = [(r[2], r[1], r[3], r[7], r[8]) for part in item_rows_by_item(scores) for r in part]
+    return sorted(rows)
+
+
+def restate_pay(conn: sqlite3.Connection, months: list[str], rules: RuleSet, run_id: int,
+                reason: str) -> int:
+    """For each paid month among ``months``: what is due now against what was paid (and
+    restated) so far, per CM; a difference becomes a restatement for the next payroll."""
+    count = 0
+    for month in sorted(set(months)):
+        if not restate.paid(conn, month):
+            continue
+        lines = due_lines(conn, rules, month)
+        paid = {cm: (pay + release) for cm, pay, release in conn.execute(
+            "SELECT cm_id, pay_fen, release_fen FROM pay WHERE month = ?", (month,))}
+        names = {p.id: p.name for p in lines}
+        names.update(conn.execute("SELECT cm_id, name FROM scores WHERE month = ?", (month,)))
+        due = {p.id: p.pay_fen + (p.release_fen or 0) for p in lines}
+        before = restate.already_restated(conn, month)
+        rows = []
+        for cm in sorted(due.keys() | paid.keys()):
+            so_far = paid.get(cm, 0) + before.get(cm, 0)
+            if due.get(cm, 0) != so_far:
+                rows.append((month, cm, names.get(cm, ""), so_far, due.get(cm, 0), reason))
+        restate.add_restatements(conn, rows, run_id)
+        count += len(rows)
+    return count
+
+
+def due_lines(conn: sqlite3.Connection, rules: RuleSet, month: str) -> list:  # type: ignore[type-arg]
+    """The pay lines ``payroll`` would compute for ``month`` from the store as it is now."""
+    rows = history.pay_rows(conn, month)
+    funds = history.accruals(conn, int(month[:4]), month)
+    npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
+    lines, _ = app_payroll.pay_lines(conn, rules.payroll, month, rows, funds, npl)
+    return lines
+
+
+def after_correction(conn: sqlite3.Connection, month: str, rules: RuleSet, run_id: int,
+                     own_changed: bool) -> list[Restated]:
+    """Everything a stored (corrected or inserted) month sets in motion, in its transaction."""
+    restated, changed = rescore_dependents(conn, month, rules, run_id)
+    if own_changed:
+        changed = [month, *changed]
+    restate.mark_stale(conn, changed, run_id)
+    restate_pay(conn, changed, rules, run_id, f"{month} 更正（运行 {run_id}）")
+    return restated

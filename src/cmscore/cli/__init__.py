@@ -1,0 +1,42 @@
+"""The command line: parse options, call one function of ``cmscore.app``, print.
+
+Heavy libraries (calamine, rich tables, pydantic models) are imported inside the commands,
+so ``cmscore --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# Each module registers its commands on ``base.app`` when imported, in the order
+# ``cmscore --help`` lists them.
+# isort: off
+from cmscore.cli.base import app
+from cmscore.cli import month, results, store, office  # noqa: F401
+# isort: on
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """The console script. The command's work done and its output flushed, the process
+    leaves with ``os._exit``: tearing the interpreter down freed a national month's
+    million objects one by one (score 0.15 s, grade 0.07 s, payroll 0.06 s at 100k),
+    memory the system takes back at once. Every file and the store are closed by then."""
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:  # typer ends every command this way
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:  # sys.exit("message"): Python prints it and exits 1
+            print(exc.code, file=sys.stderr)
+            code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: as Python reports it at exit
+            code = code or 120
+    os._exit(code)
+

@@ -1,0 +1,103 @@
+"""`score` and `check`: a month's export in, scores out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cmscore.cli.base import (
+    DbOpt,
+    JsonOpt,
+    MonthOpt,
+    OutOpt,
+    QuietOpt,
+    RulesOpt,
+    app,
+)
+from cmscore.commands import Command
+from cmscore.console import make_console, print_json, progress, run, say_format, shown
+from cmscore.numbers import fmt2
+
+
+@app.command(cls=Command)
+def score(
+    file: Annotated[Path, typer.Argument(
+        metavar="文件", help="当月导出文件（.xlsx / .xls / .ods / .csv / .txt）")],
+    month: MonthOpt = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="该月已计分时，整月替换（保留原运行记录），并重算依赖该月的后续月份")] = False,
+    allow_gap: Annotated[bool, typer.Option(
+        "--allow-gap", help="本年度中间缺月时仍然计分（缺月不计入年度累计，并在输出中注明）")] = False,
+    db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None,
+    json_: JsonOpt = False, quiet: QuietOpt = False,
+) -> None:
+    """计分：读取一个月的导出文件，按附件1–3计分排名，存入历史库，写出 scores-YYYY-MM.xlsx。
+
+    例：cmscore score examples/2026-10.xlsx --db cmscore.db --out 输出
+    """
+    from rich.text import Text
+
+    from cmscore.app import score as app_score
+    from cmscore.outputs.scores import scores_json, summary
+
+    with progress(json_, app_score.SCORE_STEPS) as step:
+        result = run(json_, lambda: app_score.score_file(file, rules_dir=rules, db=db, out_dir=out,
+                                                     month=month, replace=replace, step=step,
+                                                     allow_gap=allow_gap))
+    restated = [{"month": r.month, "id": r.id, "old_total": fmt2(r.old_total),
+                 "new_total": fmt2(r.new_total)} for r in result.restated]
+    if json_:
+        doc = scores_json(result.scores, result.rules)
+        doc["warnings"] = [{"id": cm, "message": w} for cm, w in result.warnings.items()]
+        doc["restated"] = restated
+        doc["gap_months"] = result.gap
+        print_json(doc)
+        return
+    console = make_console(False)
+    if not quiet:
+        for part in summary(result.scores, result.rules):
+            console.print(part, soft_wrap=isinstance(part, Text))
+    say_format(console, result.export)
+    names = {s.manager.id: s.manager.name for s in result.scores.scores}
+    for cm, warning in result.warnings.items():
+        console.print(Text.assemble(("预警", "red"), f" {cm} {names.get(cm, '')}：{warning}"),
+                      soft_wrap=True)
+    if result.gap:
+        console.print(f"注意：{'、'.join(result.gap)} 未计分，年度累计（提前完成）不含这些月份",
+                      soft_wrap=True, markup=False)
+    for r in result.restated:
+        console.print(f"重算 {r.month} {r.id}：{fmt2(r.old_total)} → {fmt2(r.new_total)}",
+                      soft_wrap=True, markup=False)
+    if result.restated:
+        months = sorted({r.month for r in result.restated})
+        console.print(f"已随更正重算 {'、'.join(months)}；这些月份的工作簿已过期，"
+                      f"请用 cmscore show 月份 --write 重新写出", soft_wrap=True, markup=False)
+    console.print(f"{result.scores.month}：{len(result.scores.scores)} 名客户经理已计分并存入历史库；"
+                  f"已写出 {shown(result.output)}", soft_wrap=True)
+
+
+@app.command(cls=Command)
+def check(
+    file: Annotated[Path, typer.Argument(metavar="文件", help="要校验的导出文件")],
+    month: MonthOpt = None,
+    db: DbOpt = None, rules: RulesOpt = None, json_: JsonOpt = False,
+) -> None:
+    """校验：与 score 完全相同的检查和计分，但不保存、不写文件。退出码 0 表示可以计分。
+
+    例：cmscore check 2026-10.xlsx
+    """
+    from cmscore.app import score as app_score
+    from cmscore.outputs.scores import scores_json
+
+    result = run(json_, lambda: app_score.check_file(file, rules_dir=rules, db=db, month=month))
+    if json_:
+        doc = scores_json(result.scores, result.rules)
+        print_json({"ok": True, "month": doc["month"], "managers": doc["managers"]})
+        return
+    say_format(make_console(False), result.export)
+    counts = result.scores.by_category()
+    said = "，".join(f"{c} {len(v)} 人" for c, v in counts.items())
+    make_console(False).print(f"{shown(file.name)}：{result.export.month}，{said}；检查通过，可以计分。",
+                          soft_wrap=True)

@@ -1,0 +1,168 @@
+"""`grade`, `payroll`, `explain`, `diff` and `report`: what the stored months give."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cmscore.cli.base import (
+    DbOpt,
+    JsonOpt,
+    OutOpt,
+    QuietOpt,
+    RulesOpt,
+    app,
+    done,
+)
+from cmscore.commands import Command
+from cmscore.console import make_console, print_json, run, shown
+from cmscore.numbers import fmt2
+
+
+@app.command("grade", cls=Command)
+def grade_cmd(
+    months: Annotated[int, typer.Option(
+        "--months", help="定级窗口月数：6 为过渡期定级（第六条），12 为年度定级（第八条）",
+        min=1, max=24)],
+    end: Annotated[str | None, typer.Option(
+        "--end", help="窗口最后一个月 YYYY-MM；默认历史库中最近计分的月份", show_default=False)] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="该次定级已存在时重新定级（原运行保留并标记为已被替代）")] = False,
+    db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None,
+    json_: JsonOpt = False, quiet: QuietOpt = False,
+) -> None:
+    """定级：按窗口内平均分对支行客户经理定一级/二级/三级（30%/50%/20%），次月起执行。
+
+    例：cmscore grade --months 6 --end 2026-06；cmscore grade --months 12
+    """
+    from cmscore.app import grade as app_grade
+    from cmscore.outputs import grades as out_grades
+
+    result = run(json_, lambda: app_grade.grade_window(months, end=end, db=db, out_dir=out,
+                                                   rules_dir=rules, replace=replace))
+    if json_:
+        print_json(out_grades.grades_json(result.grading))
+        return
+    console = make_console(False)
+    if not quiet:
+        for table in out_grades.grade_summary(result.grading):
+            console.print(table)
+    g = result.grading
+    console.print(f"定级已存入历史库，{g.effective} 起执行；已写出 {shown(result.output)}",
+                  soft_wrap=True)
+
+
+@app.command(cls=Command)
+def payroll(
+    month: Annotated[str | None, typer.Option(
+        "--month", help="发放月份 YYYY-MM；默认最近计分的月份", show_default=False)] = None,
+    supervisors: Annotated[Path | None, typer.Option(
+        "--supervisors", help="主管人员文件（工号、姓名、职务、机构、履职岗位工资），第十二条",
+        show_default=False, exists=True, dir_okay=False)] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="该月工资已计算时重算（原运行保留并标记为已被替代）")] = False,
+    db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None,
+    json_: JsonOpt = False, quiet: QuietOpt = False,
+) -> None:
+    """绩效工资：按执行中的定级计算月度应得工资；12 月同时结算全年风险金。
+
+    例：cmscore payroll --month 2026-10 --supervisors 主管.xlsx
+    """
+    from cmscore.app import payroll as app_payroll
+    from cmscore.outputs import payroll as out_payroll
+
+    result = run(json_, lambda: app_payroll.run_payroll(month=month, supervisors_file=supervisors,
+                                                  db=db, out_dir=out, rules_dir=rules,
+                                                  replace=replace))
+    if json_:
+        print_json(out_payroll.payroll_json(result))
+        return
+    console = make_console(False)
+    if not quiet:
+        for table in out_payroll.payroll_summary(result):
+            console.print(table)
+    t = {k: fmt2(v) for k, v in result.totals.items()}
+    extra = (f"；另随本月补发/扣回以前月份 {t['restatements']} 元（{len(result.restatements)} 笔），"
+             f"实发合计 {t['total_with_restatements']} 元" if result.restatements else "")
+    console.print(f"{result.month} 绩效工资合计 {t['total']} 元（客户经理 {t['pay']}，"
+                  f"风险金发放 {t['risk_fund_release']}，主管 {t['supervisors_pay']}）{extra}；"
+                  f"已写出 {shown(result.output)}", soft_wrap=True)
+
+
+@app.command(cls=Command)
+def explain(
+    cm_id: Annotated[str, typer.Argument(metavar="工号", help="客户经理工号")],
+    month: Annotated[str | None, typer.Option(
+        "--month", help="月份 YYYY-MM；默认最近计分的月份", show_default=False)] = None,
+    db: DbOpt = None, rules: RulesOpt = None, json_: JsonOpt = False,
+) -> None:
+    """解释：逐项列出某客户经理当月得分的算式，以及等级和工资的来由（用于公示、申诉）。
+
+    例：cmscore explain 011771 --month 2026-06
+    """
+    from cmscore.app import review
+    from cmscore.outputs import review as out_review
+
+    result = run(json_, lambda: review.explain(cm_id, month=month, db=db, rules_dir=rules))
+    if json_:
+        print_json(out_review.explain_json(result))
+        return
+    make_console(False).print(out_review.explain_panel(result))
+
+
+@app.command(cls=Command)
+def diff(
+    new_rules: Annotated[Path, typer.Option(
+        "--rules", help="新规则文件目录（与当前规则对比）", exists=True, file_okay=False)],
+    months: Annotated[str | None, typer.Option(
+        "--months", help="月份范围 YYYY-MM..YYYY-MM；默认最近计分的月份；多于一个月时按窗口重新定级",
+        show_default=False)] = None,
+    old_rules: Annotated[Path | None, typer.Option(
+        "--old-rules", help="作为对比基准的规则目录；默认当前生效的规则（见 --help 中 --rules 的顺序）", show_default=False,
+        exists=True, file_okay=False)] = None,
+    db: DbOpt = None, out: OutOpt = None, json_: JsonOpt = False, quiet: QuietOpt = False,
+) -> None:
+    """对比：用新规则重算历史库中的月份（不保存），列出得分、排名、等级、工资的变化。
+
+    例：cmscore diff --rules 新规则 --months 2026-01..2026-06
+    """
+    from cmscore.app import review
+    from cmscore.outputs import review as out_review
+    from cmscore.outputs.files import atomic_file
+
+    result = run(json_, lambda: review.diff(new_rules, months=months, db=db,
+                                             rules_dir=old_rules))
+    target = (out or Path.cwd()) / f"diff-{result.months[0]}_{result.months[-1]}.xlsx"
+
+    def write() -> None:
+        with atomic_file(target, "历史库未改动") as tmp:
+            out_review.write_diff(tmp, result)
+
+    run(json_, write)
+    if json_:
+        print_json(out_review.diff_json(result))
+        return
+    console = make_console(False)
+    if not quiet:
+        for part in out_review.diff_summary(result):
+            console.print(part, soft_wrap=isinstance(part, str))
+    console.print(f"已写出 {shown(target)}（历史库未改动）", soft_wrap=True)
+
+
+@app.command(cls=Command)
+def report(
+    month: Annotated[str | None, typer.Option(
+        "--month", help="月份 YYYY-MM；默认最近计分的月份", show_default=False)] = None,
+    db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None, json_: JsonOpt = False,
+) -> None:
+    """报告：写出 report-YYYY-MM.html，一个不依赖网络、可直接用浏览器打开的单页报告。
+
+    例：cmscore report --month 2026-10
+    """
+    from cmscore.app import review
+
+    path = run(json_, lambda: review.write_html_report(month=month, db=db, rules_dir=rules,
+                                                        out_dir=out))
+    done(json_, {"report": str(path)}, f"已写出 {path}")

@@ -1,0 +1,155 @@
+"""What each stored result was built from, and the corrections that flow from a change.
+
+A month's early completion (提前完成) reads the year-to-date figures of the earlier months
+of its year, and its stock items read the previous December's figures as baselines; a
+grading reads its window's months; a payroll reads a month's scores and the grading in
+effect. When one of those changes, the results built on it are re-computed (months), marked
+stale (gradings) or restated (paid months: the difference is carried by the next payroll,
+the paid lines are never rewritten).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from cmscore.engine.grading import month_after
+from cmscore.engine.pay import Restatement
+
+
+def dependents(conn: sqlite3.Connection, month: str) -> list[str]:
+    """Stored months whose results read ``month``: the later months of its year (their
+    year-to-date), and, for a December, every stored month of the next year (baselines)."""
+    year = month[:4]
+    later = [m for (m,) in conn.execute(
+        "SELECT month FROM months WHERE month > ? AND substr(month, 1, 4) = ? ORDER BY month",
+        (month, year))]
+    if month.endswith("-12"):
+        later += [m for (m,) in conn.execute(
+            "SELECT month FROM months WHERE substr(month, 1, 4) = ? ORDER BY month",
+            (str(int(year) + 1),))]
+    return later
+
+
+def missing_in_year(conn: sqlite3.Connection, month: str) -> list[str]:
+    """The months of ``month``'s year that would be missing between its first and last
+    stored month once ``month`` is stored: year-to-date would count nothing for them."""
+    year = month[:4]
+    stored = {m for (m,) in conn.execute(
+        "SELECT month FROM months WHERE substr(month, 1, 4) = ?", (year,))} | {month}
+    first, last = min(stored), max(stored)
+    out, m = [], first
+    while m < last:
+        if m not in stored:
+            out.append(m)
+        m = month_after(m)
+    return out
+
+
+def record_sources(conn: sqlite3.Connection, month: str) -> None:
+    """Write down which stored runs ``month`` was scored from (its dependency record)."""
+    conn.execute("DELETE FROM month_sources WHERE month = ?", (month,))
+    year = month[:4]
+    conn.execute(
+        "INSERT INTO month_sources SELECT ?, month, run_id, 'year_to_date' FROM months"
+        " WHERE month < ? AND substr(month, 1, 4) = ?", (month, month, year))
+    conn.execute(
+        "INSERT INTO month_sources SELECT ?, month, run_id, 'baseline' FROM months"
+        " WHERE month = ?", (month, f"{int(year) - 1}-12"))
+
+
+def record_grading_sources(conn: sqlite3.Connection, effective: str, months: list[str]) -> None:
+    conn.execute("DELETE FROM grading_sources WHERE effective_month = ?", (effective,))
+    conn.executemany(
+        "INSERT INTO grading_sources SELECT ?, month, run_id FROM months WHERE month = ?",
+        [(effective, m) for m in months])
+
+
+def mark_stale(conn: sqlite3.Connection, changed: list[str], run_id: int) -> list[str]:
+    """Gradings whose window holds a changed month become stale; their effective months."""
+    out: list[str] = []
+    for effective, start, end in conn.execute(
+            "SELECT effective_month, window_start, window_end FROM gradings").fetchall():
+        inside = [m for m in changed if start <= m <= end]
+        if inside:
+            reason = f"窗口内月份 {'、'.join(inside)} 已被更正（运行 {run_id}）"
+            conn.execute("UPDATE gradings SET stale = ? WHERE effective_month = ?",
+                         (reason, effective))
+            out.append(effective)
+    return out
+
+
+def stale_reason(conn: sqlite3.Connection, effective: str) -> str:
+    row = conn.execute("SELECT stale FROM gradings WHERE effective_month = ?",
+                       (effective,)).fetchone()
+    return row[0] if row else ""
+
+
+def paid(conn: sqlite3.Connection, month: str) -> bool:
+    return conn.execute("SELECT 1 FROM payrolls WHERE month = ?", (month,)).fetchone() is not None
+
+
+_COLUMNS = "id, month, cm_id, name, paid_fen, due_fen, difference_fen, reason"
+
+
+def already_restated(conn: sqlite3.Connection, month: str) -> dict[str, int]:
+    """CM → the differences already recorded for ``month`` (carried or pending, not void)."""
+    return dict(conn.execute(
+        "SELECT cm_id, sum(difference_fen) FROM restatements WHERE month = ? AND void_run IS NULL"
+        " GROUP BY cm_id", (month,)))
+
+
+def add_restatements(conn: sqlite3.Connection, rows: list[tuple[str, str, str, int, int, str]],
+                     run_id: int) -> None:
+    """rows: (month, cm_id, name, paid_fen, due_fen, reason); difference = due − paid."""
+    conn.executemany(
+        "INSERT INTO restatements (month, cm_id, name, paid_fen, due_fen, difference_fen,"
+        " reason, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(m, cm, name, p, d, d - p, why, run_id) for m, cm, name, p, d, why in rows])
+
+
+def pending(conn: sqlite3.Connection) -> list[Restatement]:
+    return [Restatement(*r) for r in conn.execute(
+        f"SELECT {_COLUMNS} FROM restatements WHERE carried_by IS NULL AND void_run IS NULL"
+        " ORDER BY month, cm_id, id")]
+
+
+def carried_by(conn: sqlite3.Connection, month: str) -> list[Restatement]:
+    return [Restatement(*r) for r in conn.execute(
+        f"SELECT {_COLUMNS} FROM restatements WHERE carried_by = ? AND void_run IS NULL"
+        " ORDER BY month, cm_id, id", (month,))]
+
+
+def release_carried(conn: sqlite3.Connection, month: str) -> None:
+    """A payroll re-run gives back what its superseded run carried, to be carried again."""
+    conn.execute("UPDATE restatements SET carried_by = NULL, carried_run = NULL"
+                 " WHERE carried_by = ?", (month,))
+
+
+def void_for(conn: sqlite3.Connection, month: str, run_id: int) -> None:
+    """A month whose payroll is re-run pays its due in full: its pending differences go."""
+    conn.execute("UPDATE restatements SET void_run = ? WHERE month = ? AND carried_by IS NULL"
+                 " AND void_run IS NULL", (run_id, month))
+
+
+def carry(conn: sqlite3.Connection, ids: list[int], month: str, run_id: int) -> None:
+    conn.executemany("UPDATE restatements SET carried_by = ?, carried_run = ? WHERE id = ?",
+                     [(month, run_id, i) for i in ids])
+
+
+def explain_notes(conn: sqlite3.Connection, month: str, cm_id: str) -> list[str]:
+    """What ``explain`` says when a paid month was restated: the pay above is what was
+    paid; each difference, and the payroll that carried it (or that it is pending)."""
+    out = []
+    for paid_fen, due_fen, diff, reason, by in conn.execute(
+            "SELECT paid_fen, due_fen, difference_fen, reason, carried_by FROM restatements"
+            " WHERE month = ? AND cm_id = ? AND void_run IS NULL ORDER BY id", (month, cm_id)):
+        kind = "补发" if diff > 0 else "扣回"
+        when = f"已随 {by} 工资{kind}" if by else f"待随下次工资{kind}"
+        out.append(f"该月工资按更正前的结果发放：已发 {_yuan(paid_fen)} 元，更正后应发 "
+                   f"{_yuan(due_fen)} 元，差额 {_yuan(diff)} 元{when}（{reason}）")
+    return out
+
+
+def _yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"

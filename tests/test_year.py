@@ -1,0 +1,153 @@
+"""The year's commands, one behaviour each (issue 14): gaps, closed months through
+cascades, explicit re-runs, stale gradings, restatements carried once, show and status."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from test_corrections import MONTHS, cmscore, export
+
+
+def out(r: Any) -> str:
+    return r.stdout + r.stderr
+
+
+@pytest.fixture
+def paid_year(tmp_path: Path) -> Path:
+    """2025-12 … 2026-06 scored, graded over 2026-01..03, April and May paid."""
+    db = tmp_path / "h.db"
+    for month in MONTHS:
+        cmscore("score", export(tmp_path, month, 0), "--db", db, "--out", tmp_path, "-q")
+    cmscore("grade", "--months", 3, "--end", "2026-03", "--db", db, "--out", tmp_path, "-q")
+    for month in ("2026-04", "2026-05"):
+        cmscore("payroll", "--month", month, "--db", db, "--out", tmp_path, "-q")
+    return db
+
+
+def q(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(db)) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def test_a_gap_is_refused_naming_the_missing_months(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    cmscore("score", export(tmp_path, "2026-01", 0), "--db", db, "--out", tmp_path, "-q")
+    r = cmscore("score", export(tmp_path, "2026-04", 0), "--db", db, "--out", tmp_path, code=1)
+    assert "2026 年缺少 2026-02、2026-03 的计分" in out(r) and "--allow-gap" in out(r)
+    assert q(db, "SELECT month FROM months") == [("2026-01",)]
+    doc = json.loads(cmscore("score", export(tmp_path, "2026-04", 0), "--allow-gap", "--db", db,
+                             "--out", tmp_path, "--json").stdout)
+    assert doc["gap_months"] == ["2026-02", "2026-03"]
+    assert q(db, "SELECT note FROM runs WHERE month = '2026-04'") == [
+        ("年度累计不含 2026-02、2026-03（--allow-gap）",)]
+    explained = json.loads(cmscore("explain", "000001", "--month", "2026-04", "--db", db,
+                                   "--json").stdout)
+    assert "该月计分说明：年度累计不含 2026-02、2026-03（--allow-gap）" in explained["notes"]
+
+
+def test_a_year_may_start_at_any_month(tmp_path: Path) -> None:
+    """A bank adopting cmscore in October: no gap before the first stored month."""
+    db = tmp_path / "h.db"
+    cmscore("score", export(tmp_path, "2026-04", 0), "--db", db, "--out", tmp_path, "-q")
+    cmscore("score", export(tmp_path, "2026-05", 0), "--db", db, "--out", tmp_path, "-q")
+
+
+def test_a_cascade_into_a_closed_month_is_refused_and_changes_nothing(paid_year: Path,
+                                                                      tmp_path: Path) -> None:
+    cmscore("close", "2026-06", "--db", paid_year)
+    before = q(paid_year, "SELECT month, cm_id, total_cp FROM scores ORDER BY 1, 2")
+    r = cmscore("score", export(tmp_path, "2026-03", 2), "--replace", "--db", paid_year,
+                "--out", tmp_path, code=1)
+    assert "会改变已结账月份 2026-06 的得分" in out(r)
+    assert "cmscore reopen 2026-06" in out(r)
+    assert q(paid_year, "SELECT month, cm_id, total_cp FROM scores ORDER BY 1, 2") == before
+
+
+def test_a_grading_in_force_in_a_closed_month_is_refused(paid_year: Path, tmp_path: Path) -> None:
+    cmscore("close", "2026-05", "--db", paid_year)
+    r = cmscore("grade", "--months", 3, "--end", "2026-03", "--replace", "--db", paid_year,
+                "--out", tmp_path, code=1)
+    assert "2026-04 起执行的定级会改变已结账月份 2026-05 的等级" in out(r)
+    assert "cmscore reopen 2026-05" in out(r)
+
+
+def test_grade_and_payroll_reruns_need_replace_and_keep_the_old_run(paid_year: Path,
+                                                                     tmp_path: Path) -> None:
+    r = cmscore("grade", "--months", 3, "--end", "2026-03", "--db", paid_year, "--out", tmp_path,
+                code=1)
+    assert "2026-04 起执行的定级已经存在；如需重新定级请加 --replace" in out(r)
+    r = cmscore("payroll", "--month", "2026-05", "--db", paid_year, "--out", tmp_path, code=1)
+    assert "2026-05 的绩效工资已经计算并存入历史库；如需重算请加 --replace" in out(r)
+    cmscore("grade", "--months", 3, "--end", "2026-03", "--replace", "--db", paid_year,
+            "--out", tmp_path, "-q")
+    cmscore("payroll", "--month", "2026-05", "--replace", "--db", paid_year, "--out", tmp_path,
+            "-q")
+    runs = q(paid_year, "SELECT command, month, superseded_by IS NOT NULL FROM runs"
+                        " WHERE command IN ('grade', 'payroll') ORDER BY id")
+    assert runs == [("grade", "2026-04", 1), ("payroll", "2026-04", 0), ("payroll", "2026-05", 1),
+                    ("grade", "2026-04", 0), ("payroll", "2026-05", 0)]
+
+
+def test_a_stale_grading_blocks_pay_until_regraded(paid_year: Path, tmp_path: Path) -> None:
+    cmscore("score", export(tmp_path, "2026-02", 3), "--replace", "--db", paid_year,
+            "--out", tmp_path, "-q")
+    r = cmscore("payroll", "--month", "2026-06", "--db", paid_year, "--out", tmp_path, code=1)
+    assert "2026-06 执行的定级（2026-04 起执行）已过期：窗口内月份 2026-02" in out(r)
+    assert "cmscore grade --months 3 --end 2026-03 --replace" in out(r)
+    status = json.loads(cmscore("status", "--year", "2026", "--db", paid_year, "--json").stdout)
+    assert [g["stale"] for g in status["gradings"]] == [True]
+    cmscore("grade", "--months", 3, "--end", "2026-03", "--replace", "--db", paid_year,
+            "--out", tmp_path, "-q")
+    cmscore("payroll", "--month", "2026-06", "--db", paid_year, "--out", tmp_path, "-q")
+
+
+def test_a_corrected_paid_month_is_restated_once_in_the_next_payroll(paid_year: Path,
+                                                                     tmp_path: Path) -> None:
+    paid = dict(q(paid_year, "SELECT cm_id, pay_fen FROM pay WHERE month = '2026-04'"))
+    cmscore("score", export(tmp_path, "2026-04", 1), "--replace", "--db", paid_year,
+            "--out", tmp_path, "-q")
+    # What was paid in April is not rewritten.
+    assert dict(q(paid_year, "SELECT cm_id, pay_fen FROM pay WHERE month = '2026-04'")) == paid
+    june = json.loads(cmscore("payroll", "--month", "2026-06", "--db", paid_year,
+                              "--out", tmp_path, "--json").stdout)
+    carried = june["restatements"]
+    assert carried and {r["month"] for r in carried} <= {"2026-04", "2026-05"}
+    assert june["totals"]["restatements"] == \
+        f"{sum(int(r['difference'].replace('.', '')) for r in carried) / 100:.2f}"
+    book = load_workbook(tmp_path / "payroll-2026-06.xlsx", read_only=True)
+    assert "补发扣回" in book.sheetnames
+    status = json.loads(cmscore("status", "--db", paid_year, "--json").stdout)
+    assert status["restatements_pending"] == 0
+    # Carried exactly once: a re-run of June carries them again, not twice; July none.
+    again = json.loads(cmscore("payroll", "--month", "2026-06", "--replace", "--db", paid_year,
+                               "--out", tmp_path, "--json").stdout)
+    assert again["restatements"] == carried
+    assert q(paid_year, "SELECT count(*) FROM restatements WHERE carried_by = '2026-06'") == \
+        [(len(carried),)]
+
+
+def test_show_gives_the_month_as_score_json_did(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    scored = json.loads(cmscore("score", export(tmp_path, "2026-01", 0), "--db", db,
+                                "--out", tmp_path, "--json").stdout)
+    shown = json.loads(cmscore("show", "2026-01", "--db", db, "--json").stdout)
+    assert shown["managers"] == scored["managers"] and shown["month"] == "2026-01"
+    assert (shown["closed"], shown["paid"], shown["restated"]) == (False, False, False)
+    assert shown["run"]["file_name"] == "2026-01.csv"
+    (tmp_path / "scores-2026-01.xlsx").unlink()
+    cmscore("show", "2026-01", "--write", "--db", db, "--out", tmp_path)
+    assert (tmp_path / "scores-2026-01.xlsx").exists()
+
+
+def test_show_and_status_on_a_missing_store_create_nothing(tmp_path: Path) -> None:
+    r = cmscore("status", "--db", tmp_path / "none.db", code=1)
+    assert "历史库" in out(r) and not (tmp_path / "none.db").exists()
+    cmscore("show", "2026-01", "--db", tmp_path / "none.db", code=1)
+    assert not (tmp_path / "none.db").exists()
