@@ -279,7 +279,7 @@ def test_december_releases_or_forfeits_each_month_at_its_base(tmp_path: Path) ->
     ledger = {r["项目"]: r["金额（元）"]
               for r in read_sheet(tmp_path / "payroll-2026-12.xlsx", "风险金台账")}
     assert ledger["期末余额"] == 0
-    assert ledger["本月扣罚"] == pytest.approx(132)
+    assert ledger["本月扣收"] == pytest.approx(132)
 
 
 def test_non_december_month_releases_and_forfeits_nothing(tmp_path: Path) -> None:

@@ -162,9 +162,11 @@ def payroll(
     if not quiet:
         for table in out_payroll.payroll_summary(result):
             console.print(table)
-    t = {k: fmt2(v) for k, v in result.totals.items()}
-    console.print(f"{result.month} 绩效工资合计 {t['total']} 元（客户经理 {t['pay']}，"
-                  f"风险金发放 {t['risk_fund_release']}，主管 {t['supervisors_pay']}）；"
+    t = dict(out_payroll.pay_totals(result))
+    console.print(f"{result.month} 绩效工资合计 {fmt2(t['绩效工资合计'])} 元（客户经理 "
+                  f"{fmt2(t['客户经理月度应得工资'])}，风险金发放 {fmt2(t['风险金发放'])}，"
+                  f"主管挂钩部分 {fmt2(t['主管挂钩部分（10%）'])}）；主管履职岗位工资固定部分 "
+                  f"{fmt2(t['主管履职岗位工资固定部分（90%）'])} 元；合计发放 {fmt2(t['合计发放'])} 元；"
                   f"已写出 {result.output}", soft_wrap=True)
 
 

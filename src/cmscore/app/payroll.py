@@ -75,7 +75,8 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
         result = PayrollResult(month, lines, sup_lines, totals, ledger, effective,
                                (out_dir or Path.cwd()) / f"payroll-{month}.xlsx", unsettled)
         with atomic_file(result.output) as tmp, \
-                alongside(len(lines), out_payroll.write_payroll, tmp, result, run) as written:
+                alongside(len(lines), out_payroll.write_payroll, tmp, result, run,
+                          list(rules.tables)) as written:
             history.save_payroll(conn, month, lines, sup_lines, run, ready=written)
     finally:
         conn.close()

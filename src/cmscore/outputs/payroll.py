@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from decimal import Decimal
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -15,13 +17,33 @@ from cmscore.outputs.xlsx import Book, Column
 from cmscore.store.db import RunRecord
 
 
-def write_payroll(path: Path, result: PayrollResult, run: RunRecord) -> None:
-    book = Book(path)
+def pay_totals(result: PayrollResult) -> list[tuple[str, Decimal]]:
+    """The totals as the regulation adds them: 绩效工资合计 is the managers' pay, the risk
+    fund released and the supervisors' linked 10% (第十二条); the supervisors' fixed 90%
+    is their 履职岗位工资, shown beside it and only added in 合计发放."""
+    t = result.totals
+    linked = sum((s.linked for s in result.supervisors), ZERO)
+    fixed = sum((s.fixed for s in result.supervisors), ZERO)
+    return [("客户经理月度应得工资", t["pay"]), ("风险金发放", t["risk_fund_release"]),
+            ("主管挂钩部分（10%）", linked),
+            ("绩效工资合计", t["pay"] + t["risk_fund_release"] + linked),
+            ("主管履职岗位工资固定部分（90%）", fixed), ("合计发放", t["total"]),
+            ("风险金扣收（不发放）", t["risk_fund_forfeit"])]
+
+
+def write_payroll(path: Path, result: PayrollResult, run: RunRecord,
+                  categories: Sequence[str] = ()) -> None:
+    """payroll-YYYY-MM.xlsx; 绩效工资 lists the categories in ``categories``' order (the rule
+    files': 支行 first, as the regulation lists them)."""
+    book = Book(path, f"{result.month} 客户经理绩效工资", result.month)
     cols = [Column("工号", 12), Column("姓名", 10), Column("机构", 14), Column("类别", 10),
-            Column("等级", 8), Column("定级依据", 30), Column("履职绩效工资", 12, "money"),
+            Column("等级", 8), Column("定级依据", 30, "wrap"), Column("履职绩效工资", 12, "money"),
             Column("考核得分", 9, "points"), Column("月度应得工资", 12, "money"),
-            Column("风险金发放", 11, "money"), Column("风险金扣罚", 11, "money"),
-            Column("预警", 50)]
+            Column("风险金发放", 11, "money"), Column("风险金扣收", 11, "money"),
+            Column("预警", 40, "wrap")]
+    order = {c: k for k, c in enumerate(categories)}
+    lines = sorted(result.lines, key=lambda p: order.get(p.category, len(order))) \
+        if order else result.lines
     by_value = ByValue(from_centi)
     by_value[None] = ZERO  # not released or forfeited this month
     cell = by_value.__getitem__
@@ -38,7 +60,7 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord) -> None:
     total: list[list[Any]] = [["合计"], [""], [""], [""], [""], [f"{len(result.lines)} 人"],
                               [None], [None], [t["pay"]], [t["risk_fund_release"]],
                               [t["risk_fund_forfeit"]], [""]]
-    book.sheet("绩效工资", cols, Blocks(chain(column_blocks(result.lines, columns), [total])),
+    book.sheet("绩效工资", cols, Blocks(chain(column_blocks(lines, columns), [total])),
                note=f"{result.month} 月度应得工资 = 履职绩效工资 × 考核得分 / 100（第十一条）")
     scols = [Column("工号", 12), Column("姓名", 10), Column("职务", 16), Column("管辖机构", 14),
              Column("履职岗位工资", 12, "money"), Column("客户经理人数", 10, "int"),
@@ -50,14 +72,12 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord) -> None:
     ledger = result.ledger
     book.sheet("风险金台账", [Column("项目", 20), Column("金额（元）", 14, "money")], [
         ("年初至上月累计", ledger.opening), ("本月计提", ledger.accrued),
-        ("本月发放", ledger.released), ("本月扣罚", ledger.forfeited),
+        ("本月发放", ledger.released), ("本月扣收", ledger.forfeited),
         ("期末余额", ledger.closing)],
         note=f"{result.month[:4]} 年风险金（按各月履职绩效工资 / 100 折算）")
-    totals = [("客户经理月度应得工资", t["pay"]), ("风险金发放", t["risk_fund_release"]),
-              ("主管应发", t["supervisors_pay"]), ("合计发放", t["total"]),
-              ("风险金扣罚（不发放）", t["risk_fund_forfeit"])]
-    book.sheet("合计", [Column("项目", 22), Column("金额（元）", 14, "money")], totals)
-    book.sheet("运行记录", [Column("项目", 22), Column("内容", 70)],
+    book.sheet("合计", [Column("项目", 30), Column("金额（元）", 14, "money")], pay_totals(result),
+               note=f"{result.month} 绩效工资合计")
+    book.sheet("运行记录", [Column("项目", 22), Column("内容", 70, "value")],
                record(run, [("执行的定级", result.grading or "尚未定级（过渡期）")]))
     book.close()
 

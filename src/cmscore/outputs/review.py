@@ -45,7 +45,7 @@ def explain_panel(e: Explanation) -> Any:
                  f"{fmt2(e.score.total)} 分；风险金计提 {fmt2(e.score.risk_fund)} 分")
     if e.grade:
         g = e.grade
-        where = (f"支行池 {g['pool']} 人中平均分 {fmt2(g['average'])} 排第 {g['rank']} 名"  # type: ignore[arg-type]
+        where = (f"参评人员 {g['pool']} 人中平均分 {fmt2(g['average'])} 排第 {g['rank']} 名"  # type: ignore[arg-type]
                  if g["rank"] is not None else "")
         lines.append(f"等级：{g['grade']}（{g['start']} 至 {g['end']} 定级，{e.grade_effective} 起执行）"
                      f"{where}；{g['reason']}{('；' + str(g['boundary'])) if g['boundary'] else ''}")
