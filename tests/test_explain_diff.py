@@ -481,7 +481,7 @@ def test_diff_loan_rate_3(oct_store: Path, tmp_path: Path) -> None:
         assert rows[c]["新排名"] == m["new_rank"]
     wb = load_workbook(path, read_only=True)
     try:
-        assert wb.sheetnames == ["对比", "合计"]
+        assert wb.sheetnames == ["对比", "合计", "运行记录"]
     finally:
         wb.close()
 

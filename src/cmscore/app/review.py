@@ -10,8 +10,13 @@ from cmscore.engine.grading import grade, month_after, window
 from cmscore.engine.month import MONTH, check_month
 from cmscore.engine.pay import base_for, monthly_pay
 from cmscore.engine.results import Diff, DiffLine, Explanation
-from cmscore.engine.scoring import MonthScores, score_manager, score_month_managers
-from cmscore.numbers import ZERO
+from cmscore.engine.scoring import (
+    MonthScores,
+    competition_ranks,
+    score_manager,
+    score_month_managers,
+)
+from cmscore.numbers import ZERO, round2
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
@@ -98,14 +103,36 @@ def diff(new_rules_dir: Path, *, months: str | None = None, db: Path | None = No
             line.new_pay = monthly_pay(base_for(new_rules.payroll, line.new_grade or "三级"),
                                        new.total)
         lines.append(line)
-    lines.sort(key=lambda d: (-(d.delta), d.id))
+    if graded:
+        _window_averages(lines, old_by_month, new_by_month, span)
+    lines.sort(key=lambda d: (-(d.change), d.id))
     totals = {"old_total": sum((d.old_total for d in lines), ZERO),
               "new_total": sum((d.new_total for d in lines), ZERO)}
     if graded:
         totals["old_pay"] = sum((d.old_pay or ZERO for d in lines), ZERO)
         totals["new_pay"] = sum((d.new_pay or ZERO for d in lines), ZERO)
         totals["pay_change"] = totals["new_pay"] - totals["old_pay"]
-    return Diff(span, lines, graded, totals)
+    return Diff(span, lines, graded, totals,
+                [("原规则", old_rules.directory, old_rules.hashes),
+                 ("新规则", new_rules.directory, new_rules.hashes)])
+
+
+def _window_averages(lines: list[DiffLine], old: dict[str, MonthScores],
+                     new: dict[str, MonthScores], span: list[str]) -> None:
+    """Each line's window average under the old and the new rules (over the months the
+    manager was scored, to the cent, half up) and its rank by it within the category."""
+    for which, by_month in (("old", old), ("new", new)):
+        sums: dict[str, list[Decimal]] = {}
+        for m in span:
+            for s in by_month[m].scores:
+                sums.setdefault(s.manager.id, []).append(s.total)
+        averages = {cm: round2(sum(t, ZERO) / len(t)) for cm, t in sums.items()}
+        for category in {d.category for d in lines}:
+            members = [d for d in lines if d.category == category]
+            values = [averages[d.id] for d in members]
+            for d, v, r in zip(members, values, competition_ranks(values), strict=True):
+                setattr(d, f"{which}_average", v)
+                setattr(d, f"{which}_average_rank", r)
 
 
 def _span(conn: sqlite3.Connection, months: str | None) -> list[str]:

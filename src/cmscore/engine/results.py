@@ -36,10 +36,22 @@ class DiffLine:
     new_grade: str | None = None
     old_pay: Decimal | None = None
     new_pay: Decimal | None = None
+    # Over a window: the average of the window's totals and the rank by it in the category.
+    old_average: Decimal | None = None
+    new_average: Decimal | None = None
+    old_average_rank: int | None = None
+    new_average_rank: int | None = None
 
     @property
     def delta(self) -> Decimal:
         return self.new_total - self.old_total
+
+    @property
+    def change(self) -> Decimal:
+        """What the diff is about: the window average's change, or the month's total's."""
+        if self.old_average is not None and self.new_average is not None:
+            return self.new_average - self.old_average
+        return self.delta
 
 
 @dataclass
@@ -48,3 +60,11 @@ class Diff:
     lines: list[DiffLine]
     graded: bool
     totals: dict[str, Decimal]
+    # (which: 原规则 / 新规则, directory, file name → SHA-256), for the 运行记录
+    rules: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """The months compared, as people write them: 2026-10, or 2026-05 至 2026-10."""
+        first, last = self.months[0], self.months[-1]
+        return first if first == last else f"{first} 至 {last}"

@@ -21,7 +21,7 @@ REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 LINE_HEIGHT = 15  # points a line of 11-point text takes, as Excel's default row height
 MAX_WIDTH = 48  # a text column wider than this wraps instead (a 申诉 note, a reason)
 # Wider than a portrait A4 page at 100%: printed landscape; wider still, on A3.
-LANDSCAPE_FROM, A3_FROM = 90, 240
+LANDSCAPE_FROM, A3_FROM = 100, 240
 # Kinds of column (see ``xlsx.STYLE``) whose cells are text that may wrap onto lines.
 WRAPPED = {"wrap"}
 
