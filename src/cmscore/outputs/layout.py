@@ -45,6 +45,8 @@ def _cells_of(char: str) -> int:
 
 def display_width(text: str) -> int:
     """Display cells of the widest line of ``text``: a CJK character takes two."""
+    if text.isascii() and "\n" not in text:
+        return len(text)
     return max((sum(map(_cells_of, line)) for line in text.split("\n")), default=0)
 
 
@@ -74,8 +76,15 @@ def fit_widths(columns: Sequence[Spec], sample: Sequence[Sequence[Any]] | None) 
     for j, c in enumerate(columns):
         width = c.width
         if sample is not None and c.kind not in WRAPPED:
-            values = {v for v in sample[j] if v is not None and v != ""}
-            widest = max((_shown(v, c.kind) for v in values), default=0)
+            values = set(sample[j])
+            values.discard(None)
+            values.discard("")
+            texts = [v for v in values if type(v) is str]
+            # A number's shown width grows with its magnitude: the largest and the most
+            # negative are enough (a national month's column has thousands of values).
+            figures = [v for v in values if type(v) is not str]
+            ends = [max(figures), min(figures)] if figures else []
+            widest = max((_shown(v, c.kind) for v in (*texts, *ends)), default=0)
             width = max(width, min(widest + 2, MAX_WIDTH))
         # A header wraps, but never inside a word of four characters: 「机构内排名」 needs two lines.
         widths.append(max(width, min(display_width(c.header), 8) + 2))
