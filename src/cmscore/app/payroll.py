@@ -78,6 +78,8 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
                 alongside(len(lines), out_payroll.write_payroll, tmp, result, run,
                           list(rules.tables)) as written:
             history.save_payroll(conn, month, lines, sup_lines, run, ready=written)
+        result.imports = list(out_payroll.write_salary_import(
+            result.output.parent, result, rules.payroll.salary_import))
     finally:
         conn.close()
     return result

@@ -177,3 +177,4 @@ class PayrollResult:
     grading: str | None
     output: Path
     unsettled: list[str]
+    imports: list[Path] = field(default_factory=list)  # the salary system's import files

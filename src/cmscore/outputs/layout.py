@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, Protocol
 from xml.sax.saxutils import escape
 
@@ -82,7 +83,9 @@ def fit_widths(columns: Sequence[Spec], sample: Sequence[Sequence[Any]] | None) 
             texts = [v for v in values if type(v) is str]
             # A number's shown width grows with its magnitude: the largest and the most
             # negative are enough (a national month's column has thousands of values).
-            figures = [v for v in values if type(v) is not str]
+            # (NaN is left for the writer, which refuses it by name.)
+            figures = [v for v in values if type(v) is int or
+                       (type(v) is Decimal and v.is_finite())]
             ends = [max(figures), min(figures)] if figures else []
             widest = max((_shown(v, c.kind) for v in (*texts, *ends)), default=0)
             width = max(width, min(widest + 2, MAX_WIDTH))

@@ -1,8 +1,19 @@
-"""`payroll` for people: the payroll workbook, the JSON document and the terminal summary."""
+"""`payroll` for people: the payroll workbook, the salary system's import file, the JSON
+document and the terminal summary.
+
+The import file (`工资导入-YYYY-MM.csv`, UTF-8 with BOM, and the same as .xlsx) has one
+row per person and pay item — 工号, 姓名, 工资项目代码, 金额 — with the column names and
+codes of `payroll.yaml`'s `salary_import`. A salary system imports every row it is
+given: no title, no blank line, no totals row. Amounts are the exact two-place figures of
+the payroll workbook, text in the CSV (「963.00」, never through a float), numbers in the
+workbook.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import csv
+import io
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from itertools import chain
 from pathlib import Path
@@ -13,7 +24,8 @@ from cmscore.engine.pay import TRANSITION, PayLine, PayrollResult
 from cmscore.numbers import ZERO, ByValue, fmt2, from_centi
 from cmscore.outputs.celltext import Blocks, column_blocks
 from cmscore.outputs.common import TERMINAL_ROWS, Texts, record, unlisted
-from cmscore.outputs.xlsx import Book, Column
+from cmscore.outputs.xlsx import Book, Column, atomic_file
+from cmscore.rules.ruleset import SalaryImport
 from cmscore.store.db import RunRecord
 
 
@@ -80,6 +92,50 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord,
     book.sheet("运行记录", [Column("项目", 22), Column("内容", 70, "value")],
                record(run, [("执行的定级", result.grading or "尚未定级（过渡期）")]))
     book.close()
+
+
+BOM = "\ufeff"
+
+
+def import_rows(result: PayrollResult, spec: SalaryImport) -> Iterator[tuple[str, str, str,
+                                                                               Decimal]]:
+    """(工号, 姓名, code, amount): each manager's 月度应得工资 (0.00 included: the salary
+    system should see that the manager was paid nothing), the risk fund released in
+    December when there is some, and each supervisor's fixed and linked parts."""
+    codes = spec.codes
+    for p in result.lines:
+        yield p.id, p.name, codes.pay, from_centi(p.pay_fen)
+        if p.release_fen:
+            yield p.id, p.name, codes.risk_fund_release, from_centi(p.release_fen)
+    for s in result.supervisors:
+        yield s.id, s.name, codes.supervisor_fixed, s.fixed
+        yield s.id, s.name, codes.supervisor_linked, s.linked
+
+
+def import_paths(out_dir: Path, month: str) -> tuple[Path, Path]:
+    stem = f"工资导入-{month}"
+    return out_dir / f"{stem}.csv", out_dir / f"{stem}.xlsx"
+
+
+def write_salary_import(out_dir: Path, result: PayrollResult, spec: SalaryImport
+                        ) -> tuple[Path, Path]:
+    """Both files, each appearing whole or not at all; returns their paths."""
+    rows = list(import_rows(result, spec))
+    names = spec.columns
+    header = [names.id, names.name, names.code, names.amount]
+    csv_path, xlsx_path = import_paths(out_dir, result.month)
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")  # as Excel saves a CSV
+    writer.writerow(header)
+    writer.writerows((cm, name, code, fmt2(amount)) for cm, name, code, amount in rows)
+    with atomic_file(csv_path) as tmp:
+        tmp.write_text(BOM + text.getvalue(), encoding="utf-8", newline="")
+    with atomic_file(xlsx_path) as tmp:
+        book = Book(tmp, f"{result.month} 工资导入", result.month)
+        book.sheet("工资导入", [Column(names.id, 12), Column(names.name, 10),
+                              Column(names.code, 14), Column(names.amount, 14, "money")], rows)
+        book.close()
+    return csv_path, xlsx_path
 
 
 def payroll_json(result: PayrollResult) -> dict[str, Any]:

@@ -253,11 +253,37 @@ class GradePay(_Strict):
         return {"一级": self.first, "二级": self.second, "三级": self.third}[grade]
 
 
+class ImportColumns(_Strict):
+    """The salary system's column names, in the order of the import file."""
+
+    id: str = Field(default="工号", min_length=1)
+    name: str = Field(default="姓名", min_length=1)
+    code: str = Field(default="工资项目代码", min_length=1)
+    amount: str = Field(default="金额", min_length=1)
+
+
+class ImportCodes(_Strict):
+    """The salary system's pay-item code for each amount cmscore computes."""
+
+    pay: str = Field(default="JX01", min_length=1)  # 客户经理月度应得工资（第十一条）
+    risk_fund_release: str = Field(default="JX02", min_length=1)  # 风险金发放（12 月）
+    supervisor_fixed: str = Field(default="GW01", min_length=1)  # 主管履职岗位工资固定部分
+    supervisor_linked: str = Field(default="JX03", min_length=1)  # 主管挂钩部分（第十二条）
+
+
+class SalaryImport(_Strict):
+    """工资导入-YYYY-MM.csv / .xlsx: one row per person and pay item."""
+
+    columns: ImportColumns = Field(default_factory=ImportColumns)
+    codes: ImportCodes = Field(default_factory=ImportCodes)
+
+
 class Payroll(_Strict):
     kind: Literal["payroll"]
     grades: GradePay
     transition: Decimal = Field(ge=0)
     supervisor_link_share: Decimal = Field(ge=0, le=1)
+    salary_import: SalaryImport = Field(default_factory=SalaryImport)
 
 
 class RuleSet(BaseModel):
