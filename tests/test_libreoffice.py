@@ -30,7 +30,7 @@ pytestmark = pytest.mark.skipif(
     reason="LibreOffice 未安装（soffice 不在 PATH）：apt-get install libreoffice-calc-nogui "
            "poppler-utils fonts-noto-cjk 后运行这些测试")
 
-BOOKS = ["scores-2026-10", "grades-2026-10", "payroll-2026-10", "diff-2026-09_2026-10",
+BOOKS = ["scores-2026-10", "公示-2026-10", "grades-2026-10", "payroll-2026-10", "diff-2026-09_2026-10",
          "diff-2026-10_2026-10"]
 # Every sheet as its own CSV, values as shown (number formats applied), UTF-8.
 CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
@@ -165,3 +165,18 @@ def test_grades_payroll_and_diff_show_the_json_figures(printed: Printed,
         assert (row["原排名"], row["新排名"]) == (str(m["old_average_rank"]),
                                                str(m["new_average_rank"]))
         assert (row["原等级"], row["新等级"]) == (m["old_grade"], m["new_grade"])
+
+
+def test_the_notice_prints_a_page_per_branch_with_the_json_figures(
+        printed: Printed, workbooks: Workbooks) -> None:
+    doc = workbooks.scores["2026-10"]["managers"]
+    pages = printed.pages["公示-2026-10"]
+    city = [m for m in doc if m["branch"] == "城东支行"]
+    page = pages_of(printed, "公示-2026-10", "城东支行")
+    assert len(page) == 1 and all(m["id"] in page[0] for m in city)
+    assert len(pages) == len(load_workbook(workbooks.path("公示-2026-10.xlsx")).sheetnames)
+    rows = printed.table("公示-2026-10", "城东支行")
+    assert [(r["排名"], r["工号"], r["总分"]) for r in rows] == \
+        [(str(m["rank"]), m["id"], m["total"]) for m in sorted(city, key=lambda m: m["rank"])]
+    text = "".join(pages)
+    assert not any(w in text for w in ("履职绩效工资", "月度应得工资", "风险金计提", "机构内排名"))

@@ -18,7 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from conftest import EXAMPLES, Workbooks
 
-NAMES = ["scores-2026-10.xlsx", "scores-2026-05.xlsx", "grades-2026-10.xlsx",
+NAMES = ["scores-2026-10.xlsx", "scores-2026-05.xlsx", "公示-2026-10.xlsx", "grades-2026-10.xlsx",
          "payroll-2026-10.xlsx", "diff-2026-09_2026-10.xlsx", "diff-2026-10_2026-10.xlsx"]
 
 
@@ -242,3 +242,50 @@ def test_diff_records_both_rule_directories_and_a_month_is_titled_once(
     lines = workbooks.diff_month["managers"]
     assert summary["2026-10 得分上升"]["人数"] == sum(1 for m in lines if D(m["delta"]) > 0)
     assert "2026-10 原得分合计" in summary
+
+
+def test_notice_has_a_sheet_per_branch_with_ranks_points_and_totals_only(
+        workbooks: Workbooks) -> None:
+    from cmscore.rules.ruleset import load_rules
+
+    rules = load_rules()
+    doc = workbooks.scores["2026-10"]["managers"]
+    wb = book(workbooks, "公示-2026-10.xlsx")
+    assert wb.properties.title == "2026-10 客户经理考核得分公示"
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for m in doc:
+        groups.setdefault((m["branch"], m["category"]), []).append(m)
+    branches = {b for b, _ in groups}
+    want = {}
+    for (branch, category), members in groups.items():
+        several = sum(1 for b, _ in groups if b == branch) > 1
+        want[f"{branch}·{category}" if several else branch] = (category, members)
+    assert sorted(wb.sheetnames) == sorted(want) and len(branches) < len(want)
+    for name, (category, members) in want.items():
+        ws = wb[name]
+        table = rules.tables[category]
+        assert ws["A1"].value.startswith(f"2026-10 {members[0]['branch']} 客户经理考核得分公示")
+        heads = [c.value for c in ws[3]]
+        assert heads == ["排名", "工号", "姓名", *(i.name for i in table.items), "总分"]
+        got = [[c.value for c in r] for r in ws.iter_rows(min_row=4)]
+        members = sorted(members, key=lambda m: (m["rank"], m["id"]))
+        assert [(r[0], r[1], r[2]) for r in got] == [(m["rank"], m["id"], m["name"])
+                                                    for m in members]
+        for r, m in zip(got, members, strict=True):
+            points = [D(str(v)).quantize(D("0.01")) for v in r[3:]]
+            assert points == [*(D(m["items"][i.id]) for i in table.items), D(m["total"])]
+        assert ws.freeze_panes == "D4"
+
+
+def test_no_notice_when_a_month_has_too_many_branches_for_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from cmscore.outputs import scores
+    from conftest import Cli
+
+    monkeypatch.setattr(scores, "NOTICE_MAX_SHEETS", 3)
+    out = tmp_path / "out"
+    Cli(CliRunner())("score", EXAMPLES / "2026-10.xlsx", "--db", tmp_path / "db", "--out", out,
+                     "-q", code=0)
+    assert sorted(p.name for p in out.iterdir()) == ["scores-2026-10.xlsx"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from cmscore.engine.pay import (
 from cmscore.engine.scoring import MonthScores, score_month
 from cmscore.inputs.reader import read_export
 from cmscore.outputs.aside import alongside
-from cmscore.outputs.scores import write_scores
+from cmscore.outputs.scores import notice_fits, write_notice, write_scores
 from cmscore.outputs.xlsx import atomic_file
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
@@ -82,6 +83,15 @@ def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = N
             return _score_locked(path, export, rules, db, out_dir, replace, step)
 
 
+def _write_books(path: Path, notice: Path | None, scores: MonthScores, export: MonthExport,
+                 rules: RuleSet, run: dict[str, object]) -> None:
+    """The scores workbook at ``path`` and, when ``notice`` is given (a month of at most
+    ``NOTICE_MAX_SHEETS`` 机构), the 公示 workbook there."""
+    write_scores(path, scores, export, rules, run)
+    if notice is not None:
+        write_notice(notice, scores, rules)
+
+
 def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
                   out_dir: Path | None, replace: bool, step: Step) -> ScoreResult:
     conn = store.connect(db)
@@ -97,10 +107,13 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
                   "started_at": run.started_at}
         # The workbook is complete in a temp file before the month is committed, and
         # moved into place only after: a failure at any step leaves neither behind.
-        with atomic_file(target) as tmp:
+        notice = target.with_name(f"公示-{export.month}.xlsx") \
+            if notice_fits(scores, rules) else None
+        with atomic_file(target) as tmp, \
+                (atomic_file(notice) if notice else nullcontext(None)) as notice_tmp:
             step(f"写出 {target.name}")
-            with alongside(len(scores.scores), write_scores, tmp, scores, export, rules,
-                           record) as written:
+            with alongside(len(scores.scores), _write_books, tmp, notice_tmp, scores,
+                           export, rules, record) as written:
                 step("存入历史库")
                 store.save_month(conn, scores, run, replace=replace, ready=written)
         span = window(export.month, NPL_WARNING_MONTHS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 from decimal import Decimal
 from functools import partial
@@ -173,6 +174,68 @@ def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: Ru
     book.sheet("运行记录", [Column("项目", 22), Column("内容", 70, "value")], record)
     book.close()
     return path
+
+
+# A national month has thousands of 机构: a 公示 workbook of thousands of sheets is not
+# something anyone posts; above this many, 公示 is not written (the JSON has every rank).
+NOTICE_MAX_SHEETS = 300
+_SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
+
+
+def notice_sheets(scores: MonthScores, rules: RuleSet
+                  ) -> list[tuple[str, str, Table, list[ManagerScore]]]:
+    """(sheet name, 机构, table, members by rank) per 机构, and per 机构 and category where a
+    机构 has managers of several categories (their tables are not comparable)."""
+    groups: dict[tuple[str, str], list[ManagerScore]] = {}
+    for category, members in ordered(scores, rules):
+        for s in members:
+            groups.setdefault((s.manager.branch, category), []).append(s)
+    categories: dict[str, list[str]] = {}
+    for branch, category in groups:
+        categories.setdefault(branch, []).append(category)
+    out: list[tuple[str, str, Table, list[ManagerScore]]] = []
+    used: set[str] = set()
+    for (branch, category), members in sorted(groups.items(), key=lambda g: g[0][0]):
+        name = branch if len(categories[branch]) == 1 else f"{branch}·{category}"
+        name = _SHEET_NAME.sub("_", name)[:31] or "机构"
+        k = 1
+        while name in used:  # a name cut at 31 characters may meet another
+            k += 1
+            name = f"{name[:28]}~{k}"
+        used.add(name)
+        out.append((name, branch, rules.tables[category], members))
+    return out
+
+
+def _notice_columns(members: list[ManagerScore], table: Table) -> list[list[Any]]:
+    frame = _frame_of(members)
+    return [[s.rank for s in members], [s.manager.id for s in members],
+            [s.manager.name for s in members],
+            *(_values(members, frame, i.id, "points") for i in table.items),
+            [s.total for s in members]]
+
+
+def notice_fits(scores: MonthScores, rules: RuleSet) -> bool:
+    """Whether the month's 公示 workbook is written (at most NOTICE_MAX_SHEETS sheets)."""
+    return len({(s.manager.branch, s.manager.category) for s in scores.scores}) \
+        <= NOTICE_MAX_SHEETS
+
+
+def write_notice(path: Path, scores: MonthScores, rules: RuleSet) -> None:
+    """公示-YYYY-MM.xlsx: one sheet per 机构, ready to print and post — rank within the
+    category, 工号, 姓名, each item's points and the total; no pay, no export figures, no
+    risk fund."""
+    sheets = notice_sheets(scores, rules)
+    book = Book(path, f"{scores.month} 客户经理考核得分公示", scores.month)
+    for name, branch, table, members in sheets:
+        cols = [Column("排名", 6, "rank"), Column("工号", 12), Column("姓名", 10)]
+        cols += [Column(i.name, 10, "points") for i in table.items]
+        cols.append(Column("总分", 9, "points"))
+        book.sheet(name, cols, Blocks(column_blocks(members, partial(_notice_columns,
+                                                                      table=table))),
+                   note=f"{scores.month} {branch} 客户经理考核得分公示（{table.title}；"
+                        f"排名为本月全部{table.category}客户经理中的名次）")
+    book.close()
 
 
 def summary(scores: MonthScores, rules: RuleSet, top: int = 5) -> list[Any]:
