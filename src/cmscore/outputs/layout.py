@@ -11,7 +11,6 @@ footer naming the sheet and the page.
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Protocol
@@ -40,21 +39,38 @@ class Spec(Protocol):
     kind: str
 
 
-def _cells_of(char: str) -> int:
-    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+def _line_cells(line: str) -> float:
+    """Display cells of one line: UTF-8 takes three bytes for a CJK character (two cells)
+    and one for ASCII (one cell), so (characters + bytes) / 2 counts both in C."""
+    return (len(line) + len(line.encode("utf-8"))) / 2
 
 
 def display_width(text: str) -> int:
     """Display cells of the widest line of ``text``: a CJK character takes two."""
     if text.isascii() and "\n" not in text:
         return len(text)
-    return max((sum(map(_cells_of, line)) for line in text.split("\n")), default=0)
+    return math.ceil(max(map(_line_cells, text.split("\n")), default=0))
 
 
 def line_count(text: str, width: float) -> int:
     """Lines ``text`` takes in a wrapping cell ``width`` characters wide."""
     room = max(width - 1.5, 1)
-    return sum(max(1, math.ceil(sum(map(_cells_of, line)) / room)) for line in text.split("\n"))
+    if "\n" not in text:
+        cells = _line_cells(text)
+        return 1 if cells <= room else math.ceil(cells / room)
+    return sum(max(1, math.ceil(_line_cells(line) / room)) for line in text.split("\n"))
+
+
+class _Lines(dict[Any, int]):
+    """Text → the lines it takes at one width, once per distinct text (reasons repeat)."""
+
+    def __init__(self, width: float) -> None:
+        super().__init__({None: 1, "": 1})
+        self.width = width
+
+    def __missing__(self, key: Any) -> int:
+        value = self[key] = line_count(key, self.width) if type(key) is str else 1
+        return value
 
 
 def _shown(value: Any, kind: str) -> int:
@@ -103,12 +119,11 @@ def header_height(columns: Sequence[Spec], widths: Sequence[float]) -> float:
 def row_heights(texts: Sequence[Sequence[Any]], widths: Sequence[float]) -> list[str]:
     """The ``ht`` attribute of each row whose wrapping cells (``texts``: one list per wrapping
     column, ``widths`` theirs) take more than one line; "" for the rest."""
-    out: list[str] = []
-    for cells in zip(*texts, strict=True):
-        lines = max((line_count(t, w) for t, w in zip(cells, widths, strict=True)
-                     if type(t) is str and t), default=1)
-        out.append(f' ht="{lines * LINE_HEIGHT}" customHeight="1"' if lines > 1 else "")
-    return out
+    columns = [list(map(_Lines(w).__getitem__, t)) for t, w in zip(texts, widths, strict=True)]
+    lines = list(map(max, *columns)) if len(columns) > 1 else columns[0]
+    attrs = {n: f' ht="{n * LINE_HEIGHT}" customHeight="1"' for n in set(lines) if n > 1}
+    attrs[1] = ""
+    return list(map(attrs.__getitem__, lines))
 
 
 def sheet_start(columns: Sequence[Spec], widths: Sequence[float], start: int,
