@@ -176,6 +176,8 @@ class Workbooks:
     payroll: Any
     diff_window: Any
     diff_month: Any
+    summary_year: Any
+    summary_quarter: Any
 
     def path(self, name: str) -> Path:
         return self.out / name
@@ -183,8 +185,9 @@ class Workbooks:
 
 @pytest.fixture(scope="session")
 def workbooks(tmp_path_factory: pytest.TempPathFactory, cli_runner: CliRunner) -> Workbooks:
-    """Six example months scored, graded over them, paid, and diffed (放款户数 rate 2.5 → 3)
-    over two months and over one: written once for the workbook and LibreOffice tests."""
+    """Six example months scored, graded over them, paid, diffed (放款户数 rate 2.5 → 3)
+    over two months and over one, and summed up for the year and the third quarter:
+    written once for the workbook and LibreOffice tests."""
     run = Cli(cli_runner)
     base = tmp_path_factory.mktemp("workbooks")
     db, out = base / "cmscore.db", base / "out"
@@ -204,4 +207,7 @@ def workbooks(tmp_path_factory: pytest.TempPathFactory, cli_runner: CliRunner) -
     window = json_out(run("diff", "--rules", rules, "--months", "2026-09..2026-10", "--db", db,
                           "--out", out, "--json", code=0))
     month = json_out(run("diff", "--rules", rules, "--db", db, "--out", out, "--json", code=0))
-    return Workbooks(out, scores, grades, payroll, window, month)
+    year = json_out(run("summary", "--year", 2026, "--db", db, "--out", out, "--json", code=0))
+    quarter = json_out(run("summary", "--year", 2026, "--quarter", 3, "--db", db, "--out", out,
+                           "--json", code=0))
+    return Workbooks(out, scores, grades, payroll, window, month, year, quarter)

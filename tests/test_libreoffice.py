@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(
            "poppler-utils fonts-noto-cjk 后运行这些测试")
 
 BOOKS = ["scores-2026-10", "公示-2026-10", "grades-2026-10", "payroll-2026-10", "diff-2026-09_2026-10",
-         "diff-2026-10_2026-10"]
+         "diff-2026-10_2026-10", "summary-2026", "工资导入-2026-10"]
 # Every sheet as its own CSV, values as shown (number formats applied), UTF-8.
 CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
 

@@ -19,7 +19,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from conftest import EXAMPLES, Workbooks
 
 NAMES = ["scores-2026-10.xlsx", "scores-2026-05.xlsx", "公示-2026-10.xlsx", "grades-2026-10.xlsx",
-         "payroll-2026-10.xlsx", "diff-2026-09_2026-10.xlsx", "diff-2026-10_2026-10.xlsx"]
+         "payroll-2026-10.xlsx", "diff-2026-09_2026-10.xlsx", "diff-2026-10_2026-10.xlsx",
+         "summary-2026.xlsx", "summary-2026-Q3.xlsx", "工资导入-2026-10.xlsx"]
 
 
 def book(workbooks: Workbooks, name: str) -> Workbook:

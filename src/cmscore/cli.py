@@ -243,6 +243,33 @@ def report(
     _done(json_, {"report": str(path)}, f"已写出 {path}")
 
 
+@app.command()
+def summary(
+    year: Annotated[int, typer.Option("--year", help="年度 YYYY", show_default=False)],
+    quarter: Annotated[int | None, typer.Option(
+        "--quarter", help="季度 1–4；不写则为全年", min=1, max=4, show_default=False)] = None,
+    db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None, json_: JsonOpt = False,
+) -> None:
+    """汇总：季度或年度考核汇总（各月总分、平均分与排名、执行等级、工资与风险金、标记），写出 summary-YYYY[-Qn].xlsx。
+
+    例：cmscore summary --year 2026 --quarter 3
+    """
+    from cmscore.app.summary import summarize
+    from cmscore.outputs import summary as out_summary
+    from cmscore.outputs.xlsx import atomic_file
+    from cmscore.store.db import RunRecord
+
+    result = run(json_, lambda: summarize(year=year, quarter=quarter, db=db, rules_dir=rules))
+    target = (out or Path.cwd()) / f"{result.name}.xlsx"
+    with atomic_file(target) as tmp:
+        out_summary.write_summary(tmp, result, RunRecord.now())
+    if json_:
+        print_json(out_summary.summary_json(result))
+        return
+    make_console(False).print(f"{out_summary.summary_line(result)}；已写出 {target}",
+                              soft_wrap=True)
+
+
 @app.command("close")
 def close_cmd(
     month: Annotated[str, typer.Argument(help="要结账的月份 YYYY-MM")],
