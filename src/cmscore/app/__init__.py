@@ -1,7 +1,8 @@
 """One module per command family: each reads, calls the engine, stores and writes.
 
 Lives here: ``score`` (check, score), ``grade``, ``payroll``, ``review`` (explain, diff,
-report), ``admin`` (close, reopen, db backup) and ``common`` (what they share). This is
+report), ``summary`` (a quarter's or a year's months), ``admin`` (close, reopen, db
+backup) and ``common`` (what they share). This is
 the library that ``cmscore.cli`` is a thin Typer layer over; a new command's work goes
 here, its options and printing in ``cli``.
 
