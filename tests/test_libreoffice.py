@@ -97,6 +97,11 @@ def test_a_ranked_sheet_prints_on_one_landscape_page_wide(printed: Printed,
     assert all(cm in page for cm in branch)
     width, height = printed.sizes["scores-2026-10"][0]
     assert width > height  # landscape
+    # 明细, forty-odd columns and the sentences, is fitted to the width of A3 landscape.
+    detail = [k for k, p in enumerate(printed.pages["scores-2026-10"])
+              if re.search(r"^明细 第 \d+ 页", p, re.M)]
+    assert detail and all(printed.sizes["scores-2026-10"][k] == (1190.55, 841.89)
+                          for k in detail)
 
 
 def test_every_page_repeats_the_header_and_numbers_itself(printed: Printed) -> None:
