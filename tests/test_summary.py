@@ -1,5 +1,5 @@
-"""`cmscore summary --year YYYY [--quarter Q]`: a quarter's or a year's months per manager
-(issue 18), checked against the months' own --json."""
+"""`cmscore summary --year YYYY [--quarter Q]`: a quarter's or a year's months per manager,
+checked against the months' own --json; and `cmscore publish MONTH` (issue 18)."""
 
 from __future__ import annotations
 
@@ -90,3 +90,27 @@ def test_a_period_with_no_scored_month_is_refused(tmp_path: Path, cli: Cli) -> N
     assert "2026 年第 1 季度（2026-01 至 2026-03）还没有已计分的月份" in got.stderr
     assert not (tmp_path / "summary-2026-Q1.xlsx").exists()
     cli("summary", "--year", 2026, "--quarter", 5, "--db", db, code=2)
+
+
+def sheets(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    wb = load_workbook(path)
+    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb}
+
+
+def test_publish_writes_the_notice_score_wrote(workbooks: Workbooks, tmp_path: Path,
+                                               cli: Cli) -> None:
+    db = workbooks.out.parent / "cmscore.db"
+    doc = json_out(cli("publish", "2026-10", "--db", db, "--out", tmp_path, "--json", code=0))
+    assert doc == {"notice": str(tmp_path / "公示-2026-10.xlsx")}
+    assert sheets(tmp_path / "公示-2026-10.xlsx") == sheets(workbooks.path("公示-2026-10.xlsx"))
+
+
+def test_publish_refuses_rules_that_do_not_give_the_stored_scores(
+        workbooks: Workbooks, tmp_path: Path, cli: Cli) -> None:
+    db = workbooks.out.parent / "cmscore.db"
+    got = cli("publish", "2026-10", "--db", db, "--out", tmp_path, "--rules",
+              workbooks.out.parent / "rules-3", code=1)
+    assert "按当前规则重算 2026-10 与历史库中的得分不同" in got.stderr
+    assert list(tmp_path.iterdir()) == []
+    got = cli("publish", "2026-13", "--db", db, "--out", tmp_path, code=1)
+    assert "MONTH 2026-13" in got.stderr

@@ -270,6 +270,21 @@ def summary(
                               soft_wrap=True)
 
 
+@app.command()
+def publish(
+    month: Annotated[str, typer.Argument(help="已计分的月份 YYYY-MM", show_default=False)],
+    db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None, json_: JsonOpt = False,
+) -> None:
+    """公示：为已计分的月份重新写出 公示-YYYY-MM.xlsx（每个机构一页：排名、工号、姓名、各项得分、总分）。
+
+    例：cmscore publish 2026-10
+    """
+    from cmscore.app import review
+
+    path = run(json_, lambda: review.publish(month, db=db, rules_dir=rules, out_dir=out))
+    _done(json_, {"notice": str(path)}, f"已写出 {path}")
+
+
 @app.command("close")
 def close_cmd(
     month: Annotated[str, typer.Argument(help="要结账的月份 YYYY-MM")],

@@ -135,6 +135,37 @@ def _window_averages(lines: list[DiffLine], old: dict[str, MonthScores],
                 setattr(d, f"{which}_average_rank", r)
 
 
+def publish(month: str, *, db: Path | None = None, rules_dir: Path | None = None,
+            out_dir: Path | None = None) -> Path:
+    """公示-YYYY-MM.xlsx for a stored month, as ``score`` writes it: re-scored from the stored
+    figures, and refused when that does not give the stored totals (rules changed since)."""
+    from cmscore.outputs.scores import NOTICE_MAX_SHEETS, notice_fits, write_notice
+    from cmscore.outputs.xlsx import atomic_file
+
+    check_month(month, "MONTH")
+    rules = load_rules(rules_dir)
+    conn = _open(db)
+    try:
+        month = _month(conn, month)
+        scores = _rescore(conn, month, rules)
+        stored = dict(conn.execute("SELECT cm_id, total_cp FROM scores WHERE month = ?",
+                                   (month,)))
+    finally:
+        conn.close()
+    changed = sorted(s.manager.id for s in scores.scores
+                     if Decimal(stored[s.manager.id]).scaleb(-2) != s.total)
+    if changed:
+        raise fail(f"按当前规则重算 {month} 与历史库中的得分不同（{len(changed)} 人，如 "
+                   f"{changed[0]}）：公示须与计分一致，请用该月计分时的规则目录（--rules）")
+    if not notice_fits(scores, rules):
+        raise fail(f"{month} 的机构超过 {NOTICE_MAX_SHEETS} 个，不写公示工作簿；各人排名见 "
+                   "cmscore score --json")
+    target = (out_dir or Path.cwd()) / f"公示-{month}.xlsx"
+    with atomic_file(target) as tmp:
+        write_notice(tmp, scores, rules)
+    return target
+
+
 def _span(conn: sqlite3.Connection, months: str | None) -> list[str]:
     if months is None:
         return [store.latest_month(conn)]
