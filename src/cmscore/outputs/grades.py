@@ -19,7 +19,7 @@ def write_grades(path: Path, grading: Grading, run: RunRecord) -> None:
     cols = [Column("排名", 6, "rank"), Column("工号", 12), Column("姓名", 10), Column("机构", 14),
             Column("类别", 10), Column("平均分", 9, "points")]
     cols += [Column(m, 9, "points") for m in grading.months]
-    cols += [Column("等级", 7), Column("原因", 36, "wrap"), Column("并列说明", 40, "wrap"),
+    cols += [Column("等级", 7), Column("原因", 40, "wrap"), Column("并列说明", 40, "wrap"),
              Column("标记", 40, "wrap")]
     # Hundredths → Decimal once per distinct value: a million cells, a few thousand values.
     cell = ByValue(from_centi).__getitem__

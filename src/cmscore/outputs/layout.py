@@ -212,6 +212,9 @@ def _letter(index: int) -> str:
 
 
 _TOP = ' applyAlignment="1"><alignment vertical="top"/></xf>'
+# Text is indented one step: left-aligned text right after a right-aligned number (96.30
+# then 一级, 1 then 011771) would otherwise read as one figure.
+_TEXT = ' applyAlignment="1"><alignment horizontal="left" vertical="top" indent="1"/></xf>'
 # cellXfs in STYLE order: 0 default, 1 text (@), 2 points (0.00), 3 money (#,##0.00),
 # 4 int (0), 5 ratio (0.00%), 6 number (General), 7 header, 8 bold, 9 wrap (@, wrapped),
 # 10 rank (0, centred), 11 value (General), 12 title (bold, 14 pt). Built-in formats only;
@@ -232,7 +235,7 @@ STYLES = (
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
     '<cellXfs count="13">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"' + _TOP
+    '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"' + _TEXT
     + '<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"' + _TOP
     + '<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"' + _TOP
     + '<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"' + _TOP
@@ -243,11 +246,12 @@ STYLES = (
     ' wrapText="1"/></xf>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"'
-    ' applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>'
+    ' applyAlignment="1"><alignment horizontal="left" vertical="top" wrapText="1"'
+    ' indent="1"/></xf>'
     '<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"'
     ' applyAlignment="1"><alignment horizontal="center" vertical="top"/></xf>'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
-    '<alignment horizontal="left" vertical="top"/></xf>'
+    '<alignment horizontal="left" vertical="top" indent="1"/></xf>'
     '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     "</cellXfs>"
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
