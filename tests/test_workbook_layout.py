@@ -194,6 +194,9 @@ def test_grades_use_the_usual_terms(workbooks: Workbooks) -> None:
     heads = [c.value for c in wb["定级"][3]]
     assert "并列说明" in heads and "分界说明" not in heads
     assert wb["定级"].cell(4, heads.index("原因") + 1).alignment.wrap_text
+    # 等级 follows the right-aligned 2026-10 total: indented, so 「96.30 一级」 stays apart.
+    grade = wb["定级"].cell(4, heads.index("等级") + 1)
+    assert (grade.alignment.horizontal, grade.alignment.indent) == ("left", 1)
 
 
 def window_average(workbooks: Workbooks, cm: str, months: list[str]) -> D:
