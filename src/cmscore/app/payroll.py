@@ -74,12 +74,16 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
                               rules.hashes, started_at=store.RunRecord.now())
         result = PayrollResult(month, lines, sup_lines, totals, ledger, effective,
                                (out_dir or Path.cwd()) / f"payroll-{month}.xlsx", unsettled)
-        with atomic_file(result.output) as tmp, \
+        result.imports = list(out_payroll.import_paths(result.output.parent, month))
+        with atomic_file(result.output) as tmp, atomic_file(result.imports[0]) as tmp_csv, \
+                atomic_file(result.imports[1]) as tmp_xlsx, \
                 alongside(len(lines), out_payroll.write_payroll, tmp, result, run,
                           list(rules.tables)) as written:
+            # The import file here while a national payroll's workbook is written by the
+            # forked child: each takes about as long as the other (1 s at 100k).
+            out_payroll.write_salary_import(tmp_csv, tmp_xlsx, result,
+                                            rules.payroll.salary_import)
             history.save_payroll(conn, month, lines, sup_lines, run, ready=written)
-        result.imports = list(out_payroll.write_salary_import(
-            result.output.parent, result, rules.payroll.salary_import))
     finally:
         conn.close()
     return result

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from itertools import chain
 from pathlib import Path
@@ -21,10 +21,10 @@ from typing import Any
 
 from cmscore.engine.grading import GRADES
 from cmscore.engine.pay import TRANSITION, PayLine, PayrollResult
-from cmscore.numbers import ZERO, ByValue, fmt2, from_centi
-from cmscore.outputs.celltext import Blocks, column_blocks
+from cmscore.numbers import ZERO, ByValue, fmt2, from_centi, to_centi
+from cmscore.outputs.celltext import BLOCK_ROWS, Blocks, column_blocks
 from cmscore.outputs.common import TERMINAL_ROWS, Texts, record, unlisted
-from cmscore.outputs.xlsx import Book, Column, atomic_file
+from cmscore.outputs.xlsx import Book, Column
 from cmscore.rules.ruleset import SalaryImport
 from cmscore.store.db import RunRecord
 
@@ -97,19 +97,33 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord,
 BOM = "\ufeff"
 
 
-def import_rows(result: PayrollResult, spec: SalaryImport) -> Iterator[tuple[str, str, str,
-                                                                               Decimal]]:
-    """(工号, 姓名, code, amount): each manager's 月度应得工资 (0.00 included: the salary
-    system should see that the manager was paid nothing), the risk fund released in
-    December when there is some, and each supervisor's fixed and linked parts."""
+def import_columns(result: PayrollResult, spec: SalaryImport
+                   ) -> tuple[list[str], list[str], list[str], list[int]]:
+    """工号, 姓名, code and amount in fen, one entry per person and pay item: each manager's
+    月度应得工资 (0.00 included: the salary system should see that the manager was paid
+    nothing), the risk fund released in December when there is some, and each
+    supervisor's fixed and linked parts."""
     codes = spec.codes
+    ids: list[str] = []
+    names: list[str] = []
+    items: list[str] = []
+    fen: list[int] = []
     for p in result.lines:
-        yield p.id, p.name, codes.pay, from_centi(p.pay_fen)
+        ids.append(p.id)
+        names.append(p.name)
+        items.append(codes.pay)
+        fen.append(p.pay_fen)
         if p.release_fen:
-            yield p.id, p.name, codes.risk_fund_release, from_centi(p.release_fen)
+            ids.append(p.id)
+            names.append(p.name)
+            items.append(codes.risk_fund_release)
+            fen.append(p.release_fen)
     for s in result.supervisors:
-        yield s.id, s.name, codes.supervisor_fixed, s.fixed
-        yield s.id, s.name, codes.supervisor_linked, s.linked
+        ids += (s.id, s.id)
+        names += (s.name, s.name)
+        items += (codes.supervisor_fixed, codes.supervisor_linked)
+        fen += (to_centi(s.fixed), to_centi(s.linked))
+    return ids, names, items, fen
 
 
 def import_paths(out_dir: Path, month: str) -> tuple[Path, Path]:
@@ -117,25 +131,23 @@ def import_paths(out_dir: Path, month: str) -> tuple[Path, Path]:
     return out_dir / f"{stem}.csv", out_dir / f"{stem}.xlsx"
 
 
-def write_salary_import(out_dir: Path, result: PayrollResult, spec: SalaryImport
-                        ) -> tuple[Path, Path]:
-    """Both files, each appearing whole or not at all; returns their paths."""
-    rows = list(import_rows(result, spec))
-    names = spec.columns
-    header = [names.id, names.name, names.code, names.amount]
-    csv_path, xlsx_path = import_paths(out_dir, result.month)
+def write_salary_import(csv_path: Path, xlsx_path: Path, result: PayrollResult,
+                        spec: SalaryImport) -> None:
+    """Both files, into the paths given (``app.payroll`` moves them into place)."""
+    ids, names, items, fen = import_columns(result, spec)
+    heads = spec.columns
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")  # as Excel saves a CSV
-    writer.writerow(header)
-    writer.writerows((cm, name, code, fmt2(amount)) for cm, name, code, amount in rows)
-    with atomic_file(csv_path) as tmp:
-        tmp.write_text(BOM + text.getvalue(), encoding="utf-8", newline="")
-    with atomic_file(xlsx_path) as tmp:
-        book = Book(tmp, f"{result.month} 工资导入", result.month)
-        book.sheet("工资导入", [Column(names.id, 12), Column(names.name, 10),
-                              Column(names.code, 14), Column(names.amount, 14, "money")], rows)
-        book.close()
-    return csv_path, xlsx_path
+    writer.writerow([heads.id, heads.name, heads.code, heads.amount])
+    writer.writerows(zip(ids, names, items, map(Texts().__getitem__, fen), strict=True))
+    csv_path.write_text(BOM + text.getvalue(), encoding="utf-8", newline="")
+    amounts = list(map(ByValue(from_centi).__getitem__, fen))
+    book = Book(xlsx_path, f"{result.month} 工资导入", result.month)
+    book.sheet("工资导入", [Column(heads.id, 12), Column(heads.name, 10),
+                          Column(heads.code, 14), Column(heads.amount, 14, "money")],
+               Blocks([ids[k:k + BLOCK_ROWS], names[k:k + BLOCK_ROWS], items[k:k + BLOCK_ROWS],
+                       amounts[k:k + BLOCK_ROWS]] for k in range(0, len(ids), BLOCK_ROWS)))
+    book.close()
 
 
 def payroll_json(result: PayrollResult) -> dict[str, Any]:
