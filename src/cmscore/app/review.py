@@ -60,7 +60,9 @@ def explain(cm_id: str, *, month: str | None = None, db: Path | None = None,
             "SELECT cm_id, total_cp FROM scores WHERE month = ? AND cm_id = ?", (month, cm_id)))
         record = store.run_record(conn, month) or {}
         out = Explanation(cm_id, manager.name, month, manager.category, result,
-                          Decimal(stored).scaleb(-2), record.get("rules") != rules.hashes)
+                          Decimal(stored).scaleb(-2),
+                          rules.scoring(record.get("rules") or {})  # type: ignore[arg-type]
+                          != rules.scoring(rules.hashes))
         effective = history.in_effect(conn, month)
         if effective:
             out.grade_effective = effective

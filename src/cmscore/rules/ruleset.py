@@ -294,9 +294,15 @@ class RuleSet(BaseModel):
     export: Export
     payroll: Payroll
     hashes: dict[str, str]  # file name → sha256
+    payroll_file: str = ""  # the payroll file's name: pay, not scores, hangs on it
 
     def table_for(self, category: str) -> Table | None:
         return self.tables.get(category)
+
+    def scoring(self, hashes: dict[str, str]) -> dict[str, str]:
+        """``hashes`` without the payroll file's: whether a month scores the same does not
+        depend on pay bases or the salary system's codes."""
+        return {name: h for name, h in hashes.items() if name != self.payroll_file}
 
 
 _MODELS: dict[str, type[BaseModel]] = {"table": Table, "export": Export, "payroll": Payroll}
@@ -333,6 +339,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     tables: dict[str, Table] = {}
     export: Export | None = None
     payroll: Payroll | None = None
+    payroll_file = ""
     for path in files:
         try:
             model = load_file(path)
@@ -346,7 +353,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         elif isinstance(model, Export):
             export = model
         elif isinstance(model, Payroll):
-            payroll = model
+            payroll, payroll_file = model, path.name
     if not files:
         problems.append(Problem(f"规则目录 {directory} 中没有 .yaml 文件"))
     elif not problems:
@@ -358,4 +365,4 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     assert export is not None and payroll is not None
     hashes = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
     return RuleSet(directory=str(directory), tables=tables, export=export, payroll=payroll,
-                   hashes=hashes)
+                   hashes=hashes, payroll_file=payroll_file)
