@@ -293,3 +293,16 @@ def test_no_notice_when_a_month_has_too_many_branches_for_one(
     Cli(CliRunner())("score", EXAMPLES / "2026-10.xlsx", "--db", tmp_path / "db", "--out", out,
                      "-q", code=0)
     assert sorted(p.name for p in out.iterdir()) == ["scores-2026-10.xlsx"]
+
+
+def test_a_row_of_the_wrong_length_is_still_refused_by_name(tmp_path: Path) -> None:
+    # The widths are measured on the first rows before any is written: a short row must
+    # still get the writer's message, not fail in the measuring.
+    from cmscore.outputs.celltext import Blocks
+    from cmscore.outputs.xlsx import Book, Column
+
+    columns = [Column("工号"), Column("姓名")]
+    with pytest.raises(ValueError, match="第 2 行有 1 列，表头 2 列"):
+        Book(tmp_path / "a.xlsx").sheet("行", columns, [["001"]])
+    with pytest.raises(ValueError, match="第 2 行起有 1 列，表头 2 列"):
+        Book(tmp_path / "b.xlsx").sheet("列", columns, Blocks([[["001"]]]))

@@ -92,8 +92,8 @@ def fit_widths(columns: Sequence[Spec], sample: Sequence[Sequence[Any]] | None) 
     widths: list[float] = []
     for j, c in enumerate(columns):
         width = c.width
-        if sample is not None and c.kind not in WRAPPED:
-            values = set(sample[j])
+        if sample is not None and j < len(sample) and c.kind not in WRAPPED:
+            values = set(sample[j])  # (a row of the wrong length is refused by the writer)
             values.discard(None)
             values.discard("")
             texts = [v for v in values if type(v) is str]
