@@ -28,6 +28,8 @@ demo: $(BIN)/cmscore
 	  --db $(DEMO)/cmscore.db --out $(DEMO)
 	$(BIN)/cmscore explain 011771 --month 2026-10 --db $(DEMO)/cmscore.db
 	$(BIN)/cmscore report --month 2026-10 --db $(DEMO)/cmscore.db --out $(DEMO)
+	$(BIN)/cmscore summary --year 2026 --db $(DEMO)/cmscore.db --out $(DEMO)
+	$(BIN)/cmscore summary --year 2026 --quarter 3 --db $(DEMO)/cmscore.db --out $(DEMO)
 
 test: $(VENV)/.test-extras
 	$(BIN)/ruff check src tests

@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import closing
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from cmscore.cli import app
-from cmscore.rules.ruleset import RuleSet, load_rules
+from cmscore.rules.ruleset import DEFAULT_DIR, RuleSet, load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -162,3 +164,50 @@ def stored_months(db: Path) -> list[str]:
 def score_rows(db: Path, month: str) -> int:
     with closing(sqlite3.connect(db)) as conn:
         return conn.execute("SELECT count(*) FROM scores WHERE month = ?", (month,)).fetchone()[0]
+
+
+@dataclass
+class Workbooks:
+    """Every workbook cmscore writes, from the example months, and the JSON beside them."""
+
+    out: Path
+    scores: dict[str, Any]  # month → score --json
+    grades: Any
+    payroll: Any
+    diff_window: Any
+    diff_month: Any
+    summary_year: Any
+    summary_quarter: Any
+
+    def path(self, name: str) -> Path:
+        return self.out / name
+
+
+@pytest.fixture(scope="session")
+def workbooks(tmp_path_factory: pytest.TempPathFactory, cli_runner: CliRunner) -> Workbooks:
+    """Six example months scored, graded over them, paid, diffed (放款户数 rate 2.5 → 3)
+    over two months and over one, and summed up for the year and the third quarter:
+    written once for the workbook and LibreOffice tests."""
+    run = Cli(cli_runner)
+    base = tmp_path_factory.mktemp("workbooks")
+    db, out = base / "cmscore.db", base / "out"
+    scores = {m: json_out(run("score", EXAMPLES / f"{m}.xlsx", "--db", db, "--out", out,
+                              "--json", code=0))
+              for m in (f"2026-{k:02d}" for k in range(5, 11))}
+    grades = json_out(run("grade", "--months", 6, "--end", "2026-10", "--db", db, "--out", out,
+                          "--json", code=0))
+    payroll = json_out(run("payroll", "--month", "2026-10", "--supervisors",
+                           EXAMPLES / "supervisors" / "主管人员.csv", "--db", db, "--out", out,
+                           "--json", code=0))
+    rules = base / "rules-3"
+    shutil.copytree(DEFAULT_DIR, rules)
+    yaml = rules / "1-zhihang.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8").replace("rate: 2.5\n", "rate: 3\n", 1),
+                    encoding="utf-8")
+    window = json_out(run("diff", "--rules", rules, "--months", "2026-09..2026-10", "--db", db,
+                          "--out", out, "--json", code=0))
+    month = json_out(run("diff", "--rules", rules, "--db", db, "--out", out, "--json", code=0))
+    year = json_out(run("summary", "--year", 2026, "--db", db, "--out", out, "--json", code=0))
+    quarter = json_out(run("summary", "--year", 2026, "--quarter", 3, "--db", db, "--out", out,
+                           "--json", code=0))
+    return Workbooks(out, scores, grades, payroll, window, month, year, quarter)

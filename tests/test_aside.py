@@ -72,7 +72,8 @@ def test_forked_workbooks_and_store_equal_the_in_line_ones(
     assert len(children) == 8  # six months, the grading and the payroll
     books = sorted(p.name for p in (tmp_path / "in-line").glob("*.xlsx"))
     assert books == sorted(p.name for p in (tmp_path / "forked").glob("*.xlsx"))
-    assert len(books) == 8
+    # and six 公示 (by the same children), and the salary import's xlsx (by the parent)
+    assert len(books) == 15
     for name in books:
         assert _sheets(tmp_path / "forked" / name) == _sheets(tmp_path / "in-line" / name), name
     for sql in ("SELECT * FROM scores ORDER BY month, cm_id",

@@ -133,12 +133,13 @@ def test_each_run_records_the_workbook_it_wrote_and_its_hash(stored: tuple[Path,
     ok(cli("grade", "--months", "1", "--db", db, "--out", out, "-q"))
     ok(cli("payroll", "--db", db, "--out", out, "-q"))
     recorded = query(db, "SELECT r.command, w.path, w.sha256, w.placed FROM workbooks w"
-                         " JOIN runs r ON r.id = w.run_id ORDER BY w.run_id")
-    names = {"score": "scores-2026-10.xlsx", "grade": "grades-2026-10.xlsx",
-             "payroll": "payroll-2026-10.xlsx"}
-    assert [r[0] for r in recorded] == ["score", "grade", "payroll"]
-    for command, path, digest, placed in recorded:
-        assert Path(path) == (out / names[command]).absolute()
+                         " JOIN runs r ON r.id = w.run_id ORDER BY w.run_id, w.path")
+    # score writes its scores workbook and the 公示 under one run.
+    names = [("score", "scores-2026-10.xlsx"), ("score", "公示-2026-10.xlsx"),
+             ("grade", "grades-2026-10.xlsx"), ("payroll", "payroll-2026-10.xlsx")]
+    assert [(r[0], Path(r[1]).name) for r in recorded] == names
+    for _command, path, digest, placed in recorded:
+        assert Path(path).parent == out.absolute()
         assert digest == sha256(Path(path)) and placed == 1
 
 
@@ -172,7 +173,8 @@ def test_a_workbook_a_killed_run_stored_but_did_not_place_is_placed_by_the_next_
     ran = cli("score", path, "--db", db, "--out", out, "-q")
     assert ran.code == 1 and "已经计分" in ran.stderr
     assert "已把 score 2026-10 的工作簿放到" in ran.stderr, ran.stderr
-    [(digest,)] = query(db, "SELECT sha256 FROM workbooks WHERE placed = 1")
+    [(digest,)] = query(db, "SELECT sha256 FROM workbooks WHERE placed = 1"
+                              " AND path LIKE '%scores-2026-10.xlsx'")
     assert sha256(out / "scores-2026-10.xlsx") == digest
     assert list(out.glob(".*.tmp")) == []
 
@@ -186,7 +188,8 @@ def test_a_replaced_month_killed_before_its_workbook_moved_does_not_leave_the_ol
     assert sha256(out / "scores-2026-10.xlsx") == old  # the old workbook, looking current
     ran = ok(cli("grade", "--months", "1", "--db", db, "--out", out, "-q"))
     assert "已把 score 2026-10 的工作簿放到" in ran.stderr
-    [(digest,)] = query(db, "SELECT w.sha256 FROM workbooks w JOIN months m ON m.run_id = w.run_id")
+    [(digest,)] = query(db, "SELECT w.sha256 FROM workbooks w JOIN months m ON m.run_id = w.run_id"
+                              " WHERE w.path LIKE '%scores-2026-10.xlsx'")
     assert sha256(out / "scores-2026-10.xlsx") == digest != old
 
 

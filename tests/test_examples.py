@@ -78,7 +78,8 @@ def test_every_example_file_is_covered() -> None:
 
 def test_each_month_is_stored(scored: Scored) -> None:
     assert stored_months(scored.db) == MONTHS
-    assert sorted(p.name for p in scored.out.iterdir()) == [f"scores-{m}.xlsx" for m in MONTHS]
+    assert sorted(p.name for p in scored.out.iterdir()) == \
+        [f"scores-{m}.xlsx" for m in MONTHS] + [f"公示-{m}.xlsx" for m in MONTHS]
     # 40 CMs; the joiner is absent January–March and the gap CM in March.
     expected = {m: 40 for m in MONTHS} | {"2026-01": 39, "2026-02": 39, "2026-03": 38}
     assert {m: score_rows(scored.db, m) for m in MONTHS} == expected

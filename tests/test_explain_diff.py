@@ -481,7 +481,7 @@ def test_diff_loan_rate_3(oct_store: Path, tmp_path: Path) -> None:
         assert rows[c]["新排名"] == m["new_rank"]
     wb = load_workbook(path, read_only=True)
     try:
-        assert wb.sheetnames == ["对比", "合计"]
+        assert wb.sheetnames == ["对比", "合计", "运行记录"]
     finally:
         wb.close()
 
@@ -539,3 +539,19 @@ def test_diff_json_is_one_document(oct_store: Path, tmp_path: Path) -> None:
                                                 D(0))
     assert D(doc["totals"]["new_total"]) == sum((D(m["new_total"]) for m in doc["managers"]),
                                                 D(0))
+
+
+def test_explain_ignores_a_changed_payroll_file_but_not_a_changed_table(
+        oct_store: Path, tmp_path: Path) -> None:
+    # The store was scored with the shipped rules; pay bases and the salary system's codes
+    # do not change a score, a table does.
+    rules = rules_copy(tmp_path)
+    payroll = rules / "payroll.yaml"
+    payroll.write_text(payroll.read_text(encoding="utf-8").replace("pay: JX01", "pay: JX09"),
+                       encoding="utf-8")
+    doc = run_json("explain", "E001", "--month", OCT, "--db", oct_store, "--rules", rules)
+    assert doc["rules_changed"] is False and doc["notes"] == []
+    table = rules / "1-zhihang.yaml"
+    table.write_text(table.read_text(encoding="utf-8") + "# 改过\n", encoding="utf-8")
+    doc = run_json("explain", "E001", "--month", OCT, "--db", oct_store, "--rules", rules)
+    assert doc["rules_changed"] is True

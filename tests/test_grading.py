@@ -522,6 +522,6 @@ def test_the_terminal_lists_fifty_flagged_cms_and_points_to_the_workbook_for_the
         console.print(t)
     text = console.export_text()
     assert tables[1].row_count == out_common.TERMINAL_ROWS == 50
-    assert f"以上为前 50 名；另有 {notable - 50} 名未列出，全部见定级表的「分界说明」「标记」列" in text
+    assert f"以上为前 50 名；另有 {notable - 50} 名未列出，全部见定级表的「并列说明」「标记」列" in text
     few = out_grades.grade_summary(grade(months, dict(list(seen.items())[-5:])))
     assert 0 < few[1].row_count <= 5 and few[1].caption is None

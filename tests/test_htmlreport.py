@@ -257,7 +257,7 @@ def test_grade_and_pay_sections_only_when_stored(tmp_path: Path, cli_runner: Cli
     grades = section(october, "grades")
     assert "2026-10 起执行" in grades and "2026-08 至" in grades and "2026-09" in grades
     pool = 12  # the 支行 CMs scored in both window months; quotas 30/50/20 of 12: 4/6/2
-    assert f"支行定级池 {pool} 人" in grades
+    assert f"支行参评人员 {pool} 人" in grades
     assert ('<td>支行</td><td class="n">4</td><td class="n">6</td><td class="n">2</td>'
             '<td class="n">12</td>') in grades
     paid = section(october, "pay")

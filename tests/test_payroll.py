@@ -19,7 +19,8 @@ from cmscore.engine.pay import Bases, fund_value, monthly_pay, npl_warning, supe
 from cmscore.numbers import to_centi
 from cmscore.outputs import payroll as out_payroll
 from cmscore.rules.bounds import PAY_MAX
-from cmscore.rules.ruleset import Payroll, load_rules
+from cmscore.rules.files import Payroll
+from cmscore.rules.ruleset import load_rules
 from cmscore.store import db as store
 from cmscore.store import history
 from history_helpers import (
@@ -280,7 +281,7 @@ def test_december_releases_or_forfeits_each_month_at_its_base(tmp_path: Path) ->
     ledger = {r["项目"]: r["金额（元）"]
               for r in read_sheet(tmp_path / "payroll-2026-12.xlsx", "风险金台账")}
     assert ledger["期末余额"] == 0
-    assert ledger["本月扣罚"] == pytest.approx(132)
+    assert ledger["本月扣收"] == pytest.approx(132)
 
 
 def test_non_december_month_releases_and_forfeits_nothing(tmp_path: Path) -> None:

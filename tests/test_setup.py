@@ -100,7 +100,8 @@ def test_score_with_no_options_uses_the_setup(office: Path) -> None:
     os.chdir(inside / "深处")
     run(["score", "../2026-10.xlsx", "--quiet"], 0)
     assert stored_months(office / "cmscore.db") == ["2026-10"]
-    assert [p.name for p in (office / "outputs").iterdir()] == ["scores-2026-10.xlsx"]
+    assert sorted(p.name for p in (office / "outputs").iterdir()) == \
+        ["scores-2026-10.xlsx", "公示-2026-10.xlsx"]
     assert not (inside / "深处" / "cmscore.db").exists()
 
 
@@ -159,8 +160,10 @@ def test_store_and_output_precedence(office: Path, tmp_path: Path) -> None:
     run(["score", source, "--quiet", "--db", option_db, "--out", option_out], 0,
         CMSCORE_DB=str(env_db))  # option over environment
     assert stored_months(option_db) == ["2026-10"]
-    assert [p.name for p in option_out.iterdir()] == ["scores-2026-10.xlsx"]
-    assert [p.name for p in (office / "outputs").iterdir()] == ["scores-2026-10.xlsx"]
+    assert sorted(p.name for p in option_out.iterdir()) == \
+        ["scores-2026-10.xlsx", "公示-2026-10.xlsx"]
+    assert sorted(p.name for p in (office / "outputs").iterdir()) == \
+        ["scores-2026-10.xlsx", "公示-2026-10.xlsx"]
 
 
 def test_rules_precedence(office: Path, tmp_path: Path) -> None:
@@ -181,7 +184,7 @@ def test_with_no_setup_the_defaults_hold(tmp_path: Path, monkeypatch: pytest.Mon
     assert f"规则目录 {DEFAULT_DIR}：" in run(["rules", "check"], 0).stdout
     run(["score", EXAMPLES / "worked-example.xlsx", "--quiet"], 0)
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")) == \
-        ["cmscore.db", "scores-2026-10.xlsx"]
+        ["cmscore.db", "scores-2026-10.xlsx", "公示-2026-10.xlsx"]
 
 
 def test_a_broken_config_is_named(office: Path) -> None:

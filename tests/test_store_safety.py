@@ -309,7 +309,7 @@ def test_closed_month_refuses_replace_and_payroll_until_reopened_with_a_reason(
     assert query(db, "SELECT cm_id, total_cp FROM scores ORDER BY cm_id") == before
     assert (out / "scores-2026-10.xlsx").read_bytes() == workbook
     assert not (out / "payroll-2026-10.xlsx").exists()
-    assert sorted(p.name for p in out.iterdir()) == ["scores-2026-10.xlsx"]  # no temp left
+    assert sorted(p.name for p in out.iterdir()) == ["scores-2026-10.xlsx", "公示-2026-10.xlsx"]
 
     assert cli("reopen", "2026-10", "--db", db).code == 2  # --reason is required
     blank = cli("reopen", "2026-10", "--reason", "  ", "--db", db)

@@ -123,6 +123,14 @@ def test_a_corrected_paid_month_is_restated_once_in_the_next_payroll(paid_year: 
         f"{sum(int(r['difference'].replace('.', '')) for r in carried) / 100:.2f}"
     book = load_workbook(tmp_path / "payroll-2026-06.xlsx", read_only=True)
     assert "补发扣回" in book.sheetnames
+    # The salary system's file pays them too: one 补发/扣回 row (JX04) per manager.
+    rows = (tmp_path / "工资导入-2026-06.csv").read_text(encoding="utf-8-sig").splitlines()
+    jx04 = [r.split(",") for r in rows if ",JX04," in r]
+    by_cm: dict[str, int] = {}
+    for r in carried:
+        by_cm[r["cm_id"]] = by_cm.get(r["cm_id"], 0) + int(r["difference"].replace(".", ""))
+    assert {cm: int(amount.replace(".", "")) for cm, _, _, amount in jx04} == \
+        {cm: v for cm, v in by_cm.items() if v}
     status = json.loads(cmscore("status", "--db", paid_year, "--json").stdout)
     assert status["restatements_pending"] == 0
     # Carried exactly once: a re-run of June carries them again, not twice; July none.

@@ -31,9 +31,10 @@ from cmscore.inputs.supervisors import Supervisor, read_supervisors
 from cmscore.numbers import from_centi
 from cmscore.outputs import payroll as out_payroll
 from cmscore.outputs.aside import alongside
-from cmscore.outputs.files import stored_workbook
+from cmscore.outputs.files import atomic_file, stored_workbook
 from cmscore.problems import InputError, Problem, fail
-from cmscore.rules.ruleset import Payroll, RuleSet, load_rules
+from cmscore.rules.files import Payroll
+from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
 from cmscore.store import history, restate
 
@@ -96,8 +97,16 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
                 restate.release_carried(conn, month)
                 restate.void_for(conn, month, run_id)
             restate.carry(conn, [r.id for r in carried], month, run_id)
-        with stored_workbook(conn, result.output) as book, alongside(
-                len(lines), out_payroll.write_payroll, book.tmp, result, run) as written:
+        result.imports = list(out_payroll.import_paths(result.output.parent, month))
+        with stored_workbook(conn, result.output) as book, \
+                atomic_file(result.imports[0]) as tmp_csv, \
+                atomic_file(result.imports[1]) as tmp_xlsx, \
+                alongside(len(lines), out_payroll.write_payroll, book.tmp, result, run,
+                          list(rules.tables)) as written:
+            # The import file here while a national payroll's workbook is written by the
+            # forked child: each takes about as long as the other (1 s at 100k).
+            out_payroll.write_salary_import(tmp_csv, tmp_xlsx, result,
+                                            rules.payroll.salary_import)
             history.save_payroll(conn, month, lines, sup_lines, run, ready=book.ready(written),
                                  then=carry)
     finally:

@@ -11,8 +11,13 @@ from cmscore.engine.grading import grade, month_after, window
 from cmscore.engine.month import MONTH, check_month
 from cmscore.engine.pay import base_for, monthly_pay
 from cmscore.engine.results import Diff, DiffLine, Explanation
-from cmscore.engine.scoring import MonthScores, score_manager, score_month_managers
-from cmscore.numbers import ZERO
+from cmscore.engine.scoring import (
+    MonthScores,
+    competition_ranks,
+    score_manager,
+    score_month_managers,
+)
+from cmscore.numbers import ZERO, round2
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
@@ -54,7 +59,9 @@ def explain(cm_id: str, *, month: str | None = None, db: Path | None = None,
             "SELECT cm_id, total_cp FROM scores WHERE month = ? AND cm_id = ?", (month, cm_id)))
         record = store.run_record(conn, month) or {}
         out = Explanation(cm_id, manager.name, month, manager.category, result,
-                          Decimal(stored).scaleb(-2), record.get("rules") != rules.hashes)
+                          Decimal(stored).scaleb(-2),
+                          rules.scoring(record.get("rules") or {})  # type: ignore[arg-type]
+                          != rules.scoring(rules.hashes))
         effective = history.in_effect(conn, month)
         if effective:
             out.grade_effective = effective
@@ -101,14 +108,67 @@ def diff(new_rules_dir: Path, *, months: str | None = None, db: Path | None = No
             line.new_pay = monthly_pay(base_for(new_rules.payroll, line.new_grade or "三级"),
                                        new.total)
         lines.append(line)
-    lines.sort(key=lambda d: (-(d.delta), d.id))
+    if graded:
+        _window_averages(lines, old_by_month, new_by_month, span)
+    lines.sort(key=lambda d: (-(d.change), d.id))
     totals = {"old_total": sum((d.old_total for d in lines), ZERO),
               "new_total": sum((d.new_total for d in lines), ZERO)}
     if graded:
         totals["old_pay"] = sum((d.old_pay or ZERO for d in lines), ZERO)
         totals["new_pay"] = sum((d.new_pay or ZERO for d in lines), ZERO)
         totals["pay_change"] = totals["new_pay"] - totals["old_pay"]
-    return Diff(span, lines, graded, totals)
+    return Diff(span, lines, graded, totals,
+                [("原规则", old_rules.directory, old_rules.hashes),
+                 ("新规则", new_rules.directory, new_rules.hashes)])
+
+
+def _window_averages(lines: list[DiffLine], old: dict[str, MonthScores],
+                     new: dict[str, MonthScores], span: list[str]) -> None:
+    """Each line's window average under the old and the new rules (over the months the
+    manager was scored, to the cent, half up) and its rank by it within the category."""
+    for which, by_month in (("old", old), ("new", new)):
+        sums: dict[str, list[Decimal]] = {}
+        for m in span:
+            for s in by_month[m].scores:
+                sums.setdefault(s.manager.id, []).append(s.total)
+        averages = {cm: round2(sum(t, ZERO) / len(t)) for cm, t in sums.items()}
+        for category in {d.category for d in lines}:
+            members = [d for d in lines if d.category == category]
+            values = [averages[d.id] for d in members]
+            for d, v, r in zip(members, values, competition_ranks(values), strict=True):
+                setattr(d, f"{which}_average", v)
+                setattr(d, f"{which}_average_rank", r)
+
+
+def publish(month: str, *, db: Path | None = None, rules_dir: Path | None = None,
+            out_dir: Path | None = None) -> Path:
+    """公示-YYYY-MM.xlsx for a stored month, as ``score`` writes it: re-scored from the stored
+    figures, and refused when that does not give the stored totals (rules changed since)."""
+    from cmscore.outputs.files import atomic_file
+    from cmscore.outputs.scores import NOTICE_MAX_SHEETS, notice_fits, write_notice
+
+    check_month(month, "MONTH")
+    rules = load_rules(rules_dir)
+    conn = _open(db)
+    try:
+        month = _month(conn, month)
+        scores = _rescore(conn, month, rules)
+        stored = dict(conn.execute("SELECT cm_id, total_cp FROM scores WHERE month = ?",
+                                   (month,)))
+    finally:
+        conn.close()
+    changed = sorted(s.manager.id for s in scores.scores
+                     if Decimal(stored[s.manager.id]).scaleb(-2) != s.total)
+    if changed:
+        raise fail(f"按当前规则重算 {month} 与历史库中的得分不同（{len(changed)} 人，如 "
+                   f"{changed[0]}）：公示须与计分一致，请用该月计分时的规则目录（--rules）")
+    if not notice_fits(scores, rules):
+        raise fail(f"{month} 的机构超过 {NOTICE_MAX_SHEETS} 个，不写公示工作簿；各人排名见 "
+                   "cmscore score --json")
+    target = (out_dir or Path.cwd()) / f"公示-{month}.xlsx"
+    with atomic_file(target) as tmp:
+        write_notice(tmp, scores, rules)
+    return target
 
 
 def _span(conn: sqlite3.Connection, months: str | None) -> list[str]:

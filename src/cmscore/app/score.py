@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from cmscore.inputs.reader import read_export
 from cmscore.numbers import to_centi
 from cmscore.outputs.aside import alongside
 from cmscore.outputs.files import stored_workbook
-from cmscore.outputs.scores import write_scores
+from cmscore.outputs.scores import notice_fits, write_notice, write_scores
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
@@ -88,6 +89,15 @@ def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = N
             return _score_locked(path, export, rules, db, out_dir, replace, step, allow_gap)
 
 
+def _write_books(path: Path, notice: Path | None, scores: MonthScores, export: MonthExport,
+                 rules: RuleSet, run: dict[str, object]) -> None:
+    """The scores workbook at ``path`` and, when ``notice`` is given (a month of at most
+    ``NOTICE_MAX_SHEETS`` 机构), the 公示 workbook there."""
+    write_scores(path, scores, export, rules, run)
+    if notice is not None:
+        write_notice(notice, scores, rules)
+
+
 def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
                   out_dir: Path | None, replace: bool, step: Step,
                   allow_gap: bool = False) -> ScoreResult:
@@ -110,6 +120,9 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
         restated: list[cascade.Restated] = []
 
         def flow(run_id: int) -> None:
+            # The workbooks are this run's, not the cascade's runs inserted after it.
+            for pending in filter(None, (book, notice_book)):
+                pending.run_id = run_id
             restated.extend(cascade.after_correction(
                 conn, export.month, rules, run_id, bool(old_totals) and old_totals != new_totals))
         target = (out_dir or Path.cwd()) / f"scores-{export.month}.xlsx"
@@ -117,13 +130,18 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
                   "started_at": run.started_at}
         # The workbook is complete in a temp file before the month is committed, and
         # moved into place only after: a failure at any step leaves neither behind.
-        with stored_workbook(conn, target) as book:
+        notice = target.with_name(f"公示-{export.month}.xlsx") \
+            if notice_fits(scores, rules) else None
+        # The scores workbook innermost: a write that fails (a full disk) is said of it.
+        with (stored_workbook(conn, notice) if notice else nullcontext(None)) as notice_book, \
+                stored_workbook(conn, target) as book:
             step(f"写出 {target.name}")
-            with alongside(len(scores.scores), write_scores, book.tmp, scores, export, rules,
-                           record) as written:
+            with alongside(len(scores.scores), _write_books, book.tmp,
+                           notice_book.tmp if notice_book else None, scores,
+                           export, rules, record) as written:
                 step("存入历史库")
-                store.save_month(conn, scores, run, replace=replace, ready=book.ready(written),
-                                 then=flow)
+                ready = book.ready(notice_book.ready(written) if notice_book else written)
+                store.save_month(conn, scores, run, replace=replace, ready=ready, then=flow)
         span = window(export.month, NPL_WARNING_MONTHS)
         # Only CMs with an NPL in each of the months can be warned: a few, not 100k.
         warnings = {cm: w for cm, ratios in history.npl_candidates(conn, span).items()

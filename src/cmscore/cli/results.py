@@ -83,12 +83,15 @@ def payroll(
     if not quiet:
         for table in out_payroll.payroll_summary(result):
             console.print(table)
-    t = {k: fmt2(v) for k, v in result.totals.items()}
-    extra = (f"；另随本月补发/扣回以前月份 {t['restatements']} 元（{len(result.restatements)} 笔），"
-             f"实发合计 {t['total_with_restatements']} 元" if result.restatements else "")
-    console.print(f"{result.month} 绩效工资合计 {t['total']} 元（客户经理 {t['pay']}，"
-                  f"风险金发放 {t['risk_fund_release']}，主管 {t['supervisors_pay']}）{extra}；"
-                  f"已写出 {shown(result.output)}", soft_wrap=True)
+    t = dict(out_payroll.pay_totals(result))
+    extra = (f"；另随本月补发/扣回以前月份 {fmt2(result.totals['restatements'])} 元"
+             f"（{len(result.restatements)} 笔），实发合计 "
+             f"{fmt2(result.totals['total_with_restatements'])} 元" if result.restatements else "")
+    console.print(f"{result.month} 绩效工资合计 {fmt2(t['绩效工资合计'])} 元（客户经理 "
+                  f"{fmt2(t['客户经理月度应得工资'])}，风险金发放 {fmt2(t['风险金发放'])}，"
+                  f"主管挂钩部分 {fmt2(t['主管挂钩部分（10%）'])}）；主管履职岗位工资固定部分 "
+                  f"{fmt2(t['主管履职岗位工资固定部分（90%）'])} 元；合计发放 {fmt2(t['合计发放'])} 元"
+                  f"{extra}；已写出 {shown(result.output)}", soft_wrap=True)
 
 
 @app.command(cls=Command)
@@ -166,3 +169,46 @@ def report(
     path = run(json_, lambda: review.write_html_report(month=month, db=db, rules_dir=rules,
                                                         out_dir=out))
     done(json_, {"report": str(path)}, f"已写出 {path}")
+
+
+@app.command(cls=Command)
+def summary(
+    year: Annotated[int, typer.Option("--year", help="年度 YYYY", show_default=False)],
+    quarter: Annotated[int | None, typer.Option(
+        "--quarter", help="季度 1–4；不写则为全年", min=1, max=4, show_default=False)] = None,
+    db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None, json_: JsonOpt = False,
+) -> None:
+    """汇总：季度或年度考核汇总（各月总分、平均分与排名、执行等级、工资与风险金、标记），写出 summary-YYYY[-Qn].xlsx。
+
+    例：cmscore summary --year 2026 --quarter 3
+    """
+    from cmscore.app.summary import summarize
+    from cmscore.outputs import summary as out_summary
+    from cmscore.outputs.files import atomic_file
+    from cmscore.store.db import RunRecord
+
+    result = run(json_, lambda: summarize(year=year, quarter=quarter, db=db, rules_dir=rules))
+    target = (out or Path.cwd()) / f"{result.name}.xlsx"
+    with atomic_file(target) as tmp:
+        out_summary.write_summary(tmp, result, RunRecord.now())
+    if json_:
+        print_json(out_summary.summary_json(result))
+        return
+    make_console(False).print(f"{out_summary.summary_line(result)}；已写出 {shown(target)}",
+                              soft_wrap=True)
+
+
+@app.command(cls=Command)
+def publish(
+    month: Annotated[str, typer.Argument(metavar="月份", help="已计分的月份 YYYY-MM",
+                                         show_default=False)],
+    db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None, json_: JsonOpt = False,
+) -> None:
+    """公示：为已计分的月份重新写出 公示-YYYY-MM.xlsx（每个机构一页：排名、工号、姓名、各项得分、总分）。
+
+    例：cmscore publish 2026-10
+    """
+    from cmscore.app import review
+
+    path = run(json_, lambda: review.publish(month, db=db, rules_dir=rules, out_dir=out))
+    done(json_, {"notice": str(path)}, f"已写出 {path}")

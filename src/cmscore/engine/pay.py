@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cmscore.engine.grading import GRADES, divide_half_up
 from cmscore.numbers import HUNDRED, ZERO, from_centi, round2, to_centi
-from cmscore.rules.ruleset import Payroll
+from cmscore.rules.files import Payroll
 
 TRANSITION = "过渡期"
 NPL_WARNING_RATIO = Decimal("0.01")
@@ -193,3 +193,4 @@ class PayrollResult:
     output: Path
     unsettled: list[str]
     restatements: list[Restatement] = field(default_factory=list)
+    imports: list[Path] = field(default_factory=list)  # the salary system's import files

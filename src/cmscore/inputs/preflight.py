@@ -20,7 +20,7 @@ from xml.etree import ElementTree
 from xml.sax.saxutils import unescape
 
 from cmscore.problems import Problem, fail
-from cmscore.rules.ruleset import Limits
+from cmscore.rules.files import Limits
 
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")

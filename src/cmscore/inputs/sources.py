@@ -16,7 +16,7 @@ from cmscore.inputs.htmltable import read_table
 from cmscore.inputs.preflight import Checked, sniff
 from cmscore.numbers import CONTROLS
 from cmscore.problems import InputError, Problem, fail
-from cmscore.rules.ruleset import Limits
+from cmscore.rules.files import Limits
 
 SPREADSHEET = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 TEXT = {".csv", ".txt", ".tsv"}

@@ -51,7 +51,7 @@ class Pending:
 
     def __init__(self, conn: sqlite3.Connection, target: Path, tmp: Path) -> None:
         self.conn, self.target, self.tmp = conn, target, tmp
-        self.run_id: int | None = None
+        self.run_id: int | None = None  # set by a body whose transaction adds later runs
 
     def ready(self, written: Callable[[], None]) -> Callable[[], None]:
         """The ``ready`` of the store's transaction: once ``written`` has the workbook
@@ -60,7 +60,7 @@ class Pending:
             written()
             _fsync(self.tmp)
             self.run_id = workbooks.record(self.conn, str(self.target), sha256_of(self.tmp),
-                                           str(self.tmp))
+                                           str(self.tmp), self.run_id)
         return ready
 
 
@@ -86,7 +86,7 @@ def stored_workbook(conn: sqlite3.Connection, target: Path) -> Iterator[Pending]
             raise fail(f"已存入历史库，但未能把工作簿放到 {target}：{exc.strerror}；写好的工作簿"
                        f"在 {pending.tmp}，下次运行写入历史库的命令（score、grade、payroll 等）"
                        "时会自动放到位") from exc
-        workbooks.mark_placed(conn, pending.run_id)
+        workbooks.mark_placed(conn, pending.run_id, str(target))
     finally:
         if not keep:
             pending.tmp.unlink(missing_ok=True)

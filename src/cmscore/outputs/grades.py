@@ -14,11 +14,13 @@ from cmscore.store.db import RunRecord
 
 
 def write_grades(path: Path, grading: Grading, run: RunRecord) -> None:
-    book = Book(path)
-    cols = [Column("排名", 6, "int"), Column("工号", 12), Column("姓名", 10), Column("机构", 14),
+    book = Book(path, f"{grading.months[0]} 至 {grading.months[-1]} 客户经理定级",
+                grading.effective)
+    cols = [Column("排名", 6, "rank"), Column("工号", 12), Column("姓名", 10), Column("机构", 14),
             Column("类别", 10), Column("平均分", 9, "points")]
     cols += [Column(m, 9, "points") for m in grading.months]
-    cols += [Column("等级", 7), Column("原因", 36), Column("分界说明", 40), Column("标记", 40)]
+    cols += [Column("等级", 7), Column("原因", 40, "wrap"), Column("并列说明", 40, "wrap"),
+             Column("标记", 40, "wrap")]
     # Hundredths → Decimal once per distinct value: a million cells, a few thousand values.
     cell = ByValue(from_centi).__getitem__
 
@@ -35,11 +37,12 @@ def write_grades(path: Path, grading: Grading, run: RunRecord) -> None:
                     f"{len(grading.months)} 个月定级，{grading.effective} 起执行")
     counts, pool = grading.counts(), grading.counts(pool_only=True)
     summary = [(g, grading.quotas[g], pool[g], counts[g] - pool[g], counts[g]) for g in GRADES]
-    book.sheet("汇总", [Column("等级", 8), Column("支行池名额", 12, "int"),
-                      Column("支行池人数", 12, "int"), Column("池外人数", 30, "int"),
+    book.sheet("汇总", [Column("等级", 8), Column("参评名额", 10, "int"),
+                      Column("参评人数", 10, "int"), Column("不参评人数", 12, "int"),
                       Column("合计", 8, "int")], summary,
-               note=f"支行定级池 {grading.pool_size} 人：一级 30%、二级 50%、三级 20%（四舍五入）")
-    book.sheet("运行记录", [Column("项目", 22), Column("内容", 70)],
+               note=f"支行客户经理参评 {grading.pool_size} 人：一级 30%、二级 50%、三级 20%（四舍五入）；"
+                    "不参评人员：分行客户经理（固定一级）、新增人员、考核月份不全人员")
+    book.sheet("运行记录", [Column("项目", 22), Column("内容", 70, "value")],
                record(run, [("定级窗口", f"{grading.months[0]} 至 {grading.months[-1]}"),
                              ("生效月份", grading.effective)]))
     book.close()
@@ -63,9 +66,9 @@ def grade_summary(grading: Grading) -> list[Any]:
 
     counts, pool = grading.counts(), grading.counts(pool_only=True)
     t = Table(title=f"{grading.months[0]}–{grading.months[-1]} 定级，{grading.effective} 起执行",
-              title_justify="left", caption="池外：分行客户经理（固定一级）、新增人员、缺月人员",
+              title_justify="left", caption="不参评人员：分行客户经理（固定一级）、新增人员、考核月份不全人员",
               caption_justify="left")
-    for h in ("等级", "支行池名额", "支行池人数", "池外人数", "合计"):
+    for h in ("等级", "参评名额", "参评人数", "不参评人数", "合计"):
         t.add_column(h, justify="left" if h == "等级" else "right")
     for g in GRADES:
         t.add_row(g, str(grading.quotas[g]), str(pool[g]), str(counts[g] - pool[g]),
@@ -73,8 +76,8 @@ def grade_summary(grading: Grading) -> list[Any]:
     out: list[Any] = [t]
     notable = [d for d in grading.decisions if d.boundary or d.flags]
     if notable:
-        b = Table(title="分界并列与标记", title_justify="left",
-                  caption=unlisted(len(notable), "定级表的「分界说明」「标记」列"),
+        b = Table(title="并列与标记", title_justify="left",
+                  caption=unlisted(len(notable), "定级表的「并列说明」「标记」列"),
                   caption_justify="left")
         for h in ("工号", "姓名", "平均分", "等级", "说明"):
             b.add_column(h)

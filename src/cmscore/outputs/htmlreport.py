@@ -352,7 +352,7 @@ def _grades(conn: sqlite3.Connection, month: str, cats: list[str]) -> Section:
     kind = {6: "过渡期定级", 12: "年度定级"}.get(n, f"{n} 个月定级")
     return ("grades", "定级情况",
             f"<p>执行中的定级：<b>{_e(effective)} 起执行</b>（{_e(kind)}，依据 {_e(start)} 至 "
-            f"{_e(end)} 共 {n} 个月的平均分；支行定级池 {pool} 人，按 30% / 50% / 20% 定级；"
+            f"{_e(end)} 共 {n} 个月的平均分；支行参评人员 {pool} 人，按 30% / 50% / 20% 定级；"
             "分行个金、分行公司客户经理为一级）。</p>"
             + _table(["类别", "一级", "二级", "三级", "合计"], rows, {1, 2, 3, 4}))
 
@@ -375,13 +375,13 @@ def _pay(conn: sqlite3.Connection, month: str) -> Section:
     pay, release, forfeit = sums
     summary = [["客户经理人数", f"{count} 人"], ["客户经理月度应得工资合计", f"{_money(pay)} 元"],
                ["风险金发放", f"{_money(release)} 元"],
-               ["风险金扣回（不发放）", f"{_money(forfeit)} 元"],
+               ["风险金扣收（不发放）", f"{_money(forfeit)} 元"],
                ["主管人员（第十二条）", f"{sup_n} 人，合计 {_money(from_centi(sup_fen))} 元"],
                ["应发总额（工资 + 风险金发放 + 主管）",
                 f"{_money(pay + release + from_centi(sup_fen))} 元"]]
     return ("pay", "绩效工资", _table(["项目", "金额"], summary, {1}, cls="meta")
             + _table(["等级", "人数", "履职绩效工资（元）", "月度应得工资（元）",
-                      "风险金发放（元）", "风险金扣回（元）"], rows, {1, 2, 3, 4, 5}))
+                      "风险金发放（元）", "风险金扣收（元）"], rows, {1, 2, 3, 4, 5}))
 
 
 def _npl(conn: sqlite3.Connection, month: str) -> Section:

@@ -1,15 +1,28 @@
-"""`payroll` for people: the payroll workbook, the JSON document and the terminal summary."""
+"""`payroll` for people: the payroll workbook, the salary system's import file, the JSON
+document and the terminal summary.
+
+The import file (`工资导入-YYYY-MM.csv`, UTF-8 with BOM, and the same as .xlsx) has one
+row per person and pay item — 工号, 姓名, 工资项目代码, 金额 — with the column names and
+codes of `payroll.yaml`'s `salary_import`. A salary system imports every row it is
+given: no title, no blank line, no totals row. Amounts are the exact two-place figures of
+the payroll workbook, text in the CSV (「963.00」, never through a float), numbers in the
+workbook.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Sequence
+from decimal import Decimal
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from cmscore.engine.grading import GRADES
 from cmscore.engine.pay import TRANSITION, PayLine, PayrollResult
-from cmscore.numbers import ZERO, ByValue, fmt2, from_centi
-from cmscore.outputs.celltext import Blocks, column_blocks
+from cmscore.numbers import ZERO, ByValue, fmt2, from_centi, to_centi
+from cmscore.outputs.celltext import BLOCK_ROWS, Blocks, column_blocks
 from cmscore.outputs.common import TERMINAL_ROWS, Texts, record, unlisted
 from cmscore.outputs.restatements import (
     restatement_totals,
@@ -18,16 +31,37 @@ from cmscore.outputs.restatements import (
     write_restatements,
 )
 from cmscore.outputs.xlsx import Book, Column
+from cmscore.rules.files import SalaryImport
 from cmscore.store.db import RunRecord
 
 
-def write_payroll(path: Path, result: PayrollResult, run: RunRecord) -> None:
-    book = Book(path)
+def pay_totals(result: PayrollResult) -> list[tuple[str, Decimal]]:
+    """The totals as the regulation adds them: 绩效工资合计 is the managers' pay, the risk
+    fund released and the supervisors' linked 10% (第十二条); the supervisors' fixed 90%
+    is their 履职岗位工资, shown beside it and only added in 合计发放."""
+    t = result.totals
+    linked = sum((s.linked for s in result.supervisors), ZERO)
+    fixed = sum((s.fixed for s in result.supervisors), ZERO)
+    return [("客户经理月度应得工资", t["pay"]), ("风险金发放", t["risk_fund_release"]),
+            ("主管挂钩部分（10%）", linked),
+            ("绩效工资合计", t["pay"] + t["risk_fund_release"] + linked),
+            ("主管履职岗位工资固定部分（90%）", fixed), ("合计发放", t["total"]),
+            ("风险金扣收（不发放）", t["risk_fund_forfeit"])]
+
+
+def write_payroll(path: Path, result: PayrollResult, run: RunRecord,
+                  categories: Sequence[str] = ()) -> None:
+    """payroll-YYYY-MM.xlsx; 绩效工资 lists the categories in ``categories``' order (the rule
+    files': 支行 first, as the regulation lists them)."""
+    book = Book(path, f"{result.month} 客户经理绩效工资", result.month)
     cols = [Column("工号", 12), Column("姓名", 10), Column("机构", 14), Column("类别", 10),
-            Column("等级", 8), Column("定级依据", 30), Column("履职绩效工资", 12, "money"),
+            Column("等级", 8), Column("定级依据", 30, "wrap"), Column("履职绩效工资", 12, "money"),
             Column("考核得分", 9, "points"), Column("月度应得工资", 12, "money"),
-            Column("风险金发放", 11, "money"), Column("风险金扣罚", 11, "money"),
-            Column("预警", 50)]
+            Column("风险金发放", 11, "money"), Column("风险金扣收", 11, "money"),
+            Column("预警", 40, "wrap")]
+    order = {c: k for k, c in enumerate(categories)}
+    lines = sorted(result.lines, key=lambda p: order.get(p.category, len(order))) \
+        if order else result.lines
     by_value = ByValue(from_centi)
     by_value[None] = ZERO  # not released or forfeited this month
     cell = by_value.__getitem__
@@ -44,7 +78,7 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord) -> None:
     total: list[list[Any]] = [["合计"], [""], [""], [""], [""], [f"{len(result.lines)} 人"],
                               [None], [None], [t["pay"]], [t["risk_fund_release"]],
                               [t["risk_fund_forfeit"]], [""]]
-    book.sheet("绩效工资", cols, Blocks(chain(column_blocks(result.lines, columns), [total])),
+    book.sheet("绩效工资", cols, Blocks(chain(column_blocks(lines, columns), [total])),
                note=f"{result.month} 月度应得工资 = 履职绩效工资 × 考核得分 / 100（第十一条）")
     scols = [Column("工号", 12), Column("姓名", 10), Column("职务", 16), Column("管辖机构", 14),
              Column("履职岗位工资", 12, "money"), Column("客户经理人数", 10, "int"),
@@ -56,16 +90,83 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord) -> None:
     ledger = result.ledger
     book.sheet("风险金台账", [Column("项目", 20), Column("金额（元）", 14, "money")], [
         ("年初至上月累计", ledger.opening), ("本月计提", ledger.accrued),
-        ("本月发放", ledger.released), ("本月扣罚", ledger.forfeited),
+        ("本月发放", ledger.released), ("本月扣收", ledger.forfeited),
         ("期末余额", ledger.closing)],
         note=f"{result.month[:4]} 年风险金（按各月履职绩效工资 / 100 折算）")
-    totals = [("客户经理月度应得工资", t["pay"]), ("风险金发放", t["risk_fund_release"]),
-              ("主管应发", t["supervisors_pay"]), ("合计发放", t["total"]),
-              ("风险金扣罚（不发放）", t["risk_fund_forfeit"]), *restatement_totals(t)]
     write_restatements(book, result)
-    book.sheet("合计", [Column("项目", 22), Column("金额（元）", 14, "money")], totals)
-    book.sheet("运行记录", [Column("项目", 22), Column("内容", 70)],
+    book.sheet("合计", [Column("项目", 30), Column("金额（元）", 14, "money")],
+               pay_totals(result) + restatement_totals(result.totals),
+               note=f"{result.month} 绩效工资合计")
+    book.sheet("运行记录", [Column("项目", 22), Column("内容", 70, "value")],
                record(run, [("执行的定级", result.grading or "尚未定级（过渡期）")]))
+    book.close()
+
+
+BOM = "\ufeff"
+
+
+def import_columns(result: PayrollResult, spec: SalaryImport
+                   ) -> tuple[list[str], list[str], list[str], list[int]]:
+    """工号, 姓名, code and amount in fen, one entry per person and pay item: each manager's
+    月度应得工资 (0.00 included: the salary system should see that the manager was paid
+    nothing), the risk fund released in December when there is some, each manager's
+    restatements of earlier paid months summed into one 补发/扣回 row (negative to recover),
+    and each supervisor's fixed and linked parts."""
+    codes = spec.codes
+    ids: list[str] = []
+    names: list[str] = []
+    items: list[str] = []
+    fen: list[int] = []
+    for p in result.lines:
+        ids.append(p.id)
+        names.append(p.name)
+        items.append(codes.pay)
+        fen.append(p.pay_fen)
+        if p.release_fen:
+            ids.append(p.id)
+            names.append(p.name)
+            items.append(codes.risk_fund_release)
+            fen.append(p.release_fen)
+    carried: dict[str, int] = {}
+    carried_name: dict[str, str] = {}
+    for r in result.restatements:
+        carried[r.cm_id] = carried.get(r.cm_id, 0) + r.difference_fen
+        carried_name[r.cm_id] = r.name
+    for cm, amount in carried.items():
+        if amount:
+            ids.append(cm)
+            names.append(carried_name[cm])
+            items.append(codes.restatement)
+            fen.append(amount)
+    for s in result.supervisors:
+        ids += (s.id, s.id)
+        names += (s.name, s.name)
+        items += (codes.supervisor_fixed, codes.supervisor_linked)
+        fen += (to_centi(s.fixed), to_centi(s.linked))
+    return ids, names, items, fen
+
+
+def import_paths(out_dir: Path, month: str) -> tuple[Path, Path]:
+    stem = f"工资导入-{month}"
+    return out_dir / f"{stem}.csv", out_dir / f"{stem}.xlsx"
+
+
+def write_salary_import(csv_path: Path, xlsx_path: Path, result: PayrollResult,
+                        spec: SalaryImport) -> None:
+    """Both files, into the paths given (``app.payroll`` moves them into place)."""
+    ids, names, items, fen = import_columns(result, spec)
+    heads = spec.columns
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")  # as Excel saves a CSV
+    writer.writerow([heads.id, heads.name, heads.code, heads.amount])
+    writer.writerows(zip(ids, names, items, map(Texts().__getitem__, fen), strict=True))
+    csv_path.write_text(BOM + text.getvalue(), encoding="utf-8", newline="")
+    amounts = list(map(ByValue(from_centi).__getitem__, fen))
+    book = Book(xlsx_path, f"{result.month} 工资导入", result.month)
+    book.sheet("工资导入", [Column(heads.id, 12), Column(heads.name, 10),
+                          Column(heads.code, 14), Column(heads.amount, 14, "money")],
+               Blocks([ids[k:k + BLOCK_ROWS], names[k:k + BLOCK_ROWS], items[k:k + BLOCK_ROWS],
+                       amounts[k:k + BLOCK_ROWS]] for k in range(0, len(ids), BLOCK_ROWS)))
     book.close()
 
 

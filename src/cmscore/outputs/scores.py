@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 from decimal import Decimal
 from functools import partial
@@ -48,24 +49,47 @@ def _frame_of(members: list[ManagerScore]) -> Frame | None:
 
 def _values(members: list[ManagerScore], frame: Frame | None, item_id: str,
             attr: str) -> list[Any]:
-    """One item's ``attr`` (points, figure, baseline, source, early) for these managers:
-    from ``frame``'s columns when given, else from each manager's item scores."""
+    """One item's ``attr`` (points, figure, baseline, source, early, or "role:R" for the
+    export's figure of role R as read) for these managers: from ``frame``'s columns when
+    given, else from each manager's item scores."""
+    role = attr[5:] if attr.startswith("role:") else None
     if frame is not None:
         if item_id not in frame.items:
             return [None] * len(members)
-        column = getattr(frame.items[item_id], attr)
+        column: Any = frame.items[item_id].roles.get(role) if role is not None else \
+            getattr(frame.items[item_id], attr)
         at = [s.row for s in members]
         if attr == "early":  # row → earlier months' total, for the rows that completed early
             return list(map(column.__contains__, at))
         if column is None:
             return [None] * len(members)
         return list(map(column.__getitem__, at))
+    if role is not None:
+        return [s.items[item_id].figures.get(role) if item_id in s.items else None
+                for s in members]
     name = "baseline_source" if attr == "source" else attr  # ItemScore's name for it
     return [getattr(s.items[item_id], name) if item_id in s.items else None for s in members]
 
 
+def _figures(item: Item) -> list[tuple[str, str, str]]:
+    """The 明细 columns of one item before its points, as (header, what, kind): the
+    export's own figures (管户户数 as exported, not the increase scored; 代发工资 by
+    headcount band), then the baseline and the figure scored where they differ."""
+    money = "money" if "元" in item.unit_label else "int"
+    if item.kind == "per_client":
+        return [(f"{item.name}·{t.label}", f"role:{t.label}", "int") for t in item.client_tiers]
+    if item.kind == "tiered":
+        return [(f"{item.name}·不良率", "figure", "ratio")]
+    if item.basis == "vs_baseline":
+        return [(f"{item.name}·数据", "role:value", money),
+                (f"{item.name}·基数", "baseline", money),
+                (f"{item.name}·基数来源", "source", "text"),
+                (f"{item.name}·净增", "figure", money)]
+    return [(f"{item.name}·数据", "figure", money)]
+
+
 def _detail_columns(members: list[ManagerScore], items: dict[str, Item],
-                    with_baseline: set[str], sentences: bool) -> list[list[Any]]:
+                    sentences: bool) -> list[list[Any]]:
     """The 明细 columns of one category's managers."""
     columns: list[list[Any]] = [[s.manager.id for s in members], [s.manager.name for s in members],
                                 [s.manager.branch for s in members],
@@ -73,10 +97,7 @@ def _detail_columns(members: list[ManagerScore], items: dict[str, Item],
     frame = _frame_of(members)
     early = [""] * len(members)
     for item_id, item in items.items():
-        columns.append(_values(members, frame, item_id, "figure"))
-        if item_id in with_baseline:
-            columns += [_values(members, frame, item_id, "baseline"),
-                        _values(members, frame, item_id, "source")]
+        columns += [_values(members, frame, item_id, what) for _, what, _ in _figures(item)]
         columns.append(_values(members, frame, item_id, "points"))
         if item.early_completion:
             for k, done in enumerate(_values(members, frame, item_id, "early")):
@@ -108,21 +129,16 @@ def _detail(scores: MonthScores, rules: RuleSet) -> tuple[list[Column], Blocks]:
     for table in rules.tables.values():
         for item in table.items:
             items.setdefault(item.id, item)
-    with_baseline = {i.id for t in rules.tables.values() for i in t.items
-                     if i.basis == "vs_baseline"}
     cols = [Column("工号", 12), Column("姓名", 10), Column("机构", 14), Column("类别", 10)]
-    for item_id, item in items.items():
-        cols.append(Column(f"{item.name}·数据", 10, "number"))
-        if item_id in with_baseline:
-            cols += [Column(f"{item.name}·基数", 10, "number"),
-                     Column(f"{item.name}·基数来源", 10)]
+    for item in items.values():
+        cols += [Column(header, 10, kind) for header, _, kind in _figures(item)]
         cols.append(Column(f"{item.name}·得分", 9, "points"))
     cols += [Column("提前完成", 14), Column("总分", 9, "points"), Column("风险金计提", 10, "points")]
     sentences = len(scores.scores) <= SENTENCES_MAX_MANAGERS
     if sentences:
-        cols.append(Column("计分说明", 120))
+        cols.append(Column("计分说明", 72, "wrap"))
     blocks = Blocks(block for _, members in ordered(scores, rules) for block in column_blocks(
-        members, lambda part: _detail_columns(part, items, with_baseline, sentences)))
+        members, lambda part: _detail_columns(part, items, sentences)))
     return cols, blocks
 
 
@@ -132,31 +148,94 @@ def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: Ru
 
     The caller chooses ``path`` (a temp file that is moved into place once the month is stored).
     """
-    book = Book(path)
+    book = Book(path, f"{scores.month} 客户经理考核得分", scores.month)
     for category, members in ordered(scores, rules):
         table = rules.tables[category]
-        cols = [Column("排名", 6, "int"), Column("机构内排名", 8, "int"), Column("工号", 12),
+        cols = [Column("排名", 6, "rank"), Column("机构内排名", 8, "rank"), Column("工号", 12),
                 Column("姓名", 10), Column("机构", 14)]
         cols += [Column(i.name, 10, "points") for i in table.items]
-        cols += [Column(f"{g.name}小计", 10, "points") for g in table.groups]
+        cols += [Column(f"{g.name}\n小计", 10, "points") for g in table.groups]
         cols += [Column("总分", 9, "points"), Column("风险金计提", 10, "points")]
         blocks = Blocks(column_blocks(members, partial(_ranked_columns, table=table)))
         book.sheet(f"{category}{SHEET_SUFFIX}", cols, blocks,
                    note=f"{scores.month} {table.title}（{table.table}）")
     detail_cols, detail = _detail(scores, rules)
     book.sheet("明细", detail_cols, detail)
-    record = [("月份", scores.month), ("导出文件", export.file), ("工作表", export.sheet),
-              ("表头行", str(export.header_row)), ("文件 SHA-256", run["file_sha256"]),
+    record: list[tuple[str, Any]] = [
+        ("月份", scores.month), ("导出文件", export.file), ("工作表", export.sheet),
+              ("表头行", export.header_row), ("文件 SHA-256", run["file_sha256"]),
               ("规则目录", rules.directory), ("工具版本", run["tool_version"]),
-              ("计分时间", run["started_at"]), ("客户经理人数", str(len(scores.scores)))]
+              ("计分时间", run["started_at"]), ("客户经理人数", len(scores.scores))]
     record += [(f"规则文件 {name}", digest) for name, digest in sorted(rules.hashes.items())]
     if export.encoding:
         record.insert(3, ("文件编码", export.encoding))
     if export.actual:
         record.insert(3, ("文件实际格式", export.actual))
-    book.sheet("运行记录", [Column("项目", 22), Column("内容", 70)], record)
+    book.sheet("运行记录", [Column("项目", 22), Column("内容", 70, "value")], record)
     book.close()
     return path
+
+
+# A national month has thousands of 机构: a 公示 workbook of thousands of sheets is not
+# something anyone posts; above this many, 公示 is not written (the JSON has every rank).
+NOTICE_MAX_SHEETS = 300
+_SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
+
+
+def notice_sheets(scores: MonthScores, rules: RuleSet
+                  ) -> list[tuple[str, str, Table, list[ManagerScore]]]:
+    """(sheet name, 机构, table, members by rank) per 机构, and per 机构 and category where a
+    机构 has managers of several categories (their tables are not comparable)."""
+    groups: dict[tuple[str, str], list[ManagerScore]] = {}
+    for category, members in ordered(scores, rules):
+        for s in members:
+            groups.setdefault((s.manager.branch, category), []).append(s)
+    categories: dict[str, list[str]] = {}
+    for branch, category in groups:
+        categories.setdefault(branch, []).append(category)
+    out: list[tuple[str, str, Table, list[ManagerScore]]] = []
+    used: set[str] = set()
+    for (branch, category), members in sorted(groups.items(), key=lambda g: g[0][0]):
+        name = branch if len(categories[branch]) == 1 else f"{branch}·{category}"
+        name = _SHEET_NAME.sub("_", name)[:31] or "机构"
+        k = 1
+        while name in used:  # a name cut at 31 characters may meet another
+            k += 1
+            name = f"{name[:28]}~{k}"
+        used.add(name)
+        out.append((name, branch, rules.tables[category], members))
+    return out
+
+
+def _notice_columns(members: list[ManagerScore], table: Table) -> list[list[Any]]:
+    frame = _frame_of(members)
+    return [[s.rank for s in members], [s.manager.id for s in members],
+            [s.manager.name for s in members],
+            *(_values(members, frame, i.id, "points") for i in table.items),
+            [s.total for s in members]]
+
+
+def notice_fits(scores: MonthScores, rules: RuleSet) -> bool:
+    """Whether the month's 公示 workbook is written (at most NOTICE_MAX_SHEETS sheets)."""
+    return len({(s.manager.branch, s.manager.category) for s in scores.scores}) \
+        <= NOTICE_MAX_SHEETS
+
+
+def write_notice(path: Path, scores: MonthScores, rules: RuleSet) -> None:
+    """公示-YYYY-MM.xlsx: one sheet per 机构, ready to print and post — rank within the
+    category, 工号, 姓名, each item's points and the total; no pay, no export figures, no
+    risk fund."""
+    sheets = notice_sheets(scores, rules)
+    book = Book(path, f"{scores.month} 客户经理考核得分公示", scores.month)
+    for name, branch, table, members in sheets:
+        cols = [Column("排名", 6, "rank"), Column("工号", 12), Column("姓名", 10)]
+        cols += [Column(i.name, 10, "points") for i in table.items]
+        cols.append(Column("总分", 9, "points"))
+        book.sheet(name, cols, Blocks(column_blocks(members, partial(_notice_columns,
+                                                                      table=table))),
+                   note=f"{scores.month} {branch} 客户经理考核得分公示（{table.title}；"
+                        f"排名为本月全部{table.category}客户经理中的名次）")
+    book.close()
 
 
 def summary(scores: MonthScores, rules: RuleSet, top: int = 5) -> list[Any]:

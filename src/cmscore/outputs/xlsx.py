@@ -20,11 +20,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from cmscore.outputs import layout
 from cmscore.outputs.celltext import (
+    BLOCK_ROWS,
     Blocks,
     Escaped,
     Shared,
@@ -34,15 +37,13 @@ from cmscore.outputs.celltext import (
     number,
     text_cell,
 )
+from cmscore.outputs.layout import STYLE, TEXT_KINDS
 
 MAX_ROWS = 1_048_576
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG = "http://schemas.openxmlformats.org/package/2006"
 _CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-# Style index per column kind (see _STYLES: cellXfs in this order).
-STYLE = {"text": 1, "points": 2, "money": 3, "int": 4, "ratio": 5, "number": 6, "header": 7,
-         "bold": 8}
 
 
 @dataclass
@@ -114,14 +115,30 @@ def _abandons(method: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-class Book:
-    """An .xlsx of typed columns: frozen header row, filters, widths; never a formula."""
+def _peek(rows: Iterable[Sequence[Any]] | Blocks
+          ) -> tuple[Iterable[Sequence[Any]] | Blocks, list[list[Any]] | None]:
+    """The rows as given, and their first rows as columns, to measure the widths on."""
+    if isinstance(rows, Blocks):
+        blocks = iter(rows)
+        first = next(blocks, None)
+        if first is None:
+            return Blocks(()), None
+        return Blocks(chain([first], blocks)), first
+    head = iter(rows)
+    sample = list(islice(head, BLOCK_ROWS))
+    return chain(sample, head), [list(c) for c in zip(*sample, strict=False)] or None
 
-    def __init__(self, path: Path) -> None:
+
+class Book:
+    """An .xlsx of typed columns: frozen header row and names, filters, widths, page setup;
+    never a formula. ``title`` and ``month`` go into the document properties."""
+
+    def __init__(self, path: Path, title: str = "", month: str = "") -> None:
         self.zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
-        self.sheets: list[tuple[str, str]] = []  # (name, filter range or "")
+        self.sheets: list[tuple[str, list[tuple[str, str]]]] = []  # (name, defined names)
         self.shared = Shared()
         self.escaped = Escaped()
+        self.title, self.month = title, month
 
     @_abandons
     def sheet(self, name: str, columns: Sequence[Column],
@@ -129,41 +146,40 @@ class Book:
         index = len(self.sheets) + 1
         letters = column_letters(max(len(columns), 1))
         start = 3 if note else 1  # header row, 1-based
-        widths = "".join(f'<col min="{j + 1}" max="{j + 1}" width="{c.width}" customWidth="1"/>'
-                         for j, c in enumerate(columns))
+        rows, sample = _peek(rows)
+        widths = self._widths = layout.fit_widths(columns, sample)
         last = letters[len(columns) - 1] if columns else "A"
         with self.zip.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True) as entry, \
                 _behind(entry) as fh:
-            out: list[str] = [
-                f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                f'<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}"><sheetViews>'
-                f'<sheetView workbookViewId="0"><pane ySplit="{start}" topLeftCell="A{start + 1}"'
-                f' activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
-                f'<sheetFormatPr defaultRowHeight="15"/>'
-                + (f"<cols>{widths}</cols>" if columns else "") + "<sheetData>"]
+            out: list[str] = [layout.sheet_start(columns, widths, start,
+                                                 layout.frozen_columns(columns))]
             if note:
-                out.append(f'<row r="1">{text_cell("A1", note, STYLE["bold"])}</row>')
-            out.append(f'<row r="{start}">' + "".join(
-                text_cell(f"{letters[j]}{start}", c.header, STYLE["header"])
-                for j, c in enumerate(columns)) + "</row>")
+                out.append(f'<row r="1" ht="{layout.LINE_HEIGHT + 5}" customHeight="1">'
+                           f'{text_cell("A1", note, STYLE["title"])}</row>')
+            out.append(f'<row r="{start}" ht="{layout.header_height(columns, widths):g}"'
+                       ' customHeight="1">' + "".join(
+                           text_cell(f"{letters[j]}{start}", c.header, STYLE["header"])
+                           for j, c in enumerate(columns)) + "</row>")
             fh.write("".join(out).encode("utf-8"))
             if isinstance(rows, Blocks):
-                self._blocks(fh, name, columns, letters, rows, start)
+                end = self._blocks(fh, name, columns, letters, rows, start)
             else:
-                self._rows(fh, name, columns, letters, rows, start)
-            tail = "</sheetData>"
-            if columns:
-                tail += f'<autoFilter ref="A{start}:{last}{start}"/>'
-            fh.write((tail + "</worksheet>").encode("utf-8"))
-        self.sheets.append((name, f"$A${start}:${last}${start}" if columns else ""))
+                end = self._rows(fh, name, columns, letters, rows, start)
+            fh.write(layout.sheet_end(f"A{start}:{last}{start}" if columns else "",
+                                      widths).encode("utf-8"))
+        self.sheets.append((name, layout.defined_names(index - 1, name, start, last, end,
+                                                       bool(columns))))
 
     def _rows(self, fh: Any, name: str, columns: Sequence[Column], letters: list[str],
-              rows: Iterable[Sequence[Any]], start: int) -> None:
+              rows: Iterable[Sequence[Any]], start: int) -> int:
         """Each row is one ``str.format`` of a template made for its pattern of blank cells
-        (a sheet has a handful); a value of an unexpected type sends its row cell by cell."""
+        (a sheet has a handful); a value of an unexpected type, or a sheet with wrapping
+        cells (each row its own height), sends rows cell by cell. Returns the last row."""
         kinds = [c.kind for c in columns]
         styles = [STYLE.get(k, 1) for k in kinds]
-        is_text = [k == "text" for k in kinds]
+        is_text = [k in TEXT_KINDS for k in kinds]
+        wrapped = [j for j, k in enumerate(kinds) if k in layout.WRAPPED]
+        wrapped_widths = [self._widths[j] for j in wrapped]
         width = len(columns)
         templates: dict[tuple[int, ...], Any] = {}
         escaped = self.escaped
@@ -184,7 +200,7 @@ class Book:
                 raise ValueError(f"{name} 第 {r} 行有 {len(row)} 列，表头 {width} 列")
             values: list[Any] = [r]
             blanks: list[int] = []
-            for j, value in enumerate(row):
+            for j, value in enumerate(() if wrapped else row):
                 kind = type(value)  # exact types: isinstance on Decimal goes through the ABCs
                 if value is None or (kind is str and value == ""):
                     blanks.append(j)
@@ -199,49 +215,56 @@ class Book:
                 else:
                     values = []
                     break
-            if values:
+            if values and not wrapped:
                 key = tuple(blanks)
                 fill = templates.get(key)
                 if fill is None:
                     fill = templates[key] = template(key)
                 buffer.append(fill(*values))
             else:
-                buffer.append(self._cells(r, row, kinds, styles, letters))
+                height = layout.row_heights([[row[j]] for j in wrapped], wrapped_widths)[0] \
+                    if wrapped else ""
+                buffer.append(self._cells(r, row, kinds, styles, letters, height))
             if len(buffer) >= 2000:
                 fh.write("".join(buffer).encode("utf-8"))
                 buffer.clear()
         if r > MAX_ROWS:
             raise ValueError(f"{name} 超过 Excel 行数上限 {MAX_ROWS}")
         fh.write("".join(buffer).encode("utf-8"))
+        return r
 
     def _blocks(self, fh: Any, name: str, columns: Sequence[Column], letters: list[str],
-                blocks: Blocks, start: int) -> None:
+                blocks: Blocks, start: int) -> int:
         """A block of rows given as columns becomes one %-template filled in a C loop
         (``map``): no Python step per cell. A column with blanks in the block
         fills a whole cell or nothing; a value of an unexpected type sends its block
-        through ``_rows``."""
+        through ``_rows``. A row with wrapping cells gets the height of their lines.
+        Returns the last row."""
         width = len(columns)
+        wrapped = [j for j, c in enumerate(columns) if c.kind in layout.WRAPPED]
+        wrapped_widths = [self._widths[j] for j in wrapped]
         r = start
         for block in blocks:
             n = len(block[0]) if block else 0
             if len(block) != width:
                 raise ValueError(f"{name} 第 {r + 1} 行起有 {len(block)} 列，表头 {width} 列")
-            got = [column_texts(column, c.kind == "text", self.escaped, self.shared)
+            got = [column_texts(column, c.kind in TEXT_KINDS, self.escaped, self.shared)
                    for column, c in zip(block, columns, strict=True)]
             if any(g is None for g in got):
-                self._rows(fh, name, columns, letters, zip(*block, strict=True), r)
-                r += n
+                r = self._rows(fh, name, columns, letters, zip(*block, strict=True), r)
                 continue
             # One %-template a row, its row number given again for every cell reference:
             # %-formatting a tuple was 25% faster than str.format with the number once.
             numbers = list(map(str, range(r + 1, r + 1 + n)))
             args: list[list[str] | list[str | None]] = [numbers]
+            if wrapped:
+                args.append(layout.row_heights([block[j] for j in wrapped], wrapped_widths))
             slots: list[str] = []
             for j, (c, g) in enumerate(zip(columns, got, strict=True)):
                 assert g is not None
                 column = g[0]
                 style = STYLE.get(c.kind, 1)
-                form = "shared" if g[1] else "inline" if c.kind == "text" else "number"
+                form = "shared" if g[1] else "inline" if c.kind in TEXT_KINDS else "number"
                 markup = cell(f"{letters[j]}%s", style, "%s", form)
                 if None in column:  # blanks: this column's slot is the whole cell, or nothing
                     args.append([markup % (k, t) if t is not None else ""
@@ -250,21 +273,23 @@ class Book:
                 else:
                     args += (numbers, column)
                     slots.append(markup)
-            fill = ('<row r="%s">' + "".join(slots) + "</row>").__mod__
+            fill = ('<row r="%s"' + ("%s>" if wrapped else ">") + "".join(slots)
+                    + "</row>").__mod__
             fh.write("".join(map(fill, zip(*args, strict=True))).encode("utf-8"))
             r += n
         if r > MAX_ROWS:
             raise ValueError(f"{name} 超过 Excel 行数上限 {MAX_ROWS}")
+        return r
 
     @staticmethod
     def _cells(r: int, row: Sequence[Any], kinds: list[str], styles: list[int],
-               letters: list[str]) -> str:
-        cells = [f'<row r="{r}">']
+               letters: list[str], height: str = "") -> str:
+        cells = [f'<row r="{r}"{height}>']
         for j, value in enumerate(row):
             if value is None or value == "":
                 continue
             kind = type(value)
-            if kinds[j] == "text" or (kind is not Decimal and kind is not int):
+            if kinds[j] in TEXT_KINDS or (kind is not Decimal and kind is not int):
                 cells.append(text_cell(f"{letters[j]}{r}", str(value), styles[j]))
             else:
                 cells.append(cell(f"{letters[j]}{r}", styles[j], number(value)))
@@ -279,10 +304,8 @@ class Book:
                 raise ValueError(f"工作表名不合法：{n}")
         sheets = "".join(f'<sheet name="{escape(n, {chr(34): "&quot;"})}" sheetId="{i}" '
                          f'r:id="rId{i}"/>' for i, n in enumerate(names, start=1))
-        defined = "".join(
-            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
-            f"'{escape(n)}'!{ref}</definedName>"
-            for i, (n, ref) in enumerate(self.sheets) if ref)
+        defined = "".join(xml for _, xml in sorted(
+            (pair for _, names_of in self.sheets for pair in names_of), key=lambda p: p[0]))
         z = self.zip
         count = len(self.shared.texts)
         if count:
@@ -290,11 +313,17 @@ class Book:
                 f'<sst xmlns="{_MAIN}" count="{count}" uniqueCount="{count}">'
                 + "".join(f'<si><t xml:space="preserve">{t}</t></si>' for t in self.shared.texts)
                 + "</sst>"))
+        z.writestr("docProps/core.xml", layout.core_properties(self.title, self.month))
+        z.writestr("docProps/app.xml", layout.APP_PROPERTIES)
         z.writestr("[Content_Types].xml", _XML + (
             f'<Types xmlns="{_PKG}/content-types">'
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
             'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
             f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
+            '<Override PartName="/docProps/core.xml" ContentType="application/vnd.'
+            'openxmlformats-package.core-properties+xml"/><Override PartName="/docProps/app.xml"'
+            ' ContentType="application/vnd.openxmlformats-officedocument.extended-properties'
+            '+xml"/>'
             f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/>'
             + (f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_CT}.sharedStrings+xml"/>'
                if count else "")
@@ -303,7 +332,10 @@ class Book:
             + "</Types>"))
         z.writestr("_rels/.rels", _XML + (
             f'<Relationships xmlns="{_PKG}/relationships"><Relationship Id="rId1" '
-            f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'))
+            f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/><Relationship Id="rId2" '
+            f'Type="{_PKG}/relationships/metadata/core-properties" Target="docProps/core.xml"/>'
+            f'<Relationship Id="rId3" Type="{_REL}/extended-properties" '
+            'Target="docProps/app.xml"/></Relationships>'))
         z.writestr("xl/workbook.xml", _XML + (
             f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><bookViews><workbookView/></bookViews>'
             f"<sheets>{sheets}</sheets>"
@@ -315,37 +347,8 @@ class Book:
             + f'<Relationship Id="rId{len(names) + 1}" Type="{_REL}/styles" Target="styles.xml"/>'
             + (f'<Relationship Id="rId{len(names) + 2}" Type="{_REL}/sharedStrings" '
                'Target="sharedStrings.xml"/>' if count else "") + "</Relationships>"))
-        z.writestr("xl/styles.xml", _XML + _STYLES)
+        z.writestr("xl/styles.xml", _XML + layout.STYLES)
         z.close()
 
 
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-# cellXfs in STYLE order: 0 default, 1 text (@), 2 points (0.00), 3 money (#,##0.00),
-# 4 int (0), 5 ratio (0.00%), 6 number (General), 7 header, 8 bold. Built-in formats only.
-_STYLES = (
-    f'<styleSheet xmlns="{_MAIN}">'
-    '<fonts count="2"><font><sz val="11"/><name val="等线"/><family val="2"/></font>'
-    '<font><b/><sz val="11"/><name val="等线"/><family val="2"/></font></fonts>'
-    '<fills count="3"><fill><patternFill patternType="none"/></fill>'
-    '<fill><patternFill patternType="gray125"/></fill>'
-    '<fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7"/><bgColor indexed="64"/>'
-    "</patternFill></fill></fills>"
-    '<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
-    '<border><left style="thin"><color auto="1"/></left><right style="thin"><color auto="1"/>'
-    '</right><top style="thin"><color auto="1"/></top><bottom style="thin"><color auto="1"/>'
-    "</bottom><diagonal/></border></borders>"
-    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="9">'
-    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="10" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="49" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1"'
-    ' applyBorder="1" applyAlignment="1"><alignment vertical="center" wrapText="1"/></xf>'
-    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-    "</cellXfs>"
-    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-    "</styleSheet>")

@@ -17,17 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from cmscore.numbers import clean_name
 from cmscore.problems import Problem
 from cmscore.rules import yamlsafe
-from cmscore.rules.bounds import FIGURE_MAX, HUNDRED, POINTS_MAX, Amount, Points, Ratio, within
+from cmscore.rules.bounds import FIGURE_MAX, HUNDRED, POINTS_MAX, Points, Ratio, within
+from cmscore.rules.files import Export, Payroll
+from cmscore.rules.strict import Strict
 from cmscore.rules.yamlsafe import RuleFileError
 
 DEFAULT_DIR = Path(__file__).parent / "shipped"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Tier(_Strict):
+class Tier(Strict):
     """One interval of a ratio with its points; bounds are explicit (SPEC §4.4)."""
 
     eq: Ratio | None = None
@@ -88,7 +86,7 @@ def pct(ratio: Decimal) -> str:
     return f"{(ratio * HUNDRED).normalize():f}%"
 
 
-class ClientTier(_Strict):
+class ClientTier(Strict):
     """代发工资: a count column of clients in one headcount band, each worth ``points``."""
 
     label: str
@@ -96,7 +94,7 @@ class ClientTier(_Strict):
     points: Points
 
 
-class Item(_Strict):
+class Item(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
     full: Annotated[Decimal, within(Decimal(0), HUNDRED)]
@@ -179,7 +177,7 @@ def _check_tiers(tiers: list[Tier]) -> None:
         raise ValueError("最后一档必须没有上限")
 
 
-class Group(_Strict):
+class Group(Strict):
     id: str
     name: str
     full: Decimal
@@ -193,7 +191,7 @@ class Group(_Strict):
         return self
 
 
-class Table(_Strict):
+class Table(Strict):
     kind: Literal["table"]
     table: str
     category: str
@@ -217,73 +215,6 @@ class Table(_Strict):
         return [item for group in self.groups for item in group.items]
 
 
-class Limits(_Strict):
-    """Bounds on an input file, checked before any parser runs (see preflight.py)."""
-
-    max_file_mb: int = Field(default=200, ge=1)
-    max_members: int = Field(default=1000, ge=1)
-    max_inflated_mb: int = Field(default=256, ge=1)
-    max_ratio: int = Field(default=100, ge=2)
-    max_rows: int = Field(default=1_048_576, ge=1)
-    max_columns: int = Field(default=200, ge=1)
-    max_cells: int = Field(default=10_000_000, ge=1)  # rows × columns the parser would allocate
-    # The largest figure (amount, count, balance) a cell may hold, either sign. The store
-    # keeps figures in millionths in SQLite's 64-bit integers, hence the bound on the bound.
-    max_figure: int = Field(default=10**10, ge=1, le=9 * 10**12)
-
-
-class Export(_Strict):
-    """How the core system's export looks: identity columns, rows to skip, limits."""
-
-    kind: Literal["export"]
-    identity: dict[Literal["id", "name", "branch", "category"], list[str]]
-    total_markers: list[str] = Field(default_factory=lambda: ["合计", "总计", "小计"])
-    ignore_columns: list[str] = Field(default_factory=list)
-    header_search_rows: int = Field(default=30, ge=1)
-    blank_is_zero: bool = True
-    limits: Limits = Field(default_factory=Limits)
-    # category → other values of the 类别 column that mean it (「支行客户经理」 → 支行)
-    category_aliases: dict[str, list[str]] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _identity(self) -> Export:
-        missing = {"id", "name", "branch", "category"} - set(self.identity)
-        if missing:
-            raise ValueError(f"identity 缺少 {sorted(missing)}")
-        seen: dict[str, str] = {}
-        for category, aliases in self.category_aliases.items():
-            for alias in aliases:
-                key = clean_name(alias)
-                if key in seen:
-                    raise ValueError(f"category_aliases: 「{alias}」同时写在 {seen[key]} 与 "
-                                     f"{category} 之下")
-                seen[key] = category
-        return self
-
-    def category_of(self) -> dict[str, str]:
-        """A 类别 cell's value (as ``clean_name`` leaves it) → the category it means."""
-        return {clean_name(a): c for c, aliases in self.category_aliases.items() for a in aliases}
-
-
-class GradePay(_Strict):
-    """履职绩效工资 per grade; every grade must be there (第十条)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-    first: Amount = Field(alias="一级")
-    second: Amount = Field(alias="二级")
-    third: Amount = Field(alias="三级")
-
-    def __getitem__(self, grade: str) -> Decimal:
-        return {"一级": self.first, "二级": self.second, "三级": self.third}[grade]
-
-
-class Payroll(_Strict):
-    kind: Literal["payroll"]
-    grades: GradePay
-    transition: Amount
-    supervisor_link_share: Decimal = Field(ge=0, le=1)
-
-
 class RuleSet(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -298,6 +229,12 @@ class RuleSet(BaseModel):
 
     def table_for(self, category: str) -> Table | None:
         return self.tables.get(category)
+
+    def scoring(self, hashes: dict[str, str]) -> dict[str, str]:
+        """``hashes`` without the payroll file's: whether a month scores the same does not
+        depend on pay bases or the salary system's codes."""
+        payroll_file = self.files.get("payroll")  # pay, not scores, hangs on it
+        return {name: h for name, h in hashes.items() if name != payroll_file}
 
 
 _MODELS: dict[str, type[BaseModel]] = {"table": Table, "export": Export, "payroll": Payroll}

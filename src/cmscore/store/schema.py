@@ -154,11 +154,12 @@ MIGRATIONS: dict[int, str] = {
     # once it is, so a run killed in between is finished by the next (outputs.files).
     6: """
     CREATE TABLE workbooks (
-        run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+        run_id INTEGER NOT NULL REFERENCES runs(id),
         path TEXT NOT NULL,
         sha256 TEXT NOT NULL,
         temp TEXT NOT NULL,
-        placed INTEGER NOT NULL DEFAULT 0
+        placed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (run_id, path)
     ) STRICT;
     CREATE INDEX workbooks_by_path ON workbooks (path, run_id);
     """,

@@ -37,20 +37,24 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def record(conn: sqlite3.Connection, path: str, sha256: str, temp: str) -> int:
-    """Inside the transaction that has just inserted its run: that run wrote ``path``,
-    now waiting complete at ``temp``. Returns the run's id."""
-    (run_id,) = conn.execute("SELECT max(id) FROM runs").fetchone()
+def record(conn: sqlite3.Connection, path: str, sha256: str, temp: str,
+           run_id: int | None = None) -> int:
+    """Inside the run's transaction: run ``run_id`` (default: the run just inserted) wrote
+    ``path``, now waiting complete at ``temp``. Returns the run's id. A correction's
+    cascade inserts runs of its own after the one that wrote, hence ``run_id``."""
+    if run_id is None:
+        (run_id,) = conn.execute("SELECT max(id) FROM runs").fetchone()
     conn.execute("INSERT INTO workbooks (run_id, path, sha256, temp) VALUES (?, ?, ?, ?)",
                  (run_id, path, sha256, temp))
     return int(run_id)
 
 
-def mark_placed(conn: sqlite3.Connection, run_id: int) -> None:
+def mark_placed(conn: sqlite3.Connection, run_id: int, path: str) -> None:
     """The workbook is in place. Best effort: if even this cannot be written (a full
     disk), the next run finds the file in place with its hash and marks it then."""
     try:
-        conn.execute("UPDATE workbooks SET placed = 1 WHERE run_id = ?", (run_id,))
+        conn.execute("UPDATE workbooks SET placed = 1 WHERE run_id = ? AND path = ?",
+                     (run_id, path))
     except sqlite3.Error:
         pass
 
@@ -76,7 +80,7 @@ def settle(conn: sqlite3.Connection) -> None:
     for w in _unplaced(conn):
         target, tmp = Path(w.path), Path(w.temp)
         if _digest(target) == w.sha256:  # placed; the run ended before saying so
-            mark_placed(conn, w.run_id)
+            mark_placed(conn, w.run_id, w.path)
             continue
         if _digest(tmp) == w.sha256:
             try:
@@ -85,7 +89,7 @@ def settle(conn: sqlite3.Connection) -> None:
                 notify(f"{w.command} {w.month} 已存入历史库，但它的工作簿仍未能放到 {target}："
                        f"{exc.strerror}；写好的工作簿在 {tmp}")
                 continue
-            mark_placed(conn, w.run_id)
+            mark_placed(conn, w.run_id, w.path)
             notify(f"已把 {w.command} {w.month} 的工作簿放到 {target}（上次运行存入历史库后、"
                    "放置工作簿前中断）")
             continue

@@ -1,0 +1,108 @@
+"""The ``kind: export`` file (the core system's export: identity columns, markers, limits,
+category aliases) and the ``kind: payroll`` file (pay per grade, the salary system's import
+codes): their models, strict like the scoring tables'."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import ConfigDict, Field, model_validator
+
+from cmscore.numbers import clean_name
+from cmscore.rules.bounds import Amount
+from cmscore.rules.strict import Strict
+
+
+class Limits(Strict):
+    """Bounds on an input file, checked before any parser runs (see preflight.py)."""
+
+    max_file_mb: int = Field(default=200, ge=1)
+    max_members: int = Field(default=1000, ge=1)
+    max_inflated_mb: int = Field(default=256, ge=1)
+    max_ratio: int = Field(default=100, ge=2)
+    max_rows: int = Field(default=1_048_576, ge=1)
+    max_columns: int = Field(default=200, ge=1)
+    max_cells: int = Field(default=10_000_000, ge=1)  # rows × columns the parser would allocate
+    # The largest figure (amount, count, balance) a cell may hold, either sign. The store
+    # keeps figures in millionths in SQLite's 64-bit integers, hence the bound on the bound.
+    max_figure: int = Field(default=10**10, ge=1, le=9 * 10**12)
+
+
+class Export(Strict):
+    """How the core system's export looks: identity columns, rows to skip, limits."""
+
+    kind: Literal["export"]
+    identity: dict[Literal["id", "name", "branch", "category"], list[str]]
+    total_markers: list[str] = Field(default_factory=lambda: ["合计", "总计", "小计"])
+    ignore_columns: list[str] = Field(default_factory=list)
+    header_search_rows: int = Field(default=30, ge=1)
+    blank_is_zero: bool = True
+    limits: Limits = Field(default_factory=Limits)
+    # category → other values of the 类别 column that mean it (「支行客户经理」 → 支行)
+    category_aliases: dict[str, list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _identity(self) -> Export:
+        missing = {"id", "name", "branch", "category"} - set(self.identity)
+        if missing:
+            raise ValueError(f"identity 缺少 {sorted(missing)}")
+        seen: dict[str, str] = {}
+        for category, aliases in self.category_aliases.items():
+            for alias in aliases:
+                key = clean_name(alias)
+                if key in seen:
+                    raise ValueError(f"category_aliases: 「{alias}」同时写在 {seen[key]} 与 "
+                                     f"{category} 之下")
+                seen[key] = category
+        return self
+
+    def category_of(self) -> dict[str, str]:
+        """A 类别 cell's value (as ``clean_name`` leaves it) → the category it means."""
+        return {clean_name(a): c for c, aliases in self.category_aliases.items() for a in aliases}
+
+
+class GradePay(Strict):
+    """履职绩效工资 per grade; every grade must be there (第十条)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    first: Amount = Field(alias="一级")
+    second: Amount = Field(alias="二级")
+    third: Amount = Field(alias="三级")
+
+    def __getitem__(self, grade: str) -> Decimal:
+        return {"一级": self.first, "二级": self.second, "三级": self.third}[grade]
+
+
+class ImportColumns(Strict):
+    """The salary system's column names, in the order of the import file."""
+
+    id: str = Field(default="工号", min_length=1)
+    name: str = Field(default="姓名", min_length=1)
+    code: str = Field(default="工资项目代码", min_length=1)
+    amount: str = Field(default="金额", min_length=1)
+
+
+class ImportCodes(Strict):
+    """The salary system's pay-item code for each amount cmscore computes."""
+
+    pay: str = Field(default="JX01", min_length=1)  # 客户经理月度应得工资（第十一条）
+    risk_fund_release: str = Field(default="JX02", min_length=1)  # 风险金发放（12 月）
+    supervisor_fixed: str = Field(default="GW01", min_length=1)  # 主管履职岗位工资固定部分
+    supervisor_linked: str = Field(default="JX03", min_length=1)  # 主管挂钩部分（第十二条）
+    restatement: str = Field(default="JX04", min_length=1)  # 以前月份补发/扣回（更正后）
+
+
+class SalaryImport(Strict):
+    """工资导入-YYYY-MM.csv / .xlsx: one row per person and pay item."""
+
+    columns: ImportColumns = Field(default_factory=ImportColumns)
+    codes: ImportCodes = Field(default_factory=ImportCodes)
+
+
+class Payroll(Strict):
+    kind: Literal["payroll"]
+    grades: GradePay
+    transition: Amount
+    supervisor_link_share: Decimal = Field(ge=0, le=1)
+    salary_import: SalaryImport = Field(default_factory=SalaryImport)
