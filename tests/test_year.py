@@ -53,10 +53,14 @@ def test_a_gap_is_refused_naming_the_missing_months(tmp_path: Path) -> None:
 
 
 def test_a_year_may_start_at_any_month(tmp_path: Path) -> None:
-    """A bank adopting cmscore in October: no gap before the first stored month."""
+    """A bank adopting cmscore in April: no gap before the first stored month, and the
+    output says from which month year-to-date is counted."""
     db = tmp_path / "h.db"
-    cmscore("score", export(tmp_path, "2026-04", 0), "--db", db, "--out", tmp_path, "-q")
-    cmscore("score", export(tmp_path, "2026-05", 0), "--db", db, "--out", tmp_path, "-q")
+    first = json.loads(cmscore("score", export(tmp_path, "2026-04", 0), "--db", db,
+                               "--out", tmp_path, "--json").stdout)
+    assert first["year_to_date_from"] is None and first["gap_months"] == []
+    r = cmscore("score", export(tmp_path, "2026-05", 0), "--db", db, "--out", tmp_path, "-q")
+    assert "历史库中 2026 年从 2026-04 开始，年度累计（提前完成）自 2026-04 起计算" in out(r)
 
 
 def test_a_cascade_into_a_closed_month_is_refused_and_changes_nothing(paid_year: Path,

@@ -42,6 +42,7 @@ class ScoreResult:
     warnings: dict[str, str] = field(default_factory=dict)  # CM → 第十六条 warning
     restated: list[Restated] = field(default_factory=list)  # later months' changed totals
     gap: list[str] = field(default_factory=list)  # months year-to-date counts nothing for
+    ytd_from: str = ""  # the year's first stored month, when the store starts the year late
 
 
 def _history(conn: sqlite3.Connection | None, month: str) -> History:
@@ -106,6 +107,7 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
         if export.month in store.stored_months(conn) and not replace:
             raise fail(f"{export.month} 已经计分并存入历史库；如需重新计分请加 --replace")
         gap = restate.missing_in_year(conn, export.month)
+        ytd_from = restate.year_starts(conn, export.month)
         if gap and not allow_gap:
             raise fail(f"{export.month[:4]} 年缺少 {'、'.join(gap)} 的计分：提前完成按年度累计计算，"
                        f"缺月会使累计偏少。请先 cmscore score 这些月份的导出文件；确认缺月无数据时"
@@ -148,4 +150,5 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
                     if (w := npl_warning(ratios))}
     finally:
         conn.close()
-    return ScoreResult(export, scores, rules, target, record, warnings, restated, gap)
+    return ScoreResult(export, scores, rules, target, record, warnings, restated, gap,
+                       ytd_from)

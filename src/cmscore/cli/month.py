@@ -53,6 +53,7 @@ def score(
         doc["warnings"] = [{"id": cm, "message": w} for cm, w in result.warnings.items()]
         doc["restated"] = restated
         doc["gap_months"] = result.gap
+        doc["year_to_date_from"] = result.ytd_from or None
         print_json(doc)
         return
     console = make_console(False)
@@ -64,6 +65,9 @@ def score(
     for cm, warning in result.warnings.items():
         console.print(Text.assemble(("预警", "red"), f" {cm} {names.get(cm, '')}：{warning}"),
                       soft_wrap=True)
+    if result.ytd_from:
+        console.print(f"注意：历史库中 {result.scores.month[:4]} 年从 {result.ytd_from} 开始，"
+                      f"年度累计（提前完成）自 {result.ytd_from} 起计算", soft_wrap=True)
     if result.gap:
         console.print(f"注意：{'、'.join(result.gap)} 未计分，年度累计（提前完成）不含这些月份",
                       soft_wrap=True, markup=False)

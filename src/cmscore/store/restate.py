@@ -45,6 +45,16 @@ def missing_in_year(conn: sqlite3.Connection, month: str) -> list[str]:
     return out
 
 
+def year_starts(conn: sqlite3.Connection, month: str) -> str:
+    """The first month of ``month``'s year that the store holds (``month`` included), when
+    that is not January and is before ``month``: year-to-date is counted from it (a bank
+    adopting cmscore in October). Empty otherwise."""
+    (first,) = conn.execute("SELECT min(month) FROM months WHERE substr(month, 1, 4) = ?",
+                            (month[:4],)).fetchone()
+    first = min(first or month, month)
+    return first if not first.endswith("-01") and first < month else ""
+
+
 def record_sources(conn: sqlite3.Connection, month: str) -> None:
     """Write down which stored runs ``month`` was scored from (its dependency record)."""
     conn.execute("DELETE FROM month_sources WHERE month = ?", (month,))
