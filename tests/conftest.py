@@ -211,3 +211,12 @@ def workbooks(tmp_path_factory: pytest.TempPathFactory, cli_runner: CliRunner) -
     quarter = json_out(run("summary", "--year", 2026, "--quarter", 3, "--db", db, "--out", out,
                            "--json", code=0))
     return Workbooks(out, scores, grades, payroll, window, month, year, quarter)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Any:
+    """A hostile-file test's folders and CLI (``test_hostile.Env``), for every test module
+    that builds hostile files."""
+    from test_hostile import Env
+
+    return Env(tmp_path)

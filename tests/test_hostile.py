@@ -24,6 +24,9 @@ from typer.testing import CliRunner
 
 import hostile_fixtures as hf
 from cmscore.cli import app
+from cmscore.inputs.reader import read_export
+from cmscore.problems import InputError, Problem
+from cmscore.rules.ruleset import RuleSet
 from hostile_fixtures import Error, Formula, Ran, Sheet, cm_row, cm_rows, export_rows
 
 FAST = 8.0  # seconds: the most any single refusal may take in-process
@@ -88,11 +91,6 @@ class Env:
         assert self.months() == [], f"a refused file was stored: {self.months()}"
         written = sorted(p.name for p in self.out.iterdir())
         assert written == [], f"a refused file left outputs: {written}"
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> Env:
-    return Env(tmp_path)
 
 
 def problems_of(ran: Ran) -> list[dict[str, Any]]:
@@ -547,3 +545,10 @@ def test_error_cells_on_a_hidden_sheet_do_not_matter(env: Env) -> None:
         assert b'state="hidden"' in zf.read("xl/workbook.xml")
         assert b't="e"' in zf.read("xl/worksheets/sheet1.xml")
     assert sorted(managers(env.score(path))) == ["E0001", "E0002", "E0003"]
+
+
+def refused(path: Path, rules: RuleSet) -> list[Problem]:
+    """The problems ``read_export`` raises for ``path`` (it must raise)."""
+    with pytest.raises(InputError) as caught:
+        read_export(path, rules)
+    return caught.value.problems

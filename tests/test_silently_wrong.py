@@ -16,24 +16,12 @@ import pytest
 
 import hostile_fixtures as hf
 from cmscore.inputs.reader import read_export
-from cmscore.problems import InputError, Problem
 from cmscore.rules.ruleset import DEFAULT_DIR, RuleSet, load_rules
 from cmscore.rules.yamlsafe import RuleFileError
 from hostile_fixtures import HEADERS, Formula, Sheet, cm_row, cm_rows, export_rows
-from test_hostile import Env, assert_refused, managers
+from test_hostile import Env, assert_refused, managers, refused
 
 J = HEADERS.index
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> Env:
-    return Env(tmp_path)
-
-
-def refused(path: Path, rules: RuleSet) -> list[Problem]:
-    with pytest.raises(InputError) as caught:
-        read_export(path, rules)
-    return caught.value.problems
 
 
 def totals_row(label: dict[str, Any], rows: list[list[Any]],
