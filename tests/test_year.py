@@ -143,6 +143,10 @@ def test_a_corrected_paid_month_is_restated_once_in_the_next_payroll(paid_year: 
     assert again["restatements"] == carried
     assert q(paid_year, "SELECT count(*) FROM restatements WHERE carried_by = '2026-06'") == \
         [(len(carried),)]
+    # April's own payroll may not be re-run now: June has paid its difference already.
+    r = cmscore("payroll", "--month", "2026-04", "--replace", "--db", paid_year,
+                "--out", tmp_path, code=1)
+    assert "2026-04 更正后的差额已随 2026-06 工资补发/扣回；重算 2026-04 的工资会重复发放" in out(r)
 
 
 def test_show_gives_the_month_as_score_json_did(tmp_path: Path) -> None:

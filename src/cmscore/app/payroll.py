@@ -62,6 +62,10 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
         if restate.paid(conn, month) and not replace:
             raise fail(f"{month} 的绩效工资已经计算并存入历史库；如需重算请加 --replace"
                        "（原运行保留并标记为已被替代）")
+        carried_on = restate.carried_elsewhere(conn, month)
+        if replace and carried_on:
+            raise fail(f"{month} 更正后的差额已随 {'、'.join(carried_on)} 工资补发/扣回；重算 {month} "
+                       "的工资会重复发放。请保留原工资表，差额已按补发/扣回处理")
         in_force = history.in_effect(conn, month)
         if in_force and (why := restate.stale_reason(conn, in_force)):
             row = conn.execute("SELECT months, window_end FROM gradings WHERE effective_month = ?",

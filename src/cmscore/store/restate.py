@@ -129,6 +129,14 @@ def carried_by(conn: sqlite3.Connection, month: str) -> list[Restatement]:
         " ORDER BY month, cm_id, id", (month,))]
 
 
+def carried_elsewhere(conn: sqlite3.Connection, month: str) -> list[str]:
+    """The later payrolls that have carried differences of ``month``: once one has, the
+    month's own payroll may not be re-run (the difference would be paid twice)."""
+    return [m for (m,) in conn.execute(
+        "SELECT DISTINCT carried_by FROM restatements WHERE month = ? AND carried_by IS NOT NULL"
+        " AND carried_by != ? AND void_run IS NULL ORDER BY 1", (month, month))]
+
+
 def release_carried(conn: sqlite3.Connection, month: str) -> None:
     """A payroll re-run gives back what its superseded run carried, to be carried again."""
     conn.execute("UPDATE restatements SET carried_by = NULL, carried_run = NULL"
