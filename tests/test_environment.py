@@ -29,6 +29,7 @@ import hostile_fixtures as hf
 from cmscore.outputs import xlsx
 from cmscore.rules.ruleset import DEFAULT_DIR
 from cmscore.store import db as store
+from conftest import UNDO_MIGRATIONS_6_TO_8
 from hostile_fixtures import cm_rows
 from test_store_safety import cli, export, months, ok, query
 
@@ -371,11 +372,7 @@ def test_a_read_never_migrates_and_names_the_command_that_does(
         stored: tuple[Path, Path], tmp_path: Path) -> None:
     db, out = stored
     with closing(sqlite3.connect(db)) as conn:  # the store as schema 4 left it
-        conn.executescript(
-            "DROP TABLE workbooks; DROP TABLE restatements; DROP TABLE grading_sources;"
-            " DROP TABLE month_sources; ALTER TABLE runs DROP COLUMN note;"
-            " ALTER TABLE gradings DROP COLUMN stale; ALTER TABLE payrolls DROP COLUMN score_run;"
-            " ALTER TABLE payrolls DROP COLUMN grading; PRAGMA user_version = 4;")
+        conn.executescript(UNDO_MIGRATIONS_6_TO_8 + " PRAGMA user_version = 4;")
     before = sha256(db)
     ran = cli("report", "--db", db, "--out", out)
     one_line_message(ran, db, "cmscore db migrate")

@@ -167,3 +167,52 @@ def test_show_and_status_on_a_missing_store_create_nothing(tmp_path: Path) -> No
     assert "历史库" in out(r) and not (tmp_path / "none.db").exists()
     cmscore("show", "2026-01", "--db", tmp_path / "none.db", code=1)
     assert not (tmp_path / "none.db").exists()
+
+
+def test_an_opening_file_makes_a_late_start_equal_a_full_year(tmp_path: Path) -> None:
+    """A bank adopting cmscore in April carries January–March in (期初累计): April–June then
+    score exactly as in a store that holds the whole year (compared with a full rebuild)."""
+    full, late = tmp_path / "full.db", tmp_path / "late.db"
+    for month in MONTHS[1:]:
+        cmscore("score", export(tmp_path, month, 0), "--db", full, "--out", tmp_path, "-q")
+    early = {i for (i,) in q(full, "SELECT DISTINCT item_id FROM items WHERE early = 1")}
+    assert early, "the generated year has no early completion"
+    sums: dict[tuple[str, str], Any] = {}
+    for cm, item, figure in q(full, "SELECT cm_id, item_id, figure FROM items"
+                                    " WHERE month < '2026-04' AND figure IS NOT NULL"):
+        if item in early:
+            from decimal import Decimal
+            sums[(cm, item)] = sums.get((cm, item), Decimal(0)) + Decimal(figure)
+    from conftest import write_csv
+
+    opening_file = write_csv(tmp_path / "期初累计.csv", ["工号", "项目", "期初累计"],
+                             [[cm, item, f"{v:f}"] for (cm, item), v in sorted(sums.items())])
+    # Scored first, then the opening file: the cascade re-scores April–June.
+    for month in ("2026-04", "2026-05", "2026-06"):
+        cmscore("score", export(tmp_path, month, 0), "--db", late, "--out", tmp_path, "-q")
+    r = cmscore("opening", opening_file, "--through", "2026-03", "--db", late)
+    assert "2026 年期初累计（截至 2026-03）已导入：" in out(r)
+    sql = ("SELECT month, cm_id, item_id, points_cp, early FROM items WHERE month >= '2026-04'"
+           " ORDER BY 1, 2, 3")
+    assert q(late, sql) == q(full, sql)
+    assert q(late, "SELECT month, cm_id, total_cp, rank FROM scores ORDER BY 1, 2") == \
+        q(full, "SELECT month, cm_id, total_cp, rank FROM scores WHERE month >= '2026-04'"
+                " ORDER BY 1, 2")
+    # A month inside the opening is refused: it would count twice.
+    r = cmscore("score", export(tmp_path, "2026-02", 0), "--db", late, "--out", tmp_path,
+                code=1)
+    assert "2026-02 在 2026 年的期初累计（截至 2026-03）之内" in out(r)
+
+
+def test_a_bad_opening_file_is_refused_with_every_problem_located(tmp_path: Path) -> None:
+    from conftest import write_csv
+
+    bad = write_csv(tmp_path / "期初累计.csv", ["工号", "项目", "期初累计"],
+                    [["000001", "放款户数", "-3"], ["000002", "储蓄存款", "5"],
+                     ["", "loan_households", "4"], ["000004", "放款户数", "x"]])
+    r = cmscore("opening", bad, "--through", "2026-03", "--db", tmp_path / "h.db", code=1)
+    text = out(r)
+    for expected in ("负数 -3", "不是提前完成的项目", "工号为空", "期初累计"):
+        assert expected in text, expected
+    assert not (tmp_path / "h.db").exists() or q(tmp_path / "h.db", "SELECT count(*) FROM runs") \
+        == [(0,)]

@@ -42,10 +42,11 @@ def totals(conn: sqlite3.Connection, month: str) -> dict[str, int]:
 
 
 def rescore_dependents(conn: sqlite3.Connection, month: str, rules: RuleSet,
-                       run_id: int) -> tuple[list[Restated], list[str]]:
+                       run_id: int, what: str = "") -> tuple[list[Restated], list[str]]:
     """Re-score, from their stored raw figures, the stored months that read ``month``;
     store those whose results changed under a run that says why. Refused, naming them,
     when a changed month is closed."""
+    what = what or f"{month} 更正"
     redone: list[tuple[str, MonthScores, dict[str, int]]] = []
     for later in restate.dependents(conn, month):
         old_totals, old_items = totals(conn, later), _items(conn, later)
@@ -56,7 +57,7 @@ def rescore_dependents(conn: sqlite3.Connection, month: str, rules: RuleSet,
             redone.append((later, scores, old_totals))
     closed = [m for m, _, _ in redone if store.closed(conn, m)]
     if closed:
-        raise fail(f"更正 {month} 会改变已结账月份 {'、'.join(closed)} 的得分（提前完成按年度累计计算），"
+        raise fail(f"{what}会改变已结账月份 {'、'.join(closed)} 的得分（提前完成按年度累计计算），"
                    f"已全部取消；确需更正请先 cmscore reopen {closed[0]} --reason \"…\"")
     restated: list[Restated] = []
     for later, scores, old_totals in redone:
@@ -64,7 +65,7 @@ def rescore_dependents(conn: sqlite3.Connection, month: str, rules: RuleSet,
         store.put_month(conn, scores, store.RunRecord(
             "score", later, str(record.get("file_name") or ""),
             str(record.get("file_sha256") or ""), rules.hashes,
-            started_at=store.RunRecord.now(), note=f"因 {month} 更正而重算（运行 {run_id}）"))
+            started_at=store.RunRecord.now(), note=f"因 {what}而重算（运行 {run_id}）"))
         restated += [Restated(later, s.manager.id, from_centi(old_totals.get(s.manager.id, 0)),
                               s.total) for s in scores.scores
                      if old_totals.get(s.manager.id) != to_centi(s.total)]
@@ -113,11 +114,14 @@ def due_lines(conn: sqlite3.Connection, rules: RuleSet, month: str) -> list:  # 
 
 
 def after_correction(conn: sqlite3.Connection, month: str, rules: RuleSet, run_id: int,
-                     own_changed: bool) -> list[Restated]:
-    """Everything a stored (corrected or inserted) month sets in motion, in its transaction."""
-    restated, changed = rescore_dependents(conn, month, rules, run_id)
+                     own_changed: bool, what: str = "") -> list[Restated]:
+    """Everything a stored (corrected or inserted) month sets in motion, in its transaction.
+    ``month`` may be ``YYYY-00`` (the year's opening figures): every month of the year.
+    ``what`` names the change in the run notes and restatements (default 「月份 更正」)."""
+    what = what or f"{month} 更正"
+    restated, changed = rescore_dependents(conn, month, rules, run_id, what)
     if own_changed:
         changed = [month, *changed]
     restate.mark_stale(conn, changed, run_id)
-    restate_pay(conn, changed, rules, run_id, f"{month} 更正（运行 {run_id}）")
+    restate_pay(conn, changed, rules, run_id, f"{what}（运行 {run_id}）")
     return restated

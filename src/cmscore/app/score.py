@@ -106,6 +106,11 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
     try:
         if export.month in store.stored_months(conn) and not replace:
             raise fail(f"{export.month} 已经计分并存入历史库；如需重新计分请加 --replace")
+        through = restate.opening_through(conn, export.month[:4])
+        if through and export.month <= through:
+            raise fail(f"{export.month} 在 {export.month[:4]} 年的期初累计（截至 {through}）之内，"
+                       "计分会重复计入年度累计；如需逐月计分，请先用 cmscore opening --replace "
+                       "导入截至更早月份的期初累计")
         gap = restate.missing_in_year(conn, export.month)
         ytd_from = restate.year_starts(conn, export.month)
         if gap and not allow_gap:

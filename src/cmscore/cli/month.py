@@ -15,6 +15,7 @@ from cmscore.cli.base import (
     QuietOpt,
     RulesOpt,
     app,
+    done,
 )
 from cmscore.commands import Command
 from cmscore.console import make_console, print_json, progress, run, say_format, shown
@@ -105,3 +106,29 @@ def check(
     said = "，".join(f"{c} {len(v)} 人" for c, v in counts.items())
     make_console(False).print(f"{shown(file.name)}：{result.export.month}，{said}；检查通过，可以计分。",
                           soft_wrap=True)
+
+
+@app.command(cls=Command)
+def opening(
+    file: Annotated[Path, typer.Argument(metavar="文件", help="期初累计文件（工号、项目、期初累计）")],
+    through: Annotated[str, typer.Option(
+        "--through", help="期初累计截至的月份 YYYY-MM（历史库该年度第一个月之前）",
+        show_default=False)],
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="该年度已导入期初累计时整体替换")] = False,
+    db: DbOpt = None, rules: RulesOpt = None, json_: JsonOpt = False,
+) -> None:
+    """期初累计：年中开始使用本工具时，导入年初至某月的累计（提前完成按年度累计计算），并重算该年已计分的月份。
+
+    例：cmscore opening 期初累计.xlsx --through 2026-09
+    """
+    from cmscore.app.opening import load_opening
+
+    result = run(json_, lambda: load_opening(file, through=through, db=db, rules_dir=rules,
+                                             replace=replace))
+    restated = [{"month": r.month, "id": r.id, "old_total": fmt2(r.old_total),
+                 "new_total": fmt2(r.new_total)} for r in result.restated]
+    done(json_, {"year": result.year, "through": result.through, "rows": result.rows,
+                 "managers": result.managers, "restated": restated},
+         f"{result.year} 年期初累计（截至 {result.through}）已导入：{result.managers} 名客户经理、"
+         f"{result.rows} 行" + (f"；已重算 {len(restated)} 个得分" if restated else ""))

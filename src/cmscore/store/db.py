@@ -291,6 +291,11 @@ class StoreHistory:
                 f"SELECT cm_id, figure FROM items {where} AND figure_micro IS NULL"
                 " AND figure IS NOT NULL", args):
             out[cm] = out.get(cm, ZERO) + Decimal(figure)
+        # The opening file's figures (期初累计) for the months before the store's first.
+        for cm, figure in self.conn.execute(
+                "SELECT cm_id, figure FROM opening_ytd WHERE year = ? AND item_id = ?",
+                (str(self.year), item_id)):
+            out[cm] = out.get(cm, ZERO) + Decimal(figure)
         return out
 
 

@@ -49,10 +49,26 @@ def year_starts(conn: sqlite3.Connection, month: str) -> str:
     """The first month of ``month``'s year that the store holds (``month`` included), when
     that is not January and is before ``month``: year-to-date is counted from it (a bank
     adopting cmscore in October). Empty otherwise."""
+    if opening_through(conn, month[:4]):
+        return ""  # the opening file carries the months before the first stored one
     (first,) = conn.execute("SELECT min(month) FROM months WHERE substr(month, 1, 4) = ?",
                             (month[:4],)).fetchone()
     first = min(first or month, month)
     return first if not first.endswith("-01") and first < month else ""
+
+
+def opening_through(conn: sqlite3.Connection, year: str) -> str:
+    """The last month the year's opening file (期初累计) covers; empty without one."""
+    row = conn.execute("SELECT max(through) FROM opening_ytd WHERE year = ?", (year,)).fetchone()
+    return row[0] or ""
+
+
+def save_opening(conn: sqlite3.Connection, year: str, through: str,
+                 rows: list[tuple[str, str, str]], run_id: int) -> None:
+    """Replace the year's opening figures: rows of (cm_id, item_id, figure text)."""
+    conn.execute("DELETE FROM opening_ytd WHERE year = ?", (year,))
+    conn.executemany("INSERT INTO opening_ytd VALUES (?, ?, ?, ?, ?, ?)",
+                     [(year, cm, item, figure, through, run_id) for cm, item, figure in rows])
 
 
 def record_sources(conn: sqlite3.Connection, month: str) -> None:

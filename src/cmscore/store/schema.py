@@ -4,11 +4,11 @@
 each, so a store made by any earlier version is brought up to date on first use.
 """
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 # The oldest version the commands that only read (check, explain, diff, report, db backup)
 # understand: they never migrate, so a store older than this is refused, naming
 # ``cmscore db migrate``. A migration that changes what they read raises it.
-READS_FROM = 7
+READS_FROM = 8
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -199,5 +199,18 @@ MIGRATIONS: dict[int, str] = {
         void_run INTEGER REFERENCES runs(id)
     ) STRICT;
     CREATE INDEX restatements_pending ON restatements (carried_by, void_run);
+    """,
+    # 期初累计: year-to-date figures through ``through`` carried in from before the store's
+    # first month of the year (a bank adopting cmscore mid-year), added to year-to-date.
+    8: """
+    CREATE TABLE opening_ytd (
+        year TEXT NOT NULL,
+        cm_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        figure TEXT NOT NULL,
+        through TEXT NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        PRIMARY KEY (year, item_id, cm_id)
+    ) STRICT, WITHOUT ROWID;
     """,
 }
