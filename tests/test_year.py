@@ -216,3 +216,9 @@ def test_a_bad_opening_file_is_refused_with_every_problem_located(tmp_path: Path
         assert expected in text, expected
     assert not (tmp_path / "h.db").exists() or q(tmp_path / "h.db", "SELECT count(*) FROM runs") \
         == [(0,)]
+
+
+def test_score_names_the_notice_workbook_it_wrote(tmp_path: Path) -> None:
+    r = cmscore("score", export(tmp_path, "2026-01", 0), "--db", tmp_path / "h.db",
+                "--out", tmp_path, "-q")
+    assert f"已写出 {tmp_path}/scores-2026-01.xlsx、{tmp_path}/公示-2026-01.xlsx（公示）" in out(r)

@@ -43,6 +43,7 @@ class ScoreResult:
     restated: list[Restated] = field(default_factory=list)  # later months' changed totals
     gap: list[str] = field(default_factory=list)  # months year-to-date counts nothing for
     ytd_from: str = ""  # the year's first stored month, when the store starts the year late
+    notice: Path | None = None  # the 公示 workbook, when the month has one
 
 
 def _history(conn: sqlite3.Connection | None, month: str) -> History:
@@ -156,4 +157,4 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
     finally:
         conn.close()
     return ScoreResult(export, scores, rules, target, record, warnings, restated, gap,
-                       ytd_from)
+                       ytd_from, notice)

@@ -79,8 +79,9 @@ def score(
         months = sorted({r.month for r in result.restated})
         console.print(f"已随更正重算 {'、'.join(months)}；这些月份的工作簿已过期，"
                       f"请用 cmscore show 月份 --write 重新写出", soft_wrap=True, markup=False)
+    notice = f"、{shown(result.notice)}（公示）" if result.notice else ""
     console.print(f"{result.scores.month}：{len(result.scores.scores)} 名客户经理已计分并存入历史库；"
-                  f"已写出 {shown(result.output)}", soft_wrap=True)
+                  f"已写出 {shown(result.output)}{notice}", soft_wrap=True)
 
 
 @app.command(cls=Command)
