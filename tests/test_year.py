@@ -137,6 +137,13 @@ def test_a_corrected_paid_month_is_restated_once_in_the_next_payroll(paid_year: 
         {cm: v for cm, v in by_cm.items() if v}
     status = json.loads(cmscore("status", "--db", paid_year, "--json").stdout)
     assert status["restatements_pending"] == 0
+    # The months the correction re-scored have out-of-date workbooks until written again.
+    stale_books = {m["month"] for m in status["months"] if not m["workbook_current"]}
+    assert stale_books and stale_books <= {"2026-05", "2026-06"}
+    for month in sorted(stale_books):
+        cmscore("show", month, "--write", "--db", paid_year, "--out", tmp_path)
+    status = json.loads(cmscore("status", "--db", paid_year, "--json").stdout)
+    assert all(m["workbook_current"] for m in status["months"])
     # Carried exactly once: a re-run of June carries them again, not twice; July none.
     again = json.loads(cmscore("payroll", "--month", "2026-06", "--replace", "--db", paid_year,
                                "--out", tmp_path, "--json").stdout)

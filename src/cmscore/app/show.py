@@ -17,7 +17,7 @@ from cmscore.app.common import existing_store
 from cmscore.engine.month import MonthExport, check_month
 from cmscore.engine.scoring import score_month_managers
 from cmscore.numbers import fmt2, from_centi, to_centi
-from cmscore.outputs.files import atomic_file
+from cmscore.outputs.files import stored_workbook
 from cmscore.outputs.scores import write_scores
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
@@ -51,7 +51,8 @@ def show_month(month: str, *, db: Path | None = None, rules_dir: Path | None = N
     """A stored month as ``score --json`` shows it, with its run, closed/paid/restated."""
     check_month(month, "月份")
     rules = load_rules(rules_dir)
-    conn = open_read(existing_store(db))
+    path = existing_store(db)
+    conn = open_read(path)
     try:
         if month not in store.stored_months(conn):
             raise fail(f"{month} 尚未计分（已计分：{'、'.join(store.stored_months(conn)) or '无'}）")
@@ -65,32 +66,43 @@ def show_month(month: str, *, db: Path | None = None, rules_dir: Path | None = N
         doc["paid"] = restate.paid(conn, month)
         doc["restated"] = bool(conn.execute(
             "SELECT 1 FROM restatements WHERE month = ? AND void_run IS NULL", (month,)).fetchone())
-        if write_to is not None:
-            doc["written"] = str(_write(conn, month, rules, record, write_to))
     finally:
         conn.close()
+    if write_to is not None:
+        doc["written"] = str(_write(path, month, rules, record, write_to))
     return doc
 
 
-def _write(conn: sqlite3.Connection, month: str, rules: RuleSet, record: dict[str, object],
+def _write(path: Path, month: str, rules: RuleSet, record: dict[str, Any],
            out_dir: Path) -> Path:
-    """The month's workbook again, from the stored raw figures; refused when today's rule
-    files would not give the stored results."""
-    if record.get("rules") != rules.hashes:
+    """The month's workbook again, from the stored raw figures, recorded as the workbook of
+    the month's current run; refused when today's rule files would not give the stored
+    results."""
+    if rules.scoring(record.get("rules") or {}) != rules.scoring(rules.hashes):
         raise fail(f"当前规则文件与 {month} 计分时不同，重新写出的工作簿会与历史库不一致；"
                    "请用计分时的规则目录（--rules）")
-    managers = history.stored_managers(conn, month)
-    scores = score_month_managers(month, managers, rules, store.StoreHistory(conn, month))
-    stored = dict(conn.execute("SELECT cm_id, total_cp FROM scores WHERE month = ?", (month,)))
-    if {s.manager.id: to_centi(s.total) for s in scores.scores} != stored:
-        raise fail(f"{month} 由历史库重算的得分与存储的不一致；请用 cmscore score --replace 重新计分")
-    export = MonthExport(str(record.get("file_name") or ""), "（由历史库重新生成）", month,
-                         managers, 0)
-    target = out_dir / f"scores-{month}.xlsx"
-    with atomic_file(target) as tmp:
-        write_scores(tmp, scores, export, rules, {
-            "file_sha256": record.get("file_sha256", ""), "tool_version": record["tool_version"],
-            "started_at": record["started_at"]})
+    with store.locked(path):
+        conn = store.connect(path)
+        try:
+            managers = history.stored_managers(conn, month)
+            scores = score_month_managers(month, managers, rules, store.StoreHistory(conn, month))
+            stored = dict(conn.execute("SELECT cm_id, total_cp FROM scores WHERE month = ?",
+                                       (month,)))
+            if {s.manager.id: to_centi(s.total) for s in scores.scores} != stored:
+                raise fail(f"{month} 由历史库重算的得分与存储的不一致；请用 cmscore score --replace "
+                           "重新计分")
+            export = MonthExport(str(record.get("file_name") or ""), "（由历史库重新生成）",
+                                 month, managers, 0)
+            target = out_dir / f"scores-{month}.xlsx"
+            with stored_workbook(conn, target) as book:
+                write_scores(book.tmp, scores, export, rules, {
+                    "file_sha256": record.get("file_sha256", ""),
+                    "tool_version": record["tool_version"], "started_at": record["started_at"]})
+                book.run_id = int(record["run_id"])
+                with store.transaction(conn, book.ready(lambda: None)):
+                    pass
+        finally:
+            conn.close()
     return target
 
 
@@ -105,9 +117,13 @@ def year_status(*, year: str | None = None, db: Path | None = None) -> dict[str,
                 raise fail(f"--year {year} 格式应为 YYYY")
             months = [m for m in months if m.startswith(year)]
         runs = dict(conn.execute("SELECT month, run_id FROM months"))
+        # A month re-scored by a cascade has a run that wrote no workbook: the workbook on
+        # disk is the earlier run's, out of date until ``show MONTH --write``.
+        written = {r for (r,) in conn.execute("SELECT DISTINCT run_id FROM workbooks")}
         doc: dict[str, Any] = {"months": [
             {"month": m, "scored": True, "paid": restate.paid(conn, m),
-             "closed": store.closed(conn, m), "run_id": runs[m]} for m in months]}
+             "closed": store.closed(conn, m), "run_id": runs[m],
+             "workbook_current": runs[m] in written} for m in months]}
         doc["gradings"] = [
             {"effective": e, "window": f"{s}..{t}", "stale": bool(why), "reason": why}
             for e, s, t, why in conn.execute(

@@ -69,12 +69,13 @@ def status(
         return
     console = make_console(False)
     months = Table(title="各月", title_justify="left")
-    for h in ("月份", "已计分", "已发放", "已结账", "运行"):
+    for h in ("月份", "已计分", "已发放", "已结账", "运行", "工作簿"):
         months.add_column(h)
     yes = {True: "是", False: "否"}
     for m in doc["months"]:
         months.add_row(m["month"], yes[m["scored"]], yes[m["paid"]], yes[m["closed"]],
-                       str(m["run_id"]))
+                       str(m["run_id"]), "最新" if m["workbook_current"] else
+                       f"已过期：cmscore show {m['month']} --write")
     console.print(months)
     for g in doc["gradings"]:
         state = f"已过期：{g['reason']}" if g["stale"] else "有效"

@@ -44,7 +44,8 @@ def record(conn: sqlite3.Connection, path: str, sha256: str, temp: str,
     cascade inserts runs of its own after the one that wrote, hence ``run_id``."""
     if run_id is None:
         (run_id,) = conn.execute("SELECT max(id) FROM runs").fetchone()
-    conn.execute("INSERT INTO workbooks (run_id, path, sha256, temp) VALUES (?, ?, ?, ?)",
+    # OR REPLACE: ``show MONTH --write`` writes a month's workbook again for the same run.
+    conn.execute("INSERT OR REPLACE INTO workbooks (run_id, path, sha256, temp) VALUES (?, ?, ?, ?)",
                  (run_id, path, sha256, temp))
     return int(run_id)
 
