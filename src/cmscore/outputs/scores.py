@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from cmscore.engine.adjustments import Applied
 from cmscore.engine.month import MonthExport
 from cmscore.engine.scoring import Frame, ManagerScore, MonthScores
 from cmscore.numbers import fmt2
@@ -26,13 +27,23 @@ def ordered(scores: MonthScores, rules: RuleSet) -> list[tuple[str, list[Manager
             for c in rules.tables if c in groups]
 
 
+def adjustment_json(a: Applied) -> dict[str, Any]:
+    """One adjustment as ``score --json`` and ``show --json`` give it: ``points`` as asked,
+    ``applied`` as moved (they differ when the item's [0, 高限] stopped it)."""
+    adj = a.adjustment
+    return {"id": adj.id, "item": adj.item, "points": fmt2(adj.points), "reason": adj.reason,
+            "basis": adj.basis, "approved_by": adj.approved_by, "applied": fmt2(a.applied),
+            "note": a.note}
+
+
 def scores_json(scores: MonthScores, rules: RuleSet) -> dict[str, Any]:
-    """SPEC §7: decimals as strings, items keyed by item id."""
+    """SPEC §7: decimals as strings, items keyed by item id; totals with adjustments."""
     return {"month": scores.month, "managers": [
         {"id": s.manager.id, "name": s.manager.name, "branch": s.manager.branch,
          "category": s.manager.category, "rank": s.rank, "branch_rank": s.branch_rank,
          "total": fmt2(s.total), "risk_fund": fmt2(s.risk_fund),
-         "items": {k: fmt2(v.points) for k, v in s.items.items()}}
+         "items": {k: fmt2(v.points) for k, v in s.items.items()},
+         "adjustments": [adjustment_json(a) for a in scores.adjustments.get(s.manager.id, [])]}
         for _, members in ordered(scores, rules) for s in members]}
 
 

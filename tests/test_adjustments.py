@@ -1,0 +1,207 @@
+"""Adjustments (issue 16): recorded with their reasons, applied on top of the computed
+points, kept through re-scoring, revoked never deleted, restated once paid, and a bad
+file refused with every problem located.
+
+Three 支行 managers whose only figures are loan households (2.5 points each, 高限 20)
+and a zero NPL ratio (6 points): E1 16.00, E2 13.50, E3 11.00 (E3 in another branch).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import HEADERS, ZEROS, Cli, row, write_csv, write_xlsx
+
+ADJ_HEADER = ["工号", "月份", "项目", "调整分值", "原因", "依据", "批准人"]
+
+
+def export(folder: Path, month: str, *, without: str = "") -> Path:
+    rows = [row(ZEROS, 工号="E1", 姓名="甲", 放款户数=4), row(ZEROS, 工号="E2", 姓名="乙", 放款户数=3),
+            row(ZEROS, 工号="E3", 姓名="丙", 机构="城西支行", 放款户数=2)]
+    return write_csv(folder / f"{month}{'-' + without if without else ''}.csv", HEADERS,
+                     [r for r in rows if r[0] != without])
+
+
+def adjustments(path: Path, *rows: list[Any]) -> Path:
+    return write_xlsx(path, ADJ_HEADER, rows, titles=("2026年调整明细",))
+
+
+@pytest.fixture
+def db(tmp_path: Path, cli: Cli) -> Path:
+    db = tmp_path / "h.db"
+    cli("score", export(tmp_path, "2026-01"), "--db", db, "--out", tmp_path, "-q", code=0)
+    return db
+
+
+def shown(cli: Cli, db: Path, month: str = "2026-01") -> dict[str, dict[str, Any]]:
+    doc = json.loads(cli("show", month, "--db", db, "--json", code=0).stdout)
+    return {m["id"]: m for m in doc["managers"]}
+
+
+def ranks(managers: dict[str, dict[str, Any]]) -> dict[str, tuple[str, int, int]]:
+    return {cm: (m["total"], m["rank"], m["branch_rank"]) for cm, m in managers.items()}
+
+
+def q(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(db)) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def two(tmp_path: Path) -> Path:
+    return adjustments(tmp_path / "调整.xlsx",
+                       ["E3", "2026-01", "总分", 3, "领导小组决定加分", "考评组〔2026〕1号", "王主任"],
+                       ["E2", "2026-01", "放款户数", 15, "申诉：漏计放款", "申诉2026-007", "李行长"])
+
+
+def test_an_item_and_a_total_adjustment_change_totals_and_ranks(
+        db: Path, tmp_path: Path, cli: Cli) -> None:
+    assert ranks(shown(cli, db)) == {"E1": ("16.00", 1, 1), "E2": ("13.50", 2, 2),
+                                     "E3": ("11.00", 3, 1)}
+    r = cli("adjust", two(tmp_path), "--db", db, code=0)
+    assert "已记录调整 2 条（编号 1、2）；已重算 2026-01。" in r.stdout
+    after = shown(cli, db)
+    # E2's 放款户数 7.50 + 15 stops at its 高限 20: 12.50 moved.
+    assert ranks(after) == {"E2": ("26.00", 1, 1), "E1": ("16.00", 2, 2), "E3": ("14.00", 3, 1)}
+    assert after["E2"]["items"]["loan_households"] == "20.00"
+    assert after["E2"]["adjustments"] == [{
+        "id": 2, "item": "loan_households", "points": "15.00", "reason": "申诉:漏计放款",
+        "basis": "申诉2026-007", "approved_by": "李行长", "applied": "12.50",
+        "note": "放款户数得分须在 0 至高限 20 分之间，实际调整 12.50 分"}]
+    assert [a["id"] for a in after["E3"]["adjustments"]] == [1] and after["E1"]["adjustments"] == []
+    record = q(db, "SELECT file_name, length(file_sha256), file_row, created_by FROM adjustments"
+                   " ORDER BY id")
+    assert [x[:3] for x in record] == [("调整.xlsx", 64, 3), ("调整.xlsx", 64, 4)]
+    # the same file twice is refused: it was recorded already
+    r = cli("adjust", two(tmp_path), "--db", db, code=1)
+    assert "这个调整文件（内容相同）已于" in r.stderr and "不再重复导入" in r.stderr
+    assert q(db, "SELECT count(*) FROM adjustments") == [(2,)]
+
+
+def test_score_replace_keeps_both_adjustments_and_reports_one_it_cannot_apply(
+        db: Path, tmp_path: Path, cli: Cli) -> None:
+    cli("adjust", two(tmp_path), "--db", db, code=0)
+    doc = json.loads(cli("score", export(tmp_path, "2026-01"), "--replace", "--db", db,
+                         "--out", tmp_path, "--json", code=0).stdout)
+    got = {m["id"]: (m["total"], m["rank"], [a["id"] for a in m["adjustments"]])
+           for m in doc["managers"]}
+    assert got == {"E2": ("26.00", 1, [2]), "E1": ("16.00", 2, []), "E3": ("14.00", 3, [1])}
+    # E2 left out of a corrected export: its adjustment is said, kept, and applies again later
+    r = cli("score", export(tmp_path, "2026-01", without="E2"), "--replace", "--db", db,
+            "--out", tmp_path, "-q", code=0)
+    assert "调整 2（工号 E2，loan_households，15.00 分）：2026-01 没有工号 E2 的计分记录，调整未生效" \
+        in r.stderr
+    assert ranks(shown(cli, db)) == {"E1": ("16.00", 1, 1), "E3": ("14.00", 2, 1)}
+    assert q(db, "SELECT id FROM adjustments WHERE revoked_at IS NULL ORDER BY id") == [(1,), (2,)]
+    cli("score", export(tmp_path, "2026-01"), "--replace", "--db", db, "--out", tmp_path, "-q",
+        code=0)
+    assert shown(cli, db)["E2"]["total"] == "26.00"
+
+
+def test_the_scores_workbook_has_the_adjustment_column_and_sheet(
+        db: Path, tmp_path: Path, cli: Cli) -> None:
+    from openpyxl import load_workbook
+
+    cli("adjust", two(tmp_path), "--db", db, code=0)
+    cli("show", "2026-01", "--write", "--db", db, "--out", tmp_path, code=0)
+    book = load_workbook(tmp_path / "scores-2026-01.xlsx", read_only=True)
+    ranked = [r for r in book["支行排名"].iter_rows(values_only=True)]
+    header = next(r for r in ranked if r and "调整" in r)
+    at = header.index("调整")
+    by_id = {r[header.index("工号")]: r[at] for r in ranked[ranked.index(header) + 1:]
+             if r and r[header.index("工号")] in ("E1", "E2", "E3")}
+    assert by_id == {"E1": None, "E2": 12.5, "E3": 3}
+    detail = [r for r in book["调整明细"].iter_rows(values_only=True) if r and r[0] in (1, 2)]
+    assert [(r[0], r[2], r[5], r[6]) for r in detail] == [
+        (1, "E3", 3, 3), (2, "E2", 15, 12.5)]
+
+
+def test_a_revoked_adjustment_stops_applying_and_stays_in_the_history(
+        db: Path, tmp_path: Path, cli: Cli) -> None:
+    cli("adjust", two(tmp_path), "--db", db, code=0)
+    r = cli("adjust", "--revoke", 1, "--db", db, code=1)
+    assert "撤销调整必须写明原因（--reason）" in r.stderr
+    r = cli("adjust", "--revoke", 1, "--reason", "复核后撤回", "--db", db, code=0)
+    assert "已撤销调整 1（记录保留）；已重算 2026-01。" in r.stdout
+    after = shown(cli, db)
+    assert ranks(after) == {"E2": ("26.00", 1, 1), "E1": ("16.00", 2, 2), "E3": ("11.00", 3, 1)}
+    assert after["E3"]["adjustments"] == []
+    assert q(db, "SELECT id, revoke_reason, revoked_at IS NOT NULL FROM adjustments ORDER BY id") \
+        == [(1, "复核后撤回", 1), (2, None, 0)]
+    r = cli("adjust", "--revoke", 1, "--reason", "再撤一次", "--db", db, code=1)
+    assert "调整 1 已于" in r.stderr and "无需再次撤销" in r.stderr
+    r = cli("adjust", "--revoke", 9, "--reason", "x", "--db", db, code=1)
+    assert "没有编号为 9 的调整" in r.stderr
+    explained = json.loads(cli("explain", "E3", "--month", "2026-01", "--db", db,
+                               "--json").stdout)
+    assert explained["total"] == "11.00" and explained["adjustments"] == []
+    assert explained["adjustment_history"][0]["revoke_reason"] == "复核后撤回"
+
+
+def test_explain_shows_the_computed_figure_each_adjustment_and_the_result(
+        db: Path, tmp_path: Path, cli: Cli) -> None:
+    cli("adjust", two(tmp_path), "--db", db, code=0)
+    r = cli("explain", "E2", "--month", "2026-01", "--db", db, code=0)
+    text = " ".join(r.stdout.split())
+    assert "计算得分 13.50 分" in text
+    assert ("调整 2：放款户数 +15.00 分（实际 +12.50 分：放款户数得分须在 0 至高限 20 分之间，实际调整 "
+            "12.50 分）；原因：申诉:漏计放款；依据：申诉2026-007；批准人：李行长") in text
+    assert "调整后得分 26.00 分" in text
+    doc = json.loads(cli("explain", "E2", "--month", "2026-01", "--db", db, "--json").stdout)
+    assert (doc["computed_total"], doc["total"]) == ("13.50", "26.00")
+
+
+def test_an_adjustment_to_a_paid_month_is_restated_in_the_next_payroll(
+        db: Path, tmp_path: Path, cli: Cli) -> None:
+    cli("payroll", "--month", "2026-01", "--db", db, "--out", tmp_path, "-q", code=0)
+    adj = adjustments(tmp_path / "a.xlsx",
+                      ["E1", "2026-01", "总分", 10, "申诉成立", "申诉2026-001", "王主任"])
+    r = cli("adjust", adj, "--db", db, code=0)
+    assert "2026-01 已发放：差额将随下次 cmscore payroll 补发或扣回" in r.stdout
+    cli("score", export(tmp_path, "2026-02"), "--db", db, "--out", tmp_path, "-q", code=0)
+    doc = json.loads(cli("payroll", "--month", "2026-02", "--db", db, "--out", tmp_path,
+                         "--json", code=0).stdout)
+    # 过渡期 base 1000.00: 16.00 → 26.00 points is 100.00 more, carried once
+    assert [(x["month"], x["cm_id"], x["paid"], x["due"], x["difference"])
+            for x in doc["restatements"]] == [("2026-01", "E1", "160.00", "260.00", "100.00")]
+    assert doc["restatements"][0]["reason"].startswith("2026-01 调整（运行 ")
+
+
+def test_a_closed_month_refuses_adjustments(db: Path, tmp_path: Path, cli: Cli) -> None:
+    cli("close", "2026-01", "--db", db, code=0)
+    r = cli("adjust", two(tmp_path), "--db", db, code=1)
+    assert "2026-01 已结账，不能调整；确需调整请先 cmscore reopen 2026-01" in r.stderr
+    assert q(db, "SELECT count(*) FROM adjustments") == [(0,)]
+
+
+def test_a_bad_adjustments_file_is_refused_with_every_problem_located(
+        db: Path, tmp_path: Path, cli: Cli) -> None:
+    bad = adjustments(tmp_path / "坏.xlsx",
+                      ["", "2026-01", "总分", 1, "原因", "依据", "甲"],
+                      ["E1", "2026-13", "存款", "abc", "原因", "依据", "甲"],
+                      ["E1", "2026-01", "放款户数", 1.234, "原因", "依据", ""],
+                      ["E9", "2026-01", "总分", 1, "原因", "依据", "甲"],
+                      ["E1", "2026-05", "总分", 1, "原因", "依据", "甲"],
+                      ["E1", "2026-01", "总分", 0, "原因", "依据", "甲"])
+    r = cli("adjust", bad, "--db", db, "--json", code=1)
+    problems = [(p["row"], p["column"], p["message"]) for p in json.loads(r.stdout)["problems"]]
+    assert problems == [
+        (3, "工号", "工号为空：每条调整都要写明工号"),
+        (4, "月份", "「2026-13」不是月份：请写成 2026-06 或 2026年6月"),
+        (4, "项目", "项目「存款」不是规则文件中的计分项目：请写项目名称（如 放款户数）、项目编号，或 总分"),
+        (4, "调整分值", "「abc」不是数字"),
+        (5, "批准人", "批准人为空：每条调整都要写明批准人"),
+        (5, "调整分值", "1.234 超过两位小数：分值精确到 0.01 分"),
+        (6, "工号", "2026-01 没有工号 E9 的计分记录：请核对工号和月份"),
+        (7, "月份", "2026-05 尚未计分：请先 cmscore score 该月的导出文件"),
+        (8, "调整分值", "调整分值为 0：不调整的行请删除")]
+    assert all(p["file"] == "坏.xlsx" and p["sheet"] == "业绩" for p in json.loads(r.stdout)["problems"])
+    assert q(db, "SELECT count(*) FROM adjustments") == [(0,)]
+    r = cli("adjust", write_csv(tmp_path / "无表头.csv", ["工号", "月份", "分值"], [["E1", "2026-01", 1]]),
+            "--db", db, code=1)
+    assert "找不到表头行：缺少列 项目、调整分值、原因、依据、批准人" in r.stderr
