@@ -63,7 +63,8 @@ def test_an_item_and_a_total_adjustment_change_totals_and_ranks(
         db: Path, tmp_path: Path, cli: Cli) -> None:
     assert ranks(shown(cli, db)) == {"E1": ("16.00", 1, 1), "E2": ("13.50", 2, 2),
                                      "E3": ("11.00", 3, 1)}
-    r = cli("adjust", two(tmp_path), "--db", db, code=0)
+    path = two(tmp_path)
+    r = cli("adjust", path, "--db", db, code=0)
     assert "已记录调整 2 条（编号 1、2）；已重算 2026-01。" in r.stdout
     after = shown(cli, db)
     # E2's 放款户数 7.50 + 15 stops at its 高限 20: 12.50 moved.
@@ -78,7 +79,7 @@ def test_an_item_and_a_total_adjustment_change_totals_and_ranks(
                    " ORDER BY id")
     assert [x[:3] for x in record] == [("调整.xlsx", 64, 3), ("调整.xlsx", 64, 4)]
     # the same file twice is refused: it was recorded already
-    r = cli("adjust", two(tmp_path), "--db", db, code=1)
+    r = cli("adjust", path, "--db", db, code=1)
     assert "这个调整文件（内容相同）已于" in r.stderr and "不再重复导入" in r.stderr
     assert q(db, "SELECT count(*) FROM adjustments") == [(2,)]
 
