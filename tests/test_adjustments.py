@@ -206,3 +206,22 @@ def test_a_bad_adjustments_file_is_refused_with_every_problem_located(
     r = cli("adjust", write_csv(tmp_path / "无表头.csv", ["工号", "月份", "分值"], [["E1", "2026-01", 1]]),
             "--db", db, code=1)
     assert "找不到表头行：缺少列 项目、调整分值、原因、依据、批准人" in r.stderr
+
+
+@pytest.mark.parametrize(("cell", "month"), [
+    ("2026-06", "2026-06"), ("2026/6", "2026-06"), ("2026年6月", "2026-06"), (202606, "2026-06"),
+    ("2026.10", "2026-10")])
+def test_the_month_cell_may_be_written_as_offices_write_it(cell: Any, month: str) -> None:
+    from cmscore.inputs.adjustments import _month
+
+    assert _month(cell) == month
+
+
+@pytest.mark.parametrize(("cell", "said"), [
+    (2026.1, "「2026.1」是数字，看不出是哪个月"), ("20266", "「20266」不是月份"),
+    ("2026-13", "「2026-13」不是月份")])
+def test_a_month_cell_that_could_be_misread_is_refused(cell: Any, said: str) -> None:
+    from cmscore.inputs.adjustments import _month
+
+    with pytest.raises(ValueError, match=said):
+        _month(cell)

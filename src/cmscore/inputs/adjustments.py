@@ -68,8 +68,11 @@ def _month(value: object) -> str:
     if isinstance(value, datetime | date):
         return f"{value.year:04d}-{value.month:02d}"
     text = clean_text(value)
+    if isinstance(value, float) and value != int(value):
+        # 2026.1 is October typed as a number, and reads as January: never guess.
+        raise ValueError(f"「{text}」是数字，看不出是哪个月：请把月份写成文本 2026-06 或 2026年6月")
     if isinstance(value, int | float) and not isinstance(value, bool):
-        text = f"{int(value)}" if value == int(value) else text
+        text = f"{int(value)}"
     matched = _MONTH.match(text)
     if not matched or (len(text) == 5 and text.isdigit()):
         raise ValueError(f"「{text}」不是月份：请写成 2026-06 或 2026年6月")
