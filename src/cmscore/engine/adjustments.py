@@ -9,52 +9,14 @@ and added up (``reconcile``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
+from cmscore.engine.adjustrecords import TOTAL, Adjustment, Applied, NewAdjustment
 from cmscore.engine.scoring import Frame, MonthScores, rank_month
 from cmscore.numbers import ZERO, to_centi
 
-TOTAL = "总分"  # the 项目 of an adjustment to the total rather than to one item
-
-
-@dataclass(frozen=True)
-class Adjustment:
-    """One stored adjustment: ``item`` is an item id or ``TOTAL``; ``points`` is signed."""
-
-    id: int
-    month: str
-    cm_id: str
-    item: str
-    points: Decimal
-    reason: str
-    basis: str
-    approved_by: str
-
-
-@dataclass(frozen=True)
-class NewAdjustment:
-    """One row of an adjustments file, ready to store (item resolved to its id or 总分)."""
-
-    month: str
-    cm_id: str
-    item: str
-    points: Decimal
-    reason: str
-    basis: str
-    approved_by: str
-    row: int
-
-
-@dataclass(frozen=True)
-class Applied:
-    """What an adjustment moved: ``applied`` differs from the request when a bound
-    stopped it (``note`` says which); 0 with a note when it could not apply at all."""
-
-    adjustment: Adjustment
-    applied: Decimal
-    note: str = ""
-
+__all__ = ["TOTAL", "Adjustment", "Applied", "NewAdjustment", "adjustment_points", "apply",
+           "reconcile"]
 
 def _where(scores: MonthScores) -> dict[str, tuple[Frame, int]]:
     return {m.id: (frame, i) for frame in scores.frames for i, m in enumerate(frame.managers)}

@@ -16,8 +16,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
+from cmscore.engine.adjustrecords import Applied
 from cmscore.engine.itemcolumns import (
     Column,
     History,
@@ -33,9 +33,6 @@ from cmscore.engine.month import Block, Manager, MonthExport
 from cmscore.numbers import ZERO, ByValue, from_centi, to_centi
 from cmscore.problems import InputError, Problem
 from cmscore.rules.ruleset import Item, RuleSet, Table
-
-if TYPE_CHECKING:
-    from cmscore.engine.adjustments import Applied
 
 
 @dataclass
