@@ -225,3 +225,47 @@ def test_a_month_cell_that_could_be_misread_is_refused(cell: Any, said: str) -> 
 
     with pytest.raises(ValueError, match=said):
         _month(cell)
+
+
+EVENT_HEADER = ["工号", "日期", "类型", "说明", "来源"]
+
+
+def test_events_are_stored_shown_in_explain_and_raise_the_article_16_warnings(
+        db: Path, tmp_path: Path, cli: Cli) -> None:
+    events = write_csv(tmp_path / "事件.csv", EVENT_HEADER, [
+        ["E1", "2024-09-10", "投诉", "一年多以前的投诉", "客服中心"],
+        ["E1", "2025-03-05", "投诉", "柜面服务态度", "客服中心"],
+        ["E1", "2025/9/18", "投诉", "催办不及时", "客服中心"],
+        ["E2", "2025-11-02", "失职", "贷后检查未按时", "稽核部"],
+        ["E3", "2026年1月8日", "违规", "代客户签字", "内控检查"]])
+    r = cli("events", events, "--db", db, code=0)
+    assert "已记录第十六条事件 5 条。" in r.stdout
+    assert ("预警 E3 丙（截至 2026-01）：触及第十六条第四项情形，提请客户经理管理考评领导小组研究"
+            "（违规 1 次，2026-01-08）") in r.stdout
+    assert "E1" not in r.stdout and "E2" not in r.stdout  # two 投诉 in the window; 失职 alone
+    doc = json.loads(cli("explain", "E1", "--month", "2026-01", "--db", db, "--json").stdout)
+    assert [e["date"] for e in doc["events"]] == ["2025-03-05", "2025-09-18"]
+    assert doc["article16_warnings"] == []
+    third = write_csv(tmp_path / "事件2.csv", EVENT_HEADER,
+                      [["E1", "2026-01-20", "投诉", "未按约回访", "客户来信"]])
+    r = cli("events", third, "--db", db, code=0)
+    assert ("预警 E1 甲（截至 2026-01）：触及第十六条第三项情形，提请客户经理管理考评领导小组研究"
+            "（12 个月内投诉 3 次，2025-03-05、2025-09-18、2026-01-20）") in r.stdout
+    text = " ".join(cli("explain", "E1", "--month", "2026-01", "--db", db, code=0).stdout.split())
+    assert "第十六条事件：2026-01-20 投诉：未按约回访（来源：客户来信）" in text
+    assert "预警：触及第十六条第三项情形" in text
+    r = cli("events", third, "--db", db, code=1)
+    assert "这个事件文件（内容相同）已于" in r.stderr
+
+
+def test_a_bad_events_file_is_refused_with_every_problem_located(
+        db: Path, tmp_path: Path, cli: Cli) -> None:
+    bad = write_csv(tmp_path / "坏事件.csv", EVENT_HEADER, [
+        ["", "2026-02-30", "骂人", "x", "y"], ["E9", "2026-01-05", "投诉", "x", ""]])
+    r = cli("events", bad, "--db", db, "--json", code=1)
+    assert [(p["row"], p["column"], p["message"]) for p in json.loads(r.stdout)["problems"]] == [
+        (2, "工号", "工号为空：每个事件都要写明工号"),
+        (2, "日期", "「2026-02-30」不是日期：请写成 2026-06-15 或 2026年6月15日"),
+        (2, "类型", "类型「骂人」不是 损失、失职、投诉、违规 之一"),
+        (3, "来源", "来源为空：每个事件都要写明来源")]
+    assert q(db, "SELECT count(*) FROM events") == [(0,)]

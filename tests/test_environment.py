@@ -372,7 +372,7 @@ def test_a_read_never_migrates_and_names_the_command_that_does(
     db, out = stored
     with closing(sqlite3.connect(db)) as conn:  # the store as schema 4 left it
         conn.executescript(
-            "DROP TABLE adjustment_effects; DROP TABLE adjustments; DROP TABLE workbooks; DROP TABLE restatements; DROP TABLE grading_sources;"
+            "DROP TABLE events; DROP TABLE adjustment_effects; DROP TABLE adjustments; DROP TABLE workbooks; DROP TABLE restatements; DROP TABLE grading_sources;"
             " DROP TABLE month_sources; ALTER TABLE runs DROP COLUMN note;"
             " ALTER TABLE gradings DROP COLUMN stale; ALTER TABLE payrolls DROP COLUMN score_run;"
             " ALTER TABLE payrolls DROP COLUMN grading; PRAGMA user_version = 4;")

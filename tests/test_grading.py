@@ -493,7 +493,7 @@ def test_older_store_gains_the_points_index_on_open(tmp_path: Path) -> None:
     db = six_months(tmp_path / "h.db")
     with closing(sqlite3.connect(db)) as conn:
         conn.executescript(
-            "DROP INDEX scores_points; DROP TABLE adjustment_effects; DROP TABLE adjustments; DROP TABLE workbooks; DROP TABLE restatements; DROP TABLE grading_sources;"
+            "DROP INDEX scores_points; DROP TABLE events; DROP TABLE adjustment_effects; DROP TABLE adjustments; DROP TABLE workbooks; DROP TABLE restatements; DROP TABLE grading_sources;"
             " DROP TABLE month_sources; ALTER TABLE runs DROP COLUMN note;"
             " ALTER TABLE gradings DROP COLUMN stale; ALTER TABLE payrolls DROP COLUMN score_run;"
             " ALTER TABLE payrolls DROP COLUMN grading; PRAGMA user_version = 3;")

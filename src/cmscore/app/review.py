@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cmscore.app.cascade import rescore_stored
 from cmscore.app.common import existing_store
+from cmscore.engine import events
 from cmscore.engine.grading import grade, month_after, window
 from cmscore.engine.month import MONTH, check_month
 from cmscore.engine.pay import base_for, monthly_pay
@@ -22,6 +23,7 @@ from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import adjustments as store_adjustments
 from cmscore.store import db as store
+from cmscore.store import events as store_events
 from cmscore.store import history, restate
 from cmscore.store.access import open_read
 
@@ -73,6 +75,10 @@ def explain(cm_id: str, *, month: str | None = None, db: Path | None = None,
                            for a in store_adjustments.effects(conn, month, cm_id).get(cm_id, [])]
         out.adjustment_history = [{**a, "item_name": names.get(str(a["item"]), str(a["item"]))}
                                   for a in store_adjustments.history_of(conn, month, cm_id)]
+        happened = store_events.of(conn, [cm_id], month)[cm_id]
+        out.events = [{"date": e.date, "kind": e.kind, "description": e.description,
+                       "source": e.source} for e in events.in_window(happened, month)]
+        out.article16 = events.warnings(happened, month)
         out.notes += restate.explain_notes(conn, month, cm_id)
         note = conn.execute("SELECT note FROM runs WHERE id = ?", (record.get("run_id"),)).fetchone()
         if note and note[0]:

@@ -1,4 +1,5 @@
-"""`adjust`: manual adjustments with reasons (申诉、领导小组决定), and their revocation."""
+"""`adjust`: manual adjustments with reasons (申诉、领导小组决定), and their revocation;
+`events`: the 第十六条 events."""
 
 from __future__ import annotations
 
@@ -70,3 +71,33 @@ def adjust(
                       soft_wrap=True, markup=False)
     console.print(f"{months} 的工作簿已过期：请用 cmscore show 月份 --write 重新写出",
                   soft_wrap=True, markup=False)
+
+
+@app.command(cls=Command)
+def events(
+    file: Annotated[Path, typer.Argument(
+        metavar="文件", help="事件文件（.xlsx / .csv）：工号、日期、类型（损失/失职/投诉/违规）、说明、来源")],
+    db: DbOpt = None, json_: JsonOpt = False,
+) -> None:
+    """第十六条事件：记录客户经理的损失、失职、投诉、违规事件，并提示触及第十六条的情形。
+
+    12 个月内投诉 3 次以上（第三项）、任何损失（第一项）或违规（第四项）提示「触及第十六条第X项情形，
+    提请客户经理管理考评领导小组研究」；是否取消资格由领导小组决定。事件不改变得分。
+    cmscore explain 列出该客户经理 12 个月内的事件和提示。任何一行有问题时全部不导入。
+
+    例：cmscore events 第十六条事件-2026.xlsx
+    """
+    from cmscore.app.events import record_events
+
+    result = run(json_, lambda: record_events(file, db=db))
+    if json_:
+        print_json({"events": result.count, "warnings": [
+            {"id": cm, "name": name, "month": month, "messages": said}
+            for cm, (name, month, said) in result.warnings.items()]})
+        return
+    console = make_console(False)
+    console.print(f"已记录第十六条事件 {result.count} 条。", soft_wrap=True, markup=False)
+    for cm, (name, month, said) in result.warnings.items():
+        for line in said:
+            console.print(f"预警 {cm} {name}（截至 {month}）：{line}", soft_wrap=True,
+                          markup=False)

@@ -24,6 +24,9 @@ class Explanation:
     # the adjustments in force as stored (asked, applied, reason…), and every one ever made
     adjustments: list[dict[str, object]] = field(default_factory=list)
     adjustment_history: list[dict[str, object]] = field(default_factory=list)
+    # 第十六条 events of the twelve months ending with the month, and the warnings they raise
+    events: list[dict[str, str]] = field(default_factory=list)
+    article16: list[str] = field(default_factory=list)
 
     @property
     def adjusted_total(self) -> Decimal:

@@ -21,7 +21,8 @@ def explain_json(e: Explanation) -> dict[str, Any]:
         "items": {k: {"points": fmt2(v.points), "text": v.text} for k, v in e.score.items.items()},
         "grade": None, "pay": None, "notes": e.notes,
         "adjustments": [_plain(a) for a in e.adjustments],
-        "adjustment_history": [_plain(a) for a in e.adjustment_history]}
+        "adjustment_history": [_plain(a) for a in e.adjustment_history],
+        "events": e.events, "article16_warnings": e.article16}
     if e.grade:
         g = e.grade
         doc["grade"] = {"grade": g["grade"], "effective": e.grade_effective,
@@ -87,6 +88,9 @@ def explain_panel(e: Explanation) -> Any:
         lines.append("等级：尚未定级，按过渡期")
     if e.pay:
         lines.append("工资：" + _pay_text(e))
+    lines += [f"第十六条事件：{v['date']} {v['kind']}：{v['description']}（来源：{v['source']}）"
+              for v in e.events]
+    lines += [f"预警：{w}" for w in e.article16]
     lines += e.notes
     # Text, not str: a Panel reads a str title as markup whatever the console says.
     return Panel(Text("\n".join(lines)), title=Text(f"{e.month} {e.id} {e.name}（{e.category}）"),

@@ -203,7 +203,8 @@ MIGRATIONS: dict[int, str] = {
     # Adjustments (issue 16): a manual change with its reason, basis and approver, kept
     # for good (a revocation is recorded on it, never a deletion); and what each one
     # moved in the month as last stored, rewritten with the month's rows, so the computed
-    # total is the stored total less its effects.
+    # total is the stored total less its effects. And the 第十六条 events (损失、失职、投诉、
+    # 违规) the scoring never hears of, kept per manager by date.
     8: """
     CREATE TABLE adjustments (
         id INTEGER PRIMARY KEY,
@@ -234,5 +235,20 @@ MIGRATIONS: dict[int, str] = {
         note TEXT NOT NULL,
         PRIMARY KEY (month, adjustment_id)
     ) STRICT;
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        cm_id TEXT NOT NULL,
+        date TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('损失', '失职', '投诉', '违规')),
+        description TEXT NOT NULL,
+        source TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        file_sha256 TEXT NOT NULL,
+        file_row INTEGER NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX events_by_cm ON events (cm_id, date);
     """,
 }
