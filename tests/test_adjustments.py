@@ -264,8 +264,8 @@ def test_a_bad_events_file_is_refused_with_every_problem_located(
         ["", "2026-02-30", "骂人", "x", "y"], ["E9", "2026-01-05", "投诉", "x", ""]])
     r = cli("events", bad, "--db", db, "--json", code=1)
     assert [(p["row"], p["column"], p["message"]) for p in json.loads(r.stdout)["problems"]] == [
-        (2, "工号", "工号为空：每个事件都要写明工号"),
+        (2, "工号", "工号为空：每条事件都要写明工号"),
         (2, "日期", "「2026-02-30」不是日期：请写成 2026-06-15 或 2026年6月15日"),
         (2, "类型", "类型「骂人」不是 损失、失职、投诉、违规 之一"),
-        (3, "来源", "来源为空：每个事件都要写明来源")]
+        (3, "来源", "来源为空：每条事件都要写明来源")]
     assert q(db, "SELECT count(*) FROM events") == [(0,)]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cmscore.app import cascade
-from cmscore.app.common import sha256_of
+from cmscore.app.common import sha256_of, writing
 from cmscore.engine.adjustments import TOTAL, NewAdjustment
 from cmscore.inputs.adjustments import COLUMNS, read_adjustments
 from cmscore.numbers import to_centi
@@ -90,31 +90,26 @@ def adjust_file(path: Path, *, db: Path | None = None,
     rules = load_rules(rules_dir)
     read = read_adjustments(path, rules)
     sha = sha256_of(path)
-    db = db or store.default_path()
-    with store.locked(db):
-        conn = store.connect(db)
-        try:
-            when = records.file_stored(conn, sha)
-            if when:
-                raise fail(f"这个调整文件（内容相同）已于 {when} 导入，不再重复导入；"
-                           "如需撤销其中某条请用 cmscore adjust --revoke 编号 --reason \"…\"",
-                           file=path.name)
-            _check_against_store(conn, read.rows, rules, read.file, read.sheet, read.problems)
-            months = sorted({r.month for r in read.rows})
-            with store.transaction(conn):
-                run_id = store.insert_run(conn, store.RunRecord(
-                    "adjust", months[0], path.name, sha, rules.hashes,
-                    started_at=store.RunRecord.now(), note=f"调整 {len(read.rows)} 条"))
-                ids = records.insert(conn, read.rows, path.name, sha, run_id,
-                                     store.RunRecord.now(), store.current_user())
-                result = AdjustResult(ids, months)
-                for month in months:
-                    mine = [i for i, r in zip(ids, read.rows, strict=True) if r.month == month]
-                    why = f"调整 {'、'.join(map(str, mine))}（{path.name}，运行 {run_id}）"
-                    _audit(conn, "adjust", month, why)
-                    _recompute(conn, month, rules, why, result)
-        finally:
-            conn.close()
+    with writing(db) as conn:
+        when = records.file_stored(conn, sha)
+        if when:
+            raise fail(f"这个调整文件（内容相同）已于 {when} 导入，不再重复导入；"
+                       "如需撤销其中某条请用 cmscore adjust --revoke 编号 --reason \"…\"",
+                       file=path.name)
+        _check_against_store(conn, read.rows, rules, read.file, read.sheet, read.problems)
+        months = sorted({r.month for r in read.rows})
+        with store.transaction(conn):
+            run_id = store.insert_run(conn, store.RunRecord(
+                "adjust", months[0], path.name, sha, rules.hashes,
+                started_at=store.RunRecord.now(), note=f"调整 {len(read.rows)} 条"))
+            ids = records.insert(conn, read.rows, path.name, sha, run_id,
+                                 store.RunRecord.now(), store.current_user())
+            result = AdjustResult(ids, months)
+            for month in months:
+                mine = [i for i, r in zip(ids, read.rows, strict=True) if r.month == month]
+                why = f"调整 {'、'.join(map(str, mine))}（{path.name}，运行 {run_id}）"
+                _audit(conn, "adjust", month, why)
+                _recompute(conn, month, rules, why, result)
     return result
 
 
@@ -124,29 +119,24 @@ def revoke(adjustment_id: int, reason: str, *, db: Path | None = None,
     if not reason.strip():
         raise fail("撤销调整必须写明原因（--reason）")
     rules = load_rules(rules_dir)
-    db = db or store.default_path()
-    with store.locked(db):
-        conn = store.connect(db)
-        try:
-            got = records.record(conn, adjustment_id)
-            if got is None:
-                raise fail(f"没有编号为 {adjustment_id} 的调整；编号见 cmscore explain 或 "
-                           "show --json 的 adjustments")
-            month = str(got["month"])
-            if got["revoked_at"]:
-                raise fail(f"调整 {adjustment_id} 已于 {got['revoked_at']} 由 {got['revoked_by']} "
-                           f"撤销（{got['revoke_reason']}），无需再次撤销")
-            store.refuse_if_closed(conn, month, "撤销调整")
-            with store.transaction(conn):
-                run_id = store.insert_run(conn, store.RunRecord(
-                    "adjust-revoke", month, "", "", rules.hashes,
-                    started_at=store.RunRecord.now(), note=reason.strip()))
-                records.revoke(conn, adjustment_id, reason.strip(), run_id,
-                               store.RunRecord.now(), store.current_user())
-                why = f"撤销调整 {adjustment_id}：{reason.strip()}（运行 {run_id}）"
-                _audit(conn, "revoke-adjustment", month, why)
-                result = AdjustResult([adjustment_id], [month])
-                _recompute(conn, month, rules, why, result)
-        finally:
-            conn.close()
+    with writing(db) as conn:
+        got = records.record(conn, adjustment_id)
+        if got is None:
+            raise fail(f"没有编号为 {adjustment_id} 的调整；编号见 cmscore explain 或 "
+                       "show --json 的 adjustments")
+        month = str(got["month"])
+        if got["revoked_at"]:
+            raise fail(f"调整 {adjustment_id} 已于 {got['revoked_at']} 由 {got['revoked_by']} "
+                       f"撤销（{got['revoke_reason']}），无需再次撤销")
+        store.refuse_if_closed(conn, month, "撤销调整")
+        with store.transaction(conn):
+            run_id = store.insert_run(conn, store.RunRecord(
+                "adjust-revoke", month, "", "", rules.hashes,
+                started_at=store.RunRecord.now(), note=reason.strip()))
+            records.revoke(conn, adjustment_id, reason.strip(), run_id,
+                           store.RunRecord.now(), store.current_user())
+            why = f"撤销调整 {adjustment_id}：{reason.strip()}（运行 {run_id}）"
+            _audit(conn, "revoke-adjustment", month, why)
+            result = AdjustResult([adjustment_id], [month])
+            _recompute(conn, month, rules, why, result)
     return result

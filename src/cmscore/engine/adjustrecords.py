@@ -13,10 +13,9 @@ TOTAL = "总分"  # the 项目 of an adjustment to the total rather than to one 
 
 
 @dataclass(frozen=True)
-class Adjustment:
-    """One stored adjustment: ``item`` is an item id or ``TOTAL``; ``points`` is signed."""
+class Request:
+    """What an adjustment asks: ``item`` is an item id or ``TOTAL``; ``points`` is signed."""
 
-    id: int
     month: str
     cm_id: str
     item: str
@@ -27,17 +26,17 @@ class Adjustment:
 
 
 @dataclass(frozen=True)
-class NewAdjustment:
+class NewAdjustment(Request):
     """One row of an adjustments file, ready to store (item resolved to its id or 总分)."""
 
-    month: str
-    cm_id: str
-    item: str
-    points: Decimal
-    reason: str
-    basis: str
-    approved_by: str
     row: int
+
+
+@dataclass(frozen=True)
+class Adjustment(Request):
+    """One stored adjustment, with the id it is known by."""
+
+    id: int
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,13 @@ from pathlib import Path
 
 from cmscore.engine.adjustments import TOTAL, NewAdjustment
 from cmscore.inputs.headers import normalise_header
-from cmscore.inputs.sources import open_grids
-from cmscore.numbers import CONTROLS, clean_text, parse_decimal
-from cmscore.problems import InputError, Problem
+from cmscore.inputs.recordfile import read_records
+from cmscore.numbers import clean_text, parse_decimal
+from cmscore.problems import Problem
 from cmscore.rules.ruleset import RuleSet
 
 COLUMNS = {"id": "工号", "month": "月份", "item": "项目", "points": "调整分值",
            "reason": "原因", "basis": "依据", "approved_by": "批准人"}
-HEADER_ROWS = 30  # the header is looked for among a sheet's first rows (a title above it)
 POINTS_MAX = Decimal(100)  # no adjustment moves more than a whole month's score
 _MONTH = re.compile(r"^(20\d{2})\s*(?:[-/.年]\s*)?(0?[1-9]|1[0-2])\s*月?$")
 
@@ -47,21 +46,38 @@ def item_names(rules: RuleSet) -> dict[str, str]:
 
 
 def read_adjustments(path: Path, rules: RuleSet) -> AdjustmentsFile:
-    grids = open_grids(path)
-    wanted = set(COLUMNS.values())
-    best: tuple[int, set[str], str] = (-1, set(), "")
-    for grid in grids:
-        for i, row in enumerate(grid.rows[:HEADER_ROWS]):
-            index = {normalise_header(c): j for j, c in enumerate(row) if clean_text(c)}
-            if wanted <= set(index):
-                return _rows(grid.rows, i, index, path.name, grid.sheet, rules)
-            found = wanted & set(index)
-            if len(found) > len(best[1]):
-                best = (i, found, grid.sheet)
-    missing = [c for c in COLUMNS.values() if c not in best[1]]
-    where = {"sheet": best[2], "row": best[0] + 1} if best[1] else {}
-    raise InputError([Problem(f"找不到表头行：缺少列 {'、'.join(missing)}（调整文件须有列 "
-                              f"{'、'.join(COLUMNS.values())}）", file=path.name, **where)])  # type: ignore[arg-type]
+    records = read_records(path, COLUMNS, "调整文件")
+    items = item_names(rules)
+    out: list[NewAdjustment] = []
+    seen: dict[tuple[object, ...], int] = {}
+    for at, cells in records.rows:
+        before = len(records.problems)
+        text = records.texts(at, cells, ("id", "reason", "basis", "approved_by"), "调整")
+        month = item = ""
+        points = Decimal(0)
+        try:
+            month = _month(cells["month"])
+        except ValueError as exc:
+            records.bad(at, "month", str(exc))
+        given = clean_text(cells["item"])
+        item = TOTAL if given == TOTAL else items.get(given) or items.get(normalise_header(given), "")
+        if not item:
+            records.bad(at, "item", f"项目「{given}」不是规则文件中的计分项目：请写项目名称（如 "
+                                    f"{next(iter(rules.tables.values())).items[0].name}）、项目编号，或 总分")
+        try:
+            points = _points(cells["points"])
+        except ValueError as exc:
+            records.bad(at, "points", str(exc))
+        if len(records.problems) > before:
+            continue
+        same = (text["id"], month, item, points, text["basis"])
+        if same in seen:
+            records.bad(at, "id", f"与第 {seen[same]} 行重复（同一工号、月份、项目、分值和依据）：请删除一行")
+            continue
+        seen[same] = at
+        out.append(NewAdjustment(month, text["id"], item, points, text["reason"], text["basis"],
+                                 text["approved_by"], at))
+    return AdjustmentsFile(records.file, records.sheet, out, records.problems)
 
 
 def _month(value: object) -> str:
@@ -88,59 +104,3 @@ def _points(value: object) -> Decimal:
     if abs(points) > POINTS_MAX:
         raise ValueError(f"{points} 超出 ±{POINTS_MAX} 分：请核对")
     return points.quantize(Decimal("0.01"))
-
-
-def _rows(rows: list[list[object]], header_at: int, index: dict[str, int], file: str,
-          sheet: str, rules: RuleSet) -> AdjustmentsFile:
-    problems: list[Problem] = []
-    out: list[NewAdjustment] = []
-    items = item_names(rules)
-    seen: dict[tuple[object, ...], int] = {}
-    for i in range(header_at + 1, len(rows)):
-        row = rows[i]
-
-        def cell(key: str, row: list[object] = row) -> object:
-            j = index[COLUMNS[key]]
-            return row[j] if j < len(row) else ""
-
-        if not any(clean_text(cell(k)) for k in COLUMNS):
-            continue
-        before = len(problems)
-
-        def bad(key: str, message: str, at: int = i + 1) -> None:
-            problems.append(Problem(message, file=file, sheet=sheet, row=at,
-                                    column=COLUMNS[key]))
-
-        text = {k: clean_text(cell(k)) for k in ("id", "reason", "basis", "approved_by")}
-        for key, value in text.items():
-            if not value:
-                bad(key, f"{COLUMNS[key]}为空：每条调整都要写明{COLUMNS[key]}")
-            elif CONTROLS.search(value):
-                bad(key, f"{COLUMNS[key]}含控制字符：请删除后重新导入")
-        month = item = ""
-        points = Decimal(0)
-        try:
-            month = _month(cell("month"))
-        except ValueError as exc:
-            bad("month", str(exc))
-        given = clean_text(cell("item"))
-        item = TOTAL if given == TOTAL else items.get(given) or items.get(normalise_header(given), "")
-        if not item:
-            bad("item", f"项目「{given}」不是规则文件中的计分项目：请写项目名称（如 "
-                        f"{next(iter(rules.tables.values())).items[0].name}）、项目编号，或 总分")
-        try:
-            points = _points(cell("points"))
-        except ValueError as exc:
-            bad("points", str(exc))
-        if len(problems) > before:
-            continue
-        same = (text["id"], month, item, points, text["basis"])
-        if same in seen:
-            bad("id", f"与第 {seen[same]} 行重复（同一工号、月份、项目、分值和依据）：请删除一行")
-            continue
-        seen[same] = i + 1
-        out.append(NewAdjustment(month, text["id"], item, points, text["reason"], text["basis"],
-                                 text["approved_by"], i + 1))
-    if not out and not problems:
-        raise InputError([Problem("调整文件没有数据行", file=file, sheet=sheet)])
-    return AdjustmentsFile(file, sheet, out, problems)

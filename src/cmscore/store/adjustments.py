@@ -15,8 +15,8 @@ _FIELDS = "id, month, cm_id, item, points_cp, reason, basis, approved_by"
 
 def _adjustment(row: tuple[object, ...]) -> Adjustment:
     i, month, cm, item, points, reason, basis, approved = row
-    return Adjustment(int(i), str(month), str(cm), str(item), from_centi(int(points)),  # type: ignore[call-overload]
-                      str(reason), str(basis), str(approved))
+    return Adjustment(str(month), str(cm), str(item), from_centi(int(points)),  # type: ignore[call-overload]
+                      str(reason), str(basis), str(approved), id=int(i))  # type: ignore[call-overload]
 
 
 def active(conn: sqlite3.Connection, month: str) -> list[Adjustment]:
