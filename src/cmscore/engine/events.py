@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cmscore.engine.grading import window
+from cmscore.engine.grading import article16, window
 
 KINDS = ("损失", "失职", "投诉", "违规")
 COMPLAINTS_LIMIT = 3  # 「1年投诉3次以上」: 以上 includes the number
@@ -29,8 +29,7 @@ class Event:
     source: str
 
 
-def wording(item: str) -> str:
-    return f"触及第十六条第{item}项情形，提请客户经理管理考评领导小组研究"
+wording = article16  # the one wording of every 第十六条 warning
 
 
 def in_window(events: list[Event], month: str) -> list[Event]:

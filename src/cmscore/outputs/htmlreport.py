@@ -392,8 +392,8 @@ def _npl(conn: sqlite3.Connection, month: str) -> Section:
             if cm in names and npl_warning(ratios)]
     if not rows:
         return None
-    return ("npl", "取消资格预警（不良率）",
+    return ("npl", "第十六条预警（不良率）",
             f"<p>以下客户经理连续 {NPL_WARNING_MONTHS} 个月新增不良率 ≥ 1%，"
-            "按第十六条第五项应取消客户经理资格，请核实后处理。</p>"
+            "触及第十六条第五项情形，提请客户经理管理考评领导小组研究。</p>"
             + _table(["工号", "姓名", "机构"] + [f"{m} 不良率" for m in span], rows,
                      set(range(3, 3 + len(span)))))
