@@ -269,3 +269,18 @@ def test_a_bad_events_file_is_refused_with_every_problem_located(
         (2, "类型", "类型「骂人」不是 损失、失职、投诉、违规 之一"),
         (3, "来源", "来源为空：每条事件都要写明来源")]
     assert q(db, "SELECT count(*) FROM events") == [(0,)]
+
+
+def test_the_html_report_lists_the_months_adjustments_and_events(
+        db: Path, tmp_path: Path, cli: Cli) -> None:
+    cli("adjust", two(tmp_path), "--db", db, code=0)
+    cli("events", write_csv(tmp_path / "e.csv", EVENT_HEADER,
+                            [["E3", "2026-01-08", "违规", "<b>代客户签字</b>", "内控检查"]]),
+        "--db", db, code=0)
+    cli("report", "--month", "2026-01", "--db", db, "--out", tmp_path, code=0)
+    html = (tmp_path / "report-2026-01.html").read_text(encoding="utf-8")
+    assert ("<tr><td>2</td><td>E2</td><td>乙</td><td>放款户数</td><td class=\"n\">+15.00</td>"
+            "<td class=\"n\">+12.50</td><td>申诉:漏计放款</td>") in html
+    assert "<li>E3 丙：触及第十六条第四项情形，提请客户经理管理考评领导小组研究（违规 1 次，2026-01-08）</li>" \
+        in html
+    assert "&lt;b&gt;代客户签字&lt;/b&gt;" in html and "<b>代客户签字" not in html

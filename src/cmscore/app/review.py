@@ -228,13 +228,14 @@ def write_html_report(*, month: str | None = None, db: Path | None = None,
     with the office's name from ``cmscore.toml`` when it has one."""
     from cmscore.app.config import resolve
     from cmscore.outputs.files import atomic_file
+    from cmscore.outputs.htmlrecords import sections
     from cmscore.outputs.htmlreport import build_report
 
     rules = load_rules(rules_dir)
     conn = _open(db)
     try:
         month = _month(conn, month)
-        html = build_report(conn, month, rules, resolve().office)
+        html = build_report(conn, month, rules, resolve().office, sections(conn, month, rules))
     finally:
         conn.close()
     target = (out_dir or Path.cwd()) / f"report-{month}.html"
