@@ -284,3 +284,20 @@ def test_the_html_report_lists_the_months_adjustments_and_events(
     assert "<li>E3 丙：触及第十六条第四项情形，提请客户经理管理考评领导小组研究（违规 1 次，2026-01-08）</li>" \
         in html
     assert "&lt;b&gt;代客户签字&lt;/b&gt;" in html and "<b>代客户签字" not in html
+
+
+def test_the_payroll_carries_the_article_16_warnings_of_the_events(
+        db: Path, tmp_path: Path, cli: Cli) -> None:
+    cli("events", write_csv(tmp_path / "e.csv", EVENT_HEADER,
+                            [["E2", "2025-12-01", "损失", "贷款损失", "风险管理部"]]),
+        "--db", db, code=0)
+    doc = json.loads(cli("payroll", "--month", "2026-01", "--db", db, "--out", tmp_path,
+                         "--json", code=0).stdout)
+    warned = {m["id"]: m["warnings"] for m in doc["managers"]}
+    assert warned == {"E1": [], "E2": [
+        "触及第十六条第一项情形，提请客户经理管理考评领导小组研究（损失 1 次，2025-12-01）"], "E3": []}
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "payroll-2026-01.xlsx", read_only=True)["绩效工资"]
+    assert any(r and r[0] == "E2" and "触及第十六条第一项情形" in str(r[-1])
+               for r in sheet.iter_rows(values_only=True))

@@ -49,7 +49,7 @@ def record_events(path: Path, *, db: Path | None = None) -> EventsResult:
         for r in read.rows:
             latest[r.cm_id] = max(latest.get(r.cm_id, ""), r.date[:7])
         for cm, month in sorted(latest.items()):
-            said = warnings(records.of(conn, [cm], month)[cm], month)
+            said = warnings(records.of(conn, month, cm)[cm], month)
             if said:
                 result.warnings[cm] = (names[cm], month, said)
     return result

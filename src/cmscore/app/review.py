@@ -75,7 +75,7 @@ def explain(cm_id: str, *, month: str | None = None, db: Path | None = None,
                            for a in store_adjustments.effects(conn, month, cm_id).get(cm_id, [])]
         out.adjustment_history = [{**a, "item_name": names.get(str(a["item"]), str(a["item"]))}
                                   for a in store_adjustments.history_of(conn, month, cm_id)]
-        happened = store_events.of(conn, [cm_id], month)[cm_id]
+        happened = store_events.of(conn, month, cm_id)[cm_id]
         out.events = [{"date": e.date, "kind": e.kind, "description": e.description,
                        "source": e.source} for e in events.in_window(happened, month)]
         out.article16 = events.warnings(happened, month)

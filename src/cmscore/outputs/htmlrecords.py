@@ -31,7 +31,7 @@ def sections(conn: sqlite3.Connection, month: str, rules: RuleSet) -> Iterator[t
                "项目得分仍在 0 至高限之间，「实际调整」为计入总分的分值。</p>" + table(
                    ["编号", "工号", "姓名", "项目", "调整分值", "实际调整", "原因", "依据", "批准人"],
                    sorted(rows, key=lambda r: int(r[0])), {4, 5}))
-    happened = store_events.of(conn, sorted(names), month)
+    happened = {cm: e for cm, e in store_events.of(conn, month).items() if cm in names}
     listed = [[cm, names[cm], e.date, e.kind, e.description, e.source]
               for cm, all_of in happened.items() for e in events.in_window(all_of, month)]
     if listed:

@@ -26,13 +26,13 @@ def insert(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, str, str, st
     return len(got)
 
 
-def of(conn: sqlite3.Connection, cm_ids: list[str], until: str) -> dict[str, list[Event]]:
-    """CM → their events dated on or before the end of month ``until``, by date."""
-    out: dict[str, list[Event]] = {cm: [] for cm in cm_ids}
-    marks = ",".join("?" * len(cm_ids))
+def of(conn: sqlite3.Connection, until: str, cm_id: str | None = None) -> dict[str, list[Event]]:
+    """CM → their events dated on or before the end of month ``until``, by date: every
+    manager's (events are few), or only ``cm_id``'s."""
+    where, args = ("AND cm_id = ?", (until, cm_id)) if cm_id else ("", (until,))
+    out: dict[str, list[Event]] = {cm_id: []} if cm_id else {}
     for row in conn.execute(
             "SELECT id, cm_id, date, kind, description, source FROM events"
-            f" WHERE cm_id IN ({marks}) AND substr(date, 1, 7) <= ? ORDER BY date, id",
-            (*cm_ids, until)):
-        out[row[1]].append(Event(*row))
+            f" WHERE substr(date, 1, 7) <= ? {where} ORDER BY date, id", args):
+        out.setdefault(row[1], []).append(Event(*row))
     return out
