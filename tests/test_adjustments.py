@@ -301,3 +301,15 @@ def test_the_payroll_carries_the_article_16_warnings_of_the_events(
     sheet = load_workbook(tmp_path / "payroll-2026-01.xlsx", read_only=True)["绩效工资"]
     assert any(r and r[0] == "E2" and "触及第十六条第一项情形" in str(r[-1])
                for r in sheet.iter_rows(values_only=True))
+
+
+def test_adjust_and_events_on_a_missing_store_create_nothing(tmp_path: Path, cli: Cli) -> None:
+    db = tmp_path / "无.db"
+    for args in (("adjust", two(tmp_path)), ("adjust", "--revoke", 1, "--reason", "x"),
+                 ("events", write_csv(tmp_path / "e.csv", EVENT_HEADER,
+                                      [["E1", "2026-01-08", "投诉", "x", "y"]]))):
+        r = cli(*args, "--db", db, code=1)
+        assert f"历史库 {db} 不存在" in r.stderr
+    assert list(tmp_path.glob("无.db*")) == []
+    r = cli("adjust", two(tmp_path), "--revoke", 1, "--reason", "x", "--db", db, code=1)
+    assert "请给出调整文件，或用 --revoke 编号 --reason \"…\" 撤销一条调整（二者选一）" in r.stderr

@@ -33,8 +33,9 @@ def open_read_only(db: Path) -> sqlite3.Connection | None:
 
 @contextmanager
 def writing(db: Path | None) -> Iterator[sqlite3.Connection]:
-    """The store (``db`` or the default), locked for the whole run and opened to write."""
-    path = db or store.default_path()
+    """An existing store (``db`` or the default; never created here, as ``existing_store``),
+    locked for the whole run and opened to write."""
+    path = existing_store(db)
     with store.locked(path):
         conn = store.connect(path)
         try:
