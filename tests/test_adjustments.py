@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import HEADERS, ZEROS, Cli, row, write_csv, write_xlsx
 
@@ -313,3 +315,43 @@ def test_adjust_and_events_on_a_missing_store_create_nothing(tmp_path: Path, cli
     assert list(tmp_path.glob("无.db*")) == []
     r = cli("adjust", two(tmp_path), "--revoke", 1, "--reason", "x", "--db", db, code=1)
     assert "请给出调整文件，或用 --revoke 编号 --reason \"…\" 撤销一条调整（二者选一）" in r.stderr
+
+
+_CMS = [f"0{i:05d}" for i in range(30)]
+_ITEMS = ["loan_households", "loan_amount", "cards", "savings_growth", "总分"]
+
+
+@pytest.fixture(scope="module")
+def month_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from test_corrections import export as generated
+
+    return generated(tmp_path_factory.mktemp("gen"), "2026-03", 7)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(_CMS), st.sampled_from(_ITEMS),
+                          st.integers(-3000, 3000).filter(bool)), max_size=25))
+def test_adjusted_months_reconcile_stay_in_bounds_and_rank_by_the_adjusted_totals(
+        month_file: Path, rules: Any, asked: list[tuple[str, str, int]]) -> None:
+    from decimal import Decimal
+
+    from cmscore.engine.adjustments import Adjustment, apply
+    from cmscore.engine.scoring import competition_ranks, score_month
+    from cmscore.inputs.reader import read_export
+
+    scores = score_month(read_export(month_file, rules), rules)
+    computed = {s.manager.id: s.total for s in scores.scores}
+    adjustments = [Adjustment("2026-03", cm, item, Decimal(cp).scaleb(-2), "r", "b", "a", id=i)
+                   for i, (cm, item, cp) in enumerate(asked, start=1)]
+    assert apply(scores, adjustments) == []  # every manager and item is in the month
+    caps = {i.id: i.cap for i in rules.tables["支行"].items}
+    for s in scores.scores:
+        moved = sum((a.applied for a in scores.adjustments.get(s.manager.id, [])), Decimal(0))
+        assert s.total == computed[s.manager.id] + moved and s.total >= 0
+        assert all(Decimal(0) <= v.points <= caps[k] for k, v in s.items.items())
+        assert s.total == sum((v.points for v in s.items.values()), Decimal(0)) + sum(
+            (a.applied for a in scores.adjustments.get(s.manager.id, [])
+             if a.adjustment.item == "总分"), Decimal(0))
+    members = scores.scores
+    assert [s.rank for s in members] == [
+        r for r in sorted(competition_ranks([s.total for s in members]))]

@@ -34,7 +34,7 @@ def apply(scores: MonthScores, adjustments: list[Adjustment]) -> list[Applied]:
     for adj in sorted(adjustments, key=lambda a: a.id):
         got = _apply_one(where, adj)
         scores.adjustments.setdefault(adj.cm_id, []).append(got)
-        if got.applied == ZERO and got.note:
+        if got.missing:
             unapplied.append(got)
     if adjustments:
         rank_month(scores)
@@ -45,7 +45,8 @@ def apply(scores: MonthScores, adjustments: list[Adjustment]) -> list[Applied]:
 def _apply_one(where: dict[str, tuple[Frame, int]], adj: Adjustment) -> Applied:
     found = where.get(adj.cm_id)
     if found is None:
-        return Applied(adj, ZERO, f"{adj.month} 没有工号 {adj.cm_id} 的计分记录，调整未生效")
+        return Applied(adj, ZERO, f"{adj.month} 没有工号 {adj.cm_id} 的计分记录，调整未生效",
+                       missing=True)
     frame, row = found
     old_total = frame.totals[row]
     if adj.item == TOTAL:
@@ -56,7 +57,7 @@ def _apply_one(where: dict[str, tuple[Frame, int]], adj: Adjustment) -> Applied:
     column = frame.items.get(adj.item)
     if column is None:
         return Applied(adj, ZERO, f"类别 {frame.table.category} 的计分表中没有项目 {adj.item}"
-                                  "（规则或类别已变），调整未生效")
+                                  "（规则或类别已变），调整未生效", missing=True)
     item = column.item
     old = column.points[row]
     low, high = min(ZERO, old), max(item.cap, old)

@@ -47,3 +47,4 @@ class Applied:
     adjustment: Adjustment
     applied: Decimal
     note: str = ""
+    missing: bool = False  # its manager or item is not in the month: it could not apply
