@@ -355,3 +355,27 @@ def test_adjusted_months_reconcile_stay_in_bounds_and_rank_by_the_adjusted_total
     members = scores.scores
     assert [s.rank for s in members] == [
         r for r in sorted(competition_ranks([s.total for s in members]))]
+
+
+def test_a_cascade_from_an_earlier_correction_keeps_a_later_months_adjustments(
+        db: Path, tmp_path: Path, cli: Cli) -> None:
+    cli("score", export(tmp_path, "2026-02"), "--db", db, "--out", tmp_path, "-q", code=0)
+    cli("adjust", adjustments(tmp_path / "二月.xlsx",
+                              ["E3", "2026-02", "总分", 3, "领导小组决定", "考评组〔2026〕2号", "王主任"]),
+        "--db", db, code=0)
+    assert shown(cli, db, "2026-02")["E3"]["total"] == "14.00"
+    # January corrected to 50 loan households each (the annual task is 48): February now
+    # completes early (full 10 + 2 households × 2.5 = 15), the cascade re-scores it, and
+    # E3's adjustment is applied again: 15 + 6 (NPL) + 3 = 24.00.
+    corrected = write_csv(tmp_path / "fix" / "2026-01.csv", HEADERS, [
+        row(ZEROS, 工号="E1", 姓名="甲", 放款户数=50), row(ZEROS, 工号="E2", 姓名="乙", 放款户数=50),
+        row(ZEROS, 工号="E3", 姓名="丙", 机构="城西支行", 放款户数=50)])
+    doc = json.loads(cli("score", corrected, "--replace", "--db", db, "--out", tmp_path, "--json",
+                         code=0).stdout)
+    assert {r["month"] for r in doc["restated"]} == {"2026-02"}
+    february = shown(cli, db, "2026-02")
+    e3 = next(r for r in doc["restated"] if r["id"] == "E3")
+    assert february["E3"]["total"] == e3["new_total"] == "24.00"
+    assert [a["id"] for a in february["E3"]["adjustments"]] == [1]
+    assert q(db, "SELECT sum(applied_cp) FROM adjustment_effects WHERE month = '2026-02'") == \
+        [(300,)]
