@@ -89,6 +89,10 @@ def test_an_item_and_a_total_adjustment_change_totals_and_ranks(
 def test_score_replace_keeps_both_adjustments_and_reports_one_it_cannot_apply(
         db: Path, tmp_path: Path, cli: Cli) -> None:
     cli("adjust", two(tmp_path), "--db", db, code=0)
+    checked = json.loads(cli("check", export(tmp_path, "2026-01"), "--db", db, "--json",
+                             code=0).stdout)  # check scores as score would store it
+    assert {m["id"]: m["total"] for m in checked["managers"]} == \
+        {"E2": "26.00", "E1": "16.00", "E3": "14.00"}
     doc = json.loads(cli("score", export(tmp_path, "2026-01"), "--replace", "--db", db,
                          "--out", tmp_path, "--json", code=0).stdout)
     got = {m["id"]: (m["total"], m["rank"], [a["id"] for a in m["adjustments"]])
