@@ -22,6 +22,9 @@ demo: $(BIN)/cmscore
 	  $(BIN)/cmscore score $$f --db $(DEMO)/cmscore.db --out $(DEMO) --quiet || exit 1; \
 	done
 	$(BIN)/cmscore score examples/2026-10.xlsx --db $(DEMO)/cmscore.db --out $(DEMO)
+	$(BIN)/cmscore adjust examples/adjustments/调整-2026-10.csv --db $(DEMO)/cmscore.db
+	$(BIN)/cmscore show 2026-10 --write --db $(DEMO)/cmscore.db --out $(DEMO)
+	$(BIN)/cmscore events examples/adjustments/第十六条事件-2026.csv --db $(DEMO)/cmscore.db
 	$(BIN)/cmscore score examples/worked-example.xlsx --db $(DEMO)/worked.db --out $(DEMO)/worked
 	$(BIN)/cmscore grade --months 6 --end 2026-06 --db $(DEMO)/cmscore.db --out $(DEMO)
 	$(BIN)/cmscore payroll --month 2026-10 --supervisors examples/supervisors/主管人员.csv \

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from cmscore.app import payroll as app_payroll
+from cmscore.engine import adjustments
 from cmscore.engine.grading import window
 from cmscore.engine.pay import NPL_WARNING_MONTHS
 from cmscore.engine.scoring import MonthScores, score_month_managers
 from cmscore.numbers import from_centi, to_centi
-from cmscore.problems import fail
+from cmscore.problems import fail, notify
 from cmscore.rules.ruleset import RuleSet
+from cmscore.store import adjustments as store_adjustments
 from cmscore.store import db as store
 from cmscore.store import history, restate
 
@@ -50,8 +52,7 @@ def rescore_dependents(conn: sqlite3.Connection, month: str, rules: RuleSet,
     redone: list[tuple[str, MonthScores, dict[str, int]]] = []
     for later in restate.dependents(conn, month):
         old_totals, old_items = totals(conn, later), _items(conn, later)
-        scores = score_month_managers(later, history.stored_managers(conn, later), rules,
-                                      store.StoreHistory(conn, later))
+        scores = rescore_stored(conn, later, rules)
         new_totals = {s.manager.id: to_centi(s.total) for s in scores.scores}
         if new_totals != old_totals or _items_of(scores) != old_items:
             redone.append((later, scores, old_totals))
@@ -70,6 +71,23 @@ def rescore_dependents(conn: sqlite3.Connection, month: str, rules: RuleSet,
                               s.total) for s in scores.scores
                      if old_totals.get(s.manager.id) != to_centi(s.total)]
     return restated, [m for m, _, _ in redone]
+
+
+def apply_stored(conn: sqlite3.Connection, scores: MonthScores) -> None:
+    """The month's adjustments in force, applied on top of its computed points; one that
+    cannot apply (its manager or item is no longer in the month) is said, never dropped:
+    it stays stored, and applies again once a later scoring has its manager and item."""
+    for got in adjustments.apply(scores, store_adjustments.active(conn, scores.month)):
+        notify(f"调整 {got.adjustment.id}（工号 {got.adjustment.cm_id}，{got.adjustment.item}，"
+               f"{got.adjustment.points} 分）：{got.note}")
+
+
+def rescore_stored(conn: sqlite3.Connection, month: str, rules: RuleSet) -> MonthScores:
+    """A stored month scored again from its stored raw figures, its adjustments applied."""
+    scores = score_month_managers(month, history.stored_managers(conn, month), rules,
+                                  store.StoreHistory(conn, month))
+    apply_stored(conn, scores)
+    return scores
 
 
 def _items_of(scores: MonthScores) -> list[tuple[object, ...]]:

@@ -32,6 +32,19 @@ def open_read_only(db: Path) -> sqlite3.Connection | None:
 
 
 @contextmanager
+def writing(db: Path | None) -> Iterator[sqlite3.Connection]:
+    """An existing store (``db`` or the default; never created here, as ``existing_store``),
+    locked for the whole run and opened to write."""
+    path = existing_store(db)
+    with store.locked(path):
+        conn = store.connect(path)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+@contextmanager
 def no_gc() -> Iterator[None]:
     """No cyclic garbage collection while a command builds a national month's or year's
     objects: they hold no cycles (a 100k score run: 6 full passes collected nothing), and

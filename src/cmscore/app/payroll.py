@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from cmscore.app.common import existing_store, no_gc, require_months, sha256_of
+from cmscore.engine import events
 from cmscore.engine.grading import (
     GRADES,
     divide_half_up,
@@ -36,6 +37,7 @@ from cmscore.problems import InputError, Problem, fail
 from cmscore.rules.files import Payroll
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
+from cmscore.store import events as store_events
 from cmscore.store import history, restate
 
 
@@ -81,6 +83,10 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
             npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
             funds = funds_read()
         lines, ledger = pay_lines(conn, rules.payroll, month, rows, funds, npl)
+        happened = store_events.of(conn, month)  # the 第十六条 events, in the 预警 column
+        for line in lines:
+            if line.id in happened:
+                line.warnings += events.warnings(happened[line.id], month)
         sup_lines = _supervisor_lines(sups, rows, rules.payroll, supervisors_file)
         totals = reconcile(lines, sup_lines)
         paid = {cm for cm, *_ in rows}

@@ -6,7 +6,9 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
+from cmscore.app.cascade import rescore_stored
 from cmscore.app.common import existing_store
+from cmscore.engine import events
 from cmscore.engine.grading import grade, month_after, window
 from cmscore.engine.month import MONTH, check_month
 from cmscore.engine.pay import base_for, monthly_pay
@@ -15,12 +17,13 @@ from cmscore.engine.scoring import (
     MonthScores,
     competition_ranks,
     score_manager,
-    score_month_managers,
 )
 from cmscore.numbers import ZERO, round2
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
+from cmscore.store import adjustments as store_adjustments
 from cmscore.store import db as store
+from cmscore.store import events as store_events
 from cmscore.store import history, restate
 from cmscore.store.access import open_read
 
@@ -67,6 +70,15 @@ def explain(cm_id: str, *, month: str | None = None, db: Path | None = None,
             out.grade_effective = effective
             out.grade = history.grade_row(conn, effective, cm_id)
         out.pay = history.pay_row(conn, month, cm_id)
+        names = {i.id: i.name for i in table.items}
+        out.adjustments = [{**a, "item_name": names.get(str(a["item"]), str(a["item"]))}
+                           for a in store_adjustments.effects(conn, month, cm_id).get(cm_id, [])]
+        out.adjustment_history = [{**a, "item_name": names.get(str(a["item"]), str(a["item"]))}
+                                  for a in store_adjustments.history_of(conn, month, cm_id)]
+        happened = store_events.of(conn, month, cm_id)[cm_id]
+        out.events = [{"date": e.date, "kind": e.kind, "description": e.description,
+                       "source": e.source} for e in events.in_window(happened, month)]
+        out.article16 = events.warnings(happened, month)
         out.notes += restate.explain_notes(conn, month, cm_id)
         note = conn.execute("SELECT note FROM runs WHERE id = ?", (record.get("run_id"),)).fetchone()
         if note and note[0]:
@@ -194,8 +206,8 @@ def _months_between(first: str, last: str) -> list[str]:
 
 
 def _rescore(conn: sqlite3.Connection, month: str, rules: RuleSet) -> MonthScores:
-    managers = history.stored_managers(conn, month)
-    return score_month_managers(month, managers, rules, store.StoreHistory(conn, month))
+    """The stored month under ``rules``, its adjustments applied as they would be."""
+    return rescore_stored(conn, month, rules)
 
 
 def _grades(by_month: dict[str, MonthScores], span: list[str]) -> dict[str, str]:
@@ -216,13 +228,14 @@ def write_html_report(*, month: str | None = None, db: Path | None = None,
     with the office's name from ``cmscore.toml`` when it has one."""
     from cmscore.app.config import resolve
     from cmscore.outputs.files import atomic_file
+    from cmscore.outputs.htmlrecords import sections
     from cmscore.outputs.htmlreport import build_report
 
     rules = load_rules(rules_dir)
     conn = _open(db)
     try:
         month = _month(conn, month)
-        html = build_report(conn, month, rules, resolve().office)
+        html = build_report(conn, month, rules, resolve().office, sections(conn, month, rules))
     finally:
         conn.close()
     target = (out_dir or Path.cwd()) / f"report-{month}.html"

@@ -58,6 +58,8 @@ def check_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = N
     conn = open_read_only(db or store.default_path())
     try:
         scores = score_month(export, rules, _history(conn, export.month))
+        if conn is not None:  # as score would store it: the month's adjustments applied
+            cascade.apply_stored(conn, scores)
     finally:
         if conn is not None:
             conn.close()
@@ -121,6 +123,7 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
         old_totals = cascade.totals(conn, export.month)
         step(f"计分 {len(export.managers)} 名客户经理")
         scores = score_month(export, rules, store.StoreHistory(conn, export.month))
+        cascade.apply_stored(conn, scores)
         note = f"年度累计不含 {'、'.join(gap)}（--allow-gap）" if gap else ""
         run = store.RunRecord("score", export.month, path.name, sha256_of(path), rules.hashes,
                               started_at=store.RunRecord.now(), note=note)

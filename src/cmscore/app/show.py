@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from cmscore.app.cascade import rescore_stored
 from cmscore.app.common import existing_store
 from cmscore.engine.month import MonthExport, check_month
-from cmscore.engine.scoring import score_month_managers
 from cmscore.numbers import fmt2, from_centi, to_centi
 from cmscore.outputs.files import stored_workbook
 from cmscore.outputs.scores import write_scores
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
+from cmscore.store import adjustments as store_adjustments
 from cmscore.store import db as store
 from cmscore.store import history, restate
 from cmscore.store.access import open_read
@@ -36,13 +38,16 @@ def _stored(conn: sqlite3.Connection, month: str, rules: RuleSet) -> list[dict[s
     rows = conn.execute("SELECT cm_id, name, branch, category, rank, branch_rank, total_cp,"
                         " risk_fund_cp FROM scores WHERE month = ?", (month,)).fetchall()
     rows.sort(key=lambda r: (order.get(r[3], len(order)), r[3], r[4], r[0]))
+    adjusted = store_adjustments.effects(conn, month)
     out = []
     for cm, name, branch, category, rank, branch_rank, total, fund in rows:
         known = item_order.get(category, {})
         its = dict(sorted(items[cm].items(), key=lambda kv: (known.get(kv[0], len(known)), kv[0])))
         out.append({"id": cm, "name": name, "branch": branch, "category": category,
                     "rank": rank, "branch_rank": branch_rank, "total": fmt2(from_centi(total)),
-                    "risk_fund": fmt2(from_centi(fund)), "items": its})
+                    "risk_fund": fmt2(from_centi(fund)), "items": its,
+                    "adjustments": [{k: fmt2(v) if isinstance(v, Decimal) else v
+                                     for k, v in a.items()} for a in adjusted.get(cm, [])]})
     return out
 
 
@@ -85,7 +90,7 @@ def _write(path: Path, month: str, rules: RuleSet, record: dict[str, Any],
         conn = store.connect(path)
         try:
             managers = history.stored_managers(conn, month)
-            scores = score_month_managers(month, managers, rules, store.StoreHistory(conn, month))
+            scores = rescore_stored(conn, month, rules)
             stored = dict(conn.execute("SELECT cm_id, total_cp FROM scores WHERE month = ?",
                                        (month,)))
             if {s.manager.id: to_centi(s.total) for s in scores.scores} != stored:

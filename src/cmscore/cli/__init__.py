@@ -13,7 +13,7 @@ import sys
 # ``cmscore --help`` lists them.
 # isort: off
 from cmscore.cli.base import app
-from cmscore.cli import month, results, store, office  # noqa: F401
+from cmscore.cli import month, results, store, office, adjust  # noqa: F401
 # isort: on
 
 __all__ = ["app", "main"]

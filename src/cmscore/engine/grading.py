@@ -88,6 +88,12 @@ def month_after(month: str) -> str:
     return f"{year + mon // 12}-{mon % 12 + 1:02d}"
 
 
+def article16(item: str) -> str:
+    """How every 第十六条 warning is worded: the regulation leaves the decision (取消客户
+    经理资格) to the 领导小组, so cmscore only says the item is touched."""
+    return f"触及第十六条第{item}项情形，提请客户经理管理考评领导小组研究"
+
+
 def window(end: str, months: int) -> list[str]:
     out = [end]
     while len(out) < months:
@@ -178,7 +184,7 @@ def grade_members(months: list[str], members: Iterable[Member],
     if annual:
         for _, _, d in pool[size - q["三级"]:]:
             if d.grade == "三级":
-                d.flags.append("取消资格预警：年度平均分处于后20%（第十六条第六项）")
+                d.flags.append(f"{article16('六')}（年度平均分处于后20%）")
     if annual and previous_annual is not None:
         good = ("一级", "二级")
         for d in decisions:

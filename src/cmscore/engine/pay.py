@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from cmscore.engine.grading import GRADES, divide_half_up
+from cmscore.engine.grading import GRADES, article16, divide_half_up
 from cmscore.numbers import HUNDRED, ZERO, from_centi, round2, to_centi
 from cmscore.rules.files import Payroll
 
@@ -113,7 +113,7 @@ def npl_warning(ratios: list[Decimal | None]) -> str:
     if len(last) == NPL_WARNING_MONTHS and all(r is not None and r >= NPL_WARNING_RATIO
                                                for r in last):
         shown = "、".join(f"{(r or ZERO) * 100:.2f}%" for r in last)
-        return f"取消资格预警：连续 3 个月不良率 ≥ 1%（{shown}，第十六条第五项）"
+        return f"{article16('五')}（连续 3 个月不良率 ≥ 1%：{shown}）"
     return ""
 
 

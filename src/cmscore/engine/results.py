@@ -21,6 +21,18 @@ class Explanation:
     grade_effective: str | None = None
     pay: dict[str, Decimal | str] | None = None
     notes: list[str] = field(default_factory=list)
+    # the adjustments in force as stored (asked, applied, reason…), and every one ever made
+    adjustments: list[dict[str, object]] = field(default_factory=list)
+    adjustment_history: list[dict[str, object]] = field(default_factory=list)
+    # 第十六条 events of the twelve months ending with the month, and the warnings they raise
+    events: list[dict[str, str]] = field(default_factory=list)
+    article16: list[str] = field(default_factory=list)
+
+    @property
+    def adjusted_total(self) -> Decimal:
+        """The computed total with what the adjustments in force moved."""
+        moved = [a["applied"] for a in self.adjustments]
+        return self.score.total + sum((m for m in moved if isinstance(m, Decimal)), Decimal(0))
 
 
 @dataclass

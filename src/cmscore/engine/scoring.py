@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from cmscore.engine.adjustrecords import Applied
 from cmscore.engine.itemcolumns import (
     Column,
     History,
@@ -85,6 +86,8 @@ class MonthScores:
     month: str
     scores: list[ManagerScore] = field(default_factory=list)
     frames: list[Frame] = field(default_factory=list)  # empty when built by hand (tests)
+    # CM → the manual adjustments applied on top of the computed points (engine.adjustments)
+    adjustments: dict[str, list[Applied]] = field(default_factory=dict)
 
     def by_category(self) -> dict[str, list[ManagerScore]]:
         out: dict[str, list[ManagerScore]] = defaultdict(list)
@@ -200,20 +203,27 @@ def score_month_managers(month: str, managers: list[Manager], rules: RuleSet,
             block = None  # not the reader's rows as read: gather the figures per manager
         frame = score_frame(table, chosen, history, problems, block)
         found += [(members[i][0], 0, message) for i, message in problems]
-        frame.ranks = competition_ranks(frame.totals)
-        frame.branch_ranks = _branch_ranks(frame)
         out.frames.append(frame)
     if found:
         found.sort(key=lambda p: (p[0], p[1]))
         raise InputError([Problem(f"工号 {managers[pos].id}：{message}", file=file, sheet=sheet,
                                   row=managers[pos].row or None) for pos, _, message in found])
+    rank_month(out)
+    return out
+
+
+def rank_month(out: MonthScores) -> None:
+    """Rank each frame by its totals (again, after adjustments changed them) and list the
+    month's managers in rank order."""
+    out.scores = []
     for frame in out.frames:
+        frame.ranks = competition_ranks(frame.totals)
+        frame.branch_ranks = _branch_ranks(frame)
         order = sorted(range(len(frame.managers)), key=list(zip(
             frame.ranks, [m.id for m in frame.managers], strict=True)).__getitem__)
         out.scores += [ManagerScore(frame.managers[i], None, frame.totals[i], frame.funds[i],
                                     rank=frame.ranks[i], branch_rank=frame.branch_ranks[i],
                                     frame=frame, row=i) for i in order]
-    return out
 
 
 # One manager's item, for tests and callers that score a single figure set.

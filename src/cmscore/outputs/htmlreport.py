@@ -197,8 +197,9 @@ Section = tuple[str, str, str] | None  # (anchor id, heading, inner HTML), None:
 Rows = dict[str, list[tuple[str, str, str, Decimal, int]]]  # category → (id, name, branch, total, rank)
 
 
-def build_report(conn: sqlite3.Connection, month: str, rules: RuleSet, office: str = "") -> str:
-    """The whole HTML document for a scored ``month``; raise InputError if it is not scored."""
+def build_report(conn: sqlite3.Connection, month: str, rules: RuleSet, office: str = "",
+                 extra: Iterable[Section] = ()) -> str:
+    """The whole HTML document for a scored ``month``, ``extra`` sections last (htmlrecords)."""
     months = store.stored_months(conn)
     if month not in months:
         raise fail(f"{month} 尚未计分，无法生成报告（历史库中已计分的月份："
@@ -213,7 +214,7 @@ def build_report(conn: sqlite3.Connection, month: str, rules: RuleSet, office: s
     sections = [_overview(by_cat, cats, color), _branches(by_cat, cats, color),
                 _items(conn, month, rules, cats, color), _ranks(by_cat, cats),
                 _trend(conn, [m for m in months if m <= month], cats, color),
-                _grades(conn, month, cats), _pay(conn, month), _npl(conn, month)]
+                _grades(conn, month, cats), _pay(conn, month), _npl(conn, month), *extra]
     body = "".join(f'<section id="{sid}"{" class=warn" * (sid == "npl")}>'
                    f"<h2>{'一二三四五六七八九十'[i]}、{_e(title)}</h2>{html}</section>"
                    for i, (sid, title, html) in enumerate(filter(None, sections)))
@@ -392,8 +393,8 @@ def _npl(conn: sqlite3.Connection, month: str) -> Section:
             if cm in names and npl_warning(ratios)]
     if not rows:
         return None
-    return ("npl", "取消资格预警（不良率）",
+    return ("npl", "第十六条预警（不良率）",
             f"<p>以下客户经理连续 {NPL_WARNING_MONTHS} 个月新增不良率 ≥ 1%，"
-            "按第十六条第五项应取消客户经理资格，请核实后处理。</p>"
+            "触及第十六条第五项情形，提请客户经理管理考评领导小组研究。</p>"
             + _table(["工号", "姓名", "机构"] + [f"{m} 不良率" for m in span], rows,
                      set(range(3, 3 + len(span)))))

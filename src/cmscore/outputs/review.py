@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,14 @@ from cmscore.outputs.xlsx import Book, Column
 def explain_json(e: Explanation) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "id": e.id, "name": e.name, "month": e.month, "category": e.category,
-        "total": fmt2(e.score.total), "stored_total": fmt2(e.stored_total),
+        "total": fmt2(e.adjusted_total), "computed_total": fmt2(e.score.total),
+        "stored_total": fmt2(e.stored_total),
         "risk_fund": fmt2(e.score.risk_fund), "rules_changed": e.rules_changed,
         "items": {k: {"points": fmt2(v.points), "text": v.text} for k, v in e.score.items.items()},
-        "grade": None, "pay": None, "notes": e.notes}
+        "grade": None, "pay": None, "notes": e.notes,
+        "adjustments": [_plain(a) for a in e.adjustments],
+        "adjustment_history": [_plain(a) for a in e.adjustment_history],
+        "events": e.events, "article16_warnings": e.article16}
     if e.grade:
         g = e.grade
         doc["grade"] = {"grade": g["grade"], "effective": e.grade_effective,
@@ -29,6 +34,33 @@ def explain_json(e: Explanation) -> dict[str, Any]:
         doc["pay"] = {k: (v if isinstance(v, str) else fmt2(v)) for k, v in p.items()}
         doc["pay"]["text"] = _pay_text(e)
     return doc
+
+
+def _plain(a: dict[str, object]) -> dict[str, object]:
+    return {k: fmt2(v) if isinstance(v, Decimal) else v for k, v in a.items()}
+
+
+def _signed(v: object) -> str:
+    assert isinstance(v, Decimal)
+    return f"+{fmt2(v)}" if v > 0 else fmt2(v)
+
+
+def adjustment_lines(e: Explanation) -> list[str]:
+    """The computed figure, each adjustment with its reason, and the result; then the
+    revoked ones, which no longer count."""
+    if not e.adjustment_history:
+        return []
+    lines = [f"计算得分 {fmt2(e.score.total)} 分"]
+    for a in e.adjustments:
+        moved = "" if a["applied"] == a["points"] else \
+            f"（实际 {_signed(a['applied'])} 分：{a['note']}）"
+        lines.append(f"调整 {a['id']}：{a['item_name']} {_signed(a['points'])} 分{moved}；"
+                     f"原因：{a['reason']}；依据：{a['basis']}；批准人：{a['approved_by']}")
+    lines.append(f"调整后得分 {fmt2(e.adjusted_total)} 分")
+    lines += [f"调整 {a['id']}（{a['item_name']} {_signed(a['points'])} 分，{a['reason']}）已于 "
+              f"{a['revoked_at']} 由 {a['revoked_by']} 撤销：{a['revoke_reason']}，不再计入"
+              for a in e.adjustment_history if a["revoked_at"]]
+    return lines
 
 
 def _pay_text(e: Explanation) -> str:
@@ -45,6 +77,7 @@ def explain_panel(e: Explanation) -> Any:
     lines = [f"{e.score.items[k].text}" for k in e.score.items]
     lines.append(f"合计：{' + '.join(fmt2(v.points) for v in e.score.items.values())} = "
                  f"{fmt2(e.score.total)} 分；风险金计提 {fmt2(e.score.risk_fund)} 分")
+    lines += adjustment_lines(e)
     if e.grade:
         g = e.grade
         where = (f"参评人员 {g['pool']} 人中平均分 {fmt2(g['average'])} 排第 {g['rank']} 名"  # type: ignore[arg-type]
@@ -55,6 +88,9 @@ def explain_panel(e: Explanation) -> Any:
         lines.append("等级：尚未定级，按过渡期")
     if e.pay:
         lines.append("工资：" + _pay_text(e))
+    lines += [f"第十六条事件：{v['date']} {v['kind']}：{v['description']}（来源：{v['source']}）"
+              for v in e.events]
+    lines += [f"预警：{w}" for w in e.article16]
     lines += e.notes
     # Text, not str: a Panel reads a str title as markup whatever the console says.
     return Panel(Text("\n".join(lines)), title=Text(f"{e.month} {e.id} {e.name}（{e.category}）"),

@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from cmscore.engine.adjustments import Applied, adjustment_points
 from cmscore.engine.month import MonthExport
 from cmscore.engine.scoring import Frame, ManagerScore, MonthScores
 from cmscore.numbers import fmt2
@@ -26,13 +27,23 @@ def ordered(scores: MonthScores, rules: RuleSet) -> list[tuple[str, list[Manager
             for c in rules.tables if c in groups]
 
 
+def adjustment_json(a: Applied) -> dict[str, Any]:
+    """One adjustment as ``score --json`` and ``show --json`` give it: ``points`` as asked,
+    ``applied`` as moved (they differ when the item's [0, 高限] stopped it)."""
+    adj = a.adjustment
+    return {"id": adj.id, "item": adj.item, "points": fmt2(adj.points), "reason": adj.reason,
+            "basis": adj.basis, "approved_by": adj.approved_by, "applied": fmt2(a.applied),
+            "note": a.note}
+
+
 def scores_json(scores: MonthScores, rules: RuleSet) -> dict[str, Any]:
-    """SPEC §7: decimals as strings, items keyed by item id."""
+    """SPEC §7: decimals as strings, items keyed by item id; totals with adjustments."""
     return {"month": scores.month, "managers": [
         {"id": s.manager.id, "name": s.manager.name, "branch": s.manager.branch,
          "category": s.manager.category, "rank": s.rank, "branch_rank": s.branch_rank,
          "total": fmt2(s.total), "risk_fund": fmt2(s.risk_fund),
-         "items": {k: fmt2(v.points) for k, v in s.items.items()}}
+         "items": {k: fmt2(v.points) for k, v in s.items.items()},
+         "adjustments": [adjustment_json(a) for a in scores.adjustments.get(s.manager.id, [])]}
         for _, members in ordered(scores, rules) for s in members]}
 
 
@@ -109,8 +120,10 @@ def _detail_columns(members: list[ManagerScore], items: dict[str, Item],
     return columns
 
 
-def _ranked_columns(members: list[ManagerScore], table: Table) -> list[list[Any]]:
-    """A category's ranked sheet as columns; subtotals as scored when there is a frame."""
+def _ranked_columns(members: list[ManagerScore], table: Table,
+                    moved: dict[str, Decimal]) -> list[list[Any]]:
+    """A category's ranked sheet as columns; subtotals as scored when there is a frame
+    (with the item adjustments in them); 调整 is what the adjustments moved in all."""
     frame = _frame_of(members)
     points = {i.id: _values(members, frame, i.id, "points") for i in table.items}
     subtotals = [list(map(frame.groups[g.id].__getitem__, [s.row for s in members]))
@@ -120,7 +133,29 @@ def _ranked_columns(members: list[ManagerScore], table: Table) -> list[list[Any]
     return [[s.rank for s in members], [s.branch_rank for s in members],
             [s.manager.id for s in members], [s.manager.name for s in members],
             [s.manager.branch for s in members], *points.values(), *subtotals,
+            [moved.get(s.manager.id) or None for s in members],
             [s.total for s in members], [s.risk_fund for s in members]]
+
+
+def _adjustment_rows(scores: MonthScores, rules: RuleSet) -> list[list[Any]]:
+    """The 调整明细 sheet: every adjustment in force in the month, by 编号."""
+    names = {i.id: i.name for t in rules.tables.values() for i in t.items}
+    people = {s.manager.id: s.manager for s in scores.scores}
+    rows = []
+    for cm, applied in scores.adjustments.items():
+        m = people.get(cm)
+        for a in applied:
+            adj = a.adjustment
+            rows.append([adj.id, m.category if m else "", cm, m.name if m else "",
+                         names.get(adj.item, adj.item), adj.points, a.applied, adj.reason,
+                         adj.basis, adj.approved_by, a.note])
+    return sorted(rows, key=lambda r: r[0])
+
+
+ADJUSTMENT_COLUMNS = [
+    Column("编号", 6, "int"), Column("类别", 8), Column("工号", 12), Column("姓名", 10),
+    Column("项目", 12), Column("调整分值", 9, "points"), Column("实际调整", 9, "points"),
+    Column("原因", 30, "wrap"), Column("依据", 20), Column("批准人", 10), Column("说明", 30, "wrap")]
 
 
 def _detail(scores: MonthScores, rules: RuleSet) -> tuple[list[Column], Blocks]:
@@ -149,18 +184,25 @@ def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: Ru
     The caller chooses ``path`` (a temp file that is moved into place once the month is stored).
     """
     book = Book(path, f"{scores.month} 客户经理考核得分", scores.month)
+    moved = {cm: adjustment_points(scores, cm) for cm in scores.adjustments}
     for category, members in ordered(scores, rules):
         table = rules.tables[category]
         cols = [Column("排名", 6, "rank"), Column("机构内排名", 8, "rank"), Column("工号", 12),
                 Column("姓名", 10), Column("机构", 14)]
         cols += [Column(i.name, 10, "points") for i in table.items]
         cols += [Column(f"{g.name}\n小计", 10, "points") for g in table.groups]
-        cols += [Column("总分", 9, "points"), Column("风险金计提", 10, "points")]
-        blocks = Blocks(column_blocks(members, partial(_ranked_columns, table=table)))
+        cols += [Column("调整", 8, "points"), Column("总分", 9, "points"),
+                 Column("风险金计提", 10, "points")]
+        blocks = Blocks(column_blocks(members, partial(_ranked_columns, table=table,
+                                                       moved=moved)))
         book.sheet(f"{category}{SHEET_SUFFIX}", cols, blocks,
                    note=f"{scores.month} {table.title}（{table.table}）")
     detail_cols, detail = _detail(scores, rules)
     book.sheet("明细", detail_cols, detail)
+    if scores.adjustments:  # only a month that has adjustments gets the sheet
+        book.sheet("调整明细", ADJUSTMENT_COLUMNS, _adjustment_rows(scores, rules),
+                   note=f"{scores.month} 人工调整（申诉、更正、领导小组决定）：在计算得分之上调整，"
+                        "项目得分仍在 0 至高限之间")
     record: list[tuple[str, Any]] = [
         ("月份", scores.month), ("导出文件", export.file), ("工作表", export.sheet),
               ("表头行", export.header_row), ("文件 SHA-256", run["file_sha256"]),

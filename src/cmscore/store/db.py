@@ -24,6 +24,7 @@ from cmscore.engine.scoring import MonthScores
 from cmscore.numbers import ZERO
 from cmscore.problems import fail, os_failure
 from cmscore.store import access, workbooks
+from cmscore.store.adjustments import put_effects
 from cmscore.store.monthrows import item_rows_by_item, score_rows
 from cmscore.store.restate import record_sources
 from cmscore.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -245,6 +246,7 @@ def put_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord) -> 
     for item_rows in item_rows_by_item(scores):
         insert_rows(conn, "items", 9, item_rows)
     record_sources(conn, scores.month)
+    put_effects(conn, scores)
     return run_id
 
 
@@ -329,6 +331,11 @@ def _who() -> str:
         return getpass.getuser()
     except Exception:  # no user name in some containers
         return f"uid {os.getuid()}"
+
+
+def current_user() -> str:
+    """Who a record says did it (the system's user name)."""
+    return _who()
 
 
 def close_month(conn: sqlite3.Connection, month: str) -> None:

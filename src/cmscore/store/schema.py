@@ -4,11 +4,11 @@
 each, so a store made by any earlier version is brought up to date on first use.
 """
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 # The oldest version the commands that only read (check, explain, diff, report, db backup)
 # understand: they never migrate, so a store older than this is refused, naming
 # ``cmscore db migrate``. A migration that changes what they read raises it.
-READS_FROM = 8
+READS_FROM = 9
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -212,5 +212,56 @@ MIGRATIONS: dict[int, str] = {
         run_id INTEGER NOT NULL REFERENCES runs(id),
         PRIMARY KEY (year, item_id, cm_id)
     ) STRICT, WITHOUT ROWID;
+    """,
+    # Adjustments (issue 16): a manual change with its reason, basis and approver, kept
+    # for good (a revocation is recorded on it, never a deletion); and what each one
+    # moved in the month as last stored, rewritten with the month's rows, so the computed
+    # total is the stored total less its effects. And the 第十六条 events (损失、失职、投诉、
+    # 违规) the scoring never hears of, kept per manager by date.
+    9: """
+    CREATE TABLE adjustments (
+        id INTEGER PRIMARY KEY,
+        month TEXT NOT NULL,
+        cm_id TEXT NOT NULL,
+        item TEXT NOT NULL,
+        points_cp INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        basis TEXT NOT NULL,
+        approved_by TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        file_sha256 TEXT NOT NULL,
+        file_row INTEGER NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        revoked_at TEXT,
+        revoked_by TEXT,
+        revoke_reason TEXT,
+        revoke_run INTEGER REFERENCES runs(id)
+    ) STRICT;
+    CREATE INDEX adjustments_by_month ON adjustments (month, cm_id);
+    CREATE TABLE adjustment_effects (
+        month TEXT NOT NULL,
+        adjustment_id INTEGER NOT NULL REFERENCES adjustments(id),
+        cm_id TEXT NOT NULL,
+        applied_cp INTEGER NOT NULL,
+        note TEXT NOT NULL,
+        PRIMARY KEY (month, adjustment_id)
+    ) STRICT;
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        cm_id TEXT NOT NULL,
+        date TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('损失', '失职', '投诉', '违规')),
+        description TEXT NOT NULL,
+        source TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        file_sha256 TEXT NOT NULL,
+        file_row INTEGER NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX events_by_cm ON events (cm_id, date);
     """,
 }
