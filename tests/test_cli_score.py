@@ -113,7 +113,8 @@ def test_json_is_one_document_with_decimal_strings(cli: Cli, db: Path, out: Path
     path = write_xlsx(tmp_path / "x.xlsx", HEADERS, data)
     result = score(cli, path, db, out, "--json")
     doc = json_out(result)  # the whole of stdout parses: nothing else is printed there
-    assert set(doc) == {"month", "managers", "warnings", "restated", "gap_months"}
+    assert set(doc) == {"month", "managers", "warnings", "restated", "gap_months",
+                        "roster_changes"}
     ranks = [(m["id"], m["category"], m["rank"], m["total"]) for m in doc["managers"]]
     assert ranks == [("E002", "支行", 1, "84.30"), ("E001", "支行", 2, "81.80"),
                      ("E003", "支行", 2, "81.80"), ("E004", "支行", 4, "76.80"),

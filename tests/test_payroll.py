@@ -36,6 +36,8 @@ from history_helpers import (
     write_sheet,
 )
 
+pytestmark = pytest.mark.usefixtures("short_windows")  # grades over 1–3 months
+
 D = Decimal
 MANAGER_KEYS = {"id", "grade", "base", "score", "pay", "risk_fund_release", "risk_fund_forfeit"}
 TOTAL_KEYS = {"pay", "risk_fund_release", "risk_fund_forfeit", "supervisors_pay", "total"}

@@ -8,7 +8,7 @@ Decimal one (SPEC §4.6).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
@@ -113,7 +113,8 @@ def hundredths(value: Decimal) -> int:
 
 
 def grade(months: list[str], seen: dict[str, dict[str, Seen]],
-          previous_annual: dict[str, str] | None = None) -> Grading:
+          previous_annual: dict[str, str] | None = None,
+          pool_categories: Collection[str] = (POOL_CATEGORY,)) -> Grading:
     """Grade everyone seen in ``months`` (oldest first); ``seen`` is CM → month → Seen.
     Months outside the window count for nothing but the CM's latest name and category.
 
@@ -129,12 +130,14 @@ def grade(months: list[str], seen: dict[str, dict[str, Seen]],
             if m in at:
                 totals[at[m]] = hundredths(s.total)
         members.append((cm_id, latest.name, latest.branch, latest.category, tuple(totals)))
-    return grade_members(months, members, previous_annual)
+    return grade_members(months, members, previous_annual, pool_categories)
 
 
 def grade_members(months: list[str], members: Iterable[Member],
-                  previous_annual: dict[str, str] | None = None) -> Grading:
-    """Grade ``members`` (in CM id order) over ``months`` (oldest first)."""
+                  previous_annual: dict[str, str] | None = None,
+                  pool_categories: Collection[str] = (POOL_CATEGORY,)) -> Grading:
+    """Grade ``members`` (in CM id order) over ``months`` (oldest first); the managers of
+    ``pool_categories`` (grading.yaml's pool) by quota, the others 一级."""
     n = len(months)
     decisions: list[Decision] = []
     pool: list[tuple[int, str, Decision]] = []  # (−average in hundredths, id, decision)
@@ -142,7 +145,7 @@ def grade_members(months: list[str], members: Iterable[Member],
     for cm_id, name, branch, category, totals in members:
         d = Decision(cm_id, name, branch, category, "", "", totals, months)
         decisions.append(d)
-        if category != POOL_CATEGORY:
+        if category not in pool_categories:
             d.grade = "一级"
             d.reason = fixed.get(category) or fixed.setdefault(
                 category, f"{category}客户经理固定为一级（第六条）")

@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from cmscore.engine.month import MonthExport
+from cmscore.engine.roster import RosterChanges
 from cmscore.engine.scoring import Frame, ManagerScore, MonthScores
 from cmscore.numbers import fmt2
 from cmscore.outputs.celltext import Blocks, column_blocks
+from cmscore.outputs.roster import write_sheet as write_roster_sheet
 from cmscore.outputs.xlsx import Book, Column
 from cmscore.rules.ruleset import Item, RuleSet, Table
 
@@ -143,7 +145,7 @@ def _detail(scores: MonthScores, rules: RuleSet) -> tuple[list[Column], Blocks]:
 
 
 def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: RuleSet,
-                 run: dict[str, Any]) -> Path:
+                 run: dict[str, Any], roster: RosterChanges | None = None) -> Path:
     """scores-YYYY-MM.xlsx: a ranked sheet per category, a detail sheet, the run record.
 
     The caller chooses ``path`` (a temp file that is moved into place once the month is stored).
@@ -161,12 +163,16 @@ def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: Ru
                    note=f"{scores.month} {table.title}（{table.table}）")
     detail_cols, detail = _detail(scores, rules)
     book.sheet("明细", detail_cols, detail)
+    if roster is not None:
+        write_roster_sheet(book, roster)
     record: list[tuple[str, Any]] = [
         ("月份", scores.month), ("导出文件", export.file), ("工作表", export.sheet),
               ("表头行", export.header_row), ("文件 SHA-256", run["file_sha256"]),
               ("规则目录", rules.directory), ("工具版本", run["tool_version"]),
               ("计分时间", run["started_at"]), ("客户经理人数", len(scores.scores))]
     record += [(f"规则文件 {name}", digest) for name, digest in sorted(rules.hashes.items())]
+    if export.padded_ids:
+        record.append(("补足前导零的工号", f"{export.padded_ids} 个（export.yaml 的 id_width）"))
     if export.encoding:
         record.insert(3, ("文件编码", export.encoding))
     if export.actual:
