@@ -135,10 +135,11 @@ def test_transition_amount_before_any_grade(tmp_path: Path) -> None:
     db = graded_history(tmp_path / "h.db")
     doc = payroll(db, tmp_path, "--month", "2026-03")
     assert doc["grading_in_effect"] is None
-    for m in doc["managers"]:
-        assert (m["grade"], m["base"]) == ("过渡期", "1000.00")
+    for m in doc["managers"]:  # the pool; 分行 managers are 一级 from the start (第六条)
+        assert (m["grade"], m["base"]) == (("一级", "1500.00") if m["id"] == "F" else
+                                           ("过渡期", "1000.00"))
     assert managers(doc)["B"]["pay"] == "818.00"
-    assert managers(doc)["F"]["pay"] == "600.00"
+    assert managers(doc)["F"]["pay"] == "900.00"
     assert_reconciles(doc)
 
 
@@ -146,7 +147,7 @@ def test_window_end_month_uses_old_grade_next_month_the_new(tmp_path: Path) -> N
     db = graded_history(tmp_path / "h.db")
     run("grade", "--months", 6, "--end", "2026-06", "--db", db, "--out", tmp_path)
     june = payroll(db, tmp_path, "--month", "2026-06")
-    assert {m["grade"] for m in june["managers"]} == {"过渡期"}
+    assert {m["grade"] for m in june["managers"] if m["id"] != "F"} == {"过渡期"}
     assert managers(june)["A"]["pay"] == "900.00"
     july = payroll(db, tmp_path, "--month", "2026-07")
     assert july["grading_in_effect"] == "2026-07"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from decimal import Decimal
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from cmscore.outputs.aside import alongside
 from cmscore.outputs.files import atomic_file, stored_workbook
 from cmscore.problems import InputError, Problem, fail
 from cmscore.rules.files import Payroll
+from cmscore.rules.grading import DEFAULT_POOL
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
 from cmscore.store import history, restate
@@ -76,7 +78,8 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
             effective = history.in_effect(conn, month)
             npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
             funds = funds_read()
-        lines, ledger = pay_lines(conn, rules.payroll, month, rows, funds, npl)
+        lines, ledger = pay_lines(conn, rules.payroll, month, rows, funds, npl,
+                                  rules.grading.pool)
         sup_lines = _supervisor_lines(sups, rows, rules.payroll, supervisors_file)
         totals = reconcile(lines, sup_lines)
         paid = {cm for cm, *_ in rows}
@@ -116,15 +119,26 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
 
 def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
                rows: list[history.PayRow], funds: history.Accruals,
-               npl: dict[str, list[Decimal | None]]) -> tuple[list[PayLine], Ledger]:
-    """Every CM's line and the risk-fund ledger, in integers (see ``pay.Bases``)."""
+               npl: dict[str, list[Decimal | None]],
+               pool: Collection[str] = DEFAULT_POOL) -> tuple[list[PayLine], Ledger]:
+    """Every CM's line and the risk-fund ledger, in integers (see ``pay.Bases``).
+
+    A manager in a category outside ``pool`` (grading.yaml's) is 一级 in that month
+    (第六条) whatever the grading in effect says: a new 分行 manager, one appointed to 分行
+    since the grading, every 分行 manager in the transition (unless payroll.yaml's
+    ``non_pool_in_transition: transition``)."""
     bases = Bases(payroll)
     fen = bases.fen
     unit = {g: bases.units(g) for g in (*GRADES, TRANSITION)}
     base = {g: base_for(payroll, g) for g in unit}
     grades_in = _grade_lookup(conn, payroll)
     grades_now, default_now, note_found, note_default = grades_in(month)
+
+    def fixed(default: str) -> str:  # the grade of a non-pool manager while ``default`` holds
+        keep = default == TRANSITION and payroll.non_pool_in_transition == "transition"
+        return TRANSITION if keep else "一级"
     spans = [(funds.points[s], *grades_in(start)[:2]) for s, start in enumerate(funds.starts)]
+    outside = history.accruals_outside(conn, int(month[:4]), month, funds.starts, pool)
     at = {cm: i for i, cm in enumerate(funds.ids)}
     december = month.endswith("-12")
     released: list[int | None] = []
@@ -135,15 +149,20 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
         grade_now = grades_now.get(cm)
         note = note_found if grade_now is not None else note_default
         grade_now = grade_now or default_now
+        if category not in pool and grade_now != (held := fixed(default_now)):
+            grade_now, note = held, (f"{category}客户经理为一级（第六条）" if held == "一级" else
+                                     "过渡期（payroll.yaml 的 non_pool_in_transition）")
         now = unit[grade_now]
         line = PayLine(cm, name, branch, category, grade_now, note, base[grade_now], total,
                        fen(now * total))
         earlier = 0  # Σ base × points over the earlier spans, each at its own base
         i = at.get(cm)
         if i is not None:
-            for points, grades, default in spans:
+            for (points, grades, default), apart in zip(spans, outside, strict=True):
                 if points[i]:
-                    earlier += unit[grades.get(cm) or default] * points[i]
+                    elsewhere = apart.get(cm, 0)  # months outside the pool: 一级 (第六条)
+                    earlier += unit[grades.get(cm) or default] * (points[i] - elsewhere) + \
+                        unit[fixed(default)] * elsewhere
         before, amount = fen(earlier), fen(earlier + now * risk_fund)
         opening += before
         accrued += amount - before
