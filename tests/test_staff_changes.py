@@ -51,8 +51,11 @@ def test_payroll_yaml_can_keep_the_transition_amount(cli: Cli, tmp_path: Path,
                                                      short_windows: Path) -> None:
     rules = tmp_path / "rules"
     shutil.copytree(short_windows, rules)
-    with (rules / "payroll.yaml").open("a", encoding="utf-8") as f:
-        f.write("non_pool_in_transition: transition\n")
+    path = rules / "payroll.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "\nnon_pool_in_transition: first_grade\n" in text
+    path.write_text(text.replace("\nnon_pool_in_transition: first_grade\n",
+                                 "\nnon_pool_in_transition: transition\n"), encoding="utf-8")
     cli("score", month(tmp_path, 1, JAN), "--db", tmp_path / "cmscore.db", "--out",
         tmp_path / "out", "--rules", rules, "-q", code=0)
     lines = pay(cli, tmp_path, 1, "--rules", rules)

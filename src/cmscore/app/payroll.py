@@ -33,7 +33,7 @@ from cmscore.numbers import from_centi
 from cmscore.outputs import payroll as out_payroll
 from cmscore.outputs.aside import alongside
 from cmscore.outputs.files import atomic_file, stored_workbook
-from cmscore.problems import InputError, Problem, fail
+from cmscore.problems import fail
 from cmscore.rules.files import Payroll
 from cmscore.rules.grading import DEFAULT_POOL
 from cmscore.rules.ruleset import RuleSet, load_rules
@@ -203,25 +203,29 @@ def _grade_lookup(conn: sqlite3.Connection, payroll: Payroll):  # type: ignore[n
 
 def _supervisor_lines(sups: list[Supervisor], rows: list[history.PayRow], payroll: Payroll,
                       path: Path | None) -> list[SupervisorLine]:
+    """第十二条 per supervisor; a scope with no managers this month gets the policy in
+    payroll.yaml (``supervisor_empty_scope``) and a warning."""
     if not sups:
         return []
-    problems: list[Problem] = []
     out: list[SupervisorLine] = []
     by_branch: dict[str, list[int]] = {}
     for row in rows:
         by_branch.setdefault(row[2], []).append(row[4])
+    full = payroll.supervisor_empty_scope == "full"
     for s in sups:
         scores = by_branch.get(s.scope)
-        if not scores:
-            branches = "、".join(sorted(by_branch))
-            problems.append(Problem(f"主管 {s.id} {s.name} 的管辖机构「{s.scope}」本月没有客户经理；"
-                                    f"已计分的机构：{branches}", file=path.name if path else "",
-                                    row=s.row, column="机构"))
-            continue
-        average = from_centi(divide_half_up(sum(scores), len(scores)))
+        warning = ""
+        if scores:
+            average = from_centi(divide_half_up(sum(scores), len(scores)))
+        else:  # nothing to link to: the office's policy, said, never a failed payroll
+            average = Decimal(100) if full else Decimal(0)
+            where = f"{path.name} 第 {s.row} 行" if path else ""
+            warning = (f"主管 {s.id} {s.name}（{where}）的管辖机构「{s.scope}」本月没有客户经理："
+                       f"挂钩部分{'按 100% 发放' if full else '不发放'}（payroll.yaml 的 "
+                       f"supervisor_empty_scope: {payroll.supervisor_empty_scope}）；如机构名称"
+                       f"写错，请改正主管人员文件后 payroll --replace；已计分的机构："
+                       f"{'、'.join(sorted(by_branch))}")
         fixed, linked = supervisor_pay(payroll, s.wage, average)
-        out.append(SupervisorLine(s.id, s.name, s.title, s.scope, s.wage, len(scores), average,
-                                  fixed, linked, fixed + linked))
-    if problems:
-        raise InputError(problems)
+        out.append(SupervisorLine(s.id, s.name, s.title, s.scope, s.wage, len(scores or []),
+                                  average, fixed, linked, fixed + linked, warning))
     return out

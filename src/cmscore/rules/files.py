@@ -131,3 +131,6 @@ class Payroll(Strict):
     # the month they are in such a category (第六条): paid the 一级 amount, in the transition
     # too (first_grade), or the transition amount before the first grading (transition).
     non_pool_in_transition: Literal["first_grade", "transition"] = "first_grade"
+    # A supervisor whose 机构 has no managers in the pay month (第十二条 has nothing to link
+    # to): the linked part at 100% (full) or not paid (zero); a warning either way.
+    supervisor_empty_scope: Literal["full", "zero"] = "full"
