@@ -133,6 +133,21 @@ def grade(months: list[str], seen: dict[str, dict[str, Seen]],
     return grade_members(months, members, previous_annual, pool_categories)
 
 
+def _flag_bottom(category: str, graded: list[tuple[int, Decision]]) -> None:
+    """第十六条第六项 within a category outside the pool: the bottom 20% (the 三级 quota
+    of its size) by 12-month average; a tie across the boundary is not flagged, as in
+    the pool a tie takes the better grade."""
+    above = len(graded) - quotas(len(graded))["三级"]
+    ordered = sorted((average for average, _ in graded), reverse=True)
+    first: dict[int, int] = {}  # average → its competition rank (ties share the best)
+    for position, average in enumerate(ordered, start=1):
+        first.setdefault(average, position)
+    for average, d in graded:
+        if first[average] > above:
+            d.flags.append(f"取消资格预警：年度平均分 {from_centi(average)} 处于{category}后20%"
+                           f"（第十六条第六项）")
+
+
 def grade_members(months: list[str], members: Iterable[Member],
                   previous_annual: dict[str, str] | None = None,
                   pool_categories: Collection[str] = (POOL_CATEGORY,)) -> Grading:
@@ -142,6 +157,7 @@ def grade_members(months: list[str], members: Iterable[Member],
     decisions: list[Decision] = []
     pool: list[tuple[int, str, Decision]] = []  # (−average in hundredths, id, decision)
     fixed: dict[str, str] = {}
+    outside: dict[str, list[tuple[int, Decision]]] = {}  # category → (average, decision)
     for cm_id, name, branch, category, totals in members:
         d = Decision(cm_id, name, branch, category, "", "", totals, months)
         decisions.append(d)
@@ -149,6 +165,9 @@ def grade_members(months: list[str], members: Iterable[Member],
             d.grade = "一级"
             d.reason = fixed.get(category) or fixed.setdefault(
                 category, f"{category}客户经理固定为一级（第六条）")
+            if None not in totals:
+                outside.setdefault(category, []).append(
+                    (divide_half_up(sum(totals), n), d))  # type: ignore[arg-type]
             continue
         if None not in totals:
             pool.append((-divide_half_up(sum(totals), n), cm_id, d))  # type: ignore[arg-type]
@@ -182,6 +201,9 @@ def grade_members(months: list[str], members: Iterable[Member],
         for _, _, d in pool[size - q["三级"]:]:
             if d.grade == "三级":
                 d.flags.append("取消资格预警：年度平均分处于后20%（第十六条第六项）")
+    if annual:
+        for category, graded in outside.items():
+            _flag_bottom(category, graded)
     if annual and previous_annual is not None:
         good = ("一级", "二级")
         for d in decisions:
