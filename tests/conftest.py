@@ -11,7 +11,7 @@ import io
 import json
 import shutil
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from decimal import Decimal
@@ -117,6 +117,45 @@ class FakeHistory:
 def rules() -> RuleSet:
     """The rule files shipped with the package (附件1–3)."""
     return load_rules()
+
+
+# Windows many tests grade over (1–3 months keep a test's year short); the shipped
+# grading.yaml allows 6 and 12 only, as the regulation does (第六、八条).
+SHORT_WINDOWS = "windows: [1, 2, 3, 6, 12]\n"
+
+
+def allow_short_windows(rules_dir: Path) -> Path:
+    """In a rules copy, let ``grade --months`` take 1, 2 and 3 besides 6 and 12."""
+    path = rules_dir / "grading.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "\nwindows: [6, 12]\n" in text
+    path.write_text(text.replace("\nwindows: [6, 12]\n", "\n" + SHORT_WINDOWS), encoding="utf-8")
+    return rules_dir
+
+
+@pytest.fixture(scope="session")
+def short_window_rules(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the shipped rules whose grading.yaml allows windows of 1–3 months."""
+    target = tmp_path_factory.mktemp("short-windows") / "rules"
+    shutil.copytree(DEFAULT_DIR, target)
+    return allow_short_windows(target)
+
+
+@pytest.fixture(scope="module")
+def short_windows(short_window_rules: Path) -> Iterator[Path]:
+    """The module's commands (in process and in subprocesses) use ``short_window_rules``
+    through $CMSCORE_RULES: tests that grade over 1–3 months."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CMSCORE_RULES", str(short_window_rules))
+        yield short_window_rules
+
+
+@pytest.fixture
+def short_windows_here(short_window_rules: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``short_windows`` for one test only (in a module whose other tests must see the
+    shipped rules, as test_environment's precedence tests do)."""
+    monkeypatch.setenv("CMSCORE_RULES", str(short_window_rules))
+    return short_window_rules
 
 
 @pytest.fixture(scope="session")

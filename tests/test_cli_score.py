@@ -114,7 +114,7 @@ def test_json_is_one_document_with_decimal_strings(cli: Cli, db: Path, out: Path
     result = score(cli, path, db, out, "--json")
     doc = json_out(result)  # the whole of stdout parses: nothing else is printed there
     assert set(doc) == {"month", "managers", "warnings", "restated", "gap_months",
-                        "year_to_date_from"}
+                        "year_to_date_from", "roster_changes"}
     ranks = [(m["id"], m["category"], m["rank"], m["total"]) for m in doc["managers"]]
     assert ranks == [("E002", "支行", 1, "84.30"), ("E001", "支行", 2, "81.80"),
                      ("E003", "支行", 2, "81.80"), ("E004", "支行", 4, "76.80"),

@@ -39,7 +39,7 @@ def test_a_month_scored_by_columns_equals_each_manager_alone(
     for k, (category, figures, npl) in enumerate(people):
         values = dict(zip(FIGURES, figures, strict=True))
         values["不良率"] = npl
-        data.append(row(工号=f"{k:05d}", 类别=category, 机构=f"支行{k % 3}", **values))
+        data.append(row(工号=f"{k:06d}", 类别=category, 机构=f"支行{k % 3}", **values))
     path = write_xlsx(tmp_path / "all-2026-10.xlsx", HEADERS, data)
     export = read_export(path, rules)
     month = score_month(export, rules)

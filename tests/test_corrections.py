@@ -16,12 +16,15 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cmscore.cli import app
 from conftest import HEADERS, ZEROS, row, write_csv
+
+pytestmark = pytest.mark.usefixtures("short_windows")  # grades over 1–3 months
 
 MONTHS = ["2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
 PAID = ["2026-04", "2026-05"]  # paid before the corrections arrive

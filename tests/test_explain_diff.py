@@ -26,6 +26,8 @@ from cmscore.rules.ruleset import DEFAULT_DIR
 from conftest import HEADERS, WORKED, ZEROS, write_xlsx
 from history_helpers import read_sheet, run, run_json
 
+pytestmark = pytest.mark.usefixtures("short_windows")  # grades over 1–3 months
+
 D = Decimal
 CENT = D("0.01")
 OCT = "2026-10"
@@ -156,7 +158,7 @@ OCT_ROWS = [
 
 
 @pytest.fixture(scope="module")
-def oct_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def oct_store(tmp_path_factory: pytest.TempPathFactory, short_windows: Path) -> Path:
     tmp = tmp_path_factory.mktemp("oct")
     db = tmp / "cmscore.db"
     score(tmp, db, tmp / "out", OCT, OCT_ROWS)
@@ -169,7 +171,7 @@ NO_BASELINE = [h for h in HEADERS if h != "上年末管户户数"]
 
 
 @pytest.fixture(scope="module")
-def early_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def early_store(tmp_path_factory: pytest.TempPathFactory, short_windows: Path) -> Path:
     tmp = tmp_path_factory.mktemp("early")
     db, out = tmp / "cmscore.db", tmp / "out"
     score(tmp, db, out, "2025-12", [cm(ZEROS, 管户户数=126, 上年末管户户数=126, 放款户数=10),
@@ -190,7 +192,7 @@ GRADED = [cm(工号="E009", 姓名="高飞", 放款户数=6), cm(),
 
 
 @pytest.fixture(scope="module")
-def graded_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def graded_store(tmp_path_factory: pytest.TempPathFactory, short_windows: Path) -> tuple[Path, Path]:
     tmp = tmp_path_factory.mktemp("graded")
     db, out = tmp / "cmscore.db", tmp / "out"
     for month in ("2026-01", "2026-02", "2026-03"):

@@ -240,6 +240,7 @@ def test_npl_warning_after_three_months(conn: sqlite3.Connection, rules: RuleSet
     assert 'id="npl"' not in htmlreport.build_report(conn, "2026-09", rules)  # only two months
 
 
+@pytest.mark.usefixtures("short_windows_here")  # grades over 2 months
 def test_grade_and_pay_sections_only_when_stored(tmp_path: Path, cli_runner: CliRunner,
                                                  built: Built, rules: RuleSet) -> None:
     db = copy_store(built, tmp_path / "copy.db")

@@ -20,7 +20,7 @@ from cmscore.numbers import to_centi
 from cmscore.outputs import payroll as out_payroll
 from cmscore.rules.bounds import PAY_MAX
 from cmscore.rules.files import Payroll
-from cmscore.rules.ruleset import load_rules
+from cmscore.rules.ruleset import DEFAULT_DIR, load_rules
 from cmscore.store import db as store
 from cmscore.store import history
 from history_helpers import (
@@ -35,6 +35,8 @@ from history_helpers import (
     store_months,
     write_sheet,
 )
+
+pytestmark = pytest.mark.usefixtures("short_windows")  # grades over 1–3 months
 
 D = Decimal
 MANAGER_KEYS = {"id", "grade", "base", "score", "pay", "risk_fund_release", "risk_fund_forfeit"}
@@ -133,10 +135,11 @@ def test_transition_amount_before_any_grade(tmp_path: Path) -> None:
     db = graded_history(tmp_path / "h.db")
     doc = payroll(db, tmp_path, "--month", "2026-03")
     assert doc["grading_in_effect"] is None
-    for m in doc["managers"]:
-        assert (m["grade"], m["base"]) == ("过渡期", "1000.00")
+    for m in doc["managers"]:  # the pool; 分行 managers are 一级 from the start (第六条)
+        assert (m["grade"], m["base"]) == (("一级", "1500.00") if m["id"] == "F" else
+                                           ("过渡期", "1000.00"))
     assert managers(doc)["B"]["pay"] == "818.00"
-    assert managers(doc)["F"]["pay"] == "600.00"
+    assert managers(doc)["F"]["pay"] == "900.00"
     assert_reconciles(doc)
 
 
@@ -144,7 +147,7 @@ def test_window_end_month_uses_old_grade_next_month_the_new(tmp_path: Path) -> N
     db = graded_history(tmp_path / "h.db")
     run("grade", "--months", 6, "--end", "2026-06", "--db", db, "--out", tmp_path)
     june = payroll(db, tmp_path, "--month", "2026-06")
-    assert {m["grade"] for m in june["managers"]} == {"过渡期"}
+    assert {m["grade"] for m in june["managers"] if m["id"] != "F"} == {"过渡期"}
     assert managers(june)["A"]["pay"] == "900.00"
     july = payroll(db, tmp_path, "--month", "2026-07")
     assert july["grading_in_effect"] == "2026-07"
@@ -324,15 +327,31 @@ def test_supervisors_ninety_percent_fixed_ten_percent_linked(tmp_path: Path) -> 
     assert sheet["S1"]["应发"] == pytest.approx(6381.77)
 
 
-def test_supervisor_scope_without_cms_is_refused_naming_it(tmp_path: Path) -> None:
+def test_supervisor_scope_without_cms_warns_and_pays_the_policy(tmp_path: Path) -> None:
+    """Issue 15: one supervisor whose 机构 has no managers made the whole payroll exit 1.
+    Now a warning naming him, the file's row and the policy; the linked part at 100%
+    (payroll.yaml supervisor_empty_scope: full, shipped), or not paid (zero)."""
     db = store_months(tmp_path / "h.db", {"2026-10": {"X": cm("81.80")}})
     sups = write_sheet(tmp_path / "主管.xlsx", SUP_HEADER, [
         ["S1", "王行长", "支行行长", "城东支行", 6500],
         ["S9", "赵行长", "支行行长", "城北支行", 6000]])
-    result = run("payroll", "--supervisors", sups, "--db", db, "--out", tmp_path, code=1)
-    assert "城北支行" in result.stderr and "S9" in result.stderr
-    assert not (tmp_path / "payroll-2026-10.xlsx").exists()
-    assert query(db, "SELECT count(*) FROM payrolls") == [(0,)]
+    result = run("payroll", "--supervisors", sups, "--db", db, "--out", tmp_path, code=0)
+    assert "预警 主管 S9 赵行长（主管.xlsx 第 3 行）的管辖机构「城北支行」本月没有客户经理：" \
+        "挂钩部分按 100% 发放（payroll.yaml 的 supervisor_empty_scope: full）" in result.stdout
+    doc = payroll(db, tmp_path, "--supervisors", sups, "--replace")
+    s9 = next(x for x in doc["supervisors"] if x["id"] == "S9")
+    assert (s9["managers"], s9["average"], s9["fixed"], s9["linked"], s9["pay"]) == \
+        (0, "100.00", "5400.00", "600.00", "6000.00")
+    assert "城北支行" in s9["warning"]
+    assert next(x for x in doc["supervisors"] if x["id"] == "S1")["warning"] is None
+    assert_reconciles(doc)
+    sheet = {r["工号"]: r for r in read_sheet(tmp_path / "payroll-2026-10.xlsx", "主管挂钩")}
+    assert "supervisor_empty_scope" in sheet["S9"]["说明"]
+    rules = rules_with_payroll(tmp_path, (DEFAULT_DIR / "payroll.yaml").read_text(
+        encoding="utf-8").replace("supervisor_empty_scope: full\n", "supervisor_empty_scope: zero\n"))
+    doc = payroll(db, tmp_path, "--supervisors", sups, "--replace", "--rules", rules)
+    s9 = next(x for x in doc["supervisors"] if x["id"] == "S9")
+    assert (s9["linked"], s9["pay"]) == ("0.00", "5400.00") and "不发放" in s9["warning"]
 
 
 def test_a_supervisor_wage_out_of_range_is_refused_never_a_traceback(tmp_path: Path) -> None:

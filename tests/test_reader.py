@@ -125,8 +125,19 @@ def test_leading_zero_ids_stay_text(tmp_path: Path, rules: RuleSet) -> None:
 
 
 def test_numeric_ids_are_read_without_a_decimal_point(tmp_path: Path, rules: RuleSet) -> None:
-    path = write_xlsx(tmp_path / "x.xlsx", HEADERS, [row(工号=12345)], text_columns=())
-    assert read(path, rules).managers[0].id == "12345"
+    path = write_xlsx(tmp_path / "x.xlsx", HEADERS, [row(工号=1234567)], text_columns=())
+    assert read(path, rules).managers[0].id == "1234567"
+
+
+def test_numeric_ids_get_their_leading_zeros_back(tmp_path: Path, rules: RuleSet) -> None:
+    """export.yaml's id_width (6, shipped): 011771 saved as the number 11771 is 011771 again,
+    in an .xlsx and in a CSV re-saved by Excel; a 工号 with letters is left alone."""
+    path = write_xlsx(tmp_path / "x.xlsx", HEADERS, [row(工号=11771), row(工号="E12")],
+                      text_columns=())
+    export = read(path, rules)
+    assert [m.id for m in export.managers] == ["011771", "E12"] and export.padded_ids == 1
+    csv_path = write_csv(tmp_path / "2026-10.csv", HEADERS, [row(工号="123")])
+    assert read(csv_path, rules).managers[0].id == "000123"
 
 
 @pytest.mark.parametrize("name", ["NA", "N/A", "nan", "None", "null", "TRUE"])

@@ -31,6 +31,8 @@ from cmscore.rules.ruleset import DEFAULT_DIR
 from cmscore.store import db as store
 from hostile_fixtures import Ran, cm_row, cm_rows, export_rows
 
+pytestmark = pytest.mark.usefixtures("short_windows")  # grades over 1–3 months
+
 KILL_ROWS = 300  # big enough that `score` runs for a couple of seconds
 
 
@@ -237,7 +239,7 @@ SMALL = 30
 
 
 @pytest.fixture(scope="module")
-def grade_pay_base(tmp_path_factory: pytest.TempPathFactory) -> Base:
+def grade_pay_base(tmp_path_factory: pytest.TempPathFactory, short_windows: Path) -> Base:
     root = tmp_path_factory.mktemp("grade-pay-base")
     db, out = root / "store.db", root / "out"
     for m in ("2026-09", "2026-10"):

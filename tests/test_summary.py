@@ -32,7 +32,9 @@ def test_the_year_sums_up_every_scored_month(workbooks: Workbooks) -> None:
         assert m["months"] == len(seen)
         assert D(m["risk_fund_points"]) == sum((D(v["risk_fund"]) for v in seen.values()), D(0))
         assert (m["pay"], m["paid_months"]) == (pay[m["id"]]["pay"], 1)  # October only
-        assert m["grades"] == "过渡期（2026-05 至 2026-10）"  # graded for 2026-11 on
+        # graded for 2026-11 on; 分行 managers are 一级 from the start (第六条)
+        grade = "过渡期" if m["category"] == "支行" else "一级"
+        assert m["grades"] == f"{grade}（2026-05 至 2026-10）"
     for category in {m["category"] for m in doc["managers"]}:
         members = {m["id"]: D(m["average"]) for m in doc["managers"]
                    if m["category"] == category}

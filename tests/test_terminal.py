@@ -13,6 +13,8 @@ import hostile_fixtures as hf
 from hostile_fixtures import cm_row, cm_rows
 from test_store_safety import cli, export, months, ok
 
+pytestmark = pytest.mark.usefixtures("short_windows")  # grades over 1–3 months
+
 MARKUP = {"[/]": "姓名", "[bold]城西支行": "机构", "[link=https://example.com]李四[/link]": "姓名"}
 
 

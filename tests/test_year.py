@@ -14,6 +14,8 @@ from openpyxl import load_workbook
 
 from test_corrections import MONTHS, cmscore, export
 
+pytestmark = pytest.mark.usefixtures("short_windows")  # grades over 1–3 months
+
 
 def out(r: Any) -> str:
     return r.stdout + r.stderr

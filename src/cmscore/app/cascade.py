@@ -127,7 +127,8 @@ def due_lines(conn: sqlite3.Connection, rules: RuleSet, month: str) -> list:  # 
     rows = history.pay_rows(conn, month)
     funds = history.accruals(conn, int(month[:4]), month)
     npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
-    lines, _ = app_payroll.pay_lines(conn, rules.payroll, month, rows, funds, npl)
+    lines, _ = app_payroll.pay_lines(conn, rules.payroll, month, rows, funds, npl,
+                                     rules.grading.pool)
     return lines
 
 

@@ -34,11 +34,17 @@ class GradeResult:
 def grade_window(months: int, *, end: str | None = None, db: Path | None = None,
                  out_dir: Path | None = None, rules_dir: Path | None = None,
                  replace: bool = False) -> GradeResult:
-    """Grade the 支行 pool over ``months`` months ending at ``end``; store and write."""
+    """Grade grading.yaml's pool over ``months`` months ending at ``end``; store and write."""
     if months < 1:
         raise fail("--months 必须是正整数")
     check_month(end, "--end")
     rules = load_rules(rules_dir)
+    allowed = rules.grading.windows
+    if months not in allowed:
+        where = rules.files.get("grading", "grading.yaml（未提供，按默认）")
+        raise fail(f"--months {months} 不是允许的定级窗口：允许 "
+                   f"{'、'.join(str(m) for m in allowed)} 个月（{where} 的 windows；"
+                   f"6 为过渡期定级，第六条；12 为年度定级，第八条）")
     db = existing_store(db)
     with store.locked(db), no_gc():
         return _grade_locked(months, end, db, out_dir, rules, replace)
@@ -76,7 +82,8 @@ def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
             raise fail(f"{effective} 起执行的定级已经存在；如需重新定级请加 --replace"
                        "（原运行保留并标记为已被替代，已发放月份的差额转入下次发放）")
         result = grade_members(span, history.window_members(conn, span, db),
-                               history.previous_annual(conn, effective) if months == 12 else None)
+                               history.previous_annual(conn, effective) if months == 12 else None,
+                               rules.grading.pool)
         run = store.RunRecord("grade", effective, "", "", rules.hashes,
                               started_at=store.RunRecord.now())
         target = (out_dir or Path.cwd()) / f"grades-{end}.xlsx"

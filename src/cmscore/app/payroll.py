@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,8 +34,9 @@ from cmscore.numbers import from_centi
 from cmscore.outputs import payroll as out_payroll
 from cmscore.outputs.aside import alongside
 from cmscore.outputs.files import atomic_file, stored_workbook
-from cmscore.problems import InputError, Problem, fail
+from cmscore.problems import fail
 from cmscore.rules.files import Payroll
+from cmscore.rules.grading import DEFAULT_POOL
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
 from cmscore.store import events as store_events
@@ -82,7 +84,8 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
             effective = history.in_effect(conn, month)
             npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
             funds = funds_read()
-        lines, ledger = pay_lines(conn, rules.payroll, month, rows, funds, npl)
+        lines, ledger = pay_lines(conn, rules.payroll, month, rows, funds, npl,
+                                  rules.grading.pool)
         happened = store_events.of(conn, month)  # the 第十六条 events, in the 预警 column
         for line in lines:
             if line.id in happened:
@@ -126,15 +129,26 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
 
 def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
                rows: list[history.PayRow], funds: history.Accruals,
-               npl: dict[str, list[Decimal | None]]) -> tuple[list[PayLine], Ledger]:
-    """Every CM's line and the risk-fund ledger, in integers (see ``pay.Bases``)."""
+               npl: dict[str, list[Decimal | None]],
+               pool: Collection[str] = DEFAULT_POOL) -> tuple[list[PayLine], Ledger]:
+    """Every CM's line and the risk-fund ledger, in integers (see ``pay.Bases``).
+
+    A manager in a category outside ``pool`` (grading.yaml's) is 一级 in that month
+    (第六条) whatever the grading in effect says: a new 分行 manager, one appointed to 分行
+    since the grading, every 分行 manager in the transition (unless payroll.yaml's
+    ``non_pool_in_transition: transition``)."""
     bases = Bases(payroll)
     fen = bases.fen
     unit = {g: bases.units(g) for g in (*GRADES, TRANSITION)}
     base = {g: base_for(payroll, g) for g in unit}
     grades_in = _grade_lookup(conn, payroll)
     grades_now, default_now, note_found, note_default = grades_in(month)
+
+    def fixed(default: str) -> str:  # the grade of a non-pool manager while ``default`` holds
+        keep = default == TRANSITION and payroll.non_pool_in_transition == "transition"
+        return TRANSITION if keep else "一级"
     spans = [(funds.points[s], *grades_in(start)[:2]) for s, start in enumerate(funds.starts)]
+    outside = history.accruals_outside(conn, int(month[:4]), month, funds.starts, pool)
     at = {cm: i for i, cm in enumerate(funds.ids)}
     december = month.endswith("-12")
     released: list[int | None] = []
@@ -145,15 +159,20 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
         grade_now = grades_now.get(cm)
         note = note_found if grade_now is not None else note_default
         grade_now = grade_now or default_now
+        if category not in pool and grade_now != (held := fixed(default_now)):
+            grade_now, note = held, (f"{category}客户经理为一级（第六条）" if held == "一级" else
+                                     "过渡期（payroll.yaml 的 non_pool_in_transition）")
         now = unit[grade_now]
         line = PayLine(cm, name, branch, category, grade_now, note, base[grade_now], total,
                        fen(now * total))
         earlier = 0  # Σ base × points over the earlier spans, each at its own base
         i = at.get(cm)
         if i is not None:
-            for points, grades, default in spans:
+            for (points, grades, default), apart in zip(spans, outside, strict=True):
                 if points[i]:
-                    earlier += unit[grades.get(cm) or default] * points[i]
+                    elsewhere = apart.get(cm, 0)  # months outside the pool: 一级 (第六条)
+                    earlier += unit[grades.get(cm) or default] * (points[i] - elsewhere) + \
+                        unit[fixed(default)] * elsewhere
         before, amount = fen(earlier), fen(earlier + now * risk_fund)
         opening += before
         accrued += amount - before
@@ -194,25 +213,29 @@ def _grade_lookup(conn: sqlite3.Connection, payroll: Payroll):  # type: ignore[n
 
 def _supervisor_lines(sups: list[Supervisor], rows: list[history.PayRow], payroll: Payroll,
                       path: Path | None) -> list[SupervisorLine]:
+    """第十二条 per supervisor; a scope with no managers this month gets the policy in
+    payroll.yaml (``supervisor_empty_scope``) and a warning."""
     if not sups:
         return []
-    problems: list[Problem] = []
     out: list[SupervisorLine] = []
     by_branch: dict[str, list[int]] = {}
     for row in rows:
         by_branch.setdefault(row[2], []).append(row[4])
+    full = payroll.supervisor_empty_scope == "full"
     for s in sups:
         scores = by_branch.get(s.scope)
-        if not scores:
-            branches = "、".join(sorted(by_branch))
-            problems.append(Problem(f"主管 {s.id} {s.name} 的管辖机构「{s.scope}」本月没有客户经理；"
-                                    f"已计分的机构：{branches}", file=path.name if path else "",
-                                    row=s.row, column="机构"))
-            continue
-        average = from_centi(divide_half_up(sum(scores), len(scores)))
+        warning = ""
+        if scores:
+            average = from_centi(divide_half_up(sum(scores), len(scores)))
+        else:  # nothing to link to: the office's policy, said, never a failed payroll
+            average = Decimal(100) if full else Decimal(0)
+            where = f"{path.name} 第 {s.row} 行" if path else ""
+            warning = (f"主管 {s.id} {s.name}（{where}）的管辖机构「{s.scope}」本月没有客户经理："
+                       f"挂钩部分{'按 100% 发放' if full else '不发放'}（payroll.yaml 的 "
+                       f"supervisor_empty_scope: {payroll.supervisor_empty_scope}）；如机构名称"
+                       f"写错，请改正主管人员文件后 payroll --replace；已计分的机构："
+                       f"{'、'.join(sorted(by_branch))}")
         fixed, linked = supervisor_pay(payroll, s.wage, average)
-        out.append(SupervisorLine(s.id, s.name, s.title, s.scope, s.wage, len(scores), average,
-                                  fixed, linked, fixed + linked))
-    if problems:
-        raise InputError(problems)
+        out.append(SupervisorLine(s.id, s.name, s.title, s.scope, s.wage, len(scores or []),
+                                  average, fixed, linked, fixed + linked, warning))
     return out

@@ -106,8 +106,8 @@ def diff(new_rules_dir: Path, *, months: str | None = None, db: Path | None = No
     old_last = {s.manager.id: s for s in old_by_month[last].scores}
     new_last = {s.manager.id: s for s in new_by_month[last].scores}
     graded = len(span) > 1
-    grades_old = _grades(old_by_month, span) if graded else {}
-    grades_new = _grades(new_by_month, span) if graded else {}
+    grades_old = _grades(old_by_month, span, old_rules.grading.pool) if graded else {}
+    grades_new = _grades(new_by_month, span, new_rules.grading.pool) if graded else {}
     lines: list[DiffLine] = []
     for cm, old in old_last.items():
         new = new_last[cm]
@@ -210,7 +210,8 @@ def _rescore(conn: sqlite3.Connection, month: str, rules: RuleSet) -> MonthScore
     return rescore_stored(conn, month, rules)
 
 
-def _grades(by_month: dict[str, MonthScores], span: list[str]) -> dict[str, str]:
+def _grades(by_month: dict[str, MonthScores], span: list[str],
+            pool: list[str]) -> dict[str, str]:
     from cmscore.engine.grading import Seen
 
     seen: dict[str, dict[str, Seen]] = {}
@@ -218,7 +219,8 @@ def _grades(by_month: dict[str, MonthScores], span: list[str]) -> dict[str, str]
         for s in by_month[m].scores:
             seen.setdefault(s.manager.id, {})[m] = Seen(s.manager.name, s.manager.branch,
                                                         s.manager.category, s.total)
-    return {d.id: d.grade for d in grade(window(span[-1], len(span)), seen).decisions}
+    return {d.id: d.grade for d in grade(window(span[-1], len(span)), seen,
+                                         pool_categories=pool).decisions}
 
 
 

@@ -20,6 +20,7 @@ from cmscore.engine.pay import (
     NPL_WARNING_MONTHS,
     npl_warning,
 )
+from cmscore.engine.roster import RosterChanges, compare, refusal
 from cmscore.engine.scoring import MonthScores, score_month
 from cmscore.inputs.reader import read_export
 from cmscore.numbers import to_centi
@@ -44,6 +45,26 @@ class ScoreResult:
     gap: list[str] = field(default_factory=list)  # months year-to-date counts nothing for
     ytd_from: str = ""  # the year's first stored month, when the store starts the year late
     notice: Path | None = None  # the 公示 workbook, when the month has one
+    roster: RosterChanges | None = None  # 人员变动 against the previous stored month
+
+
+def roster_changes(conn: sqlite3.Connection | None, export: MonthExport, rules: RuleSet,
+                   accept: bool) -> RosterChanges:
+    """The month's 人员变动 against the latest stored month before it; refused (exit 1)
+    when it looks like a broken file, unless ``accept`` (--accept-roster-change)."""
+    months = [m for m in store.stored_months(conn) if m < export.month] if conn else []
+    previous = months[-1] if months else ""
+    before = [row[:4] for row in history.month_rows(conn, previous)] if conn and previous else []
+    changes = compare(export.month, previous, before,
+                      ((m.id, m.name, m.branch, m.category) for m in export.managers))
+    checks = rules.export.roster
+    reasons = refusal(changes, checks.max_new_share, checks.category_may_vanish)
+    if reasons and not accept:
+        raise fail(f"{export.file}：人员变动异常，未计分：{'；'.join(reasons)}。常见原因：工号被表格软件"
+                   f"存成了数字、丢了前导零（011771 → 11771；请把工号列设为文本后重新导出，或在 "
+                   f"export.yaml 设 id_width），或选错了文件（别的月份、别的机构的报表）。"
+                   f"核对无误、确属人员变动时，请加 --accept-roster-change")
+    return changes
 
 
 def _history(conn: sqlite3.Connection | None, month: str) -> History:
@@ -51,7 +72,7 @@ def _history(conn: sqlite3.Connection | None, month: str) -> History:
 
 
 def check_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = None,
-               month: str | None = None) -> ScoreResult:
+               month: str | None = None, accept_roster: bool = False) -> ScoreResult:
     """Validate and score an export exactly as ``score`` would; store and write nothing."""
     rules = load_rules(rules_dir)
     export = read_export(path, rules, month)
@@ -60,10 +81,11 @@ def check_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = N
         scores = score_month(export, rules, _history(conn, export.month))
         if conn is not None:  # as score would store it: the month's adjustments applied
             cascade.apply_stored(conn, scores)
+        changes = roster_changes(conn, export, rules, accept_roster)
     finally:
         if conn is not None:
             conn.close()
-    return ScoreResult(export, scores, rules, None, {})
+    return ScoreResult(export, scores, rules, None, {}, roster=changes)
 
 
 Step = Callable[[str], None]
@@ -79,7 +101,7 @@ SCORE_STEPS = 4
 def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = None,
                out_dir: Path | None = None, month: str | None = None,
                replace: bool = False, step: Step = _quiet,
-               allow_gap: bool = False) -> ScoreResult:
+               allow_gap: bool = False, accept_roster: bool = False) -> ScoreResult:
     """Read, score, store and write one month. Nothing is stored or written on any problem.
 
     ``step`` is told the name of each of the SCORE_STEPS phases as it starts.
@@ -90,21 +112,22 @@ def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = N
         export = read_export(path, rules, month)
         db = db or store.default_path()
         with store.locked(db):
-            return _score_locked(path, export, rules, db, out_dir, replace, step, allow_gap)
+            return _score_locked(path, export, rules, db, out_dir, replace, step, allow_gap,
+                                 accept_roster)
 
 
 def _write_books(path: Path, notice: Path | None, scores: MonthScores, export: MonthExport,
-                 rules: RuleSet, run: dict[str, object]) -> None:
+                 rules: RuleSet, run: dict[str, object], changes: RosterChanges) -> None:
     """The scores workbook at ``path`` and, when ``notice`` is given (a month of at most
     ``NOTICE_MAX_SHEETS`` 机构), the 公示 workbook there."""
-    write_scores(path, scores, export, rules, run)
+    write_scores(path, scores, export, rules, run, changes)
     if notice is not None:
         write_notice(notice, scores, rules)
 
 
 def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
                   out_dir: Path | None, replace: bool, step: Step,
-                  allow_gap: bool = False) -> ScoreResult:
+                  allow_gap: bool = False, accept_roster: bool = False) -> ScoreResult:
     conn = store.connect(db)
     try:
         if export.month in store.stored_months(conn) and not replace:
@@ -120,6 +143,7 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
             raise fail(f"{export.month[:4]} 年缺少 {'、'.join(gap)} 的计分：提前完成按年度累计计算，"
                        f"缺月会使累计偏少。请先 cmscore score 这些月份的导出文件；确认缺月无数据时"
                        f"加 --allow-gap（运行记录和输出会注明这些月份不计入年度累计）")
+        changes = roster_changes(conn, export, rules, accept_roster)
         old_totals = cascade.totals(conn, export.month)
         step(f"计分 {len(export.managers)} 名客户经理")
         scores = score_month(export, rules, store.StoreHistory(conn, export.month))
@@ -149,7 +173,7 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
             step(f"写出 {target.name}")
             with alongside(len(scores.scores), _write_books, book.tmp,
                            notice_book.tmp if notice_book else None, scores,
-                           export, rules, record) as written:
+                           export, rules, record, changes) as written:
                 step("存入历史库")
                 ready = book.ready(notice_book.ready(written) if notice_book else written)
                 store.save_month(conn, scores, run, replace=replace, ready=ready, then=flow)
@@ -160,4 +184,4 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
     finally:
         conn.close()
     return ScoreResult(export, scores, rules, target, record, warnings, restated, gap,
-                       ytd_from, notice)
+                       ytd_from, notice, changes)

@@ -46,7 +46,9 @@ def summarize(*, year: int, quarter: int | None = None, db: Path | None = None,
         if not months:
             raise fail(f"{label}（{period[0]} 至 {period[-1]}）还没有已计分的月份；"
                        "请先运行 cmscore score")
-        lines = _lines(conn, months, list(load_rules(rules_dir).tables))
+        rules = load_rules(rules_dir)
+        lines = _lines(conn, months, list(rules.tables), rules.grading.pool,
+                       rules.payroll.non_pool_in_transition == "transition")
         adjustments = _adjustments(conn, period[0], period[-1])
     finally:
         conn.close()
@@ -54,17 +56,20 @@ def summarize(*, year: int, quarter: int | None = None, db: Path | None = None,
                    adjustments)
 
 
-def _lines(conn: sqlite3.Connection, months: list[str], order: list[str]
-           ) -> list[SummaryLine]:
+def _lines(conn: sqlite3.Connection, months: list[str], order: list[str],
+           pool: list[str], transition_kept: bool = False) -> list[SummaryLine]:
     first, last = months[0], months[-1]
     who: dict[str, tuple[str, str, str]] = {}
     totals: dict[str, dict[str, int]] = defaultdict(dict)
     fund: dict[str, int] = defaultdict(int)
+    outside: dict[str, set[str]] = defaultdict(set)
     for month, cm, name, branch, category, total, risk in conn.execute(
             "SELECT month, cm_id, name, branch, category, total_cp, risk_fund_cp FROM scores"
             " WHERE month BETWEEN ? AND ? ORDER BY month", (first, last)):
         who[cm] = (name, branch, category)  # the latest month's
         totals[cm][month] = total
+        if category not in pool:  # 一级 in that month (第六条), as payroll pays it
+            outside[cm].add(month)
         fund[cm] += risk
     paid: dict[str, dict[str, tuple[str, int, int, int]]] = defaultdict(dict)
     for month, cm, grade, pay, release, forfeit in conn.execute(
@@ -82,7 +87,8 @@ def _lines(conn: sqlite3.Connection, months: list[str], order: list[str]
     lines = []
     for cm, (name, branch, category) in who.items():
         pay = paid.get(cm, {})
-        grades = [pay[m][0] if m in pay else in_effect[m].get(cm, in_effect[m].get("", ""))
+        grades = [pay[m][0] if m in pay else _fixed(in_effect[m], transition_kept)
+                  if m in outside[cm] else in_effect[m].get(cm, in_effect[m].get("", ""))
                   for m in months if m in totals[cm]]
         lines.append(SummaryLine(
             cm, name, branch, category, {m: from_centi(t) for m, t in totals[cm].items()},
@@ -94,6 +100,11 @@ def _lines(conn: sqlite3.Connection, months: list[str], order: list[str]
     at = {c: k for k, c in enumerate(order)}
     lines.sort(key=lambda x: (at.get(x.category, len(at)), x.category, x.rank, x.id))
     return lines
+
+
+def _fixed(in_effect: dict[str, str], transition_kept: bool) -> str:
+    """A 分行 manager's grade: 一级, or 过渡期 before any grading when payroll.yaml keeps it."""
+    return TRANSITION if transition_kept and in_effect.get("") == TRANSITION else "一级"
 
 
 def _grades_in_effect(conn: sqlite3.Connection, months: list[str]) -> dict[str, dict[str, str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,6 +20,21 @@ from cmscore.cli.base import (
 from cmscore.commands import Command
 from cmscore.console import make_console, print_json, progress, run, say_format, shown
 from cmscore.numbers import fmt2
+from cmscore.outputs.roster import lines as roster_lines
+from cmscore.outputs.roster import roster_json
+
+AcceptRosterOpt = Annotated[bool, typer.Option(
+    "--accept-roster-change",
+    help="人员变动异常（新工号占比过高、某类别无人）时仍然计分：先核对工号是否丢了前导零、文件是否选对")]
+
+
+def say_roster(console: Any, result: Any) -> None:
+    """人员变动 and the 工号 whose leading zeros were restored, one line each."""
+    if result.export.padded_ids:
+        console.print(f"注意：{result.export.padded_ids} 个工号是数字、位数不足，已按 export.yaml 的 "
+                      f"id_width 补足前导零（如 11771 → 011771）", soft_wrap=True, markup=False)
+    for line in roster_lines(result.roster) if result.roster is not None else []:
+        console.print(line, soft_wrap=True, markup=False)
 
 
 @app.command(cls=Command)
@@ -31,6 +46,7 @@ def score(
         "--replace", help="该月已计分时，整月替换（保留原运行记录），并重算依赖该月的后续月份")] = False,
     allow_gap: Annotated[bool, typer.Option(
         "--allow-gap", help="本年度中间缺月时仍然计分（缺月不计入年度累计，并在输出中注明）")] = False,
+    accept_roster: AcceptRosterOpt = False,
     db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None,
     json_: JsonOpt = False, quiet: QuietOpt = False,
 ) -> None:
@@ -46,7 +62,8 @@ def score(
     with progress(json_, app_score.SCORE_STEPS) as step:
         result = run(json_, lambda: app_score.score_file(file, rules_dir=rules, db=db, out_dir=out,
                                                      month=month, replace=replace, step=step,
-                                                     allow_gap=allow_gap))
+                                                     allow_gap=allow_gap,
+                                                     accept_roster=accept_roster))
     restated = [{"month": r.month, "id": r.id, "old_total": fmt2(r.old_total),
                  "new_total": fmt2(r.new_total)} for r in result.restated]
     if json_:
@@ -55,6 +72,8 @@ def score(
         doc["restated"] = restated
         doc["gap_months"] = result.gap
         doc["year_to_date_from"] = result.ytd_from or None
+        if result.roster is not None:
+            doc["roster_changes"] = roster_json(result.roster)
         print_json(doc)
         return
     console = make_console(False)
@@ -62,6 +81,7 @@ def score(
         for part in summary(result.scores, result.rules):
             console.print(part, soft_wrap=isinstance(part, Text))
     say_format(console, result.export)
+    say_roster(console, result)
     names = {s.manager.id: s.manager.name for s in result.scores.scores}
     for cm, warning in result.warnings.items():
         console.print(Text.assemble(("预警", "red"), f" {cm} {names.get(cm, '')}：{warning}"),
@@ -88,6 +108,7 @@ def score(
 def check(
     file: Annotated[Path, typer.Argument(metavar="文件", help="要校验的导出文件")],
     month: MonthOpt = None,
+    accept_roster: AcceptRosterOpt = False,
     db: DbOpt = None, rules: RulesOpt = None, json_: JsonOpt = False,
 ) -> None:
     """校验：与 score 完全相同的检查和计分，但不保存、不写文件。退出码 0 表示可以计分。
@@ -97,12 +118,15 @@ def check(
     from cmscore.app import score as app_score
     from cmscore.outputs.scores import scores_json
 
-    result = run(json_, lambda: app_score.check_file(file, rules_dir=rules, db=db, month=month))
+    result = run(json_, lambda: app_score.check_file(file, rules_dir=rules, db=db, month=month,
+                                                     accept_roster=accept_roster))
     if json_:
         doc = scores_json(result.scores, result.rules)
-        print_json({"ok": True, "month": doc["month"], "managers": doc["managers"]})
+        print_json({"ok": True, "month": doc["month"], "managers": doc["managers"],
+                    "roster_changes": roster_json(result.roster) if result.roster else None})
         return
     say_format(make_console(False), result.export)
+    say_roster(make_console(False), result)
     counts = result.scores.by_category()
     said = "，".join(f"{c} {len(v)} 人" for c, v in counts.items())
     make_console(False).print(f"{shown(file.name)}：{result.export.month}，{said}；检查通过，可以计分。",

@@ -8,7 +8,7 @@ Decimal one (SPEC §4.6).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
@@ -119,7 +119,8 @@ def hundredths(value: Decimal) -> int:
 
 
 def grade(months: list[str], seen: dict[str, dict[str, Seen]],
-          previous_annual: dict[str, str] | None = None) -> Grading:
+          previous_annual: dict[str, str] | None = None,
+          pool_categories: Collection[str] = (POOL_CATEGORY,)) -> Grading:
     """Grade everyone seen in ``months`` (oldest first); ``seen`` is CM → month → Seen.
     Months outside the window count for nothing but the CM's latest name and category.
 
@@ -135,23 +136,44 @@ def grade(months: list[str], seen: dict[str, dict[str, Seen]],
             if m in at:
                 totals[at[m]] = hundredths(s.total)
         members.append((cm_id, latest.name, latest.branch, latest.category, tuple(totals)))
-    return grade_members(months, members, previous_annual)
+    return grade_members(months, members, previous_annual, pool_categories)
+
+
+def _flag_bottom(category: str, graded: list[tuple[int, Decision]]) -> None:
+    """第十六条第六项 within a category outside the pool: the bottom 20% (the 三级 quota
+    of its size) by 12-month average; a tie across the boundary is not flagged, as in
+    the pool a tie takes the better grade."""
+    above = len(graded) - quotas(len(graded))["三级"]
+    ordered = sorted((average for average, _ in graded), reverse=True)
+    first: dict[int, int] = {}  # average → its competition rank (ties share the best)
+    for position, average in enumerate(ordered, start=1):
+        first.setdefault(average, position)
+    for average, d in graded:
+        if first[average] > above:
+            d.flags.append(f"{article16('六')}（年度平均分 {from_centi(average)} 处于{category}"
+                           "后20%）")
 
 
 def grade_members(months: list[str], members: Iterable[Member],
-                  previous_annual: dict[str, str] | None = None) -> Grading:
-    """Grade ``members`` (in CM id order) over ``months`` (oldest first)."""
+                  previous_annual: dict[str, str] | None = None,
+                  pool_categories: Collection[str] = (POOL_CATEGORY,)) -> Grading:
+    """Grade ``members`` (in CM id order) over ``months`` (oldest first); the managers of
+    ``pool_categories`` (grading.yaml's pool) by quota, the others 一级."""
     n = len(months)
     decisions: list[Decision] = []
     pool: list[tuple[int, str, Decision]] = []  # (−average in hundredths, id, decision)
     fixed: dict[str, str] = {}
+    outside: dict[str, list[tuple[int, Decision]]] = {}  # category → (average, decision)
     for cm_id, name, branch, category, totals in members:
         d = Decision(cm_id, name, branch, category, "", "", totals, months)
         decisions.append(d)
-        if category != POOL_CATEGORY:
+        if category not in pool_categories:
             d.grade = "一级"
             d.reason = fixed.get(category) or fixed.setdefault(
                 category, f"{category}客户经理固定为一级（第六条）")
+            if None not in totals:
+                outside.setdefault(category, []).append(
+                    (divide_half_up(sum(totals), n), d))  # type: ignore[arg-type]
             continue
         if None not in totals:
             pool.append((-divide_half_up(sum(totals), n), cm_id, d))  # type: ignore[arg-type]
@@ -185,6 +207,9 @@ def grade_members(months: list[str], members: Iterable[Member],
         for _, _, d in pool[size - q["三级"]:]:
             if d.grade == "三级":
                 d.flags.append(f"{article16('六')}（年度平均分处于后20%）")
+    if annual:
+        for category, graded in outside.items():
+            _flag_bottom(category, graded)
     if annual and previous_annual is not None:
         good = ("一级", "二级")
         for d in decisions:

@@ -96,3 +96,4 @@ class MonthExport:
     encoding: str = ""
     actual: str = ""  # e.g. 实际是网页（HTML）表格, for a file whose name says otherwise
     blocks: dict[str, Block] = field(default_factory=dict)  # category → its columns
+    padded_ids: int = 0  # 工号 whose leading zeros were restored per export.yaml's id_width

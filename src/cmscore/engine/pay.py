@@ -69,6 +69,7 @@ class SupervisorLine:
     fixed: Decimal
     linked: Decimal
     pay: Decimal
+    warning: str = ""  # a scope with no managers: the policy applied (payroll.yaml)
 
 
 @dataclass

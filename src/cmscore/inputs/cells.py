@@ -7,6 +7,7 @@ takes the short way: no text clean-up, a repeated value parsed once.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from math import isfinite
 from typing import cast
@@ -147,3 +148,28 @@ def column_of(rows: list[list[object]], j: int) -> list[object]:
         return [r[j] for r in rows]
     except IndexError:
         return [r[j] if j < len(r) else "" for r in rows]
+
+
+def restore_ids(ids: list[str], width: int | None, pattern: str | None) -> tuple[list[str], int,
+                                                                                Found]:
+    """工号 as export.yaml says they look: an all-digit 工号 shorter than ``width`` gets
+    back the leading zeros a spreadsheet dropped (11771 → 011771); one that does not match
+    ``pattern`` is a problem naming the leading zeros. Returns the ids, how many were
+    padded, and the problems."""
+    padded = 0
+    if width is not None:
+        out = []
+        for cm in ids:
+            if len(cm) < width and cm.isascii() and cm.isdigit():
+                cm = cm.zfill(width)
+                padded += 1
+            out.append(cm)
+        ids = out
+    found: Found = []
+    if pattern is not None:
+        shape = re.compile(pattern)
+        found = [(i, f"工号{quote(cm)}不符合 export.yaml 的 id_pattern（{pattern}）：常见原因是"
+                     "表格软件把工号存成了数字、丢了前导零，或读错了文件；请把工号列设为文本后重新导出，"
+                     "或在 export.yaml 设 id_width 补足前导零")
+                 for i, cm in enumerate(ids) if cm and not shape.fullmatch(cm)]
+    return ids, padded, found

@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 
 from cmscore.engine.month import MONTH, Block, Manager, MonthExport
-from cmscore.inputs.cells import column_of, figure_column, identity_column
+from cmscore.inputs.cells import column_of, figure_column, identity_column, restore_ids
 from cmscore.inputs.headers import Plan, find_header, merged_header, normalise_header, plan_columns
 from cmscore.inputs.origin import merged_and_formula_cells, row_ranges
 from cmscore.inputs.sources import Grid, open_grids
@@ -122,7 +122,7 @@ def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
         problems.append(at("工作表在表头之后没有数据行", row=header_at + 1))
     headers = [clean_text(c) for c in header]
     excel_rows = [n for n, _ in body]
-    blocks, found = _read_columns(rows, excel_rows, identity, plans, rules)
+    blocks, found, padded = _read_columns(rows, excel_rows, identity, plans, rules)
     read = set(identity.values()) | {j for plan in plans.values() for j in plan.columns.values()}
     marks, hidden = merged_and_formula_cells(grid, excel_rows, read, rules.export.blank_is_zero)
     found = [f for f in found if (f[0], f[3]) not in hidden]
@@ -142,7 +142,7 @@ def _read_grid(grid: Grid, header_at: int, rules: RuleSet, given: str | None,
         raise InputError(problems)
     assert month is not None
     return MonthExport(file_name, grid.sheet, month, managers, header_at + 1, grid.encoding,
-                       grid.actual, blocks)
+                       grid.actual, blocks, padded)
 
 
 def _grouped(found: Found, excel_rows: list[int], headers: list[str],
@@ -166,7 +166,7 @@ Found = list[tuple[int, int, int, int, str]]
 
 
 def _read_columns(rows: list[list[object]], excel_rows: list[int], identity: dict[str, int], plans: dict[str, Plan],
-                  rules: RuleSet) -> tuple[dict[str, Block], Found]:
+                  rules: RuleSet) -> tuple[dict[str, Block], Found, int]:
     found: Found = []
     texts: dict[str, list[str]] = {}
     bad: set[int] = set()
@@ -174,6 +174,10 @@ def _read_columns(rows: list[list[object]], excel_rows: list[int], identity: dic
         texts[key], got = identity_column(key, column_of(rows, j))
         found += [(pos, 0, order, j, message) for pos, message in got]
         bad.update(pos for pos, _ in got)
+    texts["id"], padded, got = restore_ids(texts["id"], rules.export.id_width,
+                                           rules.export.id_pattern)
+    found += [(pos, 0, 0, identity["id"], message) for pos, message in got]
+    bad.update(pos for pos, _ in got)
     accepted = "、".join(rules.tables)
     members: dict[str, list[int]] = {c: [] for c in plans}
     first_row: dict[str, int] = {}
@@ -211,4 +215,4 @@ def _read_columns(rows: list[list[object]], excel_rows: list[int], identity: dic
         # Manager.row holds the body position until _read_grid turns it into the Excel row.
         blocks[category] = Block(category, [Manager(ids[p], names[p], branches[p], category, p)
                                             for p in positions], columns)
-    return blocks, found
+    return blocks, found, padded

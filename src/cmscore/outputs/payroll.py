@@ -83,9 +83,11 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord,
     scols = [Column("工号", 12), Column("姓名", 10), Column("职务", 16), Column("管辖机构", 14),
              Column("履职岗位工资", 12, "money"), Column("客户经理人数", 10, "int"),
              Column("平均得分", 9, "points"), Column("固定部分(90%)", 13, "money"),
-             Column("挂钩部分(10%)", 13, "money"), Column("应发", 12, "money")]
+             Column("挂钩部分(10%)", 13, "money"), Column("应发", 12, "money"),
+             Column("说明", 40)]
     book.sheet("主管挂钩", scols, [[s.id, s.name, s.title, s.scope, s.wage, s.managers, s.average,
-                                   s.fixed, s.linked, s.pay] for s in result.supervisors],
+                                   s.fixed, s.linked, s.pay, s.warning]
+                                  for s in result.supervisors],
                note="第十二条：履职岗位工资的 10% 与所辖客户经理平均得分挂钩")
     ledger = result.ledger
     book.sheet("风险金台账", [Column("项目", 20), Column("金额（元）", 14, "money")], [
@@ -184,7 +186,8 @@ def payroll_json(result: PayrollResult) -> dict[str, Any]:
         "supervisors": [{"id": s.id, "name": s.name, "title": s.title, "scope": s.scope,
                          "wage": fmt2(s.wage), "managers": s.managers,
                          "average": fmt2(s.average), "fixed": fmt2(s.fixed),
-                         "linked": fmt2(s.linked), "pay": fmt2(s.pay)}
+                         "linked": fmt2(s.linked), "pay": fmt2(s.pay),
+                         "warning": s.warning or None}
                         for s in result.supervisors],
         "totals": {k: fmt2(v) for k, v in result.totals.items()},
         "risk_fund_ledger": {"opening": fmt2(ledger.opening), "accrued": fmt2(ledger.accrued),

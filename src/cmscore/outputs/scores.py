@@ -11,9 +11,11 @@ from typing import Any
 
 from cmscore.engine.adjustments import Applied, adjustment_points
 from cmscore.engine.month import MonthExport
+from cmscore.engine.roster import RosterChanges
 from cmscore.engine.scoring import Frame, ManagerScore, MonthScores
 from cmscore.numbers import fmt2
 from cmscore.outputs.celltext import Blocks, column_blocks
+from cmscore.outputs.roster import write_sheet as write_roster_sheet
 from cmscore.outputs.xlsx import Book, Column
 from cmscore.rules.ruleset import Item, RuleSet, Table
 
@@ -178,7 +180,7 @@ def _detail(scores: MonthScores, rules: RuleSet) -> tuple[list[Column], Blocks]:
 
 
 def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: RuleSet,
-                 run: dict[str, Any]) -> Path:
+                 run: dict[str, Any], roster: RosterChanges | None = None) -> Path:
     """scores-YYYY-MM.xlsx: a ranked sheet per category, a detail sheet, the run record.
 
     The caller chooses ``path`` (a temp file that is moved into place once the month is stored).
@@ -203,12 +205,16 @@ def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: Ru
         book.sheet("调整明细", ADJUSTMENT_COLUMNS, _adjustment_rows(scores, rules),
                    note=f"{scores.month} 人工调整（申诉、更正、领导小组决定）：在计算得分之上调整，"
                         "项目得分仍在 0 至高限之间")
+    if roster is not None:
+        write_roster_sheet(book, roster)
     record: list[tuple[str, Any]] = [
         ("月份", scores.month), ("导出文件", export.file), ("工作表", export.sheet),
               ("表头行", export.header_row), ("文件 SHA-256", run["file_sha256"]),
               ("规则目录", rules.directory), ("工具版本", run["tool_version"]),
               ("计分时间", run["started_at"]), ("客户经理人数", len(scores.scores))]
     record += [(f"规则文件 {name}", digest) for name, digest in sorted(rules.hashes.items())]
+    if export.padded_ids:
+        record.append(("补足前导零的工号", f"{export.padded_ids} 个（export.yaml 的 id_width）"))
     if export.encoding:
         record.insert(3, ("文件编码", export.encoding))
     if export.actual:

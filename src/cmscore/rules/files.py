@@ -4,6 +4,7 @@ codes): their models, strict like the scoring tables'."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Literal
 
@@ -29,6 +30,15 @@ class Limits(Strict):
     max_figure: int = Field(default=10**10, ge=1, le=9 * 10**12)
 
 
+class RosterChecks(Strict):
+    """When a month's 人员变动 against the previous stored month is refused."""
+
+    # More than this share of the month's 工号 new (not in the previous month) is refused.
+    max_new_share: Decimal = Field(default=Decimal("0.5"), ge=0, le=1)
+    # A category that had managers in the previous month and has none now is refused.
+    category_may_vanish: bool = False
+
+
 class Export(Strict):
     """How the core system's export looks: identity columns, rows to skip, limits."""
 
@@ -41,12 +51,23 @@ class Export(Strict):
     limits: Limits = Field(default_factory=Limits)
     # category → other values of the 类别 column that mean it (「支行客户经理」 → 支行)
     category_aliases: dict[str, list[str]] = Field(default_factory=dict)
+    # What a 工号 looks like: a spreadsheet re-saving the export turns 011771 into the
+    # number 11771; an all-digit 工号 shorter than id_width gets its zeros back, and one
+    # that then does not match id_pattern is refused, naming the leading zeros.
+    id_width: int | None = Field(default=None, ge=1, le=30)
+    id_pattern: str | None = Field(default=None, min_length=1, max_length=200)
+    roster: RosterChecks = Field(default_factory=lambda: RosterChecks())
 
     @model_validator(mode="after")
     def _identity(self) -> Export:
         missing = {"id", "name", "branch", "category"} - set(self.identity)
         if missing:
             raise ValueError(f"identity 缺少 {sorted(missing)}")
+        if self.id_pattern is not None:
+            try:
+                re.compile(self.id_pattern)
+            except re.error as e:
+                raise ValueError(f"id_pattern 不是有效的正则表达式：{e}") from None
         seen: dict[str, str] = {}
         for category, aliases in self.category_aliases.items():
             for alias in aliases:
@@ -106,3 +127,10 @@ class Payroll(Strict):
     transition: Amount
     supervisor_link_share: Decimal = Field(ge=0, le=1)
     salary_import: SalaryImport = Field(default_factory=SalaryImport)
+    # Managers of the categories outside grading.yaml's pool (分行个金, 分行公司) are 一级 from
+    # the month they are in such a category (第六条): paid the 一级 amount, in the transition
+    # too (first_grade), or the transition amount before the first grading (transition).
+    non_pool_in_transition: Literal["first_grade", "transition"] = "first_grade"
+    # A supervisor whose 机构 has no managers in the pay month (第十二条 has nothing to link
+    # to): the linked part at 100% (full) or not paid (zero); a warning either way.
+    supervisor_empty_scope: Literal["full", "zero"] = "full"

@@ -19,6 +19,7 @@ from cmscore.problems import Problem
 from cmscore.rules import yamlsafe
 from cmscore.rules.bounds import FIGURE_MAX, HUNDRED, POINTS_MAX, Points, Ratio, within
 from cmscore.rules.files import Export, Payroll
+from cmscore.rules.grading import Grading
 from cmscore.rules.strict import Strict
 from cmscore.rules.yamlsafe import RuleFileError
 
@@ -223,6 +224,7 @@ class RuleSet(BaseModel):
     export: Export
     payroll: Payroll
     hashes: dict[str, str]  # file name → sha256
+    grading: Grading = Field(default_factory=Grading)  # the shipped policy when no file
     # Which file holds what: "export", "payroll" or a category → file name, so a message
     # can name the file to edit.
     files: dict[str, str] = Field(default_factory=dict)
@@ -231,13 +233,14 @@ class RuleSet(BaseModel):
         return self.tables.get(category)
 
     def scoring(self, hashes: dict[str, str]) -> dict[str, str]:
-        """``hashes`` without the payroll file's: whether a month scores the same does not
-        depend on pay bases or the salary system's codes."""
-        payroll_file = self.files.get("payroll")  # pay, not scores, hangs on it
-        return {name: h for name, h in hashes.items() if name != payroll_file}
+        """``hashes`` without the payroll and grading files': whether a month scores the same
+        does not depend on pay bases, the salary system's codes or the grading policy."""
+        apart = {self.files.get("payroll"), self.files.get("grading")}  # pay, not scores
+        return {name: h for name, h in hashes.items() if name not in apart}
 
 
-_MODELS: dict[str, type[BaseModel]] = {"table": Table, "export": Export, "payroll": Payroll}
+_MODELS: dict[str, type[BaseModel]] = {"table": Table, "export": Export, "payroll": Payroll,
+                                        "grading": Grading}
 
 
 def load_file(path: Path) -> BaseModel:
@@ -248,7 +251,7 @@ def _load(path: Path) -> tuple[BaseModel, yamlsafe.Lines]:
     data, lines = yamlsafe.load(path)
     if not isinstance(data, dict) or data.get("kind") not in _MODELS:
         raise RuleFileError([Problem(f"{path.name}:1: 顶层必须是映射，并写 kind: "
-                                     f"table / export / payroll")])
+                                     f"table / export / payroll / grading")])
     try:
         return _MODELS[data["kind"]].model_validate(data), lines
     except ValidationError as exc:
@@ -267,6 +270,17 @@ def _check_aliases(export: Export, tables: dict[str, Table], name: str,
         problems += [Problem(f"{at}: 「{alias}」本身就是一个类别，不能作为别名")
                      for alias in aliases if clean_name(alias) in tables]
     return problems
+
+
+def _check_pool(grading: Grading, tables: dict[str, Table], name: str,
+                lines: yamlsafe.Lines) -> list[Problem]:
+    """Each pool category has a table: a renamed category must not empty the pool (every
+    manager would be 一级 without a word)."""
+    at = f"{name}:{lines.get(('pool',), 1)}: pool" if name else \
+        "规则目录中没有 grading.yaml（kind: grading），按默认定级范围 支行"
+    return [Problem(f"{at}: 没有类别为 {category} 的规则表；可用类别：{'、'.join(tables)}；"
+                    f"请在 grading.yaml 的 pool 中写定级类别")
+            for category in grading.pool if category not in tables]
 
 
 def _locate(name: str, err: Any, lines: yamlsafe.Lines) -> Problem:
@@ -289,6 +303,8 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     tables: dict[str, Table] = {}
     export: Export | None = None
     payroll: Payroll | None = None
+    grading: Grading | None = None
+    grading_at: tuple[str, yamlsafe.Lines] = ("", {})
     export_at: tuple[str, yamlsafe.Lines] = ("", {})
     where: dict[str, str] = {}
     for path in files:
@@ -308,6 +324,9 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         elif isinstance(model, Payroll):
             payroll = model
             where["payroll"] = path.name
+        elif isinstance(model, Grading):
+            grading, grading_at = model, (path.name, lines)
+            where["grading"] = path.name
     if not files:
         problems.append(Problem(f"规则目录 {directory} 中没有 .yaml 文件"))
     elif not problems:
@@ -316,9 +335,10 @@ def load_rules(directory: Path | None = None) -> RuleSet:
                 problems.append(Problem(f"规则目录 {directory} 缺少 kind: {what} 的文件"))
         if export is not None:
             problems += _check_aliases(export, tables, *export_at)
+        problems += _check_pool(grading or Grading(), tables, *grading_at)
     if problems:
         raise RuleFileError(problems)
     assert export is not None and payroll is not None
     hashes = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
     return RuleSet(directory=str(directory), tables=tables, export=export, payroll=payroll,
-                   hashes=hashes, files=where)
+                   hashes=hashes, files=where, grading=grading or Grading())

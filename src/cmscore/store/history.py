@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
@@ -281,6 +282,24 @@ def accruals(conn: sqlite3.Connection, year: int, upto: str) -> Accruals:
         if span:
             out.starts.append(lo)
             out.points.append(list(map(sum, zip(*span, strict=True))))  # type: ignore[arg-type]
+    return out
+
+
+def accruals_outside(conn: sqlite3.Connection, year: int, upto: str, starts: list[str],
+                     pool: Collection[str]) -> list[dict[str, int]]:
+    """Per span of ``accruals`` (starting at ``starts``), each CM's risk-fund points of the
+    months in which they were in a category outside ``pool``: those months are valued at the
+    一级 base whatever the grading says (第六条), e.g. after an appointment to 分行."""
+    out: list[dict[str, int]] = [{} for _ in starts]
+    if not starts:
+        return out
+    marks = ",".join("?" * len(pool))
+    for month, cm, points in conn.execute(
+            "SELECT month, cm_id, risk_fund_cp FROM scores WHERE month >= ? AND month < ?"
+            f" AND risk_fund_cp != 0 AND category NOT IN ({marks})",
+            (f"{year}-01", upto, *pool)):
+        span = out[max(bisect_right(starts, month) - 1, 0)]
+        span[cm] = span.get(cm, 0) + points
     return out
 
 
