@@ -207,7 +207,13 @@ def test_a_workbook_that_cannot_be_placed_any_more_is_said_at_every_run(
     for _ in range(2):
         ran = ok(cli("grade", "--months", "1", "--replace", "--db", db, "--out", out, "-q"))
         assert "不是 score 2026-10 存入历史库时写出的工作簿" in ran.stderr, ran.stderr
-        assert "cmscore score" in ran.stderr
+        assert "请用 cmscore show 2026-10 --write 重新生成它" in ran.stderr
+    # As the messages say: the scores workbook from the store, the 公示 by publish.
+    assert "请用 cmscore publish 2026-10 重新生成它" in ran.stderr
+    ok(cli("show", "2026-10", "--write", "--db", db, "--out", out))
+    ok(cli("publish", "2026-10", "--db", db, "--out", out))
+    ran = ok(cli("grade", "--months", "1", "--replace", "--db", db, "--out", out, "-q"))
+    assert "不是 score 2026-10" not in ran.stderr and (out / "scores-2026-10.xlsx").is_file()
 
 
 # ---------------------------------------------------------------- file modes

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import gc
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from cmscore.outputs.files import stored_workbook
 from cmscore.problems import fail
 from cmscore.store import db as store
 from cmscore.store.access import open_read
@@ -64,3 +65,23 @@ def require_months(conn: sqlite3.Connection, months: list[str], why: str) -> Non
     if missing:
         raise fail(f"{why}需要的月份尚未计分：{'、'.join(missing)}；请先 cmscore score 这些月份"
                    f"（已计分：{'、'.join(sorted(stored)) or '无'}）")
+
+
+def rewrite_recorded(db: Path, month: str, target: Path,
+                     write: Callable[[Path], object]) -> Path:
+    """Write a stored month's workbook again (``write`` fills the temp file) and record it
+    as the workbook of the month's current run, so the store and the file agree again:
+    ``show MONTH --write`` and ``publish`` after a cascade or a lost file."""
+    with store.locked(db):
+        conn = store.connect(db)
+        try:
+            (run_id,) = conn.execute("SELECT run_id FROM months WHERE month = ?",
+                                     (month,)).fetchone()
+            with stored_workbook(conn, target) as book:
+                write(book.tmp)
+                book.run_id = run_id
+                with store.transaction(conn, book.ready(lambda: None)):
+                    pass  # the transaction records the finished workbook and its hash
+        finally:
+            conn.close()
+    return target

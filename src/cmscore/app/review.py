@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from cmscore.app.cascade import rescore_stored
-from cmscore.app.common import existing_store
+from cmscore.app.common import existing_store, rewrite_recorded
 from cmscore.engine import events
 from cmscore.engine.grading import grade, month_after, window
 from cmscore.engine.month import MONTH, check_month
@@ -156,7 +156,6 @@ def publish(month: str, *, db: Path | None = None, rules_dir: Path | None = None
             out_dir: Path | None = None) -> Path:
     """公示-YYYY-MM.xlsx for a stored month, as ``score`` writes it: re-scored from the stored
     figures, and refused when that does not give the stored totals (rules changed since)."""
-    from cmscore.outputs.files import atomic_file
     from cmscore.outputs.scores import NOTICE_MAX_SHEETS, notice_fits, write_notice
 
     check_month(month, "MONTH")
@@ -178,9 +177,8 @@ def publish(month: str, *, db: Path | None = None, rules_dir: Path | None = None
         raise fail(f"{month} 的机构超过 {NOTICE_MAX_SHEETS} 个，不写公示工作簿；各人排名见 "
                    "cmscore score --json")
     target = (out_dir or Path.cwd()) / f"公示-{month}.xlsx"
-    with atomic_file(target) as tmp:
-        write_notice(tmp, scores, rules)
-    return target
+    return rewrite_recorded(existing_store(db), month, target,
+                            lambda tmp: write_notice(tmp, scores, rules))
 
 
 def _span(conn: sqlite3.Connection, months: str | None) -> list[str]:

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from cmscore.app.cascade import rescore_stored
-from cmscore.app.common import existing_store
+from cmscore.app.common import existing_store, rewrite_recorded
 from cmscore.engine.month import MonthExport, check_month
 from cmscore.numbers import fmt2, from_centi, to_centi
-from cmscore.outputs.files import stored_workbook
 from cmscore.outputs.scores import write_scores
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
@@ -86,29 +85,22 @@ def _write(path: Path, month: str, rules: RuleSet, record: dict[str, Any],
     if rules.scoring(record.get("rules") or {}) != rules.scoring(rules.hashes):
         raise fail(f"当前规则文件与 {month} 计分时不同，重新写出的工作簿会与历史库不一致；"
                    "请用计分时的规则目录（--rules）")
-    with store.locked(path):
-        conn = store.connect(path)
-        try:
-            managers = history.stored_managers(conn, month)
-            scores = rescore_stored(conn, month, rules)
-            stored = dict(conn.execute("SELECT cm_id, total_cp FROM scores WHERE month = ?",
-                                       (month,)))
-            if {s.manager.id: to_centi(s.total) for s in scores.scores} != stored:
-                raise fail(f"{month} 由历史库重算的得分与存储的不一致；请用 cmscore score --replace "
-                           "重新计分")
-            export = MonthExport(str(record.get("file_name") or ""), "（由历史库重新生成）",
-                                 month, managers, 0)
-            target = out_dir / f"scores-{month}.xlsx"
-            with stored_workbook(conn, target) as book:
-                write_scores(book.tmp, scores, export, rules, {
-                    "file_sha256": record.get("file_sha256", ""),
-                    "tool_version": record["tool_version"], "started_at": record["started_at"]})
-                book.run_id = int(record["run_id"])
-                with store.transaction(conn, book.ready(lambda: None)):
-                    pass
-        finally:
-            conn.close()
-    return target
+    conn = open_read(path)
+    try:
+        managers = history.stored_managers(conn, month)
+        scores = rescore_stored(conn, month, rules)
+        stored = dict(conn.execute("SELECT cm_id, total_cp FROM scores WHERE month = ?",
+                                   (month,)))
+    finally:
+        conn.close()
+    if {s.manager.id: to_centi(s.total) for s in scores.scores} != stored:
+        raise fail(f"{month} 由历史库重算的得分与存储的不一致；请用 cmscore score --replace 重新计分")
+    export = MonthExport(str(record.get("file_name") or ""), "（由历史库重新生成）", month,
+                         managers, 0)
+    return rewrite_recorded(path, month, out_dir / f"scores-{month}.xlsx", lambda tmp: write_scores(
+        tmp, scores, export, rules, {"file_sha256": record.get("file_sha256", ""),
+                                     "tool_version": record["tool_version"],
+                                     "started_at": record["started_at"]}))
 
 
 def year_status(*, year: str | None = None, db: Path | None = None) -> dict[str, Any]:

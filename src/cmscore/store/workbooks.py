@@ -94,8 +94,13 @@ def settle(conn: sqlite3.Connection) -> None:
             notify(f"已把 {w.command} {w.month} 的工作簿放到 {target}（上次运行存入历史库后、"
                    "放置工作簿前中断）")
             continue
+        # A month's workbook is written again from the store; a grading's or a payroll's
+        # by running the command again with --replace.
+        again = (f"cmscore {w.command} --replace" if w.command != "score"
+                 else f"cmscore publish {w.month}" if target.name.startswith("公示-")
+                 else f"cmscore show {w.month} --write")
         notify(f"{target} 不是 {w.command} {w.month} 存入历史库时写出的工作簿（那次运行在放置"
-               f"工作簿前中断，写好的文件已不在）；请重新运行 cmscore {w.command} 生成它")
+               f"工作簿前中断，写好的文件已不在）；请用 {again} 重新生成它")
 
 
 def _unplaced(conn: sqlite3.Connection) -> list[Written]:
