@@ -231,3 +231,39 @@ def test_score_names_the_notice_workbook_it_wrote(tmp_path: Path) -> None:
     r = cmscore("score", export(tmp_path, "2026-01", 0), "--db", tmp_path / "h.db",
                 "--out", tmp_path, "-q")
     assert f"已写出 {tmp_path}/scores-2026-01.xlsx、{tmp_path}/公示-2026-01.xlsx（公示）" in out(r)
+
+
+def test_a_stale_grading_of_paid_months_blocks_the_payroll_that_would_carry_them(
+        paid_year: Path, tmp_path: Path) -> None:
+    """The grading in force in June is fresh, but April and May were paid under one that a
+    correction made stale: June's payroll would carry their differences priced with the
+    stale grades, so it waits for the re-grading (red-team finding)."""
+    cmscore("grade", "--months", 3, "--end", "2026-05", "--db", paid_year, "--out", tmp_path,
+            "-q")
+    with closing(sqlite3.connect(paid_year)) as conn, conn:
+        conn.execute("UPDATE gradings SET stale = '窗口内月份 2026-02 已被更正（运行 99）'"
+                     " WHERE effective_month = '2026-04'")
+    r = cmscore("payroll", "--month", "2026-06", "--db", paid_year, "--out", tmp_path, code=1)
+    assert "已发放月份 2026-04、2026-05 执行的定级（2026-04 起执行）已过期" in out(r)
+    assert "cmscore grade --months 3 --end 2026-03 --replace" in out(r)
+    cmscore("grade", "--months", 3, "--end", "2026-03", "--replace", "--db", paid_year,
+            "--out", tmp_path, "-q")
+    cmscore("payroll", "--month", "2026-06", "--db", paid_year, "--out", tmp_path, "-q")
+
+
+def test_an_opening_that_stops_short_of_the_first_stored_month_is_a_gap(tmp_path: Path) -> None:
+    """期初累计 through March, months stored from May: April would count nowhere (red-team)."""
+    from conftest import write_csv
+
+    db = tmp_path / "h.db"
+    opening_file = write_csv(tmp_path / "期初累计.csv", ["工号", "项目", "期初累计"],
+                             [["000001", "放款户数", "12"]])
+    cmscore("score", export(tmp_path, "2026-05", 0), "--db", db, "--out", tmp_path, "-q")
+    r = cmscore("opening", opening_file, "--through", "2026-03", "--db", db, code=1)
+    assert "期初累计截至 2026-03，而历史库 2026 年从 2026-05 开始：缺少 2026-04" in out(r)
+    # The other order: the opening first, then a first month that leaves April out.
+    db2 = tmp_path / "h2.db"
+    cmscore("opening", opening_file, "--through", "2026-03", "--db", db2)
+    r = cmscore("score", export(tmp_path, "2026-05", 0), "--db", db2, "--out", tmp_path,
+                code=1)
+    assert "2026 年缺少 2026-04 的计分" in out(r)

@@ -106,11 +106,12 @@ def restate_pay(conn: sqlite3.Connection, months: list[str], rules: RuleSet, run
         if not restate.paid(conn, month):
             continue
         lines = due_lines(conn, rules, month)
-        paid = {cm: (pay + release) for cm, pay, release in conn.execute(
-            "SELECT cm_id, pay_fen, release_fen FROM pay WHERE month = ?", (month,))}
+        # 月度应得工资 only: the risk fund released in December is not restated (README,
+        # "Corrections and the year"), so a fund change never rides on another's line.
+        paid = dict(conn.execute("SELECT cm_id, pay_fen FROM pay WHERE month = ?", (month,)))
         names = {p.id: p.name for p in lines}
         names.update(conn.execute("SELECT cm_id, name FROM scores WHERE month = ?", (month,)))
-        due = {p.id: p.pay_fen + (p.release_fen or 0) for p in lines}
+        due = {p.id: p.pay_fen for p in lines}
         before = restate.already_restated(conn, month)
         rows = []
         for cm in sorted(due.keys() | paid.keys()):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cmscore.app import cascade
 from cmscore.app.common import sha256_of
+from cmscore.engine.grading import month_after
 from cmscore.engine.month import check_month
 from cmscore.inputs.opening import read_opening
 from cmscore.problems import fail
@@ -40,10 +41,21 @@ def load_opening(path: Path, *, through: str, db: Path | None = None,
         try:
             if restate.opening_through(conn, year) and not replace:
                 raise fail(f"{year} 年的期初累计已经导入；如需替换请加 --replace")
-            covered = [m for m in store.stored_months(conn) if m[:4] == year and m <= through]
+            in_year = [m for m in store.stored_months(conn) if m[:4] == year]
+            covered = [m for m in in_year if m <= through]
             if covered:
                 raise fail(f"历史库已有 {'、'.join(covered)} 的计分，这些月份在期初累计（截至 "
                            f"{through}）之内，会重复计入年度累计；期初累计只用于历史库第一个月之前")
+            after = [m for m in in_year if m > through]
+            if after:
+                gap, m = [], month_after(through)
+                while m < after[0]:
+                    gap.append(m)
+                    m = month_after(m)
+                if gap:
+                    raise fail(f"期初累计截至 {through}，而历史库 {year} 年从 {after[0]} 开始：缺少 "
+                               f"{'、'.join(gap)}，年度累计会少算这些月份；请把 --through 改为 "
+                               f"{gap[-1]}（期初累计含这些月份），或先计分这些月份")
             run = store.RunRecord("opening", year, path.name, sha256_of(path), rules.hashes,
                                   started_at=store.RunRecord.now(),
                                   note=f"期初累计截至 {through}")

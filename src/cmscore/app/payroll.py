@@ -70,12 +70,13 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
         if replace and carried_on:
             raise fail(f"{month} 更正后的差额已随 {'、'.join(carried_on)} 工资补发/扣回；重算 {month} "
                        "的工资会重复发放。请保留原工资表，差额已按补发/扣回处理")
-        in_force = history.in_effect(conn, month)
-        if in_force and (why := restate.stale_reason(conn, in_force)):
-            row = conn.execute("SELECT months, window_end FROM gradings WHERE effective_month = ?",
-                               (in_force,)).fetchone()
-            raise fail(f"{month} 执行的定级（{in_force} 起执行）已过期：{why}；请先重新定级："
-                       f"cmscore grade --months {row[0]} --end {row[1]} --replace")
+        # A stale grading in force in this month, or in a month already paid, would price
+        # this month or the differences it carries with grades a rebuild would not give.
+        for stale, months, end, why, paid_in in restate.stale_in_force(conn, month):
+            where = f"{month} 执行的定级" if not paid_in else \
+                f"已发放月份 {'、'.join(paid_in)} 执行的定级"
+            raise fail(f"{where}（{stale} 起执行）已过期：{why}；请先重新定级："
+                       f"cmscore grade --months {months} --end {end} --replace")
         carried = [r for r in restate.pending(conn) + (
             restate.carried_by(conn, month) if replace else []) if r.month != month]
         year = int(month[:4])

@@ -36,6 +36,12 @@ def missing_in_year(conn: sqlite3.Connection, month: str) -> list[str]:
     year = month[:4]
     stored = {m for (m,) in conn.execute(
         "SELECT month FROM months WHERE substr(month, 1, 4) = ?", (year,))} | {month}
+    through = opening_through(conn, year)
+    if through:  # the opening file covers January to ``through``
+        m = f"{year}-01"
+        while m <= through:
+            stored.add(m)
+            m = month_after(m)
     first, last = min(stored), max(stored)
     out, m = [], first
     while m < last:
@@ -98,9 +104,31 @@ def mark_stale(conn: sqlite3.Connection, changed: list[str], run_id: int) -> lis
         inside = [m for m in changed if start <= m <= end]
         if inside:
             reason = f"窗口内月份 {'、'.join(inside)} 已被更正（运行 {run_id}）"
-            conn.execute("UPDATE gradings SET stale = ? WHERE effective_month = ?",
-                         (reason, effective))
+            # Every correction since the grading is named, not only the last one.
+            conn.execute("UPDATE gradings SET stale = CASE WHEN stale = '' THEN ? ELSE"
+                         " stale || '；' || ? END WHERE effective_month = ?",
+                         (reason, reason, effective))
             out.append(effective)
+    return out
+
+
+def stale_in_force(conn: sqlite3.Connection, month: str
+                   ) -> list[tuple[str, int, str, str, list[str]]]:
+    """Stale gradings in force in ``month`` or in a paid month: (effective, months,
+    window end, why, the paid months it governs — empty when it governs ``month``)."""
+    gradings = conn.execute("SELECT effective_month, months, window_end, stale FROM gradings"
+                            " ORDER BY effective_month").fetchall()
+    paid_months = [m for (m,) in conn.execute("SELECT month FROM payrolls ORDER BY month")]
+    out: list[tuple[str, int, str, str, list[str]]] = []
+    for k, (effective, months, end, why) in enumerate(gradings):
+        if not why:
+            continue
+        nxt = gradings[k + 1][0] if k + 1 < len(gradings) else None
+        governs = [m for m in paid_months if effective <= m and (nxt is None or m < nxt)]
+        if effective <= month and (nxt is None or month < nxt):
+            out.append((effective, months, end, why, []))
+        elif governs:
+            out.append((effective, months, end, why, governs))
     return out
 
 
