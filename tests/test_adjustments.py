@@ -179,6 +179,21 @@ def test_an_adjustment_to_a_paid_month_is_restated_in_the_next_payroll(
     assert doc["restatements"][0]["reason"].startswith("2026-01 调整（运行 ")
 
 
+def test_a_file_adjusting_two_paid_months_restates_each_under_its_own_name(
+        db: Path, tmp_path: Path, cli: Cli) -> None:
+    cli("score", export(tmp_path, "2026-02"), "--db", db, "--out", tmp_path, "-q", code=0)
+    for month in ("2026-01", "2026-02"):
+        cli("payroll", "--month", month, "--db", db, "--out", tmp_path, "-q", code=0)
+    adj = adjustments(tmp_path / "a.xlsx",
+                      ["E1", "2026-01", "总分", 10, "申诉成立", "申诉2026-001", "王主任"],
+                      ["E1", "2026-02", "总分", 5, "申诉成立", "申诉2026-002", "王主任"])
+    doc = json.loads(cli("adjust", adj, "--db", db, "--json", code=0).stdout)
+    assert sorted(doc["paid_months_restated"]) == ["2026-01", "2026-02"]
+    reasons = dict(q(db, "SELECT month, reason FROM restatements ORDER BY month"))
+    assert reasons["2026-01"].startswith("2026-01 调整") and \
+        reasons["2026-02"].startswith("2026-02 调整")
+
+
 def test_a_closed_month_refuses_adjustments(db: Path, tmp_path: Path, cli: Cli) -> None:
     cli("close", "2026-01", "--db", db, code=0)
     r = cli("adjust", two(tmp_path), "--db", db, code=1)

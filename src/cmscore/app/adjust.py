@@ -105,7 +105,10 @@ def adjust_file(path: Path, *, db: Path | None = None,
             ids = records.insert(conn, read.rows, path.name, sha, run_id,
                                  store.RunRecord.now(), store.current_user())
             result = AdjustResult(ids, months)
-            for month in months:
+            # Latest month first: an adjustment moves points, not figures, so recomputing a
+            # month changes no later one — but its cascade re-scores the later months, and
+            # a later month not yet recomputed would be restated under this month's name.
+            for month in sorted(months, reverse=True):
                 mine = [i for i, r in zip(ids, read.rows, strict=True) if r.month == month]
                 why = f"调整 {'、'.join(map(str, mine))}（{path.name}，运行 {run_id}）"
                 _audit(conn, "adjust", month, why)
