@@ -78,3 +78,23 @@ def test_no_module_is_left_flat_beside_the_layers() -> None:
     # commands: the click classes cli.py uses, one layer between cli and console.
     assert flat == ["__init__", "commands", "console", "numbers", "problems"]
     assert (PACKAGE / "cli" / "__init__.py").exists()  # the top layer, one module a family
+
+
+def test_the_readme_code_map_names_every_module_once() -> None:
+    """The README's tree is the map a newcomer reads: every module is in it, under its
+    package, exactly once."""
+    readme = (PACKAGE.parent.parent / "README.md").read_text(encoding="utf-8")
+    tree = readme.split("```\nsrc/cmscore/\n", 1)[1].split("```", 1)[0]
+    listed: list[str] = []
+    package = ""
+    for line in tree.splitlines():
+        name = line.split()[0] if line.strip() else ""
+        if line.startswith("  ") and not line.startswith("    "):
+            package = name.rstrip("/") if name.endswith("/") else ""
+            if not name.endswith("/"):
+                listed.append(name)
+        elif line.startswith("    ") and name.endswith(".py"):
+            listed.append(f"{package}/{name}")
+    modules = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+                     if p.name not in ("__init__.py", "__main__.py"))
+    assert sorted(listed) == modules
