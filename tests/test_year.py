@@ -267,3 +267,33 @@ def test_an_opening_that_stops_short_of_the_first_stored_month_is_a_gap(tmp_path
     r = cmscore("score", export(tmp_path, "2026-05", 0), "--db", db2, "--out", tmp_path,
                 code=1)
     assert "2026 年缺少 2026-04 的计分" in out(r)
+
+
+def test_a_change_of_the_risk_fund_alone_restates_nothing(tmp_path: Path) -> None:
+    """Restatements cover 月度应得工资 only (README): a correction that changes only how much
+    risk fund a paid December released is not folded into anyone's 补发/扣回 (red-team)."""
+    from conftest import HEADERS, ZEROS, row, write_csv
+
+    db = tmp_path / "h.db"
+    months = [f"2026-{m:02d}" for m in range(1, 13)]
+
+    def month_file(month: str, npl_in_august: str = "0") -> Path:
+        rows = [row(ZEROS, 工号=f"0{i:05d}", 姓名=f"经理{i}", 机构="城东支行", 类别="支行",
+                    放款户数=3 + i, 不良率=npl_in_august if (month == "2026-08" and i == 1)
+                    else "0") for i in range(5)]
+        return write_csv(tmp_path / f"v{npl_in_august}" / f"{month}.csv", HEADERS, rows)
+
+    for month in months:
+        cmscore("score", month_file(month), "--db", db, "--out", tmp_path, "-q")
+    cmscore("payroll", "--month", "2026-12", "--db", db, "--out", tmp_path, "-q")
+    pay_before = q(db, "SELECT cm_id, pay_fen, release_fen FROM pay ORDER BY 1")
+    cmscore("score", month_file("2026-08", "0.05"), "--replace", "--db", db, "--out", tmp_path,
+            "-q")
+    assert q(db, "SELECT count(*) FROM restatements") == [(0,)]
+    assert q(db, "SELECT cm_id, pay_fen, release_fen FROM pay ORDER BY 1") == pay_before
+    # An adjustment of December then restates its own pay effect only: one point at the
+    # transition base of 1,000 元 is 10.00, whatever the August change did to the fund.
+    adj = write_csv(tmp_path / "调整.csv", ["工号", "月份", "项目", "调整分值", "原因", "依据", "批准人"],
+                    [["000001", "2026-12", "总分", "1", "申诉成立", "申诉2026-009", "王主任"]])
+    cmscore("adjust", adj, "--db", db)
+    assert q(db, "SELECT cm_id, difference_fen FROM restatements") == [("000001", 1000)]
