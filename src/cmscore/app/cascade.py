@@ -58,7 +58,7 @@ def rescore_dependents(conn: sqlite3.Connection, month: str, rules: RuleSet,
             redone.append((later, scores, old_totals))
     closed = [m for m, _, _ in redone if store.closed(conn, m)]
     if closed:
-        raise fail(f"{what}会改变已结账月份 {'、'.join(closed)} 的得分（提前完成按年度累计计算），"
+        raise fail(f"{what}会改变已结账月份 {'、'.join(closed)} 的得分（它们依赖该月：年度累计或上年末基数），"
                    f"已全部取消；确需更正请先 cmscore reopen {closed[0]} --reason \"…\"")
     restated: list[Restated] = []
     for later, scores, old_totals in redone:
