@@ -146,6 +146,11 @@ def test_a_corrected_paid_month_is_restated_once_in_the_next_payroll(paid_year: 
         cmscore("show", month, "--write", "--db", paid_year, "--out", tmp_path)
     status = json.loads(cmscore("status", "--db", paid_year, "--json").stdout)
     assert all(m["workbook_current"] for m in status["months"])
+    # The year's summary shows them beside what each month's payroll paid.
+    summary = json.loads(cmscore("summary", "--year", "2026", "--db", paid_year,
+                                 "--out", tmp_path, "--json").stdout)
+    shown = {m["id"]: int(m["restated"].replace(".", "")) for m in summary["managers"]}
+    assert {cm: v for cm, v in shown.items() if v} == {cm: v for cm, v in by_cm.items() if v}
     # Carried exactly once: a re-run of June carries them again, not twice; July none.
     again = json.loads(cmscore("payroll", "--month", "2026-06", "--replace", "--db", paid_year,
                                "--out", tmp_path, "--json").stdout)

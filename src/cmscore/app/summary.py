@@ -76,6 +76,9 @@ def _lines(conn: sqlite3.Connection, months: list[str], order: list[str],
             "SELECT month, cm_id, grade, pay_fen, release_fen, forfeit_fen FROM pay"
             " WHERE month BETWEEN ? AND ?", (first, last)):
         paid[cm][month] = (grade, pay, release, forfeit)
+    restated: dict[str, int] = dict(conn.execute(
+        "SELECT cm_id, sum(difference_fen) FROM restatements WHERE month BETWEEN ? AND ?"
+        " AND carried_by IS NOT NULL AND void_run IS NULL GROUP BY cm_id", (first, last)))
     in_effect = _grades_in_effect(conn, months)
     flags = _flags(conn, first, last)
     averages = {cm: divide_half_up(sum(t.values()), len(t)) for cm, t in totals.items()}
@@ -96,7 +99,8 @@ def _lines(conn: sqlite3.Connection, months: list[str], order: list[str],
             _spans(grades, [m for m in months if m in totals[cm]]),
             from_centi(sum(p[1] for p in pay.values())), len(pay), from_centi(fund[cm]),
             from_centi(sum(p[2] for p in pay.values())),
-            from_centi(sum(p[3] for p in pay.values())), flags.get(cm, [])))
+            from_centi(sum(p[3] for p in pay.values())), flags.get(cm, []),
+            from_centi(restated.get(cm, 0))))
     at = {c: k for k, c in enumerate(order)}
     lines.sort(key=lambda x: (at.get(x.category, len(at)), x.category, x.rank, x.id))
     return lines

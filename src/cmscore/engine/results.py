@@ -100,6 +100,9 @@ class SummaryLine:
     released: Decimal  # 风险金发放
     forfeited: Decimal  # 风险金扣收
     flags: list[str] = field(default_factory=list)  # the flags of gradings in the period
+    # 补发/扣回 of the period's paid months carried by later payrolls so far: with ``pay``,
+    # what the manager was paid for the period (restatements, issue 14).
+    restated: Decimal = Decimal(0)
 
 
 @dataclass

@@ -21,6 +21,7 @@ def write_summary(path: Path, s: Summary, started_at: str) -> None:
     cols += [Column(m, 9, "points") for m in s.months]
     cols += [Column("考核月数", 8, "int"), Column("平均分", 9, "points"),
              Column("执行等级", 34, "wrap"), Column("绩效工资合计", 12, "money"),
+             Column("以后补发/扣回", 12, "money"),
              Column("发放月数", 8, "int"), Column("风险金计提（分）", 10, "points"),
              Column("风险金发放", 11, "money"), Column("风险金扣收", 11, "money"),
              Column("标记", 36, "wrap")]
@@ -30,7 +31,7 @@ def write_summary(path: Path, s: Summary, started_at: str) -> None:
                 [x.branch for x in part], [x.category for x in part],
                 *([x.totals.get(m) for x in part] for m in s.months),
                 [len(x.totals) for x in part], [x.average for x in part],
-                [x.grades for x in part], [x.pay for x in part],
+                [x.grades for x in part], [x.pay for x in part], [x.restated for x in part],
                 [x.paid_months for x in part], [x.risk_fund_points for x in part],
                 [x.released for x in part], [x.forfeited for x in part],
                 ["；".join(x.flags) for x in part]]
@@ -59,7 +60,8 @@ def summary_json(s: Summary) -> dict[str, Any]:
                           "category": x.category,
                           "totals": {m: fmt2(t) for m, t in x.totals.items()},
                           "months": len(x.totals), "average": fmt2(x.average), "rank": x.rank,
-                          "grades": x.grades, "pay": fmt2(x.pay), "paid_months": x.paid_months,
+                          "grades": x.grades, "pay": fmt2(x.pay),
+                          "restated": fmt2(x.restated), "paid_months": x.paid_months,
                           "risk_fund_points": fmt2(x.risk_fund_points),
                           "risk_fund_release": fmt2(x.released),
                           "risk_fund_forfeit": fmt2(x.forfeited), "flags": x.flags}
