@@ -16,6 +16,7 @@ from pathlib import Path
 from cmscore.app import cascade
 from cmscore.app.common import sha256_of, writing
 from cmscore.engine.adjustments import TOTAL, NewAdjustment
+from cmscore.engine.results import Restated
 from cmscore.inputs.adjustments import COLUMNS, read_adjustments
 from cmscore.numbers import to_centi
 from cmscore.problems import InputError, Problem, fail
@@ -29,7 +30,7 @@ from cmscore.store import restate
 class AdjustResult:
     ids: list[int]
     months: list[str]
-    restated: list[cascade.Restated] = field(default_factory=list)  # later months' totals
+    restated: list[Restated] = field(default_factory=list)  # later months' totals
     paid: list[str] = field(default_factory=list)  # paid months whose difference is restated
 
 

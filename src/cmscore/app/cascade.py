@@ -8,13 +8,12 @@ grading), so the store never holds a corrected month beside stale results built 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
-from decimal import Decimal
 
 from cmscore.app import payroll as app_payroll
 from cmscore.engine import adjustments
 from cmscore.engine.grading import window
 from cmscore.engine.pay import NPL_WARNING_MONTHS
+from cmscore.engine.results import Restated
 from cmscore.engine.scoring import MonthScores, score_month_managers
 from cmscore.numbers import from_centi, to_centi
 from cmscore.problems import fail, notify
@@ -22,16 +21,6 @@ from cmscore.rules.ruleset import RuleSet
 from cmscore.store import adjustments as store_adjustments
 from cmscore.store import db as store
 from cmscore.store import history, restate
-
-
-@dataclass(frozen=True)
-class Restated:
-    """A CM whose stored total in ``month`` changed because an earlier month did."""
-
-    month: str
-    id: str
-    old_total: Decimal
-    new_total: Decimal
 
 
 def _items(conn: sqlite3.Connection, month: str) -> list[tuple[object, ...]]:

@@ -22,7 +22,7 @@ from cmscore.outputs.files import stored_workbook
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
-from cmscore.store import history
+from cmscore.store import history, restate
 
 
 @dataclass
@@ -50,19 +50,9 @@ def grade_window(months: int, *, end: str | None = None, db: Path | None = None,
         return _grade_locked(months, end, db, out_dir, rules, replace)
 
 
-def _in_force(conn: sqlite3.Connection, table: str, effective: str) -> list[str]:
-    """Months of ``table`` (closed_months, payrolls) in which a grading taking effect in
-    ``effective`` is in force: from it up to the next grading's effective month."""
-    nxt = conn.execute("SELECT min(effective_month) FROM gradings WHERE effective_month > ?",
-                       (effective,)).fetchone()[0]
-    return [m for (m,) in conn.execute(
-        f"SELECT month FROM {table} WHERE month >= ? AND (? IS NULL OR month < ?) ORDER BY month",
-        (effective, nxt, nxt))]
-
-
 def _restate(conn: sqlite3.Connection, effective: str, rules: RuleSet, run_id: int) -> None:
     """Paid months in which the new grades are in force: the difference is restated."""
-    restate_pay(conn, _in_force(conn, "payrolls", effective), rules, run_id,
+    restate_pay(conn, restate.governed(conn, "payrolls", effective), rules, run_id,
                 f"{effective} 起定级重评（运行 {run_id}）")
 
 
@@ -74,7 +64,7 @@ def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
         span = window(end, months)
         require_months(conn, span, f"{months} 个月定级（{span[0]} 至 {span[-1]}）")
         effective = month_after(end)
-        closed = _in_force(conn, "closed_months", effective)
+        closed = restate.governed(conn, "closed_months", effective)
         if closed:
             raise fail(f"{effective} 起执行的定级会改变已结账月份 {'、'.join(closed)} 的等级，"
                        f"不能定级；确需修改请先 cmscore reopen {closed[0]} --reason \"…\"")

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from cmscore.app import cascade
 from cmscore.app.common import sha256_of
-from cmscore.engine.grading import month_after
+from cmscore.engine.grading import month_after, months_between
 from cmscore.engine.month import check_month
+from cmscore.engine.results import Restated
 from cmscore.inputs.opening import read_opening
 from cmscore.problems import fail
 from cmscore.rules.ruleset import load_rules
@@ -23,7 +24,7 @@ class OpeningResult:
     through: str
     rows: int
     managers: int
-    restated: list[cascade.Restated] = field(default_factory=list)
+    restated: list[Restated] = field(default_factory=list)
 
 
 def load_opening(path: Path, *, through: str, db: Path | None = None,
@@ -47,19 +48,15 @@ def load_opening(path: Path, *, through: str, db: Path | None = None,
                 raise fail(f"历史库已有 {'、'.join(covered)} 的计分，这些月份在期初累计（截至 "
                            f"{through}）之内，会重复计入年度累计；期初累计只用于历史库第一个月之前")
             after = [m for m in in_year if m > through]
-            if after:
-                gap, m = [], month_after(through)
-                while m < after[0]:
-                    gap.append(m)
-                    m = month_after(m)
-                if gap:
-                    raise fail(f"期初累计截至 {through}，而历史库 {year} 年从 {after[0]} 开始：缺少 "
-                               f"{'、'.join(gap)}，年度累计会少算这些月份；请把 --through 改为 "
-                               f"{gap[-1]}（期初累计含这些月份），或先计分这些月份")
+            gap = months_between(month_after(through), after[0])[:-1] if after else []
+            if gap:
+                raise fail(f"期初累计截至 {through}，而历史库 {year} 年从 {after[0]} 开始：缺少 "
+                           f"{'、'.join(gap)}，年度累计会少算这些月份；请把 --through 改为 "
+                           f"{gap[-1]}（期初累计含这些月份），或先计分这些月份")
             run = store.RunRecord("opening", year, path.name, sha256_of(path), rules.hashes,
                                   started_at=store.RunRecord.now(),
                                   note=f"期初累计截至 {through}")
-            restated: list[cascade.Restated] = []
+            restated: list[Restated] = []
             with store.transaction(conn):
                 run_id = store.insert_run(conn, run)
                 restate.save_opening(conn, year, through, [

@@ -72,7 +72,8 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
                        "的工资会重复发放。请保留原工资表，差额已按补发/扣回处理")
         # A stale grading in force in this month, or in a month already paid, would price
         # this month or the differences it carries with grades a rebuild would not give.
-        for stale, months, end, why, paid_in in restate.stale_in_force(conn, month):
+        in_force = history.in_effect(conn, month)
+        for stale, months, end, why, paid_in in restate.stale_in_force(conn, in_force):
             where = f"{month} 执行的定级" if not paid_in else \
                 f"已发放月份 {'、'.join(paid_in)} 执行的定级"
             raise fail(f"{where}（{stale} 起执行）已过期：{why}；请先重新定级："
@@ -82,7 +83,6 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
         year = int(month[:4])
         with history.read_beside(db, lambda c: history.accruals(c, year, month)) as funds_read:
             rows = history.pay_rows(conn, month)
-            effective = history.in_effect(conn, month)
             npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
             funds = funds_read()
         lines, ledger = pay_lines(conn, rules.payroll, month, rows, funds, npl,
@@ -99,7 +99,7 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
         run = store.RunRecord("payroll", month, supervisors_file.name if supervisors_file else "",
                               sha256_of(supervisors_file) if supervisors_file else "",
                               rules.hashes, started_at=store.RunRecord.now())
-        result = PayrollResult(month, lines, sup_lines, totals, ledger, effective,
+        result = PayrollResult(month, lines, sup_lines, totals, ledger, in_force,
                                (out_dir or Path.cwd()) / f"payroll-{month}.xlsx", unsettled,
                                sorted(carried, key=lambda r: (r.month, r.cm_id, r.id)))
         if carried:

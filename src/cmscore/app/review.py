@@ -9,7 +9,7 @@ from pathlib import Path
 from cmscore.app.cascade import rescore_stored
 from cmscore.app.common import existing_store, rewrite_recorded
 from cmscore.engine import events
-from cmscore.engine.grading import grade, month_after, window
+from cmscore.engine.grading import grade, months_between, window
 from cmscore.engine.month import MONTH, check_month
 from cmscore.engine.pay import base_for, monthly_pay
 from cmscore.engine.results import Diff, DiffLine, Explanation
@@ -189,18 +189,11 @@ def _span(conn: sqlite3.Connection, months: str | None) -> list[str]:
     last = last or first
     if not (MONTH.match(first) and MONTH.match(last)) or first > last:
         raise fail(f"--months {months} 应写作 YYYY-MM..YYYY-MM")
-    span = _months_between(first, last)
+    span = months_between(first, last)
     missing = [m for m in span if m not in stored]
     if missing:
         raise fail(f"这些月份尚未计分：{'、'.join(missing)}")
     return span
-
-
-def _months_between(first: str, last: str) -> list[str]:
-    out = [first]
-    while out[-1] != last:
-        out.append(month_after(out[-1]))
-    return out
 
 
 def _rescore(conn: sqlite3.Connection, month: str, rules: RuleSet) -> MonthScores:

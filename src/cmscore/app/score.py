@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cmscore.app import cascade
-from cmscore.app.cascade import Restated
 from cmscore.app.common import no_gc, open_read_only, sha256_of
 from cmscore.engine.grading import (
     window,
@@ -20,6 +19,7 @@ from cmscore.engine.pay import (
     NPL_WARNING_MONTHS,
     npl_warning,
 )
+from cmscore.engine.results import Restated
 from cmscore.engine.roster import RosterChanges, compare, refusal
 from cmscore.engine.scoring import MonthScores, score_month
 from cmscore.inputs.reader import read_export
@@ -152,7 +152,7 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
         run = store.RunRecord("score", export.month, path.name, sha256_of(path), rules.hashes,
                               started_at=store.RunRecord.now(), note=note)
         new_totals = {s.manager.id: to_centi(s.total) for s in scores.scores}
-        restated: list[cascade.Restated] = []
+        restated: list[Restated] = []
 
         def flow(run_id: int) -> None:
             # The workbooks are this run's, not the cascade's runs inserted after it.

@@ -40,6 +40,7 @@ def adjust(
     例：cmscore adjust 调整-2026-06.xlsx；cmscore adjust --revoke 3 --reason "申诉复核后撤回"
     """
     from cmscore.app import adjust as app_adjust
+    from cmscore.outputs.restatements import restated_json
     from cmscore.problems import fail
 
     def job() -> app_adjust.AdjustResult:
@@ -53,8 +54,7 @@ def adjust(
     result = run(json_, job)
     if json_:
         print_json({"ids": result.ids, "months": result.months, "revoked": revoke is not None,
-                    "restated": [{"month": r.month, "id": r.id, "old_total": fmt2(r.old_total),
-                                  "new_total": fmt2(r.new_total)} for r in result.restated],
+                    "restated": restated_json(result.restated),
                     "paid_months_restated": result.paid})
         return
     console = make_console(False)

@@ -57,6 +57,7 @@ def score(
     from rich.text import Text
 
     from cmscore.app import score as app_score
+    from cmscore.outputs.restatements import restated_json
     from cmscore.outputs.scores import scores_json, summary
 
     with progress(json_, app_score.SCORE_STEPS) as step:
@@ -64,8 +65,7 @@ def score(
                                                      month=month, replace=replace, step=step,
                                                      allow_gap=allow_gap,
                                                      accept_roster=accept_roster))
-    restated = [{"month": r.month, "id": r.id, "old_total": fmt2(r.old_total),
-                 "new_total": fmt2(r.new_total)} for r in result.restated]
+    restated = restated_json(result.restated)
     if json_:
         doc = scores_json(result.scores, result.rules)
         doc["warnings"] = [{"id": cm, "message": w} for cm, w in result.warnings.items()]
@@ -148,11 +148,11 @@ def opening(
     例：cmscore opening 期初累计.xlsx --through 2026-09
     """
     from cmscore.app.opening import load_opening
+    from cmscore.outputs.restatements import restated_json
 
     result = run(json_, lambda: load_opening(file, through=through, db=db, rules_dir=rules,
                                              replace=replace))
-    restated = [{"month": r.month, "id": r.id, "old_total": fmt2(r.old_total),
-                 "new_total": fmt2(r.new_total)} for r in result.restated]
+    restated = restated_json(result.restated)
     done(json_, {"year": result.year, "through": result.through, "rows": result.rows,
                  "managers": result.managers, "restated": restated},
          f"{result.year} 年期初累计（截至 {result.through}）已导入：{result.managers} 名客户经理、"

@@ -88,6 +88,15 @@ def month_after(month: str) -> str:
     return f"{year + mon // 12}-{mon % 12 + 1:02d}"
 
 
+def months_between(first: str, last: str) -> list[str]:
+    """Calendar months from ``first`` to ``last`` inclusive (none when ``first > last``)."""
+    out: list[str] = []
+    while first <= last:
+        out.append(first)
+        first = month_after(first)
+    return out
+
+
 def article16(item: str) -> str:
     """How every 第十六条 warning is worded: the regulation leaves the decision (取消客户
     经理资格) to the 领导小组, so cmscore only says the item is touched."""

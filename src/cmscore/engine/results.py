@@ -121,3 +121,14 @@ class Summary:
     @property
     def name(self) -> str:
         return f"summary-{self.year}" + (f"-Q{self.quarter}" if self.quarter else "")
+
+
+@dataclass(frozen=True)
+class Restated:
+    """A CM whose stored total in ``month`` changed because an earlier month did (a
+    correction's cascade, issue 14)."""
+
+    month: str
+    id: str
+    old_total: Decimal
+    new_total: Decimal

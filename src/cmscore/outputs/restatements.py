@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from cmscore.engine.pay import PayrollResult, Restatement
+from cmscore.engine.results import Restated
 from cmscore.numbers import fmt2, from_centi
 from cmscore.outputs.xlsx import Book, Column
 
@@ -23,6 +24,12 @@ def restatements_json(rows: list[Restatement]) -> list[dict[str, Any]]:
              "paid": fmt2(from_centi(r.paid_fen)), "due": fmt2(from_centi(r.due_fen)),
              "difference": fmt2(from_centi(r.difference_fen)), "reason": r.reason}
             for r in rows]
+
+
+def restated_json(rows: list[Restated]) -> list[dict[str, str]]:
+    """The later months' totals a correction (an adjustment, an opening) changed."""
+    return [{"month": r.month, "id": r.id, "old_total": fmt2(r.old_total),
+             "new_total": fmt2(r.new_total)} for r in rows]
 
 
 def write_restatements(book: Book, result: PayrollResult) -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from cmscore.engine.grading import month_after
+from cmscore.engine.grading import months_between
 from cmscore.engine.pay import Restatement
+from cmscore.numbers import fmt2, from_centi
 
 
 def dependents(conn: sqlite3.Connection, month: str) -> list[str]:
@@ -38,17 +39,8 @@ def missing_in_year(conn: sqlite3.Connection, month: str) -> list[str]:
         "SELECT month FROM months WHERE substr(month, 1, 4) = ?", (year,))} | {month}
     through = opening_through(conn, year)
     if through:  # the opening file covers January to ``through``
-        m = f"{year}-01"
-        while m <= through:
-            stored.add(m)
-            m = month_after(m)
-    first, last = min(stored), max(stored)
-    out, m = [], first
-    while m < last:
-        if m not in stored:
-            out.append(m)
-        m = month_after(m)
-    return out
+        stored.update(months_between(f"{year}-01", through))
+    return [m for m in months_between(min(stored), max(stored)) if m not in stored]
 
 
 def year_starts(conn: sqlite3.Connection, month: str) -> str:
@@ -112,23 +104,29 @@ def mark_stale(conn: sqlite3.Connection, changed: list[str], run_id: int) -> lis
     return out
 
 
-def stale_in_force(conn: sqlite3.Connection, month: str
+def governed(conn: sqlite3.Connection, table: str, effective: str) -> list[str]:
+    """Months of ``table`` (``payrolls``, ``closed_months``) in which the grading taking
+    effect in ``effective`` is in force: from it up to the next grading's effective month."""
+    (nxt,) = conn.execute("SELECT min(effective_month) FROM gradings WHERE effective_month > ?",
+                          (effective,)).fetchone()
+    return [m for (m,) in conn.execute(
+        f"SELECT month FROM {table} WHERE month >= ? AND (? IS NULL OR month < ?) ORDER BY month",
+        (effective, nxt, nxt))]
+
+
+def stale_in_force(conn: sqlite3.Connection, in_force: str | None
                    ) -> list[tuple[str, int, str, str, list[str]]]:
-    """Stale gradings in force in ``month`` or in a paid month: (effective, months,
-    window end, why, the paid months it governs — empty when it governs ``month``)."""
-    gradings = conn.execute("SELECT effective_month, months, window_end, stale FROM gradings"
-                            " ORDER BY effective_month").fetchall()
-    paid_months = [m for (m,) in conn.execute("SELECT month FROM payrolls ORDER BY month")]
+    """Stale gradings that a payroll may not price with: ``in_force`` (the one in force in
+    the month being paid) or one in force in a paid month. Each as (effective, months,
+    window end, why, the paid months it governs — empty when it is ``in_force``)."""
     out: list[tuple[str, int, str, str, list[str]]] = []
-    for k, (effective, months, end, why) in enumerate(gradings):
-        if not why:
-            continue
-        nxt = gradings[k + 1][0] if k + 1 < len(gradings) else None
-        governs = [m for m in paid_months if effective <= m and (nxt is None or m < nxt)]
-        if effective <= month and (nxt is None or month < nxt):
+    for effective, months, end, why in conn.execute(
+            "SELECT effective_month, months, window_end, stale FROM gradings WHERE stale != ''"
+            " ORDER BY effective_month").fetchall():
+        if effective == in_force:
             out.append((effective, months, end, why, []))
-        elif governs:
-            out.append((effective, months, end, why, governs))
+        elif paid_in := governed(conn, "payrolls", effective):
+            out.append((effective, months, end, why, paid_in))
     return out
 
 
@@ -207,11 +205,7 @@ def explain_notes(conn: sqlite3.Connection, month: str, cm_id: str) -> list[str]
             " WHERE month = ? AND cm_id = ? AND void_run IS NULL ORDER BY id", (month, cm_id)):
         kind = "补发" if diff > 0 else "扣回"
         when = f"已随 {by} 工资{kind}" if by else f"待随下次工资{kind}"
-        out.append(f"该月工资按更正前的结果发放：已发 {_yuan(paid_fen)} 元，更正后应发 "
-                   f"{_yuan(due_fen)} 元，差额 {_yuan(diff)} 元{when}（{reason}）")
+        out.append(f"该月工资按更正前的结果发放：已发 {fmt2(from_centi(paid_fen))} 元，更正后应发 "
+                   f"{fmt2(from_centi(due_fen))} 元，差额 {fmt2(from_centi(diff))} 元{when}（{reason}）")
     return out
 
-
-def _yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
