@@ -98,3 +98,19 @@ def test_the_readme_code_map_names_every_module_once() -> None:
     modules = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
                      if p.name not in ("__init__.py", "__main__.py"))
     assert sorted(listed) == modules
+
+
+def test_help_imports_no_output_store_or_engine_module() -> None:
+    """`cmscore --help` answers at once: the command modules import the layers below them
+    inside the commands (a top-level import of one output module cost ~30 ms: xlsx pulls
+    in the standard library's XML and URL modules)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nsys.argv = ['cmscore', '--help']\nfrom cmscore.cli import app\n"
+            "try:\n    app()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('cmscore.outputs', "
+            "'cmscore.store', 'cmscore.engine', 'cmscore.inputs', 'rich', 'python_calamine'))))")
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert ran.stdout.strip().splitlines()[-1] == "[]"

@@ -20,8 +20,6 @@ from cmscore.cli.base import (
 from cmscore.commands import Command
 from cmscore.console import make_console, print_json, progress, run, say_format, shown
 from cmscore.numbers import fmt2
-from cmscore.outputs.roster import lines as roster_lines
-from cmscore.outputs.roster import roster_json
 
 AcceptRosterOpt = Annotated[bool, typer.Option(
     "--accept-roster-change",
@@ -30,6 +28,7 @@ AcceptRosterOpt = Annotated[bool, typer.Option(
 
 def say_roster(console: Any, result: Any) -> None:
     """人员变动 and the 工号 whose leading zeros were restored, one line each."""
+    from cmscore.outputs.roster import lines as roster_lines
     if result.export.padded_ids:
         console.print(f"注意：{result.export.padded_ids} 个工号是数字、位数不足，已按 export.yaml 的 "
                       f"id_width 补足前导零（如 11771 → 011771）", soft_wrap=True, markup=False)
@@ -58,6 +57,7 @@ def score(
 
     from cmscore.app import score as app_score
     from cmscore.outputs.restatements import restated_json
+    from cmscore.outputs.roster import roster_json
     from cmscore.outputs.scores import scores_json, summary
 
     with progress(json_, app_score.SCORE_STEPS) as step:
@@ -116,6 +116,7 @@ def check(
     例：cmscore check 2026-10.xlsx
     """
     from cmscore.app import score as app_score
+    from cmscore.outputs.roster import roster_json
     from cmscore.outputs.scores import scores_json
 
     result = run(json_, lambda: app_score.check_file(file, rules_dir=rules, db=db, month=month,
