@@ -292,6 +292,18 @@ def test_a_bad_events_file_is_refused_with_every_problem_located(
     assert q(db, "SELECT count(*) FROM events") == [(0,)]
 
 
+def test_an_event_dated_after_today_is_refused(db: Path, tmp_path: Path, cli: Cli) -> None:
+    """An event is something that happened: a date after today is a typing error (2062 for 2026)."""
+    from datetime import date, timedelta
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    bad = write_csv(tmp_path / "未来.csv", EVENT_HEADER, [["E1", tomorrow, "投诉", "x", "y"]])
+    r = cli("events", bad, "--db", db, "--json", code=1)
+    assert [(p["row"], p["column"], p["message"]) for p in json.loads(r.stdout)["problems"]] == [
+        (2, "日期", f"日期 {tomorrow} 晚于今天（{date.today().isoformat()}）：事件只能登记已经发生的"
+                    "情况，请核对年份和月份")]
+    assert q(db, "SELECT count(*) FROM events") == [(0,)]
+
+
 def test_the_html_report_lists_the_months_adjustments_and_events(
         db: Path, tmp_path: Path, cli: Cli) -> None:
     cli("adjust", two(tmp_path), "--db", db, code=0)

@@ -51,7 +51,9 @@ def _date(value: object) -> str:
     raise ValueError(f"「{text}」不是日期：请写成 2026-06-15 或 2026年6月15日")
 
 
-def read_events(path: Path) -> EventsFile:
+def read_events(path: Path, today: date | None = None) -> EventsFile:
+    """The file's events; ``today`` (default: the machine's date) bounds their dates."""
+    today = today or date.today()
     records = read_records(path, COLUMNS, "事件文件")
     out: list[NewEvent] = []
     seen: dict[tuple[str, ...], int] = {}
@@ -61,6 +63,9 @@ def read_events(path: Path) -> EventsFile:
         day = ""
         try:
             day = _date(cells["date"])
+            if day > today.isoformat():  # a mistyped year (2062 for 2026) would never warn
+                raise ValueError(f"日期 {day} 晚于今天（{today.isoformat()}）：事件只能登记已经"
+                                 "发生的情况，请核对年份和月份")
         except ValueError as exc:
             records.bad(at, "date", str(exc))
         if text["kind"] and text["kind"] not in KINDS:
