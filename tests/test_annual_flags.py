@@ -25,3 +25,42 @@ def test_each_category_flags_its_own_bottom_fifth(cli: Cli, tmp_path: Path) -> N
     assert sorted(flagged) == ["E001", "F001"]
     assert any("触及第十六条第六项情形" in f and "处于分行个金后20%" in f for f in flagged["F001"])
     assert next(m for m in doc["managers"] if m["id"] == "F001")["grade"] == "一级"  # 第六条
+
+
+def test_an_annual_grading_made_before_its_predecessor_is_marked_stale(
+        cli: Cli, tmp_path: Path) -> None:
+    """第九条 (连续两年一级/二级) reads the previous annual grading: when that grading is made
+    (or re-made with other grades) after the later one, the later one's flags are out of date
+    and it is marked stale, so no payroll prices with it before it is re-graded."""
+    db, out = tmp_path / "cmscore.db", tmp_path / "out"
+    people = [(f"E00{k}", "城东支行", "支行", k) for k in range(1, 6)]
+    for year in (2025, 2026):
+        for m in range(1, 13):
+            rows = [row(WORKED, 工号=i, 姓名=f"经理{i}", 机构=b, 类别=c, 放款户数=k, 银行卡=2 * k)
+                    for i, b, c, k in people]
+            path = write_xlsx(tmp_path / f"{year}-{m:02d}.xlsx", HEADERS, rows,
+                              titles=(f"{year}年{m}月客户经理业绩报表",))
+            cli("score", path, "--db", db, "--out", out, "-q", code=0)
+    later = json_out(cli("grade", "--months", 12, "--end", "2026-12", "--db", db, "--out", out,
+                         "--json", code=0))
+    assert not any("第九条" in f for m in later["managers"] for f in m["flags"])
+    r = cli("grade", "--months", 12, "--end", "2025-12", "--db", db, "--out", out, code=0)
+    assert ("注意：2027-01 起执行的年度定级按本次定级标记第九条，已标记为需重评；请运行 cmscore "
+            "grade --months 12 --end 2026-12 --replace") in r.stdout.replace("\n", "")
+    status = json_out(cli("status", "--db", db, "--json", code=0))
+    stale = {g["effective"]: g["reason"] for g in status["gradings"] if g["stale"]}
+    assert list(stale) == ["2027-01"]
+    assert "上一年度定级（2026-01 起执行）" in stale["2027-01"]
+    assert "第九条" in stale["2027-01"]
+    # Re-grading brings the 第九条 flags in and clears the mark.
+    again = json_out(cli("grade", "--months", 12, "--end", "2026-12", "--replace", "--db", db,
+                         "--out", out, "--json", code=0))
+    assert any("第九条" in f for m in again["managers"] for f in m["flags"])
+    status = json_out(cli("status", "--db", db, "--json", code=0))
+    assert not any(g["stale"] for g in status["gradings"])
+    # Re-making the earlier grading with the same grades changes nothing downstream.
+    doc = json_out(cli("grade", "--months", 12, "--end", "2025-12", "--replace", "--db", db,
+                       "--out", out, "--json", code=0))
+    assert doc["made_stale"] == []
+    status = json_out(cli("status", "--db", db, "--json", code=0))
+    assert not any(g["stale"] for g in status["gradings"])

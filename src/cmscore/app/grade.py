@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -29,6 +29,8 @@ from cmscore.store import history, restate
 class GradeResult:
     grading: Grading
     output: Path
+    # (effective, window end) of later gradings this one outdated (第九条)
+    made_stale: list[tuple[str, str]] = field(default_factory=list)
 
 
 def grade_window(months: int, *, end: str | None = None, db: Path | None = None,
@@ -50,8 +52,15 @@ def grade_window(months: int, *, end: str | None = None, db: Path | None = None,
         return _grade_locked(months, end, db, out_dir, rules, replace)
 
 
-def _restate(conn: sqlite3.Connection, effective: str, rules: RuleSet, run_id: int) -> None:
-    """Paid months in which the new grades are in force: the difference is restated."""
+def _restate(conn: sqlite3.Connection, effective: str, rules: RuleSet,
+             before: dict[str, str] | None, made_stale: list[tuple[str, str]],
+             run_id: int) -> None:
+    """Paid months in which the new grades are in force: the difference is restated; and
+    the next annual grading, whose 第九条 flags read these grades, is marked stale if they
+    changed (``before``: the grades this one replaces; None for a 6-month grading)."""
+    if before is not None and (later := restate.mark_next_annual_stale(conn, effective, before,
+                                                                      run_id)):
+        made_stale.append(later)
     restate_pay(conn, restate.governed(conn, "payrolls", effective), rules, run_id,
                 f"{effective} 起定级重评（运行 {run_id}）")
 
@@ -71,6 +80,8 @@ def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
         if history.grades_of(conn, effective) and not replace:
             raise fail(f"{effective} 起执行的定级已经存在；如需重新定级请加 --replace"
                        "（原运行保留并标记为已被替代，已发放月份的差额转入下次发放）")
+        before = history.grades_of(conn, effective) if months == 12 else None
+        made_stale: list[tuple[str, str]] = []
         result = grade_members(span, history.window_members(conn, span, db),
                                history.previous_annual(conn, effective) if months == 12 else None,
                                rules.grading.pool)
@@ -80,7 +91,8 @@ def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
         with stored_workbook(conn, target) as book, alongside(
                 len(result.decisions), out_grades.write_grades, book.tmp, result, run) as written:
             history.save_grading(conn, result, run, ready=book.ready(written),
-                                 then=partial(_restate, conn, effective, rules))
+                                 then=partial(_restate, conn, effective, rules, before,
+                                                 made_stale))
     finally:
         conn.close()
-    return GradeResult(result, target)
+    return GradeResult(result, target, made_stale)

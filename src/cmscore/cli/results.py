@@ -43,7 +43,8 @@ def grade_cmd(
     result = run(json_, lambda: app_grade.grade_window(months, end=end, db=db, out_dir=out,
                                                    rules_dir=rules, replace=replace))
     if json_:
-        print_json(out_grades.grades_json(result.grading))
+        print_json({**out_grades.grades_json(result.grading),
+                    "made_stale": [later for later, _ in result.made_stale]})
         return
     console = make_console(False)
     if not quiet:
@@ -52,6 +53,9 @@ def grade_cmd(
     g = result.grading
     console.print(f"定级已存入历史库，{g.effective} 起执行；已写出 {shown(result.output)}",
                   soft_wrap=True)
+    for later, end in result.made_stale:
+        console.print(f"注意：{later} 起执行的年度定级按本次定级标记第九条，已标记为需重评；"
+                      f"请运行 cmscore grade --months 12 --end {end} --replace", soft_wrap=True)
 
 
 @app.command(cls=Command)

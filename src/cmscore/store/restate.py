@@ -104,6 +104,27 @@ def mark_stale(conn: sqlite3.Connection, changed: list[str], run_id: int) -> lis
     return out
 
 
+def mark_next_annual_stale(conn: sqlite3.Connection, effective: str, before: dict[str, str],
+                           run_id: int) -> tuple[str, str] | None:
+    """The annual grading a year after ``effective`` read this one's grades for its 第九条
+    flags: when they are new or changed (``before`` is what it read), it becomes stale.
+    Its (effective month, window end), or None."""
+    later = f"{int(effective[:4]) + 1}{effective[4:]}"
+    found = conn.execute("SELECT window_end FROM gradings WHERE effective_month = ? AND months = 12",
+                         (later,)).fetchone()
+    if found is None:
+        return None
+    after = dict(conn.execute("SELECT cm_id, grade FROM grades WHERE effective_month = ?",
+                              (effective,)))
+    if after == before:
+        return None
+    reason = (f"上一年度定级（{effective} 起执行）{'已重评' if before else '在其后才定级'}，"
+              f"第九条（连续两年一级/二级）标记需重算（运行 {run_id}）")
+    conn.execute("UPDATE gradings SET stale = CASE WHEN stale = '' THEN ? ELSE"
+                 " stale || '；' || ? END WHERE effective_month = ?", (reason, reason, later))
+    return later, found[0]
+
+
 def governed(conn: sqlite3.Connection, table: str, effective: str) -> list[str]:
     """Months of ``table`` (``payrolls``, ``closed_months``) in which the grading taking
     effect in ``effective`` is in force: from it up to the next grading's effective month."""
