@@ -285,3 +285,35 @@ def test_formulas_and_merges_in_an_ods_are_refused_too(tmp_path: Path, rules: Ru
     assert "=1+1" in found[(3, "放款户数")]
     assert "C3:C4" in found[(3, "机构")]
     assert len(found) == 2
+
+
+@pytest.mark.parametrize("kind", ["supervisors", "events"])
+def test_a_side_file_with_two_sheets_carrying_its_header_is_refused(
+        tmp_path: Path, kind: str) -> None:
+    """The supervisors and records files took the first sheet whose header matched: a second
+    sheet (this year's list beside last year's) was silently left out."""
+    from openpyxl import Workbook
+
+    from cmscore.inputs.events import read_events
+    from cmscore.inputs.supervisors import read_supervisors
+    from cmscore.problems import InputError
+    header, row = ((["工号", "姓名", "职务", "机构", "履职岗位工资"], ["S01", "张主管", "主任", "城东支行", 3000])
+                   if kind == "supervisors" else
+                   (["工号", "日期", "类型", "说明", "来源"], ["E01", "2026-01-05", "投诉", "x", "y"]))
+    wb = Workbook()
+    first = wb.active
+    assert first is not None
+    first.title = "2026"
+    for ws in (first, wb.create_sheet("2025")):
+        ws.append(header)
+        ws.append(row)
+    wb.save(path := tmp_path / f"{kind}.xlsx")
+    read = read_supervisors if kind == "supervisors" else read_events
+    with pytest.raises(InputError) as caught:
+        read(path)
+    (problem,) = caught.value.problems
+    assert problem.message == (
+        "工作簿中有 2 个可见工作表都带有表头：「2026」（表头在第 1 行，其下 1 行）、「2025」（表头在"
+        "第 1 行，其下 1 行）。cmscore 只读一个工作表，不会自行合并或挑选（多出的工作表可能是拆开的"
+        "数据，也可能是副本或旧版本）：请把全部行放到同一个工作表，或把不该读取的工作表隐藏或删除"
+        "（隐藏的工作表不读取）")

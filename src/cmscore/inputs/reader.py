@@ -16,6 +16,7 @@ from cmscore.engine.month import MONTH, Block, Manager, MonthExport
 from cmscore.inputs.cells import column_of, figure_column, identity_column, restore_ids
 from cmscore.inputs.headers import Plan, find_header, merged_header, normalise_header, plan_columns
 from cmscore.inputs.origin import merged_and_formula_cells, row_ranges
+from cmscore.inputs.recordfile import several_sheets
 from cmscore.inputs.sources import Grid, open_grids
 from cmscore.inputs.totals import check_totals, split_rows
 from cmscore.numbers import clean_name, clean_text, quote
@@ -30,7 +31,7 @@ def read_export(path: Path, rules: RuleSet, month: str | None = None) -> MonthEx
     grids = open_grids(path, rules.export.limits)
     found = [(grid, at) for grid in grids if (at := find_header(grid, rules)) is not None]
     if len(found) > 1:
-        raise InputError([Problem(_several_sheets(found), file=path.name)])
+        raise InputError([Problem(several_sheets(found, "客户经理行"), file=path.name)])
     if found:
         return _read_grid(*found[0], rules, month, path.name)
     hint = _delimiter_hint(grids, rules)
@@ -42,18 +43,6 @@ def read_export(path: Path, rules: RuleSet, month: str | None = None) -> MonthEx
     raise InputError([Problem(f"找不到表头行：前 {rules.export.header_search_rows} 行中没有同时含 "
                               f"{wanted} 的行；看到的内容：{shown}",
                               file=path.name, sheet=grids[0].sheet if grids else "")])
-
-
-def _several_sheets(found: list[tuple[Grid, int]]) -> str:
-    """Several visible sheets have the header: which, and how many rows each."""
-    def rows_after(grid: Grid, at: int) -> int:
-        return sum(1 for r in grid.rows[at + 1:] if any(clean_text(c) for c in r))
-
-    sheets = "、".join(f"「{g.sheet}」（表头在第 {at + 1} 行，其下 {rows_after(g, at):,} 行）"
-                      for g, at in found)
-    return (f"工作簿中有 {len(found)} 个可见工作表都带有表头：{sheets}。cmscore 只读一个工作表，"
-            "不会自行合并或挑选（多出的工作表可能是拆开的数据，也可能是副本或旧版本）：请把全部"
-            "客户经理行放到同一个工作表，或把不该读取的工作表隐藏或删除（隐藏的工作表不读取）")
 
 
 def _delimiter_hint(grids: list[Grid], rules: RuleSet) -> tuple[int, str] | None:

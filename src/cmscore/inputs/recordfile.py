@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cmscore.inputs.headers import normalise_header
-from cmscore.inputs.sources import open_grids
+from cmscore.inputs.sources import Grid, open_grids
 from cmscore.numbers import CONTROLS, clean_text
 from cmscore.problems import InputError, Problem
 
@@ -46,30 +46,66 @@ class Records:
         return out
 
 
-def read_records(path: Path, columns: dict[str, str], what: str) -> Records:
-    """The first sheet whose header row holds every column; refused naming the missing
-    columns of the likeliest header row otherwise, or when there is no data row."""
-    wanted = set(columns.values())
-    best: tuple[int, set[str], str] = (-1, set(), "")
+def several_sheets(found: list[tuple[Grid, int]], rows: str = "行") -> str:
+    """Several visible sheets carry the header (at the row given with each): which, and how
+    many ``rows`` (what a data row is: 客户经理行) each has below it."""
+    def below(grid: Grid, at: int) -> int:
+        return sum(1 for r in grid.rows[at + 1:] if any(clean_text(c) for c in r))
+
+    sheets = "、".join(f"「{g.sheet}」（表头在第 {at + 1} 行，其下 {below(g, at):,} 行）"
+                      for g, at in found)
+    return (f"工作簿中有 {len(found)} 个可见工作表都带有表头：{sheets}。cmscore 只读一个工作表，"
+            "不会自行合并或挑选（多出的工作表可能是拆开的数据，也可能是副本或旧版本）：请把全部"
+            f"{rows}放到同一个工作表，或把不该读取的工作表隐藏或删除（隐藏的工作表不读取）")
+
+
+@dataclass
+class Header:
+    """Where a file's header row is: ``grid`` is None when no sheet has every column; then
+    ``row``, ``sheet`` and ``index`` are those of the likeliest row (most columns found)."""
+
+    grid: Grid | None
+    row: int
+    sheet: str
+    index: dict[str, int]  # header → column
+
+
+def locate_header(path: Path, wanted: set[str]) -> Header:
+    """The one visible sheet whose header row (among the first rows) holds every ``wanted``
+    column; refused when several sheets have it (a second sheet would be silently left out:
+    last year's list beside this year's)."""
+    found: list[Header] = []
+    best = Header(None, -1, "", {})
     for grid in open_grids(path):
         for i, row in enumerate(grid.rows[:HEADER_ROWS]):
             index = {normalise_header(c): j for j, c in enumerate(row) if clean_text(c)}
             if wanted <= set(index):
-                records = Records(path.name, grid.sheet, columns, [])
-                for n in range(i + 1, len(grid.rows)):
-                    cells = grid.rows[n]
-                    got = {k: cells[index[h]] if index[h] < len(cells) else ""
-                           for k, h in columns.items()}
-                    if any(clean_text(v) for v in got.values()):
-                        records.rows.append((n + 1, got))
-                if not records.rows:
-                    raise InputError([Problem(f"{what}没有数据行", file=path.name,
-                                              sheet=grid.sheet)])
-                return records
-            found = wanted & set(index)
-            if len(found) > len(best[1]):
-                best = (i, found, grid.sheet)
-    missing = [c for c in columns.values() if c not in best[1]]
-    where = {"sheet": best[2], "row": best[0] + 1} if best[1] else {}
-    raise InputError([Problem(f"找不到表头行：缺少列 {'、'.join(missing)}（{what}须有列 "
-                              f"{'、'.join(columns.values())}）", file=path.name, **where)])  # type: ignore[arg-type]
+                found.append(Header(grid, i, grid.sheet, index))
+                break
+            if len(wanted & set(index)) > len(wanted & set(best.index)):
+                best = Header(None, i, grid.sheet, index)
+    if len(found) > 1:
+        raise InputError([Problem(several_sheets([(h.grid, h.row) for h in found if h.grid]),
+                                  file=path.name)])
+    return found[0] if found else best
+
+
+def read_records(path: Path, columns: dict[str, str], what: str) -> Records:
+    """The sheet whose header row holds every column; refused naming the missing columns
+    of the likeliest header row otherwise, or when there is no data row."""
+    header = locate_header(path, set(columns.values()))
+    grid, index = header.grid, header.index
+    if grid is None:
+        missing = [c for c in columns.values() if c not in index]
+        where = {"sheet": header.sheet, "row": header.row + 1} if header.sheet else {}
+        raise InputError([Problem(f"找不到表头行：缺少列 {'、'.join(missing)}（{what}须有列 "
+                                  f"{'、'.join(columns.values())}）", file=path.name, **where)])  # type: ignore[arg-type]
+    records = Records(path.name, grid.sheet, columns, [])
+    for n in range(header.row + 1, len(grid.rows)):
+        cells = grid.rows[n]
+        got = {k: cells[index[h]] if index[h] < len(cells) else "" for k, h in columns.items()}
+        if any(clean_text(v) for v in got.values()):
+            records.rows.append((n + 1, got))
+    if not records.rows:
+        raise InputError([Problem(f"{what}没有数据行", file=path.name, sheet=grid.sheet)])
+    return records

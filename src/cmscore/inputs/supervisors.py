@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from cmscore.inputs.headers import normalise_header
-from cmscore.inputs.sources import open_grids
+from cmscore.inputs.recordfile import locate_header
 from cmscore.numbers import CONTROLS, clean_text, parse_decimal
 from cmscore.problems import InputError, Problem
 from cmscore.rules.bounds import PAY_MAX
@@ -26,13 +25,9 @@ class Supervisor:
 
 
 def read_supervisors(path: Path) -> list[Supervisor]:
-    grids = open_grids(path)
-    wanted = set(COLUMNS.values())
-    for grid in grids:
-        for i, row in enumerate(grid.rows[:30]):
-            index = {normalise_header(c): j for j, c in enumerate(row) if clean_text(c)}
-            if wanted <= set(index):
-                return _rows(grid.rows, i, index, path.name, grid.sheet)
+    header = locate_header(path, set(COLUMNS.values()))
+    if header.grid is not None:
+        return _rows(header.grid.rows, header.row, header.index, path.name, header.sheet)
     raise InputError([Problem(f"找不到表头行：需要列 {'、'.join(COLUMNS.values())}",
                               file=path.name)])
 
