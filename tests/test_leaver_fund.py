@@ -19,6 +19,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from cmscore.rules.ruleset import DEFAULT_DIR
+from cmscore.store import db as store
+from cmscore.store.leavers import leavers
 from history_helpers import cm, run, run_json, span, store_months
 
 D = Decimal
@@ -27,10 +29,11 @@ NOTE_L = "已离职（据导出推断：2026-11 后未见于导出）"
 LEADERS = "提请客户经理管理考评领导小组研究"
 
 
-def year(db: Path) -> Path:
+def year(db: Path, extra: dict[str, dict[str, Any]] | None = None) -> Path:
     """A: NPL 0 all year. D: the same. L: left after November (no risk fund in November:
     NPL 1.2%), so 6 × 10 × 6 + 6 × 12 × 4 = 648. B: NPL 0.3% (3 points). C: NPL 0.
-    E: left after August. J: joined in April. R: missing in May only."""
+    E: left after August, moved to 城西支行 in August. J: joined in April. R: missing in May
+    only. ``extra``: more managers in a month (``{"2026-03": {id: row}}``)."""
     months: dict[str, dict[str, Any]] = {}
     for m in MONTHS:
         people = {"A": cm("90.00"), "D": cm("85.00"), "B": cm("75.00", risk_fund="3.00",
@@ -40,13 +43,13 @@ def year(db: Path) -> Path:
             people["L"] = cm("80.00")
         elif m == "2026-11":
             people["L"] = cm("80.00", risk_fund="0.00", npl="0.012")
-        if m <= "2026-08":
-            people["E"] = cm("50.00")
+        if m <= "2026-08":  # moved to 城西支行 in his last month
+            people["E"] = cm("50.00", branch="城西支行" if m == "2026-08" else "城东支行")
         if m >= "2026-04":
             people["J"] = cm("85.00", branch="城西支行")
         if m != "2026-05":
             people["R"] = cm("70.00", branch="城西支行")
-        months[m] = people
+        months[m] = {**people, **(extra or {}).get(m, {})}
     store_months(db, months)
     run("grade", "--months", 6, "--end", "2026-06", "--db", db, "--out", db.parent)
     return db
@@ -118,6 +121,11 @@ def test_hold_to_year_end_keeps_a_leaver_until_december_then_deducts(tmp_path: P
     # E: 6 × 10 × 6 + 6 × 9 × 2 = 468, held September to November, 扣收 in December.
     for m in ("2026-09", "2026-10", "2026-11"):
         assert statement(docs[m])["E"] == ("468.00", "0.00", "0.00", "0.00", "468.00"), m
+        e = next(f for f in docs[m]["risk_fund_statement"] if f["id"] == "E")
+        assert (e["branch"], e["left"]) == ("城西支行", {"last_month": "2026-08",  # as he left
+                                                     "source": "据导出推断"})
+        assert e["note"] == ("已离职（据导出推断：2026-08 后未见于导出）；风险金暂存至年末（payroll.yaml 的 "
+                             "leaver_risk_fund: hold_to_year_end）")
         assert docs[m]["unsettled_risk_fund"] == ["E"], m
     dec = docs["2026-12"]
     assert statement(dec) == {
@@ -207,3 +215,22 @@ def test_an_unknown_leaver_policy_is_refused_with_file_and_line(tmp_path: Path) 
     result = run("rules", "check", rules, code=1)
     assert result.stderr.startswith(f"错误：payroll.yaml:{at}: leaver_risk_fund: ")
     assert "hold_to_year_end" in result.stderr and "forfeit" in result.stderr
+
+
+def test_leavers_found_by_query_equal_those_the_payroll_hands_in(tmp_path: Path) -> None:
+    """store.leavers on its own (as a roster's 离职日期 will be put before it) finds what the
+    payroll finds from its own reads; a manager with no fund accrued is no leaver of it."""
+    db = year(tmp_path / "h.db", {"2026-03": {"Z": cm("70.00", risk_fund="0.00", npl="0.02")}})
+    conn = store.connect(db)
+    try:
+        for m in MONTHS:
+            earlier = {c for (c,) in conn.execute(
+                "SELECT cm_id FROM scores WHERE month >= '2026-01' AND month < ?", (m,))}
+            here = {c for (c,) in conn.execute("SELECT cm_id FROM scores WHERE month = ?", (m,))}
+            assert leavers(conn, m) == leavers(conn, m, earlier - here), m
+        assert {c: w.last_month for c, w in leavers(conn, "2026-12").items()} == \
+            {"E": "2026-08", "L": "2026-11"}  # Z (nothing accrued) is not listed
+        assert {c: w.last_month for c, w in leavers(conn, "2026-05").items()} == \
+            {"R": "2026-04"}
+    finally:
+        conn.close()

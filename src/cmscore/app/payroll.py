@@ -88,7 +88,7 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
             rows = history.pay_rows(conn, month)
             npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
             funds = funds_read()
-        gone = _gone(conn, month, rules.payroll)
+        gone = _gone(conn, month, rules.payroll, funds, rows)
         lines, ledger = pay_lines(conn, rules.payroll, month, rows, funds, npl,
                                   rules.grading.pool, gone)
         happened = store_events.of(conn, month)  # the 第十六条 events, in the 预警 column
@@ -216,13 +216,15 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
     return lines, ledger
 
 
-def _gone(conn: sqlite3.Connection, month: str, payroll: Payroll) -> Gone:
-    """Who left as of ``month`` and, under ``forfeit``, as of the year's previous stored
-    month (whose fund was 扣收 then, or who is back)."""
-    before = store_leavers.previous_in_year(conn, month) \
-        if payroll.leaver_risk_fund == "forfeit" else None
-    return Gone(store_leavers.leavers(conn, month),
-                store_leavers.leavers(conn, before) if before else {}, payroll.leaver_risk_fund)
+def _gone(conn: sqlite3.Connection, month: str, payroll: Payroll, funds: history.Accruals,
+          rows: list[history.PayRow]) -> Gone:
+    """Who left as of ``month`` (of the managers scored earlier in the year) and, under
+    ``forfeit``, as of the year's previous stored month (扣收 then, or back now)."""
+    paid = {row[0] for row in rows}
+    now = store_leavers.leavers(conn, month, (cm for cm in funds.ids if cm not in paid))
+    policy = payroll.leaver_risk_fund
+    return Gone(now, store_leavers.gone_before(conn, month, now) if policy == "forfeit" else {},
+                policy)
 
 
 def _grade_lookup(conn: sqlite3.Connection, payroll: Payroll):  # type: ignore[no-untyped-def]
