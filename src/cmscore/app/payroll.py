@@ -140,8 +140,8 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
               npl: dict[str, list[Decimal | None]],
               pool: Collection[str] = DEFAULT_POOL,
               gone: Gone | None = None) -> tuple[list[PayLine], Ledger]:
-    """Every CM's line and the risk-fund ledger, in integers (see ``pay.Bases``); with
-    ``gone``, the ledger carries the leavers' fund too, per manager (``Ledger.lines``).
+    """Every CM's line and the risk-fund ledger per manager (``Ledger.lines``), in integers
+    (see ``pay.Bases``); with ``gone``, the leavers' fund too (held, 扣收 or turned back).
 
     A manager in a category outside ``pool`` (grading.yaml's) is 一级 in that month
     (第六条) whatever the grading in effect says: a new 分行 manager, one appointed to 分行
@@ -161,9 +161,6 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
     outside = history.accruals_outside(conn, int(month[:4]), month, funds.starts, pool)
     at = {cm: i for i, cm in enumerate(funds.ids)}
     december = month.endswith("-12")
-    released: list[int | None] = []
-    forfeited: list[int | None] = []
-    opening = accrued = 0
     lines: list[PayLine] = []
     fund: list[FundLine] = []
 
@@ -178,6 +175,7 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
                     earlier += unit[grades.get(cm) or default] * (points[i] - elsewhere) + \
                         unit[fixed(default)] * elsewhere
         return earlier
+
     for cm, name, branch, category, total, risk_fund, ratio in rows:
         grade_now = grades_now.get(cm)
         note = note_found if grade_now is not None else note_default
@@ -190,30 +188,21 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
                        fen(now * total))
         earlier = earlier_of(cm)
         before, amount = fen(earlier), fen(earlier + now * risk_fund)
-        opening += before
-        accrued += amount - before
         if december:
             if ratio == "0" or (ratio is not None and Decimal(ratio) == 0):
                 line.release_fen = amount
-                released.append(amount)
             else:
                 line.forfeit_fen = amount
-                forfeited.append(amount)
         warnings = npl.get(cm)
         if warnings is not None and (warning := npl_warning(warnings)):
             line.warnings.append(warning)
         lines.append(line)
-        if gone is not None and (before or amount):
+        if before or amount:  # the statement lists who has some fund
             fund.append(FundLine(cm, name, branch, category, before, amount - before,
                                  line.release_fen or 0, line.forfeit_fen or 0))
-    if gone is not None:  # per manager, the leavers' fund in it: the totals are its sums
+    if gone is not None:
         gone.settle(fund, earlier_of, fen, december)
-        return lines, Ledger.of(fund)
-    # Summed from ZERO line by line, an empty month or a month without releases keeps
-    # the 0 without decimal places; total_of gives exactly those Decimals.
-    ledger = Ledger(total_of([opening] if lines else []), total_of([accrued] if lines else []),
-                    total_of(released), total_of(forfeited))
-    return lines, ledger
+    return lines, Ledger.of(fund)  # the ledger is the sum of the managers' lines
 
 
 def _gone(conn: sqlite3.Connection, month: str, payroll: Payroll, funds: history.Accruals,
