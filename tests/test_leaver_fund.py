@@ -188,6 +188,7 @@ def test_the_payroll_workbook_has_the_statement_per_manager(tmp_path: Path) -> N
     assert rows[at] == ["工号", "姓名", "机构", "类别", "期初（年初至上月累计）", "本月计提", "本月发放",
                         "本月扣收", "期末余额", "说明"]
     by_id = {r[0]: r for r in rows[at + 1:]}
+    assert list(by_id)[-3:] == ["E", "L", "合计"]  # the leavers after the managers paid
     assert by_id["L"] == ["L", "姓名L", "城东支行", "支行", 648.0, 0.0, 0.0, 648.0, 0.0,
                           f"{NOTE_L}；无 12 月考核，无法确认年末无不良，风险金扣收（payroll.yaml 的 "
                           f"leaver_risk_fund: hold_to_year_end），{LEADERS}"]

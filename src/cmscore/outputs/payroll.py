@@ -97,7 +97,7 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord,
         ("本月发放", ledger.released), ("本月扣收", ledger.forfeited),
         ("期末余额", ledger.closing)],
         note=f"{result.month[:4]} 年风险金（按各月履职绩效工资 / 100 折算）")
-    write_fund_statement(book, result)
+    write_fund_statement(book, result, order)
     write_restatements(book, result)
     book.sheet("合计", [Column("项目", 30), Column("金额（元）", 14, "money")],
                pay_totals(result) + restatement_totals(result.totals),
@@ -113,12 +113,13 @@ FUND_COLUMNS = [Column("工号", 12), Column("姓名", 10), Column("机构", 14)
                 Column("期末余额", 11, "money"), Column("说明", 40, "wrap")]
 
 
-def write_fund_statement(book: Book, result: PayrollResult) -> None:
-    """风险金明细: the ledger per manager, leavers included, with a totals line that is
-    the 风险金台账 sheet's figures."""
+def write_fund_statement(book: Book, result: PayrollResult, order: dict[str, int]) -> None:
+    """风险金明细: the ledger per manager in the 绩效工资 sheet's order, then the leavers,
+    with a totals line that is the 风险金台账 sheet's figures."""
     cell = ByValue(from_centi).__getitem__
     ledger = result.ledger
-    fund = result.fund
+    fund = sorted(result.fund, key=lambda f: (f.leaver is not None,
+                                              order.get(f.category, len(order))))
 
     def columns(part: list[FundLine]) -> list[list[Any]]:
         return [[f.id for f in part], [f.name for f in part], [f.branch for f in part],
