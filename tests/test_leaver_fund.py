@@ -145,6 +145,8 @@ def test_hold_to_year_end_keeps_a_leaver_until_december_then_deducts(tmp_path: P
     assert (dec["totals"]["risk_fund_forfeit"], dec["totals"]["risk_fund_forfeit_leavers"]) == \
         ("396.00", "1116.00")
     assert dec["unsettled_risk_fund"] == ["E", "L"]
+    notes = {f["id"]: f["note"] for f in dec["risk_fund_statement"]}
+    assert (notes["A"], notes["B"]) == ("年末无不良，全额下发", f"年末不良率 0.30%，风险金扣收，{LEADERS}")
     left = {f["id"]: f for f in dec["risk_fund_statement"] if f["left"]}
     assert left["L"]["left"] == {"last_month": "2026-11", "source": "据导出推断"}
     assert left["L"]["note"] == (

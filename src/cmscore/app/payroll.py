@@ -16,6 +16,7 @@ from cmscore.engine.grading import (
 )
 from cmscore.engine.month import check_month
 from cmscore.engine.pay import (
+    LEADERS,
     NPL_WARNING_MONTHS,
     TRANSITION,
     Bases,
@@ -199,10 +200,19 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
         lines.append(line)
         if before or amount:  # the statement lists who has some fund
             fund.append(FundLine(cm, name, branch, category, before, amount - before,
-                                 line.release_fen or 0, line.forfeit_fen or 0))
+                                 line.release_fen or 0, line.forfeit_fen or 0,
+                                 year_end_note(ratio) if december else ""))
     if gone is not None:
         gone.settle(fund, earlier_of, fen, december)
     return lines, Ledger.of(fund)  # the ledger is the sum of the managers' lines
+
+
+def year_end_note(ratio: str | None) -> str:
+    """The December settlement in 附件1's words: 「如年末无不良，全额下发，否则用于扣收」."""
+    if ratio is not None and Decimal(ratio) == 0:
+        return "年末无不良，全额下发"
+    shown = "无数据" if ratio is None else f"{Decimal(ratio) * 100:.2f}%"
+    return f"年末不良率 {shown}，风险金扣收，{LEADERS}"
 
 
 def _gone(conn: sqlite3.Connection, month: str, payroll: Payroll, funds: history.Accruals,
