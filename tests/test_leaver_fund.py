@@ -237,3 +237,14 @@ def test_leavers_found_by_query_equal_those_the_payroll_hands_in(tmp_path: Path)
             {"R": "2026-04"}
     finally:
         conn.close()
+
+
+def test_the_terminal_lists_fifty_leavers_and_says_where_the_rest_are(tmp_path: Path) -> None:
+    db = store_months(tmp_path / "h.db", {
+        "2026-01": {f"X{k:02d}": cm("70.00") for k in range(53)},
+        "2026-02": {"X00": cm("70.00")}})
+    out = run("payroll", "--month", "2026-02", "--db", db, "--out", tmp_path, "--quiet").stdout
+    lines = [line for line in out.splitlines() if line.startswith("风险金")]
+    assert len(lines) == 51
+    assert lines[0].startswith("风险金 X01 姓名X01（城东支行）：期初 60.00 元，本月扣收 0.00 元，期末 60.00 元。")
+    assert lines[-1] == "风险金离职人员以上为前 50 名；另有 2 名未列出，全部见工资表的「风险金明细」"

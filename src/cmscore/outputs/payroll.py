@@ -148,12 +148,14 @@ def fund_json(fund: list[FundLine]) -> list[dict[str, Any]]:
 
 
 def leaver_lines(result: PayrollResult) -> list[str]:
-    """One terminal line per leaver in the ledger: his fund held or 扣收, and how cmscore
-    knows he left."""
+    """One terminal line per leaver in the ledger (the first TERMINAL_ROWS): his fund held
+    or 扣收, and how cmscore knows he left."""
+    left = [f for f in result.fund if f.leaver is not None]
+    more = unlisted(len(left), "工资表的「风险金明细」")
     return [f"风险金 {f.id} {f.name}（{f.branch}）：期初 {fmt2(from_centi(f.opening_fen))} 元，"
             f"本月扣收 {fmt2(from_centi(f.forfeited_fen))} 元，期末 "
             f"{fmt2(from_centi(f.closing_fen))} 元。{f.note}"
-            for f in result.fund if f.leaver is not None]
+            for f in left[:TERMINAL_ROWS]] + ([f"风险金离职人员{more}"] if more else [])
 
 
 BOM = "\ufeff"
