@@ -1,5 +1,8 @@
 """Monthly pay, the year-end risk-fund settlement and supervisors' linked pay (SPEC §4.5, §5.2, §5.3).
 
+The risk-fund ledger is per manager (``FundLine``), the leavers' fund included (``Gone``):
+its totals are the lines' sums, so each month opens at the previous month's closing.
+
 Pure: amounts are Decimal 元, each rounded once to 0.01 half-up; totals are sums of
 rounded amounts, checked to reconcile before anything is written.
 """
