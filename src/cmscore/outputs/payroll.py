@@ -118,8 +118,10 @@ def write_fund_statement(book: Book, result: PayrollResult, order: dict[str, int
     with a totals line that is the 风险金台账 sheet's figures."""
     cell = ByValue(from_centi).__getitem__
     ledger = result.ledger
-    fund = sorted(result.fund, key=lambda f: (f.leaver is not None,
-                                              order.get(f.category, len(order))))
+    last = len(order)
+    fund = sorted((f for f in result.fund if f.leaver is None),
+                  key=lambda f: order.get(f.category, last)) + \
+        [f for f in result.fund if f.leaver is not None]
 
     def columns(part: list[FundLine]) -> list[list[Any]]:
         return [[f.id for f in part], [f.name for f in part], [f.branch for f in part],
