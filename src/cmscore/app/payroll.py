@@ -108,8 +108,7 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
                               rules.hashes, started_at=store.RunRecord.now())
         result = PayrollResult(month, lines, sup_lines, totals, ledger, in_force,
                                (out_dir or Path.cwd()) / f"payroll-{month}.xlsx", left,
-                               sorted(carried, key=lambda r: (r.month, r.cm_id, r.id)),
-                               fund=ledger.lines)
+                               sorted(carried, key=lambda r: (r.month, r.cm_id, r.id)))
         if carried:
             totals["restatements"] = total_of([r.difference_fen for r in carried])
             totals["total_with_restatements"] = totals["total"] + totals["restatements"]

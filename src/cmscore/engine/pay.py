@@ -289,4 +289,3 @@ class PayrollResult:
     unsettled: list[str]
     restatements: list[Restatement] = field(default_factory=list)
     imports: list[Path] = field(default_factory=list)  # the salary system's import files
-    fund: list[FundLine] = field(default_factory=list)  # per manager, leavers included

@@ -119,9 +119,9 @@ def write_fund_statement(book: Book, result: PayrollResult, order: dict[str, int
     cell = ByValue(from_centi).__getitem__
     ledger = result.ledger
     last = len(order)
-    fund = sorted((f for f in result.fund if f.leaver is None),
+    fund = sorted((f for f in ledger.lines if f.leaver is None),
                   key=lambda f: order.get(f.category, last)) + \
-        [f for f in result.fund if f.leaver is not None]
+        [f for f in ledger.lines if f.leaver is not None]
 
     def columns(part: list[FundLine]) -> list[list[Any]]:
         return [[f.id for f in part], [f.name for f in part], [f.branch for f in part],
@@ -152,7 +152,7 @@ def fund_json(fund: list[FundLine]) -> list[dict[str, Any]]:
 def leaver_lines(result: PayrollResult) -> list[str]:
     """One terminal line per leaver in the ledger (the first TERMINAL_ROWS): his fund held
     or 扣收, and how cmscore knows he left."""
-    left = [f for f in result.fund if f.leaver is not None]
+    left = [f for f in result.ledger.lines if f.leaver is not None]
     more = unlisted(len(left), "工资表的「风险金明细」")
     return [f"风险金 {f.id} {f.name}（{f.branch}）：期初 {fmt2(from_centi(f.opening_fen))} 元，"
             f"本月扣收 {fmt2(from_centi(f.forfeited_fen))} 元，期末 "
@@ -251,7 +251,7 @@ def payroll_json(result: PayrollResult) -> dict[str, Any]:
                              "forfeited": fmt2(ledger.forfeited),
                              "closing": fmt2(ledger.closing)},
         "unsettled_risk_fund": result.unsettled,
-        "risk_fund_statement": fund_json(result.fund),
+        "risk_fund_statement": fund_json(ledger.lines),
         "restatements": restatements_json(result.restatements),
     }
 
