@@ -11,15 +11,20 @@ J (joined in April) and R (missing May) 三级 (9)."""
 from __future__ import annotations
 
 import shutil
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from cmscore.rules.ruleset import DEFAULT_DIR
+from cmscore.app import payroll as app_payroll
+from cmscore.rules.ruleset import DEFAULT_DIR, load_rules
 from cmscore.store import db as store
+from cmscore.store import history
 from cmscore.store.leavers import leavers
 from history_helpers import cm, run, run_json, span, store_months
 
@@ -66,12 +71,22 @@ def rules_with(tmp_path: Path, policy: str) -> Path:
     return rules
 
 
-def pay_year(tmp_path: Path, policy: str) -> dict[str, dict[str, Any]]:
+Paid = tuple[Path, dict[str, dict[str, Any]]]  # the output folder, each month's --json
+
+
+def pay_year(tmp_path: Path, policy: str) -> Paid:
     """Each month's payroll in order; hold_to_year_end is the shipped rules' own."""
     db = year(tmp_path / "h.db")
     rules = [] if policy == "hold_to_year_end" else ["--rules", rules_with(tmp_path, policy)]
-    return {m: run_json("payroll", "--month", m, "--db", db, "--out", tmp_path, *rules)
-            for m in MONTHS}
+    return tmp_path, {m: run_json("payroll", "--month", m, "--db", db, "--out", tmp_path, *rules)
+                      for m in MONTHS}
+
+
+@pytest.fixture(scope="module")
+def paid(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Paid]:
+    """The year paid month by month under each policy, once for the tests that read it."""
+    return {policy: pay_year(tmp_path_factory.mktemp(policy), policy)
+            for policy in ("hold_to_year_end", "forfeit")}
 
 
 def statement(doc: dict[str, Any]) -> dict[str, tuple[str, str, str, str, str]]:
@@ -91,9 +106,9 @@ def test_december_opens_where_november_closed_with_a_november_leaver(tmp_path: P
 
 
 @pytest.mark.parametrize("policy", ["hold_to_year_end", "forfeit"])
-def test_the_ledger_carries_over_every_month_of_a_year_with_leavers(tmp_path: Path,
+def test_the_ledger_carries_over_every_month_of_a_year_with_leavers(paid: dict[str, Paid],
                                                                     policy: str) -> None:
-    docs = pay_year(tmp_path, policy)
+    docs = paid[policy][1]
     closing = D(0)
     for m in MONTHS:
         ledger = {k: D(v) for k, v in docs[m]["risk_fund_ledger"].items()}
@@ -116,8 +131,9 @@ def test_the_ledger_carries_over_every_month_of_a_year_with_leavers(tmp_path: Pa
     assert statement(docs["2026-12"])["L"] == ("648.00", "0.00", "0.00", "648.00", "0.00")
 
 
-def test_hold_to_year_end_keeps_a_leaver_until_december_then_deducts(tmp_path: Path) -> None:
-    docs = pay_year(tmp_path, "hold_to_year_end")
+def test_hold_to_year_end_keeps_a_leaver_until_december_then_deducts(paid: dict[str, Paid]
+                                                                    ) -> None:
+    docs = paid["hold_to_year_end"][1]
     # E: 6 × 10 × 6 + 6 × 9 × 2 = 468, held September to November, 扣收 in December.
     for m in ("2026-09", "2026-10", "2026-11"):
         assert statement(docs[m])["E"] == ("468.00", "0.00", "0.00", "0.00", "468.00"), m
@@ -157,9 +173,9 @@ def test_hold_to_year_end_keeps_a_leaver_until_december_then_deducts(tmp_path: P
     assert statement(docs["2026-06"])["R"] == ("240.00", "60.00", "0.00", "0.00", "300.00")
 
 
-def test_forfeit_deducts_in_the_first_month_gone_and_turns_back_a_return(tmp_path: Path
-                                                                          ) -> None:
-    docs = pay_year(tmp_path, "forfeit")
+def test_forfeit_deducts_in_the_first_month_gone_and_turns_back_a_return(
+        paid: dict[str, Paid]) -> None:
+    docs = paid["forfeit"][1]
     sep = {f["id"]: f for f in docs["2026-09"]["risk_fund_statement"]}
     assert statement(docs["2026-09"])["E"] == ("468.00", "0.00", "0.00", "468.00", "0.00")
     assert sep["E"]["note"] == ("已离职（据导出推断：2026-08 后未见于导出）；风险金扣收（payroll.yaml "
@@ -180,8 +196,8 @@ def test_forfeit_deducts_in_the_first_month_gone_and_turns_back_a_return(tmp_pat
     assert statement(dec)["R"] == ("570.00", "54.00", "624.00", "0.00", "0.00")
 
 
-def test_the_payroll_workbook_has_the_statement_per_manager(tmp_path: Path) -> None:
-    docs = pay_year(tmp_path, "hold_to_year_end")
+def test_the_payroll_workbook_has_the_statement_per_manager(paid: dict[str, Paid]) -> None:
+    tmp_path, docs = paid["hold_to_year_end"]
     assert docs["2026-12"]["risk_fund_ledger"]["opening"] == "4836.00"
     book = CalamineWorkbook.from_path(str(tmp_path / "payroll-2026-12.xlsx"))
     assert "风险金明细" in book.sheet_names
@@ -248,3 +264,43 @@ def test_the_terminal_lists_fifty_leavers_and_says_where_the_rest_are(tmp_path: 
     assert len(lines) == 51
     assert lines[0].startswith("风险金 X01 姓名X01（城东支行）：期初 60.00 元，本月扣收 0.00 元，期末 60.00 元。")
     assert lines[-1] == "风险金离职人员以上为前 50 名；另有 2 名未列出，全部见工资表的「风险金明细」"
+
+
+# Four managers over a year of the transition (10 元 a point, so a fund is 10 × its points
+# with no rounding): each month each is scored or not, with 0, 3 or 6 points; A always.
+presence = st.lists(st.lists(st.sampled_from([None, "0.00", "3.00", "6.00"]), min_size=12,
+                             max_size=12), min_size=3, max_size=3)
+
+
+@settings(max_examples=25, deadline=None)
+@given(presence, st.sampled_from(["hold_to_year_end", "forfeit"]), st.booleans())
+def test_any_year_of_comings_and_goings_balances_and_settles_every_point(
+        who: list[list[str | None]], policy: str, clean: bool) -> None:
+    months: dict[str, dict[str, Any]] = {m: {"A": cm("80.00")} for m in MONTHS}
+    for k, points in enumerate(who):
+        for m, p in zip(MONTHS, points, strict=True):
+            if p is not None:
+                npl = "0" if clean or m != "2026-12" else "0.004"
+                months[m][f"M{k}"] = cm("70.00", risk_fund=p, npl=npl)
+    earned = 10 * (6 * 12 + sum(D(p) for points in who for p in points if p))
+    rules = load_rules().payroll.model_copy(update={"leaver_risk_fund": policy})
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = store.connect(store_months(Path(tmp) / "h.db", months))
+        try:
+            closing, accrued, settled = D(0), D(0), D(0)
+            for m in MONTHS:
+                rows = history.pay_rows(conn, m)
+                funds = history.accruals(conn, 2026, m)
+                gone = app_payroll.who_left(conn, m, rules, funds, rows)
+                _, ledger = app_payroll.pay_lines(conn, rules, m, rows, funds, {}, gone=gone)
+                assert ledger.opening == closing, m
+                for f in ledger.lines:
+                    assert f.closing_fen == (f.opening_fen + f.accrued_fen - f.released_fen
+                                             - f.forfeited_fen)
+                closing = ledger.closing
+                accrued += ledger.accrued
+                settled += ledger.released + ledger.forfeited
+        finally:
+            conn.close()
+    assert closing == 0  # December settles everything, leavers included
+    assert accrued == settled == earned  # every point accrued is released or 扣收 once

@@ -89,7 +89,7 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
             rows = history.pay_rows(conn, month)
             npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
             funds = funds_read()
-        gone = _gone(conn, month, rules.payroll, funds, rows)
+        gone = who_left(conn, month, rules.payroll, funds, rows)
         lines, ledger = pay_lines(conn, rules.payroll, month, rows, funds, npl,
                                   rules.grading.pool, gone)
         happened = store_events.of(conn, month)  # the 第十六条 events, in the 预警 column
@@ -214,7 +214,7 @@ def year_end_note(ratio: str | None) -> str:
     return f"年末不良率 {shown}，风险金扣收，{LEADERS}"
 
 
-def _gone(conn: sqlite3.Connection, month: str, payroll: Payroll, funds: history.Accruals,
+def who_left(conn: sqlite3.Connection, month: str, payroll: Payroll, funds: history.Accruals,
           rows: list[history.PayRow]) -> Gone:
     """Who left as of ``month`` (of the managers scored earlier in the year) and, under
     ``forfeit``, as of the year's previous stored month (扣收 then, or back now)."""
