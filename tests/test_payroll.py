@@ -273,18 +273,20 @@ def test_december_releases_or_forfeits_each_month_at_its_base(tmp_path: Path) ->
         # 6 × 10 + 6 × 10 + 1 × 9 + 6 × 9: December NPL 0 → released despite November
         "C": ("三级", "630.00", "183.00", "0.00"),
     }
+    # L left after October: his fund (6 × 10 + 6 × 10), held since, is 扣收 in December
+    # (no December, so 年末无不良 cannot be checked; leaver_risk_fund: hold_to_year_end).
     assert doc["totals"] == {"pay": "2940.00", "risk_fund_release": "483.00",
                              "risk_fund_forfeit": "132.00", "supervisors_pay": "0.00",
-                             "total": "3423.00"}
-    assert doc["risk_fund_ledger"] == {"opening": "435.00", "accrued": "180.00",
-                                       "released": "483.00", "forfeited": "132.00",
+                             "total": "3423.00", "risk_fund_forfeit_leavers": "120.00"}
+    assert doc["risk_fund_ledger"] == {"opening": "555.00", "accrued": "180.00",
+                                       "released": "483.00", "forfeited": "252.00",
                                        "closing": "0.00"}
     assert doc["unsettled_risk_fund"] == ["L"]
     assert_reconciles(doc)
     ledger = {r["项目"]: r["金额（元）"]
               for r in read_sheet(tmp_path / "payroll-2026-12.xlsx", "风险金台账")}
     assert ledger["期末余额"] == 0
-    assert ledger["本月扣收"] == pytest.approx(132)
+    assert ledger["本月扣收"] == pytest.approx(252)
 
 
 def test_non_december_month_releases_and_forfeits_nothing(tmp_path: Path) -> None:
@@ -293,11 +295,12 @@ def test_non_december_month_releases_and_forfeits_nothing(tmp_path: Path) -> Non
     for m in doc["managers"]:
         assert (m["risk_fund_release"], m["risk_fund_forfeit"]) == ("0.00", "0.00")
     assert doc["totals"]["risk_fund_release"] == doc["totals"]["risk_fund_forfeit"] == "0.00"
-    # Accrued so far: September/October at 1000, November at the grade in effect.
-    assert doc["risk_fund_ledger"] == {"opening": "300.00", "accrued": "135.00",
+    # Accrued so far: September/October at 1000, November at the grade in effect; L's
+    # 120.00 of September/October held in the ledger since he left.
+    assert doc["risk_fund_ledger"] == {"opening": "420.00", "accrued": "135.00",
                                        "released": "0.00", "forfeited": "0.00",
-                                       "closing": "435.00"}
-    assert doc["unsettled_risk_fund"] == []
+                                       "closing": "555.00"}
+    assert doc["unsettled_risk_fund"] == ["L"]
     assert_reconciles(doc)
 
 

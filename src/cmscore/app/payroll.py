@@ -16,9 +16,12 @@ from cmscore.engine.grading import (
 )
 from cmscore.engine.month import check_month
 from cmscore.engine.pay import (
+    LEADERS,
     NPL_WARNING_MONTHS,
     TRANSITION,
     Bases,
+    FundLine,
+    Gone,
     Ledger,
     PayLine,
     PayrollResult,
@@ -41,6 +44,7 @@ from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
 from cmscore.store import events as store_events
 from cmscore.store import history, restate
+from cmscore.store import leavers as store_leavers
 
 
 def run_payroll(*, month: str | None = None, supervisors_file: Path | None = None,
@@ -85,22 +89,25 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
             rows = history.pay_rows(conn, month)
             npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
             funds = funds_read()
+        gone = who_left(conn, month, rules.payroll, funds, rows)
         lines, ledger = pay_lines(conn, rules.payroll, month, rows, funds, npl,
-                                  rules.grading.pool)
+                                  rules.grading.pool, gone)
         happened = store_events.of(conn, month)  # the 第十六条 events, in the 预警 column
         for line in lines:
             if line.id in happened:
                 line.warnings += events.warnings(happened[line.id], month)
         sup_lines = _supervisor_lines(sups, rows, rules.payroll, supervisors_file)
         totals = reconcile(lines, sup_lines)
-        paid = {cm for cm, *_ in rows}
-        unsettled = sorted(cm for cm in funds.ids if cm not in paid) \
-            if month.endswith("-12") else []
+        left = [f.id for f in ledger.lines if f.leaver is not None]
+        # The leavers' 扣收 (less any turned back): not on a pay line, in the ledger's.
+        extra = ledger.forfeited - totals["risk_fund_forfeit"]
+        if extra or any(f.leaver and f.forfeited_fen for f in ledger.lines):
+            totals["risk_fund_forfeit_leavers"] = extra
         run = store.RunRecord("payroll", month, supervisors_file.name if supervisors_file else "",
                               sha256_of(supervisors_file) if supervisors_file else "",
                               rules.hashes, started_at=store.RunRecord.now())
         result = PayrollResult(month, lines, sup_lines, totals, ledger, in_force,
-                               (out_dir or Path.cwd()) / f"payroll-{month}.xlsx", unsettled,
+                               (out_dir or Path.cwd()) / f"payroll-{month}.xlsx", left,
                                sorted(carried, key=lambda r: (r.month, r.cm_id, r.id)))
         if carried:
             totals["restatements"] = total_of([r.difference_fen for r in carried])
@@ -129,10 +136,12 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
 
 
 def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
-               rows: list[history.PayRow], funds: history.Accruals,
-               npl: dict[str, list[Decimal | None]],
-               pool: Collection[str] = DEFAULT_POOL) -> tuple[list[PayLine], Ledger]:
-    """Every CM's line and the risk-fund ledger, in integers (see ``pay.Bases``).
+              rows: list[history.PayRow], funds: history.Accruals,
+              npl: dict[str, list[Decimal | None]],
+              pool: Collection[str] = DEFAULT_POOL,
+              gone: Gone | None = None) -> tuple[list[PayLine], Ledger]:
+    """Every CM's line and the risk-fund ledger per manager (``Ledger.lines``), in integers
+    (see ``pay.Bases``); with ``gone``, the leavers' fund too (held, 扣收 or turned back).
 
     A manager in a category outside ``pool`` (grading.yaml's) is 一级 in that month
     (第六条) whatever the grading in effect says: a new 分行 manager, one appointed to 分行
@@ -152,10 +161,21 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
     outside = history.accruals_outside(conn, int(month[:4]), month, funds.starts, pool)
     at = {cm: i for i, cm in enumerate(funds.ids)}
     december = month.endswith("-12")
-    released: list[int | None] = []
-    forfeited: list[int | None] = []
-    opening = accrued = 0
     lines: list[PayLine] = []
+    fund: list[FundLine] = []
+
+    def earlier_of(cm: str) -> int:
+        """Σ base × points over the year's months before ``month``, each at its own base."""
+        earlier = 0
+        i = at.get(cm)
+        if i is not None:
+            for (points, grades, default), apart in zip(spans, outside, strict=True):
+                if points[i]:
+                    elsewhere = apart.get(cm, 0)  # months outside the pool: 一级 (第六条)
+                    earlier += unit[grades.get(cm) or default] * (points[i] - elsewhere) + \
+                        unit[fixed(default)] * elsewhere
+        return earlier
+
     for cm, name, branch, category, total, risk_fund, ratio in rows:
         grade_now = grades_now.get(cm)
         note = note_found if grade_now is not None else note_default
@@ -166,33 +186,43 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
         now = unit[grade_now]
         line = PayLine(cm, name, branch, category, grade_now, note, base[grade_now], total,
                        fen(now * total))
-        earlier = 0  # Σ base × points over the earlier spans, each at its own base
-        i = at.get(cm)
-        if i is not None:
-            for (points, grades, default), apart in zip(spans, outside, strict=True):
-                if points[i]:
-                    elsewhere = apart.get(cm, 0)  # months outside the pool: 一级 (第六条)
-                    earlier += unit[grades.get(cm) or default] * (points[i] - elsewhere) + \
-                        unit[fixed(default)] * elsewhere
+        earlier = earlier_of(cm)
         before, amount = fen(earlier), fen(earlier + now * risk_fund)
-        opening += before
-        accrued += amount - before
         if december:
             if ratio == "0" or (ratio is not None and Decimal(ratio) == 0):
                 line.release_fen = amount
-                released.append(amount)
             else:
                 line.forfeit_fen = amount
-                forfeited.append(amount)
         warnings = npl.get(cm)
         if warnings is not None and (warning := npl_warning(warnings)):
             line.warnings.append(warning)
         lines.append(line)
-    # Summed from ZERO line by line, an empty month or a month without releases keeps
-    # the 0 without decimal places; total_of gives exactly those Decimals.
-    ledger = Ledger(total_of([opening] if lines else []), total_of([accrued] if lines else []),
-                    total_of(released), total_of(forfeited))
-    return lines, ledger
+        if before or amount:  # the statement lists who has some fund
+            fund.append(FundLine(cm, name, branch, category, before, amount - before,
+                                 line.release_fen or 0, line.forfeit_fen or 0,
+                                 year_end_note(ratio) if december else ""))
+    if gone is not None:
+        gone.settle(fund, earlier_of, fen, december)
+    return lines, Ledger.of(fund)  # the ledger is the sum of the managers' lines
+
+
+def year_end_note(ratio: str | None) -> str:
+    """The December settlement in 附件1's words: 「如年末无不良，全额下发，否则用于扣收」."""
+    if ratio is not None and Decimal(ratio) == 0:
+        return "年末无不良，全额下发"
+    shown = "无数据" if ratio is None else f"{Decimal(ratio) * 100:.2f}%"
+    return f"年末不良率 {shown}，风险金扣收，{LEADERS}"
+
+
+def who_left(conn: sqlite3.Connection, month: str, payroll: Payroll, funds: history.Accruals,
+          rows: list[history.PayRow]) -> Gone:
+    """Who left as of ``month`` (of the managers scored earlier in the year) and, under
+    ``forfeit``, as of the year's previous stored month (扣收 then, or back now)."""
+    paid = {row[0] for row in rows}
+    now = store_leavers.leavers(conn, month, (cm for cm in funds.ids if cm not in paid))
+    policy = payroll.leaver_risk_fund
+    return Gone(now, store_leavers.gone_before(conn, month, now) if policy == "forfeit" else {},
+                policy)
 
 
 def _grade_lookup(conn: sqlite3.Connection, payroll: Payroll):  # type: ignore[no-untyped-def]

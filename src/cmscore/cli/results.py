@@ -90,6 +90,8 @@ def payroll(
     for s in result.supervisors:
         if s.warning:
             console.print(f"预警 {s.warning}", soft_wrap=True, markup=False)
+    for line in out_payroll.leaver_lines(result):
+        console.print(line, soft_wrap=True, markup=False)
     t = dict(out_payroll.pay_totals(result))
     extra = (f"；另随本月补发/扣回以前月份 {fmt2(result.totals['restatements'])} 元"
              f"（{len(result.restatements)} 笔），实发合计 "

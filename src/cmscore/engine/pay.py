@@ -1,11 +1,15 @@
 """Monthly pay, the year-end risk-fund settlement and supervisors' linked pay (SPEC §4.5, §5.2, §5.3).
 
+The risk-fund ledger is per manager (``FundLine``), the leavers' fund included (``Gone``):
+its totals are the lines' sums, so each month opens at the previous month's closing.
+
 Pure: amounts are Decimal 元, each rounded once to 0.01 half-up; totals are sums of
 rounded amounts, checked to reconcile before anything is written.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -80,10 +84,100 @@ class Ledger:
     accrued: Decimal = ZERO
     released: Decimal = ZERO
     forfeited: Decimal = ZERO
+    lines: list[FundLine] = field(default_factory=list)  # per manager, leavers included
 
     @property
     def closing(self) -> Decimal:
         return self.opening + self.accrued - self.released - self.forfeited
+
+    @classmethod
+    def of(cls, lines: list[FundLine]) -> Ledger:
+        """The sums of the managers' lines: the ledger is theirs, to the 分."""
+        return cls(from_centi(sum(f.opening_fen for f in lines)),
+                   from_centi(sum(f.accrued_fen for f in lines)),
+                   from_centi(sum(f.released_fen for f in lines)),
+                   from_centi(sum(f.forfeited_fen for f in lines)), lines)
+
+
+@dataclass
+class Gone:
+    """Who left (``store.leavers``) as of the pay month and of the year's previous stored
+    month, and what payroll.yaml's ``leaver_risk_fund`` does with their fund.
+
+    The ledger carries over: a leaver's fund stays in it at the value it had when he
+    left (held) until December or until it is 扣收, so each month opens where the last
+    one closed. 扣收 on an inference is turned back (a negative 扣收) when the manager
+    is scored again: he had not left, and his fund goes on."""
+
+    now: dict[str, Leaver]
+    before: dict[str, Leaver]
+    policy: str  # hold_to_year_end | forfeit
+
+    def settle(self, fund: list[FundLine], earlier_of: Callable[[str], int],
+               fen: Callable[[int], int], december: bool) -> None:
+        """Adds each leaver's line to ``fund``; turns back an earlier 扣收 in it."""
+        forfeit = self.policy == "forfeit"
+        rule = f"payroll.yaml 的 leaver_risk_fund: {self.policy}"
+        for f in fund:
+            if forfeit and f.id in self.before:  # 扣收 when he was first gone: 0 since
+                back, f.opening_fen = f.opening_fen, 0
+                f.forfeited_fen -= back
+                f.note = (f"{self.before[f.id].last_month} 后未见于导出，风险金已扣收；本月复又"
+                          f"计分，扣收转回 {from_centi(back)} 元")
+        for cm in sorted(self.now):
+            who = self.now[cm]
+            value = 0 if forfeit and cm in self.before else fen(earlier_of(cm))
+            if not value:  # nothing accrued, or 扣收 in an earlier month already
+                continue
+            line = FundLine(cm, who.name, who.branch, who.category, value, leaver=who)
+            if forfeit or december:
+                line.forfeited_fen = value
+                why = "" if forfeit else "无 12 月考核，无法确认年末无不良，"
+                line.note = f"{who.note}；{why}风险金扣收（{rule}），{LEADERS}"
+            else:
+                line.note = f"{who.note}；风险金暂存至年末（{rule}）"
+            fund.append(line)
+
+
+@dataclass(frozen=True)
+class Leaver:
+    """A manager with risk fund accrued this year who is not scored in the pay month, as
+    of his last scored month; ``source`` says how cmscore knows he left."""
+
+    id: str
+    name: str
+    branch: str
+    category: str
+    last_month: str
+    source: str = "据导出推断"
+
+    @property
+    def note(self) -> str:
+        return f"已离职（{self.source}：{self.last_month} 后未见于导出）"
+
+
+LEADERS = "提请客户经理管理考评领导小组研究"  # 扣收 is theirs to decide (SPEC §10)
+
+
+@dataclass(slots=True)
+class FundLine:
+    """One manager's risk fund in the pay month, in 分: closing = opening + accrued −
+    released − forfeited (扣收; negative when an earlier 扣收 is turned back)."""
+
+    id: str
+    name: str
+    branch: str
+    category: str
+    opening_fen: int
+    accrued_fen: int = 0
+    released_fen: int = 0
+    forfeited_fen: int = 0
+    note: str = ""
+    leaver: Leaver | None = None
+
+    @property
+    def closing_fen(self) -> int:
+        return self.opening_fen + self.accrued_fen - self.released_fen - self.forfeited_fen
 
 
 def base_for(payroll: Payroll, grade: str) -> Decimal:

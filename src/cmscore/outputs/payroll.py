@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cmscore.engine.grading import GRADES
-from cmscore.engine.pay import TRANSITION, PayLine, PayrollResult
+from cmscore.engine.pay import TRANSITION, FundLine, PayLine, PayrollResult
 from cmscore.numbers import ZERO, ByValue, fmt2, from_centi, to_centi
 from cmscore.outputs.celltext import BLOCK_ROWS, Blocks, column_blocks
 from cmscore.outputs.common import TERMINAL_ROWS, Texts, record, unlisted
@@ -46,7 +46,9 @@ def pay_totals(result: PayrollResult) -> list[tuple[str, Decimal]]:
             ("主管挂钩部分（10%）", linked),
             ("绩效工资合计", t["pay"] + t["risk_fund_release"] + linked),
             ("主管履职岗位工资固定部分（90%）", fixed), ("合计发放", t["total"]),
-            ("风险金扣收（不发放）", t["risk_fund_forfeit"])]
+            ("风险金扣收（不发放）", t["risk_fund_forfeit"])] + (
+        [("离职人员风险金扣收（不发放，提请领导小组研究）", t["risk_fund_forfeit_leavers"])]
+        if "risk_fund_forfeit_leavers" in t else [])
 
 
 def write_payroll(path: Path, result: PayrollResult, run: RunRecord,
@@ -95,6 +97,7 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord,
         ("本月发放", ledger.released), ("本月扣收", ledger.forfeited),
         ("期末余额", ledger.closing)],
         note=f"{result.month[:4]} 年风险金（按各月履职绩效工资 / 100 折算）")
+    write_fund_statement(book, result, order)
     write_restatements(book, result)
     book.sheet("合计", [Column("项目", 30), Column("金额（元）", 14, "money")],
                pay_totals(result) + restatement_totals(result.totals),
@@ -102,6 +105,59 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord,
     book.sheet("运行记录", [Column("项目", 22), Column("内容", 70, "value")],
                record(run, [("执行的定级", result.grading or "尚未定级（过渡期）")]))
     book.close()
+
+
+FUND_COLUMNS = [Column("工号", 12), Column("姓名", 10), Column("机构", 14), Column("类别", 10),
+                Column("期初（年初至上月累计）", 14, "money"), Column("本月计提", 11, "money"),
+                Column("本月发放", 11, "money"), Column("本月扣收", 11, "money"),
+                Column("期末余额", 11, "money"), Column("说明", 40, "wrap")]
+
+
+def write_fund_statement(book: Book, result: PayrollResult, order: dict[str, int]) -> None:
+    """风险金明细: the ledger per manager in the 绩效工资 sheet's order, then the leavers,
+    with a totals line that is the 风险金台账 sheet's figures."""
+    cell = ByValue(from_centi).__getitem__
+    ledger = result.ledger
+    last = len(order)
+    fund = sorted((f for f in ledger.lines if f.leaver is None),
+                  key=lambda f: order.get(f.category, last)) + \
+        [f for f in ledger.lines if f.leaver is not None]
+
+    def columns(part: list[FundLine]) -> list[list[Any]]:
+        return [[f.id for f in part], [f.name for f in part], [f.branch for f in part],
+                [f.category for f in part], [cell(f.opening_fen) for f in part],
+                [cell(f.accrued_fen) for f in part], [cell(f.released_fen) for f in part],
+                [cell(f.forfeited_fen) for f in part], [cell(f.closing_fen) for f in part],
+                [f.note for f in part]]
+
+    total: list[list[Any]] = [["合计"], [""], [""], [""], [ledger.opening], [ledger.accrued],
+                              [ledger.released], [ledger.forfeited], [ledger.closing],
+                              [f"{len(fund)} 人"]]
+    book.sheet("风险金明细", FUND_COLUMNS, Blocks(chain(column_blocks(fund, columns), [total])),
+               note=f"{result.month} 风险金明细：期末余额 = 期初 + 本月计提 − 本月发放 − 本月扣收"
+                    "（离职人员据导出推断；扣收提请客户经理管理考评领导小组研究）")
+
+
+def fund_json(fund: list[FundLine]) -> list[dict[str, Any]]:
+    text = Texts()
+    return [{"id": f.id, "name": f.name, "branch": f.branch, "category": f.category,
+             "opening": text[f.opening_fen], "accrued": text[f.accrued_fen],
+             "released": text[f.released_fen], "forfeited": text[f.forfeited_fen],
+             "closing": text[f.closing_fen], "note": f.note or None,
+             "left": None if f.leaver is None else {"last_month": f.leaver.last_month,
+                                                    "source": f.leaver.source}}
+            for f in fund]
+
+
+def leaver_lines(result: PayrollResult) -> list[str]:
+    """One terminal line per leaver in the ledger (the first TERMINAL_ROWS): his fund held
+    or 扣收, and how cmscore knows he left."""
+    left = [f for f in result.ledger.lines if f.leaver is not None]
+    more = unlisted(len(left), "工资表的「风险金明细」")
+    return [f"风险金 {f.id} {f.name}（{f.branch}）：期初 {fmt2(from_centi(f.opening_fen))} 元，"
+            f"本月扣收 {fmt2(from_centi(f.forfeited_fen))} 元，期末 "
+            f"{fmt2(from_centi(f.closing_fen))} 元。{f.note}"
+            for f in left[:TERMINAL_ROWS]] + ([f"风险金离职人员{more}"] if more else [])
 
 
 BOM = "\ufeff"
@@ -195,6 +251,7 @@ def payroll_json(result: PayrollResult) -> dict[str, Any]:
                              "forfeited": fmt2(ledger.forfeited),
                              "closing": fmt2(ledger.closing)},
         "unsettled_risk_fund": result.unsettled,
+        "risk_fund_statement": fund_json(ledger.lines),
         "restatements": restatements_json(result.restatements),
     }
 

@@ -134,3 +134,7 @@ class Payroll(Strict):
     # A supervisor whose 机构 has no managers in the pay month (第十二条 has nothing to link
     # to): the linked part at 100% (full) or not paid (zero); a warning either way.
     supervisor_empty_scope: Literal["full", "zero"] = "full"
+    # The risk fund of a manager who left during the year (no December, so 年末无不良 cannot
+    # be checked for him): kept in the ledger until December and then 扣收 (hold_to_year_end),
+    # or 扣收 in the first month he is gone (forfeit); either way 提请领导小组研究.
+    leaver_risk_fund: Literal["hold_to_year_end", "forfeit"] = "hold_to_year_end"
