@@ -97,7 +97,10 @@ def read_tasks(path: Path, rules: RuleSet, month: str, ids: Mapping[str, str],
                                     f"的项目：{choices}")
         task = Decimal(0)
         try:
-            task = parse_decimal(cells["task"])
+            try:
+                task = parse_decimal(cells["task"])
+            except ValueError as exc:
+                raise ValueError(f"年度任务{exc}：请填写下达的全年任务数（户数、金额）") from exc
             if task <= 0:
                 raise ValueError(f"年度任务 {task} 不大于 0：请填写下达的全年任务数（户数、金额）")
             if task > limit:

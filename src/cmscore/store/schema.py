@@ -275,6 +275,8 @@ MIGRATIONS: dict[int, str] = {
         key TEXT NOT NULL,
         item_id TEXT NOT NULL,
         task TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        file_sha256 TEXT NOT NULL,
         run_id INTEGER NOT NULL REFERENCES runs(id),
         PRIMARY KEY (year, scope, key, item_id)
     ) STRICT, WITHOUT ROWID;

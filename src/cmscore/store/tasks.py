@@ -19,8 +19,8 @@ def stored(conn: sqlite3.Connection, year: str) -> list[Row]:
 
 def source(conn: sqlite3.Connection, year: str) -> tuple[str, int] | None:
     """The file the year's tasks came from and the run that stored them."""
-    row = conn.execute("SELECT r.file_name, r.id FROM tasks t JOIN runs r ON r.id = t.run_id"
-                       " WHERE t.year = ? LIMIT 1", (year,)).fetchone()
+    row = conn.execute("SELECT file_name, run_id FROM tasks WHERE year = ? LIMIT 1",
+                       (year,)).fetchone()
     return (str(row[0] or ""), int(row[1])) if row else None
 
 
@@ -39,8 +39,10 @@ def tasks_of(rows: list[Row], file: str) -> Tasks:
     return Tasks(by_cm, by_branch, file)
 
 
-def save(conn: sqlite3.Connection, year: str, rows: list[Row], run_id: int) -> None:
-    """Replace the year's tasks (inside the caller's transaction)."""
+def save(conn: sqlite3.Connection, year: str, rows: list[Row], file: tuple[str, str],
+         run_id: int) -> None:
+    """Replace the year's tasks (inside the caller's transaction); ``file``: its name and
+    SHA-256."""
     conn.execute("DELETE FROM tasks WHERE year = ?", (year,))
-    conn.executemany("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?)",
-                     [(year, *row, run_id) for row in rows])
+    conn.executemany("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     [(year, *row, *file, run_id) for row in rows])

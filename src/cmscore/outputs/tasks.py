@@ -1,0 +1,54 @@
+"""Which annual task early completion used (任务下达, issue 15): the terminal's line and
+the JSON's per-manager ``tasks``, read from the month's task columns."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from cmscore.engine.scoring import MonthScores
+from cmscore.engine.tasks import ASSIGNED, DEFAULT, RULE_FILE
+
+
+def task_counts(scores: MonthScores) -> Counter[str]:
+    """How many (manager, item) pairs were measured against each kind of task."""
+    counts: Counter[str] = Counter()
+    for frame in scores.frames:
+        for column in frame.items.values():
+            if column.task is not None:
+                counts.update(column.task[1])
+    return counts
+
+
+def task_line(scores: MonthScores, file: str) -> str:
+    """「提前完成的年度任务：下达任务 12 项（任务下达-2026.csv）；默认 12×月度任务 58 项」, or
+    empty when no item takes part in early completion."""
+    counts = task_counts(scores)
+    parts = []
+    for source in (ASSIGNED, RULE_FILE, DEFAULT):
+        if counts[source]:
+            named = f"（{file}）" if source == ASSIGNED and file else ""
+            parts.append(f"{source} {counts[source]} 项{named}")
+    if not parts:
+        return ""
+    return f"提前完成的年度任务（按客户经理 × 项目计）：{'；'.join(parts)}"
+
+
+def tasks_json(scores: MonthScores) -> dict[str, dict[str, dict[str, str]]]:
+    """工号 → item id → {"annual_task", "task_source"} for the early-completion items."""
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    for frame in scores.frames:
+        for item_id, column in frame.items.items():
+            if column.task is None:
+                continue
+            for m, task, source in zip(frame.managers, *column.task, strict=True):
+                out.setdefault(m.id, {})[item_id] = {"annual_task": f"{task.normalize():f}",
+                                                     "task_source": source}
+    return out
+
+
+def add_tasks(doc: dict[str, Any], scores: MonthScores) -> None:
+    """Each manager of a ``scores_json`` document gets its ``tasks`` (additive)."""
+    got = tasks_json(scores)
+    for manager in doc["managers"]:
+        manager["tasks"] = got.get(manager["id"], {})
