@@ -274,4 +274,5 @@ UNDO_MIGRATIONS_6_TO_9 = (
     " DROP TABLE workbooks; DROP TABLE restatements; DROP TABLE opening_ytd;"
     " DROP TABLE grading_sources; DROP TABLE month_sources; ALTER TABLE runs DROP COLUMN note;"
     " ALTER TABLE gradings DROP COLUMN stale; ALTER TABLE payrolls DROP COLUMN score_run;"
-    " ALTER TABLE payrolls DROP COLUMN grading;")
+    " ALTER TABLE payrolls DROP COLUMN grading;"
+    " DROP TABLE tasks;")  # and migration 11's (任务下达)

@@ -4,7 +4,10 @@ output says which was used. 代发工资 takes part when its rule says so."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +15,7 @@ from cmscore.engine.month import Manager, MonthExport
 from cmscore.engine.scoring import score_month
 from cmscore.engine.tasks import ASSIGNED, DEFAULT, RULE_FILE, Tasks, annual_task
 from cmscore.rules.ruleset import Item, RuleSet, Table
-from conftest import FakeHistory
+from conftest import HEADERS, ZEROS, FakeHistory, row, write_csv, write_xlsx
 
 
 def _item(rules: RuleSet, item_id: str) -> Item:
@@ -126,3 +129,129 @@ def test_payroll_agency_takes_part_in_early_completion_when_the_rule_says(
 def test_payroll_agency_early_completion_needs_an_annual_task(rules: RuleSet) -> None:
     with pytest.raises(ValueError, match="per_client 项目参加提前完成须写 annual_task"):
         _payroll_agency(rules, early_completion=True)
+
+
+# --- the command line ----------------------------------------------------------------------
+
+TASK_HEADER = ["工号", "机构", "考核项目", "年度任务"]
+
+
+def _export(tmp_path: Path, month: str, households: dict[str, int]) -> Path:
+    """E001, E002 (城东支行) and E003 (城西支行) with only 放款户数 set; NPL 0 scores 6."""
+    branch = {"E001": "城东支行", "E002": "城东支行", "E003": "城西支行"}
+    return write_xlsx(tmp_path / f"{month}.xlsx", HEADERS, [
+        row(ZEROS, 工号=cm, 姓名=f"经理{cm}", 机构=branch[cm], 放款户数=n)
+        for cm, n in households.items()],
+        titles=(f"{month[:4]}年{int(month[5:])}月客户经理业绩报表",))
+
+
+JAN = {"E001": 10, "E002": 50, "E003": 2}
+FEB = {"E001": 1, "E002": 1, "E003": 1}
+# E001's own task 10 is reached in January (the default 48 is not); 城东支行's 60 holds
+# E002 back although his 50 passed the default 48; E003 has no row: the default.
+TASKS = [["E001", "", "放款户数", 10], ["", "城东支行", "放款户数", 60]]
+
+
+def _totals(doc: Any) -> dict[str, str]:
+    return {m["id"]: m["total"] for m in doc["managers"]}
+
+
+def test_assigned_tasks_give_early_completion_where_the_default_would_not(
+        tmp_path: Path, cli: Any) -> None:
+    tasks = write_csv(tmp_path / "任务.csv", TASK_HEADER, TASKS)
+    db, plain = tmp_path / "t.db", tmp_path / "plain.db"
+    out = cli("score", _export(tmp_path, "2026-01", JAN), "--db", db, "--out", tmp_path,
+              "--tasks", tasks, "--quiet", code=0).stdout
+    assert "提前完成的年度任务（按客户经理 × 项目计）：下达任务 2 项（任务.csv）；默认 12×月度任务 16 项" \
+        in out
+    # February without --tasks: the year's stored tasks decide.
+    feb = _export(tmp_path, "2026-02", FEB)
+    doc = json.loads(cli("score", feb, "--db", db, "--out", tmp_path, "--json", code=0).stdout)
+    assert _totals(doc) == {"E001": "18.50", "E002": "8.50", "E003": "8.50"}  # 6 + 10 + 2.5
+    got = {m["id"]: m["tasks"]["loan_households"] for m in doc["managers"]}
+    assert got == {"E001": {"annual_task": "10", "task_source": "下达任务"},
+                   "E002": {"annual_task": "60", "task_source": "下达任务"},
+                   "E003": {"annual_task": "48", "task_source": "默认 12×月度任务"}}
+    # The same year without tasks: the reverse for E001 and E002.
+    cli("score", tmp_path / "2026-01.xlsx", "--db", plain, "--out", tmp_path / "p", code=0)
+    doc = json.loads(cli("score", feb, "--db", plain, "--out", tmp_path / "p", "--json",
+                         code=0).stdout)
+    assert _totals(doc) == {"E001": "8.50", "E002": "18.50", "E003": "8.50"}
+    doc = json.loads(cli("explain", "E001", "--month", "2026-02", "--db", db, "--json",
+                         code=0).stdout)
+    item = doc["items"]["loan_households"]
+    assert (item["annual_task"], item["task_source"]) == ("10", "下达任务")
+    assert item["text"] == ("放款户数：提前完成年度任务（此前累计10户 ≥ 年度任务10户，下达任务），按满分10分 + "
+                            "本月新增1户 × 2.5分 = 12.50分（满分10 / 高限20）")
+    text = " ".join(cli("explain", "E002", "--month", "2026-02", "--db", db, code=0).stdout.split())
+    assert "年度任务（提前完成）：放款户数 60户（下达任务）、放款金额 864万元（默认 12×月度任务）" in text
+
+
+def test_a_correction_cascades_with_the_stored_tasks(tmp_path: Path, cli: Any) -> None:
+    tasks = write_csv(tmp_path / "任务.csv", TASK_HEADER, TASKS)
+    db = tmp_path / "t.db"
+    cli("score", _export(tmp_path, "2026-01", JAN), "--db", db, "--out", tmp_path,
+        "--tasks", tasks, code=0)
+    cli("score", _export(tmp_path, "2026-02", FEB), "--db", db, "--out", tmp_path, code=0)
+    # January corrected: E001 lent to 9 households, short of his task 10. The cascade
+    # re-scores February with the stored tasks: E001 loses early completion, and E002
+    # (50 ≥ the default 48, short of 城东支行's 60) does not gain it.
+    cli("score", _export(tmp_path, "2026-01", dict(JAN, E001=9)), "--db", db, "--out",
+        tmp_path, "--replace", code=0)
+    doc = json.loads(cli("show", "2026-02", "--db", db, "--json", code=0).stdout)
+    assert _totals(doc) == {"E001": "8.50", "E002": "8.50", "E003": "8.50"}
+
+
+def test_new_tasks_for_a_scored_year_are_refused_unless_replace_tasks(
+        tmp_path: Path, cli: Any) -> None:
+    db = tmp_path / "t.db"
+    cli("score", _export(tmp_path, "2026-01", JAN), "--db", db, "--out", tmp_path, code=0)
+    cli("score", _export(tmp_path, "2026-02", FEB), "--db", db, "--out", tmp_path, code=0)
+    tasks = write_csv(tmp_path / "任务.csv", TASK_HEADER, TASKS)
+    march = _export(tmp_path, "2026-03", FEB)
+    refused = cli("score", march, "--db", db, "--out", tmp_path, "--tasks", tasks, code=1)
+    assert "2026 年已有 2026-01、2026-02 按规则文件或默认年度任务计分，任务.csv 是该年第一份下达任务" \
+        in refused.stderr.replace("\n", "")
+    assert "--replace-tasks" in refused.stderr
+    doc = json.loads(cli("score", march, "--db", db, "--out", tmp_path, "--tasks", tasks,
+                         "--replace-tasks", "--json", code=0).stdout)
+    # February re-scored under the tasks: E001 gains, E002 loses early completion.
+    assert {(r["month"], r["id"], r["old_total"], r["new_total"]) for r in doc["restated"]} == {
+        ("2026-02", "E001", "8.50", "18.50"), ("2026-02", "E002", "18.50", "8.50")}
+    # The same file again is no change; another file is refused again.
+    cli("score", march, "--db", db, "--out", tmp_path, "--tasks", tasks, "--replace", code=0)
+    other = write_csv(tmp_path / "任务2.csv", TASK_HEADER, [["E001", "", "放款户数", 12]])
+    refused = cli("score", march, "--db", db, "--out", tmp_path, "--tasks", other, "--replace",
+                  code=1)
+    assert "历史库已有 2026 年的下达任务（任务.csv），任务2.csv 与之不同" in refused.stderr
+
+
+def test_every_problem_of_a_tasks_file_is_located(tmp_path: Path, cli: Any) -> None:
+    tasks = write_csv(tmp_path / "任务.csv", TASK_HEADER, [
+        ["E001", "", "放款次数", 10],  # 2: unknown item
+        ["", "城东支行", "管户户数", 10],  # 3: no early completion
+        ["E002", "", "银行卡", -5],  # 4: negative
+        ["E002", "", "POS收单", "很多"],  # 5: not a number
+        ["E009", "", "放款户数", 10],  # 6: not in the month
+        ["", "火星支行", "放款户数", 10],  # 7: not in the month
+        ["E001", "", "loan_households", 10],  # 8: by id, fine
+        ["E001", "", "放款户数", 12],  # 9: duplicate of row 8
+    ])
+    result = cli("check", _export(tmp_path, "2026-01", JAN), "--tasks", tasks,
+                 "--db", tmp_path / "t.db", "--json", code=1)
+    problems = json.loads(result.stdout)["problems"]
+    assert {p["file"] for p in problems} == {"任务.csv"}
+    assert [(p["row"], p["column"], p["message"]) for p in problems] == [
+        (2, "考核项目", "考核项目「放款次数」不是规则文件中的计分项目：请写项目名称或编号，可下达年度任务的"
+                    "项目：放款户数、放款金额、银行卡、个人网银、企业网银、POS收单"),
+        (3, "考核项目", "考核项目「管户户数」不参加提前完成（规则文件中没有 early_completion: true），"
+                    "不下达年度任务：请删除此行；可下达年度任务的项目：放款户数、放款金额、银行卡、个人网银、"
+                    "企业网银、POS收单"),
+        (4, "年度任务", "年度任务 -5 不大于 0：请填写下达的全年任务数（户数、金额）"),
+        (5, "年度任务", "年度任务「很多」不是数字：请填写下达的全年任务数（户数、金额）"),
+        (6, "工号", "工号 E009 不在 2026-01 的导出文件中，也不在 2026 年已计分的月份中：请核对工号"
+                  "（是否丢了前导零）"),
+        (7, "机构", "机构「火星支行」不在 2026-01 的导出文件中，也不在 2026 年已计分的月份中：请按导出文件"
+                  "的机构名称填写"),
+        (9, "工号", "工号 E001 的「放款户数」与第 8 行重复：同一任务只下达一次，请删除一行")]
+    assert not (tmp_path / "t.db").exists()

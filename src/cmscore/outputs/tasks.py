@@ -4,9 +4,12 @@ the JSON's per-manager ``tasks``, read from the month's task columns."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
+from cmscore.engine.itemscore import ItemScore
 from cmscore.engine.scoring import MonthScores
+from cmscore.engine.sentences import num
 from cmscore.engine.tasks import ASSIGNED, DEFAULT, RULE_FILE
 
 
@@ -52,3 +55,20 @@ def add_tasks(doc: dict[str, Any], scores: MonthScores) -> None:
     got = tasks_json(scores)
     for manager in doc["managers"]:
         manager["tasks"] = got.get(manager["id"], {})
+
+
+def item_task(score: ItemScore) -> dict[str, str]:
+    """``{"annual_task", "task_source"}`` of an early-completion item, else nothing."""
+    if score.annual_task is None:
+        return {}
+    return {"annual_task": f"{score.annual_task.normalize():f}", "task_source": score.task_source}
+
+
+def tasks_text(items: Iterable[ItemScore]) -> str:
+    """「年度任务（提前完成）：放款户数 10户（下达任务）、…」 for explain; empty without any."""
+    parts = []
+    for s in items:
+        if s.annual_task is not None and s.item is not None:
+            unit = s.item.unit_label or ("户" if s.item.kind == "per_client" else "")
+            parts.append(f"{s.item.name} {num(s.annual_task)}{unit}（{s.task_source}）")
+    return f"年度任务（提前完成）：{'、'.join(parts)}" if parts else ""
