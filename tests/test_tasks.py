@@ -5,6 +5,7 @@ output says which was used. 代发工资 takes part when its rule says so."""
 from __future__ import annotations
 
 import json
+import shutil
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from cmscore.engine.month import Manager, MonthExport
 from cmscore.engine.scoring import score_month
 from cmscore.engine.tasks import ASSIGNED, DEFAULT, RULE_FILE, Tasks, annual_task
-from cmscore.rules.ruleset import Item, RuleSet, Table
+from cmscore.rules.ruleset import DEFAULT_DIR, Item, RuleSet, Table
 from conftest import HEADERS, ZEROS, FakeHistory, row, write_csv, write_xlsx
 
 
@@ -255,3 +256,51 @@ def test_every_problem_of_a_tasks_file_is_located(tmp_path: Path, cli: Any) -> N
                   "的机构名称填写"),
         (9, "工号", "工号 E001 的「放款户数」与第 8 行重复：同一任务只下达一次，请删除一行")]
     assert not (tmp_path / "t.db").exists()
+
+
+def _rules_with_payroll_agency(tmp_path: Path, extra: str) -> Path:
+    """A rules copy whose 附件1 代发工资 has ``extra`` (YAML keys) under it."""
+    target = tmp_path / "rules"
+    shutil.copytree(DEFAULT_DIR, target)
+    table = target / "1-zhihang.yaml"
+    text = table.read_text(encoding="utf-8")
+    anchor = "        kind: per_client\n"
+    assert text.count(anchor) == 1
+    table.write_text(text.replace(anchor, anchor + extra), encoding="utf-8")
+    return target
+
+
+def test_payroll_agency_in_early_completion_from_the_rule_file(tmp_path: Path, cli: Any) -> None:
+    rules_dir = _rules_with_payroll_agency(
+        tmp_path, "        early_completion: true\n        annual_task: 2\n")
+    header = HEADERS
+    branch = "城东支行"
+
+    def month(name: str, small: int) -> Path:
+        return write_xlsx(tmp_path / f"{name}.xlsx", header, [
+            row(ZEROS, 工号="E001", 姓名="甲", 机构=branch, 代发工资50人以下=small)],
+            titles=(f"2026年{int(name[5:])}月客户经理业绩报表",))
+
+    db, plain = tmp_path / "t.db", tmp_path / "plain.db"
+    for store in (db, plain):
+        rules = ("--rules", rules_dir) if store == db else ()
+        cli("score", month("2026-01", 2), "--db", store, "--out", tmp_path, *rules, code=0)
+        doc = json.loads(cli("score", month("2026-02", 1), "--db", store, "--out", tmp_path,
+                             *rules, "--json", code=0).stdout)
+        [m] = doc["managers"]
+        if store == db:  # 2 clients in January reach the task of 2: full 6 + 3 in February
+            assert (m["items"]["payroll_agency"], m["total"]) == ("9.00", "15.00")
+            assert m["tasks"]["payroll_agency"] == {"annual_task": "2", "task_source": "规则文件"}
+        else:  # the shipped rules: the month alone
+            assert (m["items"]["payroll_agency"], m["total"]) == ("3.00", "9.00")
+            assert "payroll_agency" not in m["tasks"]
+    shown = " ".join(cli("rules", "show", "--rules", rules_dir, code=0).stdout.split())
+    assert "提前完成年度任务（2户）的，按满分加本月新增计" in shown
+
+
+def test_payroll_agency_early_completion_without_annual_task_is_refused(
+        tmp_path: Path, cli: Any) -> None:
+    rules_dir = _rules_with_payroll_agency(tmp_path, "        early_completion: true\n")
+    said = cli("rules", "check", rules_dir, code=1)
+    assert "1-zhihang.yaml:" in said.stderr + said.stdout
+    assert "per_client 项目参加提前完成须写 annual_task（年度任务，代发户数）" in said.stderr + said.stdout
