@@ -16,7 +16,7 @@ from cmscore.engine.month import Manager, MonthExport
 from cmscore.engine.scoring import score_month
 from cmscore.engine.tasks import ASSIGNED, DEFAULT, RULE_FILE, Tasks, annual_task
 from cmscore.rules.ruleset import DEFAULT_DIR, Item, RuleSet, Table
-from conftest import HEADERS, ZEROS, FakeHistory, row, write_csv, write_xlsx
+from conftest import EXAMPLES, HEADERS, ZEROS, FakeHistory, row, write_csv, write_xlsx
 
 
 def _item(rules: RuleSet, item_id: str) -> Item:
@@ -201,6 +201,8 @@ def test_a_correction_cascades_with_the_stored_tasks(tmp_path: Path, cli: Any) -
         tmp_path, "--replace", code=0)
     doc = json.loads(cli("show", "2026-02", "--db", db, "--json", code=0).stdout)
     assert _totals(doc) == {"E001": "8.50", "E002": "8.50", "E003": "8.50"}
+    assert {m["id"]: m["tasks"]["loan_households"]["annual_task"] for m in doc["managers"]} == \
+        {"E001": "10", "E002": "60", "E003": "48"}
 
 
 def test_new_tasks_for_a_scored_year_are_refused_unless_replace_tasks(
@@ -304,3 +306,11 @@ def test_payroll_agency_early_completion_without_annual_task_is_refused(
     said = cli("rules", "check", rules_dir, code=1)
     assert "1-zhihang.yaml:" in said.stderr + said.stdout
     assert "per_client 项目参加提前完成须写 annual_task（年度任务，代发户数）" in said.stderr + said.stdout
+
+
+def test_the_example_tasks_file_checks_against_the_example_month(cli: Any, tmp_path: Path) -> None:
+    example = EXAMPLES / "tasks" / "任务下达-2026.csv"
+    out = cli("check", EXAMPLES / "2026-10.xlsx", "--tasks", example, "--db", tmp_path / "t.db",
+              code=0).stdout
+    assert "提前完成的年度任务（按客户经理 × 项目计）：下达任务 13 项（任务下达-2026.csv）；" \
+           "默认 12×月度任务 227 项" in out

@@ -19,11 +19,13 @@ from cmscore.app.common import existing_store, rewrite_recorded
 from cmscore.engine.month import MonthExport, check_month
 from cmscore.numbers import fmt2, from_centi, to_centi
 from cmscore.outputs.scores import write_scores
+from cmscore.outputs.tasks import add_stored_tasks
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import adjustments as store_adjustments
 from cmscore.store import db as store
 from cmscore.store import history, restate
+from cmscore.store import tasks as stored_tasks
 from cmscore.store.access import open_read
 
 
@@ -63,6 +65,7 @@ def show_month(month: str, *, db: Path | None = None, rules_dir: Path | None = N
         record = store.run_record(conn, month) or {}
         note = conn.execute("SELECT note FROM runs WHERE id = ?", (record["run_id"],)).fetchone()
         doc: dict[str, Any] = {"month": month, "managers": _stored(conn, month, rules)}
+        add_stored_tasks(doc, rules, stored_tasks.year_tasks(conn, month[:4]))
         doc["run"] = {"id": record["run_id"], "file_name": record["file_name"],
                       "file_sha256": record["file_sha256"], "started_at": record["started_at"],
                       "tool_version": record["tool_version"], "note": note[0] if note else ""}

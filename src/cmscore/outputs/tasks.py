@@ -10,7 +10,8 @@ from typing import Any
 from cmscore.engine.itemscore import ItemScore
 from cmscore.engine.scoring import MonthScores
 from cmscore.engine.sentences import num
-from cmscore.engine.tasks import ASSIGNED, DEFAULT, RULE_FILE
+from cmscore.engine.tasks import ASSIGNED, DEFAULT, RULE_FILE, Tasks, annual_task
+from cmscore.rules.ruleset import RuleSet
 
 
 def task_counts(scores: MonthScores) -> Counter[str]:
@@ -72,3 +73,16 @@ def tasks_text(items: Iterable[ItemScore]) -> str:
             unit = s.item.unit_label or ("户" if s.item.kind == "per_client" else "")
             parts.append(f"{s.item.name} {num(s.annual_task)}{unit}（{s.task_source}）")
     return f"年度任务（提前完成）：{'、'.join(parts)}" if parts else ""
+
+
+def add_stored_tasks(doc: dict[str, Any], rules: RuleSet, tasks: Tasks | None) -> None:
+    """``tasks`` for each manager of a stored month's document (``show --json``), from the
+    year's stored tasks and the rules, as ``score --json`` gives them."""
+    for manager in doc["managers"]:
+        table = rules.tables.get(manager["category"])
+        got = {}
+        for item in table.items if table is not None else []:
+            if item.early_completion:
+                task, source = annual_task(item, manager["id"], manager["branch"], tasks)
+                got[item.id] = {"annual_task": f"{task.normalize():f}", "task_source": source}
+        manager["tasks"] = got
