@@ -17,6 +17,7 @@ from cmscore.engine.scoring import score_month
 from cmscore.engine.tasks import ASSIGNED, DEFAULT, RULE_FILE, Tasks, annual_task
 from cmscore.rules.ruleset import DEFAULT_DIR, Item, RuleSet, Table
 from conftest import EXAMPLES, HEADERS, ZEROS, FakeHistory, row, write_csv, write_xlsx
+from test_scoring import zero_figures
 
 
 def _item(rules: RuleSet, item_id: str) -> Item:
@@ -34,25 +35,12 @@ def test_lookup_order_cm_then_branch_then_rule_file_then_default(rules: RuleSet)
     assert annual_task(ruled, "E2", "城东支行", tasks) == (D(40), ASSIGNED)
 
 
-def _zeros(table: Table) -> dict[str, dict[str, D | None]]:
-    """Every item's figures 0 (NPL ratio 0), as an export row with no business."""
-    out: dict[str, dict[str, D | None]] = {}
-    for item in table.items:
-        if item.kind == "per_client":
-            out[item.id] = {t.label: D(0) for t in item.client_tiers}
-        elif item.kind == "tiered":
-            out[item.id] = {"ratio": D(0)}
-        else:
-            out[item.id] = {"increase" if item.basis == "vs_baseline" else "value": D(0)}
-    return out
-
-
 def _month(rules: RuleSet, *rows: tuple[str, str, int],
            item: str = "loan_households") -> MonthExport:
     """Managers (工号, 机构, this month's 放款户数); every other figure 0."""
     managers = []
     for n, (cm, branch, figure) in enumerate(rows, start=3):
-        figures = _zeros(rules.tables["支行"])
+        figures = zero_figures(rules.tables["支行"])
         if item == "payroll_agency":
             figures[item] = {"50人以下": D(figure), "50人及以上": D(0)}
         else:
