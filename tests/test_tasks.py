@@ -17,6 +17,7 @@ from cmscore.engine.scoring import score_month
 from cmscore.engine.tasks import ASSIGNED, DEFAULT, RULE_FILE, Tasks, annual_task
 from cmscore.rules.ruleset import DEFAULT_DIR, Item, RuleSet, Table
 from conftest import EXAMPLES, HEADERS, ZEROS, FakeHistory, row, write_csv, write_xlsx
+from history_helpers import read_sheet
 from test_scoring import zero_figures
 
 
@@ -153,6 +154,8 @@ def test_assigned_tasks_give_early_completion_where_the_default_would_not(
               "--tasks", tasks, "--quiet", code=0).stdout
     assert "提前完成的年度任务（按客户经理 × 项目计）：下达任务 2 项（任务.csv）；默认 12×月度任务 16 项" \
         in out
+    record = {r["项目"]: r["内容"] for r in read_sheet(tmp_path / "scores-2026-01.xlsx", "运行记录")}
+    assert record["提前完成的年度任务"] == "下达任务 2 项（任务.csv）；默认 12×月度任务 16 项"
     # February without --tasks: the year's stored tasks decide.
     feb = _export(tmp_path, "2026-02", FEB)
     doc = json.loads(cli("score", feb, "--db", db, "--out", tmp_path, "--json", code=0).stdout)
@@ -189,6 +192,11 @@ def test_a_correction_cascades_with_the_stored_tasks(tmp_path: Path, cli: Any) -
         tmp_path, "--replace", code=0)
     doc = json.loads(cli("show", "2026-02", "--db", db, "--json", code=0).stdout)
     assert _totals(doc) == {"E001": "8.50", "E002": "8.50", "E003": "8.50"}
+    # The re-scored month's workbook written again records the year's tasks.
+    cli("show", "2026-02", "--write", "--db", db, "--out", tmp_path / "again", code=0)
+    record = {r["项目"]: r["内容"] for r in read_sheet(tmp_path / "again" / "scores-2026-02.xlsx",
+                                                       "运行记录")}
+    assert record["提前完成的年度任务"] == "下达任务 2 项（任务.csv）；默认 12×月度任务 16 项"
     assert {m["id"]: m["tasks"]["loan_households"]["annual_task"] for m in doc["managers"]} == \
         {"E001": "10", "E002": "60", "E003": "48"}
 

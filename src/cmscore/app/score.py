@@ -28,6 +28,7 @@ from cmscore.numbers import to_centi
 from cmscore.outputs.aside import alongside
 from cmscore.outputs.files import stored_workbook
 from cmscore.outputs.scores import notice_fits, write_notice, write_scores
+from cmscore.outputs.tasks import task_summary
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
@@ -192,7 +193,7 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
                 f"{year} 年下达任务（{task_file}）" if new_tasks else ""))
         target = (out_dir or Path.cwd()) / f"scores-{export.month}.xlsx"
         record: dict[str, object] = {"file_sha256": run.file_sha256, "tool_version": run.tool_version,
-                  "started_at": run.started_at}
+                  "started_at": run.started_at, "tasks": task_summary(scores, task_file)}
         # The workbook is complete in a temp file before the month is committed, and
         # moved into place only after: a failure at any step leaves neither behind.
         notice = target.with_name(f"公示-{export.month}.xlsx") \

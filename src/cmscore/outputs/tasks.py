@@ -24,18 +24,22 @@ def task_counts(scores: MonthScores) -> Counter[str]:
     return counts
 
 
-def task_line(scores: MonthScores, file: str) -> str:
-    """「提前完成的年度任务：下达任务 12 项（任务下达-2026.csv）；默认 12×月度任务 58 项」, or
-    empty when no item takes part in early completion."""
+def task_summary(scores: MonthScores, file: str) -> str:
+    """「下达任务 12 项（任务下达-2026.csv）；默认 12×月度任务 58 项」, or empty when no item
+    takes part in early completion (the 运行记录 row's content)."""
     counts = task_counts(scores)
     parts = []
     for source in (ASSIGNED, RULE_FILE, DEFAULT):
         if counts[source]:
             named = f"（{file}）" if source == ASSIGNED and file else ""
             parts.append(f"{source} {counts[source]} 项{named}")
-    if not parts:
-        return ""
-    return f"提前完成的年度任务（按客户经理 × 项目计）：{'；'.join(parts)}"
+    return "；".join(parts)
+
+
+def task_line(scores: MonthScores, file: str) -> str:
+    """The terminal's line: 「提前完成的年度任务（按客户经理 × 项目计）：…」, or empty."""
+    summary = task_summary(scores, file)
+    return f"提前完成的年度任务（按客户经理 × 项目计）：{summary}" if summary else ""
 
 
 def tasks_json(scores: MonthScores) -> dict[str, dict[str, dict[str, str]]]:
