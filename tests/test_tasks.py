@@ -17,7 +17,7 @@ from cmscore.engine.scoring import score_month
 from cmscore.engine.tasks import ASSIGNED, DEFAULT, RULE_FILE, Tasks, annual_task
 from cmscore.rules.ruleset import DEFAULT_DIR, Item, RuleSet, Table
 from conftest import EXAMPLES, HEADERS, ZEROS, FakeHistory, row, write_csv, write_xlsx
-from history_helpers import read_sheet
+from history_helpers import query, read_sheet
 from test_scoring import zero_figures
 
 
@@ -310,3 +310,40 @@ def test_the_example_tasks_file_checks_against_the_example_month(cli: Any, tmp_p
               code=0).stdout
     assert "提前完成的年度任务（按客户经理 × 项目计）：下达任务 13 项（任务下达-2026.csv）；" \
            "默认 12×月度任务 227 项" in out
+
+
+def test_replace_tasks_restates_a_paid_month_and_a_closed_month_refuses(
+        tmp_path: Path, cli: Any) -> None:
+    db = tmp_path / "t.db"
+    cli("score", _export(tmp_path, "2026-01", JAN), "--db", db, "--out", tmp_path, code=0)
+    cli("score", _export(tmp_path, "2026-02", FEB), "--db", db, "--out", tmp_path, code=0)
+    cli("payroll", "--month", "2026-02", "--db", db, "--out", tmp_path, code=0)
+    cli("close", "2026-02", "--db", db, code=0)
+    tasks = write_csv(tmp_path / "任务.csv", TASK_HEADER, TASKS)
+    march = _export(tmp_path, "2026-03", FEB)
+    refused = cli("score", march, "--db", db, "--out", tmp_path, "--tasks", tasks,
+                  "--replace-tasks", code=1)
+    assert "会改变已结账月份 2026-02 的得分" in refused.stderr
+    assert query(db, "SELECT count(*) FROM tasks") == [(0,)]
+    cli("reopen", "2026-02", "--reason", "下达任务到位", "--db", db, code=0)
+    cli("score", march, "--db", db, "--out", tmp_path, "--tasks", tasks, "--replace-tasks",
+        code=0)
+    # Paid at the transition's 1000: E001 185.00 → 18.50 points is 185.00 due, was 85.00.
+    assert query(db, "SELECT cm_id, paid_fen, due_fen FROM restatements ORDER BY cm_id") == [
+        ("E001", 8500, 18500), ("E002", 18500, 8500)]
+
+
+def test_a_tasks_file_may_name_a_manager_of_an_earlier_month_and_padded_ids(
+        tmp_path: Path, cli: Any) -> None:
+    db = tmp_path / "t.db"
+    cli("score", _export(tmp_path, "2026-01", JAN), "--db", db, "--out", tmp_path, code=0)
+    # E003 left after January: his row is accepted (a file issued for the year).
+    tasks = write_csv(tmp_path / "任务.csv", TASK_HEADER, [["E003", "", "放款户数", 3]])
+    feb = _export(tmp_path, "2026-02", {"E001": 1, "E002": 1})
+    cli("check", feb, "--db", db, "--tasks", tasks, "--replace-tasks", code=0)
+    # A 工号 a spreadsheet shortened (11771) gets its zeros back as the export's do.
+    padded = write_csv(tmp_path / "补零.csv", TASK_HEADER, [[11771, "", "放款户数", 60]])
+    doc = json.loads(cli("check", EXAMPLES / "2026-10.xlsx", "--tasks", padded, "--db",
+                         tmp_path / "none.db", "--json", code=0).stdout)
+    [manager] = [m for m in doc["managers"] if m["id"] == "011771"]
+    assert manager["tasks"]["loan_households"] == {"annual_task": "60", "task_source": "下达任务"}
