@@ -347,3 +347,19 @@ def test_a_tasks_file_may_name_a_manager_of_an_earlier_month_and_padded_ids(
                          tmp_path / "none.db", "--json", code=0).stdout)
     [manager] = [m for m in doc["managers"] if m["id"] == "011771"]
     assert manager["tasks"]["loan_households"] == {"annual_task": "60", "task_source": "下达任务"}
+
+
+def test_a_tasks_file_of_branches_alone_and_one_without_either_column(
+        tmp_path: Path, cli: Any) -> None:
+    month = _export(tmp_path, "2026-01", JAN)
+    branches = write_csv(tmp_path / "支行任务.csv", ["机构", "考核项目", "年度任务"],
+                         [["城东支行", "放款户数", 20]])
+    doc = json.loads(cli("check", month, "--tasks", branches, "--db", tmp_path / "t.db",
+                         "--json", code=0).stdout)
+    assert {m["id"]: m["tasks"]["loan_households"]["annual_task"] for m in doc["managers"]} == \
+        {"E001": "20", "E002": "20", "E003": "48"}
+    neither = write_csv(tmp_path / "无.csv", ["姓名", "考核项目", "年度任务"], [["甲", "放款户数", 20]])
+    doc = json.loads(cli("check", month, "--tasks", neither, "--db", tmp_path / "t.db", "--json",
+                         code=1).stdout)
+    assert [(p["file"], p["row"], p["message"]) for p in doc["problems"]] == [
+        ("无.csv", 1, "找不到表头行：任务下达文件须有列 考核项目、年度任务，以及 工号 或 机构（一列或两列都有）")]

@@ -185,8 +185,7 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
             for pending in filter(None, (book, notice_book)):
                 pending.run_id = run_id
             if new_tasks and rows is not None and tasks is not None:  # the year's months read them
-                app_tasks.stored_tasks.save(conn, year, rows, (tasks.name, sha256_of(tasks)),
-                                            run_id)
+                app_tasks.save(conn, year, rows, tasks, run_id)
             restated.extend(cascade.after_correction(
                 conn, f"{year}-00" if new_tasks else export.month, rules, run_id,
                 bool(old_totals) and old_totals != new_totals,

@@ -14,6 +14,7 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
+from cmscore.app.common import sha256_of
 from cmscore.engine.itemcolumns import History
 from cmscore.engine.month import MonthExport
 from cmscore.engine.tasks import Tasks
@@ -24,8 +25,7 @@ from cmscore.store import db as store
 from cmscore.store import tasks as stored_tasks
 from cmscore.store.tasks import Row, tasks_of
 
-__all__ = ["Row", "WithTasks", "must_store", "read_file", "stored_tasks", "tasks_of",
-           "year_tasks"]
+__all__ = ["Row", "WithTasks", "must_store", "read_file", "save", "tasks_of", "year_tasks"]
 
 
 class WithTasks:
@@ -80,6 +80,11 @@ def must_store(conn: sqlite3.Connection, rows: list[Row], month: str, file: str,
                    f"--replace-tasks（{year} 年已计分月份按新任务重算，已发放月份的差额在下次发放时"
                    "补发/扣回）；否则去掉 --tasks，沿用历史库中的任务")
     return True
+
+
+def save(conn: sqlite3.Connection, year: str, rows: list[Row], path: Path, run_id: int) -> None:
+    """The year's tasks replaced by the file's, inside the month's transaction."""
+    stored_tasks.save(conn, year, rows, (path.name, sha256_of(path)), run_id)
 
 
 def year_tasks(conn: sqlite3.Connection | None, year: str) -> Tasks | None:

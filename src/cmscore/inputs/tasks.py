@@ -9,7 +9,7 @@ sheet, row, column) and collected, nothing returned while one remains.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -46,7 +46,9 @@ def _records(path: Path) -> Records:
                 raise
             first = first or exc
     assert first is not None
-    raise first
+    at = first.problems[0]
+    raise InputError([replace(at, message=f"找不到表头行：{WHAT}须有列 考核项目、年度任务，以及 工号 或 "
+                                          "机构（一列或两列都有）")])
 
 
 def read_tasks(path: Path, rules: RuleSet, month: str, ids: Mapping[str, str],
