@@ -217,6 +217,10 @@ def test_new_tasks_for_a_scored_year_are_refused_unless_replace_tasks(
     # February re-scored under the tasks: E001 gains, E002 loses early completion.
     assert {(r["month"], r["id"], r["old_total"], r["new_total"]) for r in doc["restated"]} == {
         ("2026-02", "E001", "8.50", "18.50"), ("2026-02", "E002", "18.50", "8.50")}
+    # --replace-tasks without a file is not silently ignored.
+    alone = cli("score", march, "--db", db, "--out", tmp_path, "--replace", "--replace-tasks",
+                code=1)
+    assert "--replace-tasks 需与 --tasks 文件一起使用" in alone.stderr
     # The same file again is no change; another file is refused again.
     cli("score", march, "--db", db, "--out", tmp_path, "--tasks", tasks, "--replace", code=0)
     other = write_csv(tmp_path / "任务2.csv", TASK_HEADER, [["E001", "", "放款户数", 12]])

@@ -87,6 +87,7 @@ def check_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = N
                month: str | None = None, accept_roster: bool = False,
                tasks: Path | None = None, replace_tasks: bool = False) -> ScoreResult:
     """Validate and score an export exactly as ``score`` would; store and write nothing."""
+    app_tasks.needs_file(tasks, replace_tasks)
     rules = load_rules(rules_dir)
     export = read_export(path, rules, month)
     conn = open_read_only(db or store.default_path())
@@ -125,6 +126,7 @@ def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = N
 
     ``step`` is told the name of each of the SCORE_STEPS phases as it starts.
     """
+    app_tasks.needs_file(tasks, replace_tasks)
     rules = load_rules(rules_dir)
     with no_gc():
         step("读取并校验导出文件")

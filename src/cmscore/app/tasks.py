@@ -25,7 +25,8 @@ from cmscore.store import db as store
 from cmscore.store import tasks as stored_tasks
 from cmscore.store.tasks import Row, tasks_of
 
-__all__ = ["Row", "WithTasks", "must_store", "read_file", "save", "tasks_of", "year_tasks"]
+__all__ = ["Row", "WithTasks", "must_store", "needs_file", "read_file", "save", "tasks_of",
+           "year_tasks"]
 
 
 class WithTasks:
@@ -42,6 +43,12 @@ class WithTasks:
 
     def tasks(self) -> Tasks | None:
         return self.assigned
+
+
+def needs_file(tasks: Path | None, replace: bool) -> None:
+    """--replace-tasks alone would be silently ignored: say so."""
+    if replace and tasks is None:
+        raise fail("--replace-tasks 需与 --tasks 文件一起使用（用该文件替换该年度的下达任务）")
 
 
 def read_file(path: Path, rules: RuleSet, export: MonthExport,
