@@ -19,7 +19,8 @@ $(VENV)/.test-extras: $(BIN)/cmscore
 demo: $(BIN)/cmscore
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	for f in examples/2026-0?.xlsx; do \
-	  $(BIN)/cmscore score $$f --db $(DEMO)/cmscore.db --out $(DEMO) --quiet || exit 1; \
+	  $(BIN)/cmscore score $$f --db $(DEMO)/cmscore.db --out $(DEMO) --quiet \
+	    --tasks examples/tasks/任务下达-2026.csv || exit 1; \
 	done
 	$(BIN)/cmscore score examples/2026-10.xlsx --db $(DEMO)/cmscore.db --out $(DEMO)
 	$(BIN)/cmscore adjust examples/adjustments/调整-2026-10.csv --db $(DEMO)/cmscore.db

@@ -23,6 +23,7 @@ from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from cmscore.cli import app
+from cmscore.engine.tasks import Tasks
 from cmscore.rules.ruleset import DEFAULT_DIR, RuleSet, load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,9 +102,11 @@ class FakeHistory:
     """A History for scoring tests: baselines and year-to-date totals given directly."""
 
     def __init__(self, baselines: dict[tuple[str, str], Decimal] | None = None,
-                 ytd: dict[tuple[str, str], Decimal] | None = None) -> None:
+                 ytd: dict[tuple[str, str], Decimal] | None = None,
+                 tasks: Tasks | None = None) -> None:
         self.baselines = baselines or {}
         self.ytd = ytd or {}
+        self.assigned = tasks
 
     def baseline(self, cm_id: str, item_id: str) -> tuple[Decimal | None, str]:
         value = self.baselines.get((cm_id, item_id))
@@ -111,6 +114,9 @@ class FakeHistory:
 
     def year_to_date(self, cm_id: str, item_id: str) -> Decimal:
         return self.ytd.get((cm_id, item_id), Decimal(0))
+
+    def tasks(self) -> Tasks | None:
+        return self.assigned
 
 
 @pytest.fixture(scope="session")
@@ -268,4 +274,5 @@ UNDO_MIGRATIONS_6_TO_9 = (
     " DROP TABLE workbooks; DROP TABLE restatements; DROP TABLE opening_ytd;"
     " DROP TABLE grading_sources; DROP TABLE month_sources; ALTER TABLE runs DROP COLUMN note;"
     " ALTER TABLE gradings DROP COLUMN stale; ALTER TABLE payrolls DROP COLUMN score_run;"
-    " ALTER TABLE payrolls DROP COLUMN grading;")
+    " ALTER TABLE payrolls DROP COLUMN grading;"
+    " DROP TABLE tasks;")  # and migration 11's (任务下达)

@@ -64,6 +64,9 @@ class _NoHistory:
     def year_to_date(self, cm_id: str, item_id: str) -> Decimal:
         return D(0)
 
+    def tasks(self) -> None:
+        return None
+
 
 def test_inputs_json_is_json_dumps_of_the_figures() -> None:
     managers = [Manager("1", "甲", "城东", "支行", 3), Manager("2", "乙", "城东", "支行", 4)]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cmscore.app import cascade
+from cmscore.app import tasks as app_tasks
 from cmscore.app.common import no_gc, open_read_only, sha256_of
 from cmscore.engine.grading import (
     window,
@@ -27,6 +28,7 @@ from cmscore.numbers import to_centi
 from cmscore.outputs.aside import alongside
 from cmscore.outputs.files import stored_workbook
 from cmscore.outputs.scores import notice_fits, write_notice, write_scores
+from cmscore.outputs.tasks import task_summary
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
@@ -46,6 +48,7 @@ class ScoreResult:
     ytd_from: str = ""  # the year's first stored month, when the store starts the year late
     notice: Path | None = None  # the 公示 workbook, when the month has one
     roster: RosterChanges | None = None  # 人员变动 against the previous stored month
+    tasks_file: str = ""  # the 任务下达 file the year's tasks came from, when there are any
 
 
 def roster_changes(conn: sqlite3.Connection | None, export: MonthExport, rules: RuleSet,
@@ -71,21 +74,37 @@ def _history(conn: sqlite3.Connection | None, month: str) -> History:
     return store.StoreHistory(conn, month) if conn is not None else NoHistory()
 
 
+def _with_tasks(history: History, rows: list[app_tasks.Row] | None, tasks: Path | None,
+                conn: sqlite3.Connection | None, year: str) -> tuple[History, str]:
+    """The history scoring reads, with the file's tasks when given; and the tasks' file."""
+    if rows is not None and tasks is not None:
+        return app_tasks.WithTasks(history, app_tasks.tasks_of(rows, tasks.name)), tasks.name
+    stored = app_tasks.year_tasks(conn, year)
+    return history, stored.file if stored is not None else ""
+
+
 def check_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = None,
-               month: str | None = None, accept_roster: bool = False) -> ScoreResult:
+               month: str | None = None, accept_roster: bool = False,
+               tasks: Path | None = None, replace_tasks: bool = False) -> ScoreResult:
     """Validate and score an export exactly as ``score`` would; store and write nothing."""
+    app_tasks.needs_file(tasks, replace_tasks)
     rules = load_rules(rules_dir)
     export = read_export(path, rules, month)
     conn = open_read_only(db or store.default_path())
     try:
-        scores = score_month(export, rules, _history(conn, export.month))
+        rows = app_tasks.read_file(tasks, rules, export, conn) if tasks else None
+        if rows is not None and tasks is not None and conn is not None:
+            app_tasks.must_store(conn, rows, export.month, tasks.name, replace_tasks)
+        past, task_file = _with_tasks(_history(conn, export.month), rows, tasks, conn,
+                                      export.month[:4])
+        scores = score_month(export, rules, past)
         if conn is not None:  # as score would store it: the month's adjustments applied
             cascade.apply_stored(conn, scores)
         changes = roster_changes(conn, export, rules, accept_roster)
     finally:
         if conn is not None:
             conn.close()
-    return ScoreResult(export, scores, rules, None, {}, roster=changes)
+    return ScoreResult(export, scores, rules, None, {}, roster=changes, tasks_file=task_file)
 
 
 Step = Callable[[str], None]
@@ -101,11 +120,13 @@ SCORE_STEPS = 4
 def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = None,
                out_dir: Path | None = None, month: str | None = None,
                replace: bool = False, step: Step = _quiet,
-               allow_gap: bool = False, accept_roster: bool = False) -> ScoreResult:
+               allow_gap: bool = False, accept_roster: bool = False,
+               tasks: Path | None = None, replace_tasks: bool = False) -> ScoreResult:
     """Read, score, store and write one month. Nothing is stored or written on any problem.
 
     ``step`` is told the name of each of the SCORE_STEPS phases as it starts.
     """
+    app_tasks.needs_file(tasks, replace_tasks)
     rules = load_rules(rules_dir)
     with no_gc():
         step("读取并校验导出文件")
@@ -113,7 +134,7 @@ def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = N
         db = db or store.default_path()
         with store.locked(db):
             return _score_locked(path, export, rules, db, out_dir, replace, step, allow_gap,
-                                 accept_roster)
+                                 accept_roster, tasks, replace_tasks)
 
 
 def _write_books(path: Path, notice: Path | None, scores: MonthScores, export: MonthExport,
@@ -127,7 +148,8 @@ def _write_books(path: Path, notice: Path | None, scores: MonthScores, export: M
 
 def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
                   out_dir: Path | None, replace: bool, step: Step,
-                  allow_gap: bool = False, accept_roster: bool = False) -> ScoreResult:
+                  allow_gap: bool = False, accept_roster: bool = False,
+                  tasks: Path | None = None, replace_tasks: bool = False) -> ScoreResult:
     conn = store.connect(db)
     try:
         if export.month in store.stored_months(conn) and not replace:
@@ -144,9 +166,15 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
                        f"缺月会使累计偏少。请先 cmscore score 这些月份的导出文件；确认缺月无数据时"
                        f"加 --allow-gap（运行记录和输出会注明这些月份不计入年度累计）")
         changes = roster_changes(conn, export, rules, accept_roster)
+        rows = app_tasks.read_file(tasks, rules, export, conn) if tasks else None
+        new_tasks = rows is not None and tasks is not None and app_tasks.must_store(
+            conn, rows, export.month, tasks.name, replace_tasks)
         old_totals = cascade.totals(conn, export.month)
         step(f"计分 {len(export.managers)} 名客户经理")
-        scores = score_month(export, rules, store.StoreHistory(conn, export.month))
+        year = export.month[:4]
+        past, task_file = _with_tasks(store.StoreHistory(conn, export.month), rows, tasks,
+                                      conn, year)
+        scores = score_month(export, rules, past)
         cascade.apply_stored(conn, scores)
         note = f"年度累计不含 {'、'.join(gap)}（--allow-gap）" if gap else ""
         run = store.RunRecord("score", export.month, path.name, sha256_of(path), rules.hashes,
@@ -158,11 +186,15 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
             # The workbooks are this run's, not the cascade's runs inserted after it.
             for pending in filter(None, (book, notice_book)):
                 pending.run_id = run_id
+            if new_tasks and rows is not None and tasks is not None:  # the year's months read them
+                app_tasks.save(conn, year, rows, tasks, run_id)
             restated.extend(cascade.after_correction(
-                conn, export.month, rules, run_id, bool(old_totals) and old_totals != new_totals))
+                conn, f"{year}-00" if new_tasks else export.month, rules, run_id,
+                bool(old_totals) and old_totals != new_totals,
+                f"{year} 年下达任务（{task_file}）" if new_tasks else ""))
         target = (out_dir or Path.cwd()) / f"scores-{export.month}.xlsx"
         record: dict[str, object] = {"file_sha256": run.file_sha256, "tool_version": run.tool_version,
-                  "started_at": run.started_at}
+                  "started_at": run.started_at, "tasks": task_summary(scores, task_file)}
         # The workbook is complete in a temp file before the month is committed, and
         # moved into place only after: a failure at any step leaves neither behind.
         notice = target.with_name(f"公示-{export.month}.xlsx") \
@@ -184,4 +216,4 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
     finally:
         conn.close()
     return ScoreResult(export, scores, rules, target, record, warnings, restated, gap,
-                       ytd_from, notice, changes)
+                       ytd_from, notice, changes, task_file)

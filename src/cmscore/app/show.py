@@ -19,11 +19,13 @@ from cmscore.app.common import existing_store, rewrite_recorded
 from cmscore.engine.month import MonthExport, check_month
 from cmscore.numbers import fmt2, from_centi, to_centi
 from cmscore.outputs.scores import write_scores
+from cmscore.outputs.tasks import add_stored_tasks, task_summary
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import adjustments as store_adjustments
 from cmscore.store import db as store
 from cmscore.store import history, restate
+from cmscore.store import tasks as stored_tasks
 from cmscore.store.access import open_read
 
 
@@ -63,6 +65,7 @@ def show_month(month: str, *, db: Path | None = None, rules_dir: Path | None = N
         record = store.run_record(conn, month) or {}
         note = conn.execute("SELECT note FROM runs WHERE id = ?", (record["run_id"],)).fetchone()
         doc: dict[str, Any] = {"month": month, "managers": _stored(conn, month, rules)}
+        add_stored_tasks(doc, rules, stored_tasks.year_tasks(conn, month[:4]))
         doc["run"] = {"id": record["run_id"], "file_name": record["file_name"],
                       "file_sha256": record["file_sha256"], "started_at": record["started_at"],
                       "tool_version": record["tool_version"], "note": note[0] if note else ""}
@@ -89,6 +92,8 @@ def _write(path: Path, month: str, rules: RuleSet, record: dict[str, Any],
     try:
         managers = history.stored_managers(conn, month)
         scores = rescore_stored(conn, month, rules)
+        year_tasks = stored_tasks.year_tasks(conn, month[:4])
+        tasks_file = year_tasks.file if year_tasks is not None else ""
         stored = dict(conn.execute("SELECT cm_id, total_cp FROM scores WHERE month = ?",
                                    (month,)))
     finally:
@@ -100,7 +105,8 @@ def _write(path: Path, month: str, rules: RuleSet, record: dict[str, Any],
     return rewrite_recorded(path, month, out_dir / f"scores-{month}.xlsx", lambda tmp: write_scores(
         tmp, scores, export, rules, {"file_sha256": record.get("file_sha256", ""),
                                      "tool_version": record["tool_version"],
-                                     "started_at": record["started_at"]}))
+                                     "started_at": record["started_at"],
+                                     "tasks": task_summary(scores, tasks_file)}))
 
 
 def year_status(*, year: str | None = None, db: Path | None = None) -> dict[str, Any]:

@@ -26,6 +26,22 @@ AcceptRosterOpt = Annotated[bool, typer.Option(
     help="人员变动异常（新工号占比过高、某类别无人）时仍然计分：先核对工号是否丢了前导零、文件是否选对")]
 
 
+TasksOpt = Annotated[Path | None, typer.Option(
+    "--tasks", metavar="文件",
+    help="任务下达文件（工号或机构、考核项目、年度任务）：提前完成按下达的年度任务计算，并存入历史库供该年度各月使用")]
+ReplaceTasksOpt = Annotated[bool, typer.Option(
+    "--replace-tasks",
+    help="任务下达文件与历史库中该年度的任务不同（或该年已有按默认任务计分的月份）时仍然启用，并按新任务重算该年已计分月份")]
+
+
+def say_tasks(console: Any, result: Any) -> None:
+    """Which annual task early completion used, one line."""
+    from cmscore.outputs.tasks import task_line
+    line = task_line(result.scores, result.tasks_file)
+    if line:
+        console.print(line, soft_wrap=True, markup=False)
+
+
 def say_roster(console: Any, result: Any) -> None:
     """人员变动 and the 工号 whose leading zeros were restored, one line each."""
     from cmscore.outputs.roster import lines as roster_lines
@@ -48,6 +64,7 @@ def score(
     accept_roster: AcceptRosterOpt = False,
     db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None,
     json_: JsonOpt = False, quiet: QuietOpt = False,
+    tasks: TasksOpt = None, replace_tasks: ReplaceTasksOpt = False,
 ) -> None:
     """计分：读取一个月的导出文件，按附件1–3计分排名，存入历史库，写出 scores-YYYY-MM.xlsx。
 
@@ -64,10 +81,13 @@ def score(
         result = run(json_, lambda: app_score.score_file(file, rules_dir=rules, db=db, out_dir=out,
                                                      month=month, replace=replace, step=step,
                                                      allow_gap=allow_gap,
-                                                     accept_roster=accept_roster))
+                                                     accept_roster=accept_roster,
+                                                     tasks=tasks, replace_tasks=replace_tasks))
     restated = restated_json(result.restated)
     if json_:
+        from cmscore.outputs.tasks import add_tasks
         doc = scores_json(result.scores, result.rules)
+        add_tasks(doc, result.scores)
         doc["warnings"] = [{"id": cm, "message": w} for cm, w in result.warnings.items()]
         doc["restated"] = restated
         doc["gap_months"] = result.gap
@@ -82,6 +102,7 @@ def score(
             console.print(part, soft_wrap=isinstance(part, Text))
     say_format(console, result.export)
     say_roster(console, result)
+    say_tasks(console, result)
     names = {s.manager.id: s.manager.name for s in result.scores.scores}
     for cm, warning in result.warnings.items():
         console.print(Text.assemble(("预警", "red"), f" {cm} {names.get(cm, '')}：{warning}"),
@@ -110,6 +131,7 @@ def check(
     month: MonthOpt = None,
     accept_roster: AcceptRosterOpt = False,
     db: DbOpt = None, rules: RulesOpt = None, json_: JsonOpt = False,
+    tasks: TasksOpt = None, replace_tasks: ReplaceTasksOpt = False,
 ) -> None:
     """校验：与 score 完全相同的检查和计分，但不保存、不写文件。退出码 0 表示可以计分。
 
@@ -120,14 +142,18 @@ def check(
     from cmscore.outputs.scores import scores_json
 
     result = run(json_, lambda: app_score.check_file(file, rules_dir=rules, db=db, month=month,
-                                                     accept_roster=accept_roster))
+                                                     accept_roster=accept_roster, tasks=tasks,
+                                                     replace_tasks=replace_tasks))
     if json_:
+        from cmscore.outputs.tasks import add_tasks
         doc = scores_json(result.scores, result.rules)
+        add_tasks(doc, result.scores)
         print_json({"ok": True, "month": doc["month"], "managers": doc["managers"],
                     "roster_changes": roster_json(result.roster) if result.roster else None})
         return
     say_format(make_console(False), result.export)
     say_roster(make_console(False), result)
+    say_tasks(make_console(False), result)
     counts = result.scores.by_category()
     said = "，".join(f"{c} {len(v)} 人" for c, v in counts.items())
     make_console(False).print(f"{shown(file.name)}：{result.export.month}，{said}；检查通过，可以计分。",

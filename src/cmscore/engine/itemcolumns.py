@@ -15,6 +15,7 @@ from typing import Protocol
 
 from cmscore.engine.itemscore import ItemScore
 from cmscore.engine.points import clamp, linear_points, linear_points_each
+from cmscore.engine.tasks import TaskColumn, Tasks, task_column
 from cmscore.numbers import ZERO, round2
 from cmscore.rules.ruleset import Item
 
@@ -28,6 +29,9 @@ class History(Protocol):
     def year_to_date(self, cm_id: str, item_id: str) -> Decimal:
         """Sum of the item's monthly figures in earlier months of the same year."""
 
+    def tasks(self) -> Tasks | None:
+        """The year's assigned annual tasks (任务下达), when the bank gave them."""
+
 
 class NoHistory:
     def baseline(self, cm_id: str, item_id: str) -> tuple[Decimal | None, str]:
@@ -35,6 +39,9 @@ class NoHistory:
 
     def year_to_date(self, cm_id: str, item_id: str) -> Decimal:
         return ZERO
+
+    def tasks(self) -> Tasks | None:
+        return None
 
 
 @dataclass(slots=True)
@@ -49,6 +56,7 @@ class ItemColumn:
     source: list[str] | None = None
     early: dict[int, Decimal] = field(default_factory=dict)  # row → earlier months' total
     fund: list[Decimal] | None = None
+    task: TaskColumn | None = None  # early-completion items: each row's annual task
 
     def at(self, i: int) -> ItemScore:
         ytd = self.early.get(i)
@@ -57,15 +65,18 @@ class ItemColumn:
                          self.source[i] if self.source else "", ytd is not None,
                          self.fund[i] if self.fund else ZERO, ytd, self.item,
                          {role: got for role, column in self.roles.items()
-                          if (got := column[i]) is not None or role == "baseline"})
+                          if (got := column[i]) is not None or role == "baseline"},
+                         annual_task=self.task[0][i] if self.task else None,
+                         task_source=self.task[1][i] if self.task else "")
 
 
 Problems = list[tuple[int, str]]  # (row, message)
 
 
 def linear_column(item: Item, roles: dict[str, Column], ids: Sequence[str], history: History,
-                  problems: Problems) -> ItemColumn:
-    """A linear item, monthly or against a baseline (SPEC §4.1–4.3)."""
+                  problems: Problems, task: TaskColumn | None = None) -> ItemColumn:
+    """A linear item, monthly or against a baseline (SPEC §4.1–4.3); ``task``: each row's
+    annual task for early completion (default: the rule file's, or 12 × monthly)."""
     n = len(ids)
     increase, value, given = roles.get("increase"), roles.get("value"), roles.get("baseline")
     vs_baseline = item.basis == "vs_baseline"
@@ -103,10 +114,10 @@ def linear_column(item: Item, roles: dict[str, Column], ids: Sequence[str], hist
     points = list(map(by_object.__getitem__, keys))
     out = ItemColumn(item, points, figure, roles, baseline, source)
     if item.early_completion:
-        task = item.yearly_task
+        out.task = task = task or task_column(item, ids, [""] * n, None)
         for i, f in enumerate(figure):
             done = history.year_to_date(ids[i], item.id)
-            if f is not None and done >= task:
+            if f is not None and done >= task[0][i]:
                 exact = linear_points(item, f)
                 points[i] = round2(clamp(item.full + max(exact, ZERO), cap))
                 out.early[i] = done
@@ -164,22 +175,34 @@ def _ratios(roles: dict[str, Column], n: int) -> Iterator[Decimal | str]:
             yield bad / base if base else ZERO
 
 
-def per_client_column(item: Item, roles: dict[str, Column], n: int) -> ItemColumn:
-    """代发工资: clients counted per headcount band, each band's points per client."""
+def per_client_column(item: Item, roles: dict[str, Column], n: int,
+                      ids: Sequence[str] = (), history: History | None = None,
+                      task: TaskColumn | None = None) -> ItemColumn:
+    """代发工资: clients counted per headcount band, each band's points per client. With
+    ``early_completion`` in the rule, a manager whose earlier months' clients (the count,
+    both bands) reached the annual task scores full + this month's clients, up to the cap."""
     bands = [(roles.get(t.label), t.points) for t in item.client_tiers]
     columns = [column if column is not None else [None] * n for column, _ in bands]
     # Once per distinct set of count objects (a dozen in a national month), by id: a
     # count written 2 and one written 2.0 stay as written, as row by row.
     keys = list(zip(*(map(id, c) for c in columns), strict=True)) if bands else [()] * n
     firsts = dict(zip(keys, zip(*columns, strict=True) if bands else [()] * n, strict=True))
-    scored: dict[tuple[int, ...], tuple[Decimal, Decimal]] = {}
+    scored: dict[tuple[int, ...], tuple[Decimal, Decimal, Decimal]] = {}
     for key, counted in firsts.items():
         exact = count = ZERO
         for got, (_, each) in zip(counted, bands, strict=True):
             if got:
                 count += got
                 exact += got * each
-        scored[key] = count, round2(clamp(exact, item.cap))
-    counts, points = (list(c) for c in zip(*map(scored.__getitem__, keys), strict=True)) \
-        if n else ([], [])
-    return ItemColumn(item, points, counts, roles)  # type: ignore[arg-type]
+        scored[key] = count, round2(clamp(exact, item.cap)), exact
+    counts, points, exacts = (list(c) for c in zip(*map(scored.__getitem__, keys), strict=True)) \
+        if n else ([], [], [])
+    out = ItemColumn(item, points, counts, roles)  # type: ignore[arg-type]
+    if item.early_completion and history is not None and len(ids) == n:
+        out.task = task = task or task_column(item, ids, [""] * n, None)
+        for i in range(n):
+            done = history.year_to_date(ids[i], item.id)
+            if done >= task[0][i]:
+                points[i] = round2(clamp(item.full + exacts[i], item.cap))
+                out.early[i] = done
+    return out

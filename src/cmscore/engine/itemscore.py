@@ -27,6 +27,8 @@ class ItemScore:
     year_to_date: Decimal | None = None  # for early completion: the earlier months' total
     item: Item | None = field(default=None, repr=False, compare=False)
     figures: dict[str, Decimal | None] = field(default_factory=dict, repr=False, compare=False)
+    annual_task: Decimal | None = None  # early-completion items: the task measured against
+    task_source: str = ""  # engine.tasks: 下达任务 / 规则文件 / 默认 12×月度任务
 
     @property
     def text(self) -> str:

@@ -30,6 +30,7 @@ from cmscore.engine.itemcolumns import (
 )
 from cmscore.engine.itemscore import ItemScore
 from cmscore.engine.month import Block, Manager, MonthExport
+from cmscore.engine.tasks import task_column
 from cmscore.numbers import ZERO, ByValue, from_centi, to_centi
 from cmscore.problems import InputError, Problem
 from cmscore.rules.ruleset import Item, RuleSet, Table
@@ -112,15 +113,18 @@ def score_frame(table: Table, managers: Sequence[Manager], history: History,
     ids = [m.id for m in managers]
     n = len(ids)
     items: dict[str, ItemColumn] = {}
+    assigned = history.tasks()
+    branches = [m.branch for m in managers] if assigned is not None else [""] * n
     for item in table.items:
         roles = {role: column for (item_id, role), column in block.columns.items()
                  if item_id == item.id} if block else figure_columns(managers, item)
+        task = task_column(item, ids, branches, assigned) if item.early_completion else None
         if item.kind == "linear":
-            items[item.id] = linear_column(item, roles, ids, history, problems)
+            items[item.id] = linear_column(item, roles, ids, history, problems, task)
         elif item.kind == "tiered":
             items[item.id] = tiered_column(item, roles, n, problems)
         else:
-            items[item.id] = per_client_column(item, roles, n)
+            items[item.id] = per_client_column(item, roles, n, ids, history, task)
     # Subtotals, totals and funds are summed in integer hundredths (points are 2-place):
     # a third of the Decimal sums' time. Sums of capped points take a few thousand
     # values, so each is one shared Decimal (half a million objects, ~50 MB, otherwise;
@@ -245,5 +249,7 @@ def score_tiered(item: Item, figures: dict[str, Decimal | None]) -> ItemScore | 
     return _single(column, problems)
 
 
-def score_per_client(item: Item, figures: dict[str, Decimal | None]) -> ItemScore:
-    return per_client_column(item, {k: [v] for k, v in figures.items()}, 1).at(0)
+def score_per_client(item: Item, figures: dict[str, Decimal | None], cm_id: str = "",
+                     history: History | None = None) -> ItemScore:
+    return per_client_column(item, {k: [v] for k, v in figures.items()}, 1, [cm_id],
+                             history).at(0)

@@ -49,6 +49,8 @@ class Scored(Protocol):
     risk_fund: Decimal
     year_to_date: Decimal | None
     figures: dict[str, Decimal | None]
+    annual_task: Decimal | None
+    task_source: str
 
 
 def explain_item(item: Item, score: Scored) -> str:
@@ -64,8 +66,7 @@ def _linear(item: Item, s: Scored) -> str:
     exact = linear_points(item, figure)
     if s.early:
         early_exact = item.full + max(exact, ZERO)
-        return (f"{item.name}：提前完成年度任务（此前累计{num(s.year_to_date or ZERO)}"
-                f"{item.unit_label} ≥ 年度任务{num(item.yearly_task)}{item.unit_label}），"
+        return (f"{item.name}：{_early(item, s)}"
                 f"按满分{num(item.full)}分 + 本月新增{_rate(item, figure)} "
                 f"{_result(item, early_exact, s.points)}")
     if item.basis == "vs_baseline" and s.baseline is not None:
@@ -78,6 +79,15 @@ def _linear(item: Item, s: Scored) -> str:
     else:
         lead = f"{item.name}：新增"
     return f"{lead}{_rate(item, figure)} {_result(item, exact, s.points)}"
+
+
+def _early(item: Item, s: Scored) -> str:
+    """「提前完成年度任务（此前累计48户 ≥ 年度任务48户，下达任务），」: whose task it was."""
+    unit = item.unit_label or ("户" if item.kind == "per_client" else "")
+    task = s.annual_task if s.annual_task is not None else item.yearly_task
+    source = f"，{s.task_source}" if s.task_source else ""
+    return (f"提前完成年度任务（此前累计{num(s.year_to_date or ZERO)}{unit} ≥ "
+            f"年度任务{num(task)}{unit}{source}），")
 
 
 def _tiered(item: Item, s: Scored) -> str:
@@ -104,4 +114,7 @@ def _per_client(item: Item, s: Scored) -> str:
         n = s.figures.get(tier.label) or ZERO
         exact += n * tier.points
         parts.append(f"{tier.label}{num(n)}户 × {num(tier.points)}分")
+    if s.early:
+        return (f"{item.name}：{_early(item, s)}按满分{num(item.full)}分 + 本月新增"
+                f"{' + '.join(parts)} {_result(item, item.full + exact, s.points)}")
     return f"{item.name}：{' + '.join(parts)} {_result(item, exact, s.points)}"

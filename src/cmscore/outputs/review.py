@@ -9,6 +9,7 @@ from typing import Any
 from cmscore import __version__
 from cmscore.engine.results import Diff, Explanation
 from cmscore.numbers import ZERO, fmt2
+from cmscore.outputs.tasks import item_task, tasks_text
 from cmscore.outputs.xlsx import Book, Column
 
 
@@ -18,7 +19,8 @@ def explain_json(e: Explanation) -> dict[str, Any]:
         "total": fmt2(e.adjusted_total), "computed_total": fmt2(e.score.total),
         "stored_total": fmt2(e.stored_total),
         "risk_fund": fmt2(e.score.risk_fund), "rules_changed": e.rules_changed,
-        "items": {k: {"points": fmt2(v.points), "text": v.text} for k, v in e.score.items.items()},
+        "items": {k: {"points": fmt2(v.points), "text": v.text, **item_task(v)}
+                  for k, v in e.score.items.items()},
         "grade": None, "pay": None, "notes": e.notes,
         "adjustments": [_plain(a) for a in e.adjustments],
         "adjustment_history": [_plain(a) for a in e.adjustment_history],
@@ -77,6 +79,7 @@ def explain_panel(e: Explanation) -> Any:
     lines = [f"{e.score.items[k].text}" for k in e.score.items]
     lines.append(f"合计：{' + '.join(fmt2(v.points) for v in e.score.items.values())} = "
                  f"{fmt2(e.score.total)} 分；风险金计提 {fmt2(e.score.risk_fund)} 分")
+    lines += filter(None, [tasks_text(e.score.items.values())])
     lines += adjustment_lines(e)
     if e.grade:
         g = e.grade

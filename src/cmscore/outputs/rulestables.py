@@ -23,7 +23,10 @@ def standard(item: Item) -> str:
         text = "；".join(f"{t.label()}：{_n(t.points)}分" for t in item.tiers)
         return text + ("；所得分同额计提风险金" if item.risk_fund else "")
     if item.kind == "per_client":
-        return "；".join(f"{t.label}每户{_n(t.points)}分" for t in item.client_tiers)
+        text = "；".join(f"{t.label}每户{_n(t.points)}分" for t in item.client_tiers)
+        if item.early_completion:
+            text += f"；提前完成年度任务（{_n(item.yearly_task)}户）的，按满分加本月新增计"
+        return text
     assert item.rate is not None and item.unit is not None
     unit = f"{_n(item.unit)}{item.unit_label}"
     text = (f"比{item.baseline_label}每增加{unit}计{_n(item.rate)}分"

@@ -213,6 +213,8 @@ def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: Ru
               ("规则目录", rules.directory), ("工具版本", run["tool_version"]),
               ("计分时间", run["started_at"]), ("客户经理人数", len(scores.scores))]
     record += [(f"规则文件 {name}", digest) for name, digest in sorted(rules.hashes.items())]
+    if run.get("tasks"):  # which annual task early completion used (任务下达)
+        record.append(("提前完成的年度任务", run["tasks"]))
     if export.padded_ids:
         record.append(("补足前导零的工号", f"{export.padded_ids} 个（export.yaml 的 id_width）"))
     if export.encoding:

@@ -146,8 +146,14 @@ class Item(Strict):
         else:
             if not self.client_tiers or roles:
                 raise ValueError("per_client 项目只写 client_tiers（每档一列），不写 columns")
-        if self.early_completion and not (self.kind == "linear" and self.basis == "monthly"):
-            raise ValueError("提前完成（early_completion）只适用于 linear + monthly 项目")
+        if self.early_completion and not (self.kind == "linear" and self.basis == "monthly"
+                                          or self.kind == "per_client"):
+            raise ValueError("提前完成（early_completion）只适用于 linear + monthly 项目"
+                             "和 per_client（代发工资）项目")
+        if self.early_completion and self.kind == "per_client" and self.annual_task is None:
+            # Per-client tiers have no 「月度任务」 to multiply by 12 (2 small clients or 1
+            # large one both earn the full 6): the year's count is the office's to say.
+            raise ValueError("per_client 项目参加提前完成须写 annual_task（年度任务，代发户数）")
         if self.risk_fund and self.kind != "tiered":
             raise ValueError("风险金（risk_fund）只适用于 tiered 项目")
         return self

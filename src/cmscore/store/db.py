@@ -21,9 +21,11 @@ from pathlib import Path
 
 from cmscore import __version__
 from cmscore.engine.scoring import MonthScores
+from cmscore.engine.tasks import Tasks
 from cmscore.numbers import ZERO
 from cmscore.problems import fail, os_failure
 from cmscore.store import access, workbooks
+from cmscore.store import tasks as stored_tasks
 from cmscore.store.adjustments import put_effects
 from cmscore.store.monthrows import item_rows_by_item, score_rows
 from cmscore.store.restate import record_sources
@@ -260,6 +262,12 @@ class StoreHistory:
         self.december = f"{self.year - 1}-12"
         self._baselines: dict[tuple[str, str], Decimal] | None = None
         self._ytd: dict[str, dict[str, Decimal]] = {}  # item → CM → total, loaded per item
+        self._tasks: tuple[Tasks | None] | None = None  # the year's 任务下达, read once
+
+    def tasks(self) -> Tasks | None:
+        if self._tasks is None:
+            self._tasks = (stored_tasks.year_tasks(self.conn, str(self.year)),)
+        return self._tasks[0]
 
     def baseline(self, cm_id: str, item_id: str) -> tuple[Decimal | None, str]:
         if self._baselines is None:

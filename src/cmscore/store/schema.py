@@ -4,11 +4,11 @@
 each, so a store made by any earlier version is brought up to date on first use.
 """
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 11
 # The oldest version the commands that only read (check, explain, diff, report, db backup)
 # understand: they never migrate, so a store older than this is refused, naming
 # ``cmscore db migrate``. A migration that changes what they read raises it.
-READS_FROM = 9
+READS_FROM = 11
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -263,5 +263,22 @@ MIGRATIONS: dict[int, str] = {
         created_by TEXT NOT NULL
     ) STRICT;
     CREATE INDEX events_by_cm ON events (cm_id, date);
+    """,
+    # Reserved for the roster's migration (issue 15, another branch): empty here.
+    10: "",
+    # 任务下达 (issue 15): the year's assigned annual tasks per 工号 or 机构 and item, read
+    # by every month of the year (scoring, a cascade, explain) so all use the same task.
+    11: """
+    CREATE TABLE tasks (
+        year TEXT NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('工号', '机构')),
+        key TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        task TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        file_sha256 TEXT NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        PRIMARY KEY (year, scope, key, item_id)
+    ) STRICT, WITHOUT ROWID;
     """,
 }
