@@ -97,7 +97,8 @@ def read_records(path: Path, columns: dict[str, str], what: str) -> Records:
     grid, index = header.grid, header.index
     if grid is None:
         missing = [c for c in columns.values() if c not in index]
-        where = {"sheet": header.sheet, "row": header.row + 1} if header.sheet else {}
+        where = {"sheet": header.sheet, "row": header.row + 1} \
+            if len(missing) < len(columns) else {}
         raise InputError([Problem(f"找不到表头行：缺少列 {'、'.join(missing)}（{what}须有列 "
                                   f"{'、'.join(columns.values())}）", file=path.name, **where)])  # type: ignore[arg-type]
     records = Records(path.name, grid.sheet, columns, [])
