@@ -52,12 +52,13 @@ def grades_json(grading: Grading) -> dict[str, Any]:
     return {"window": {"start": grading.months[0], "end": grading.months[-1],
                        "months": len(grading.months)},
             "effective": grading.effective, "pool_size": grading.pool_size,
-            "quotas": grading.quotas, "counts": grading.counts(),
+            "quotas": grading.quotas, "counts": grading.counts(), "notes": grading.notes,
             "managers": [{"id": d.id, "name": d.name, "branch": d.branch,
                           "category": d.category,
                           "average": None if d.average is None else fmt2(d.average),
                           "rank": d.rank, "grade": d.grade, "reason": d.reason,
-                          "boundary": d.boundary or None, "flags": d.flags}
+                          "boundary": d.boundary or None, "flags": d.flags,
+                          "basis": d.basis or None}
                          for d in grading.decisions]}
 
 
