@@ -67,6 +67,10 @@ def read_roster(path: Path, rules: RuleSet) -> RosterFile:
                                         rules.export.id_pattern)
         for _, message in shape:
             records.bad(at, "id", message)
+        if cm_id and cm_id in seen:
+            records.bad(at, "id", f"工号 {cm_id} 与第 {seen[cm_id]} 行重复：花名册每人一行，"
+                                  "多段休假写在同一格（如 2026-03至2026-04、2026-09）")
+        seen.setdefault(cm_id, at)
         category = categories.get(clean_name(text["category"]), "")
         if text["category"] and not category:
             records.bad(at, "category", f"类别「{text['category']}」不是规则文件中的类别：请写 "
@@ -104,12 +108,8 @@ def read_roster(path: Path, rules: RuleSet) -> RosterFile:
         if outside:
             records.bad(at, "leave", f"休假月份 {'、'.join(outside)} 不在任职期间（{appointed} 至 "
                                      f"{left or '今'}）：请核对")
-        if cm_id in seen:
-            records.bad(at, "id", f"工号 {cm_id} 与第 {seen[cm_id]} 行重复：花名册每人一行，"
-                                  "多段休假写在同一格（如 2026-03至2026-04、2026-09）")
         if len(records.problems) > before:
             continue
-        seen[cm_id] = at
         out.append((at, Staff(cm_id, clean_name(text["name"]), category,
                               clean_name(text["branch"]), appointed, left, status, leave)))
     return RosterFile(records.file, records.sheet, out, records.problems)

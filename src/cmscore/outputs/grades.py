@@ -44,7 +44,8 @@ def write_grades(path: Path, grading: Grading, run: RunRecord) -> None:
                     "不参评人员：分行客户经理（固定一级）、新增人员、考核月份不全人员")
     book.sheet("运行记录", [Column("项目", 22), Column("内容", 70, "value")],
                record(run, [("定级窗口", f"{grading.months[0]} 至 {grading.months[-1]}"),
-                             ("生效月份", grading.effective)]))
+                             ("生效月份", grading.effective),
+                             *(("定级说明", note) for note in grading.notes)]))
     book.close()
 
 
