@@ -140,7 +140,17 @@ def test_leave_months_in_the_roster_are_not_counted_against_the_manager(tmp_path
     assert (after["average"], after["rank"], after["grade"]) == ("79.00", 3, "二级")
     assert after["reason"] == "平均分第 3 名 / 6 人（按计分的 5 个月平均；休假 2026-03 不计）"
     assert doc["notes"][0].startswith("花名册：花名册.csv（")
-    assert query(db, "SELECT count(*) FROM staff") == [(6,)]
+    assert not any("不一致" in note for note in doc["notes"])
+    moved = roster_file(tmp_path, everyone(["A", "B", "C", "D", "E", "L"],
+                                           E="E,姓名E,分行个金,分行营业部,2020-01-01,,在岗,",
+                                           L="L,姓名L,支行,城东支行,2019-03-01,,在岗,2026-03"),
+                        "花名册2.csv")
+    doc = grade(db, tmp_path, 6, "2026-06", "--replace", "--roster", moved)
+    assert ("花名册类别与窗口末导出不一致 1 人，定级按导出（当月计分所用的表）：E 姓名E（花名册 分行个金，"
+            "导出 支行）；请核对花名册") in doc["notes"]
+    assert by_id(doc)["E"]["rank"] == 6
+    # both files kept, the latest in force
+    assert query(db, "SELECT file_id, count(*) FROM staff GROUP BY file_id") == [(1, 6), (2, 6)]
 
 
 def test_a_leaver_in_the_roster_is_not_graded_unless_count_in_n_says_so(tmp_path: Path) -> None:
@@ -189,6 +199,11 @@ def test_a_roster_with_problems_is_refused_naming_row_and_column(tmp_path: Path)
                    for line in lines), (row, message, got)
     assert "共 8 处问题" in got
     assert query(db, "SELECT count(*) FROM staff") == [(0,)]
+    got = run("grade", "--months", 6, "--end", "2026-06", "--db", db, "--out", tmp_path,
+              "--roster", roster, code=1).stderr
+    assert "共 8 处问题" in got
+    assert query(db, "SELECT count(*) FROM staff") == query(db, "SELECT count(*) FROM gradings") \
+        == [(0,)]
 
 
 def test_the_example_roster_is_accepted(tmp_path: Path) -> None:

@@ -70,6 +70,12 @@ def said(result: Grading, need: int, roster: tuple[str, str, dict[str, Staff]] |
                f"少于 {need} 个月的 {short} 人定为三级（grading.yaml 的 min_months）")
     if moved:
         out.append(f"类别变更 {len(moved)} 人：只按窗口末所在类别的月份平均，不跨表平均")
+    people = roster[2] if roster else {}
+    differ = [f"{d.id} {d.name}（花名册 {people[d.id].category}，导出 {d.category}）"
+              for d in result.decisions if d.id in people and people[d.id].category != d.category]
+    if differ:
+        out.append(f"花名册类别与窗口末导出不一致 {len(differ)} 人，定级按导出（当月计分所用的表）："
+                   f"{'、'.join(differ[:10])}{' 等' if len(differ) > 10 else ''}；请核对花名册")
     return out
 
 

@@ -69,6 +69,7 @@ class Grading:
     decisions: list[Decision]
     # What grading inferred or took from the roster (离职 left out, …), for people to read.
     notes: list[str] = field(default_factory=list)
+    rounding: str = "half_up"  # of the quotas (grading.yaml quota_rounding)
     _counts: tuple[dict[str, int], dict[str, int]] | None = field(default=None, repr=False)
 
     def counts(self, pool_only: bool = False) -> dict[str, int]:
@@ -273,4 +274,5 @@ def grade_members(months: list[str], members: Iterable[Member],
     others = sorted((d for d in decisions if d.rank is None),
                     key=lambda d: (order[d.grade], d.id))
     ranked = [d for _, _, d in pool]
-    return Grading(months, month_after(months[-1]), size, q, ranked + others, notes)
+    return Grading(months, month_after(months[-1]), size, q, ranked + others, notes,
+                   policy.quota_rounding)
