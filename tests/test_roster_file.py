@@ -4,10 +4,16 @@ across tables. CLI tests on tiny stored histories."""
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from pathlib import Path
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cmscore.engine.grading import grade_members, quotas
+from cmscore.rules.grading import Grading as Policy
 from cmscore.rules.ruleset import DEFAULT_DIR
 from history_helpers import cm, query, run, run_json, span, store_months
 
@@ -272,3 +278,29 @@ def test_rules_show_prints_the_grading_policy() -> None:
     assert "  计入参评人数 N（count_in_n）：新增人员 不计入、离职人员 不计入（不定级）" in out
     assert "  名额取整（quota_rounding）：四舍五入" in out
     assert "  名额分界处并列（tie）：都按较高等级" in out
+
+
+# --- the tie rule and the rounding, for any pool ---------------------------------------------
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([5000, 6000, 7000, 7500, 8000, 9000]), min_size=1, max_size=40),
+       st.sampled_from(["all_higher", "all_lower"]), st.sampled_from(["half_up", "down"]))
+def test_the_tie_rule_keeps_its_side_of_each_quota(totals: list[int], tie: str,
+                                                   rounding: str) -> None:
+    """all_higher never gives fewer than the 一级 quota nor more than the 三级 one; all_lower
+    the reverse; equal averages always share a grade, and a higher one never grades lower."""
+    policy = Policy(tie=tie, quota_rounding=rounding)  # type: ignore[arg-type]
+    members = [(f"C{i:02d}", "n", "b", "支行", (t,)) for i, t in enumerate(totals)]
+    result = grade_members(["2026-01"], members, policy=policy)
+    q, n = quotas(len(totals), rounding), result.counts()
+    assert result.quotas == q
+    if tie == "all_higher":
+        assert n["一级"] >= q["一级"] and n["三级"] <= q["三级"]
+    else:
+        assert n["一级"] <= q["一级"] and n["三级"] >= q["三级"]
+    order = {"一级": 0, "二级": 1, "三级": 2}
+    ranked = sorted(result.decisions, key=lambda d: -d.totals[0])  # type: ignore[operator]
+    for better, worse in itertools.pairwise(ranked):
+        assert order[better.grade] <= order[worse.grade]
+        if better.totals == worse.totals:
+            assert better.grade == worse.grade
