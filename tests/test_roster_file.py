@@ -163,13 +163,15 @@ def test_a_leaver_in_the_roster_is_not_graded_unless_count_in_n_says_so(tmp_path
     months = {m: {f"P{i}": cm(f"{90 - i}.00") for i in range(5)} for m in YEAR}
     for m in YEAR[:11]:
         months[m]["Z"] = cm("99.00")
+        months[m]["Y"] = cm("99.00", category="分行个金")
     db = store_months(tmp_path / "h.db", months)
     roster = roster_file(tmp_path, everyone([f"P{i}" for i in range(5)])
-                         + ["Z,姓名Z,支行,城东支行,2015-07-01,2026-11-20,离职,"])
+                         + ["Z,姓名Z,支行,城东支行,2015-07-01,2026-11-20,离职,",
+                            "Y,姓名Y,分行个金,分行营业部,2015-07-01,2026-11-30,离职,"])
     said = run("roster", roster, "--db", db).stdout
-    assert "已登记花名册 花名册.csv：6 人（离职 1 人，有休假月份 0 人）" in said
+    assert "已登记花名册 花名册.csv：7 人（离职 2 人，有休假月份 0 人）" in said
     doc = grade(db, tmp_path / "a", 12, "2026-12")
-    assert "Z" not in by_id(doc) and doc["pool_size"] == 5
+    assert "Z" not in by_id(doc) and "Y" not in by_id(doc) and doc["pool_size"] == 5
     assert "Z 姓名Z 离职日期 2026-11-20（花名册），不参加定级、不计入参评人数" in doc["notes"]
     rules = rules_with(tmp_path, count_in_n="count_in_n:\n  joiners: false\n  leavers: true\n")
     doc = grade(db, tmp_path / "b", 12, "2026-12", "--replace", "--rules", rules)

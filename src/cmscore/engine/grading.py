@@ -173,6 +173,13 @@ def _flag_bottom(category: str, graded: list[tuple[int, Decision]],
                            "后20%）")
 
 
+def _spans(some: list[str]) -> str:
+    """Months as people write them: 2026-01 至 2026-06 when they run on, else listed."""
+    if len(some) > 2 and months_between(some[0], some[-1]) == some:
+        return f"{some[0]} 至 {some[-1]}"
+    return "、".join(some)
+
+
 def grade_members(months: list[str], members: Iterable[Member],
                   previous_annual: dict[str, str] | None = None,
                   pool_categories: Collection[str] = (POOL_CATEGORY,),
@@ -193,6 +200,10 @@ def grade_members(months: list[str], members: Iterable[Member],
     notes: list[str] = []
     for cm_id, name, branch, category, totals in members:
         d = Decision(cm_id, name, branch, category, "", "", totals, months)
+        person = roster.get(cm_id)
+        if person and person.left_by(months[-1]) and not policy.count_in_n.leavers:
+            notes.append(f"{cm_id} {name} 离职日期 {person.left}（花名册），不参加定级、不计入参评人数")
+            continue
         if category not in pool_categories:
             decisions.append(d)
             d.grade = "一级"
@@ -202,17 +213,12 @@ def grade_members(months: list[str], members: Iterable[Member],
                 outside.setdefault(category, []).append(
                     (divide_half_up(sum(totals), n), d))  # type: ignore[arg-type]
             continue
-        person = roster.get(cm_id)
-        if person and person.left_by(months[-1]) and not policy.count_in_n.leavers:
-            notes.append(f"{cm_id} {name} 离职日期 {person.left}（花名册），不参加定级、不计入参评人数")
-            continue
         decisions.append(d)
         missing = [m for m, t in zip(months, totals, strict=True) if t is None]
         leave = [m for m in missing if person and m in person.leave]
         scored = [t for t in totals if t is not None]
         need = max(1, min(policy.required(n), n - len(leave)))
-        said = [f"{moved[cm_id][0]} 至 {moved[cm_id][-1]} 为其他类别，不跨表平均"] \
-            if cm_id in moved else []
+        said = [f"{_spans(moved[cm_id])} 为其他类别，不跨表平均"] if cm_id in moved else []
         if leave:
             said.append(f"休假 {'、'.join(leave)} 不计")
         first = next((i for i, t in enumerate(totals) if t is not None), 0)
