@@ -224,7 +224,8 @@ def grade_members(months: list[str], members: Iterable[Member],
         first = next((i for i, t in enumerate(totals) if t is not None), 0)
         if len(scored) >= need:
             if len(scored) < n:
-                gaps = [m for m in missing[first:] if m > months[first] and m not in leave
+                # the months before his first are all missing: the rest are gaps
+                gaps = [m for m in missing[first:] if m not in leave
                         and m not in moved.get(cm_id, ())]
                 d.basis = "；".join([f"按计分的 {len(scored)} 个月平均",
                                      *([f"{months[first]} 起计分"] if first else []), *said,
