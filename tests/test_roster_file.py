@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from cmscore.engine.grading import grade_members, quotas
 from cmscore.rules.grading import Grading as Policy
 from cmscore.rules.ruleset import DEFAULT_DIR
-from history_helpers import cm, query, run, run_json, span, store_months
+from history_helpers import cm, query, run, run_json, span, store_months, write_sheet
 
 YEAR = span("2026-01", "2026-12")
 HALF = YEAR[:6]
@@ -219,6 +220,20 @@ def test_the_example_roster_is_accepted(tmp_path: Path) -> None:
     examples = Path(__file__).parent.parent / "examples"
     doc = run_json("roster", examples / "roster-2026.csv", "--db", db)
     assert doc == {"file": "roster-2026.csv", "managers": 40, "left": 0, "on_leave": 1}
+
+
+def test_a_roster_workbook_with_date_cells_is_read(tmp_path: Path) -> None:
+    db = half_with_leave(tmp_path / "h.db")
+    rows = [[c, f"姓名{c}", "支行", "城东支行", datetime(2020, 1, 1), None, "在岗", None]
+            for c in "ABCDE"]
+    rows.append(["L", "姓名L", "支行", "城东支行", datetime(2019, 3, 1), None, "在岗",
+                 datetime(2026, 3, 1)])  # one month of leave typed as a date
+    path = write_sheet(tmp_path / "花名册.xlsx", ROSTER_HEADER.strip().split(","), rows,
+                       titles=("2026年客户经理花名册",))
+    doc = grade(db, tmp_path, 6, "2026-06", "--roster", path)
+    assert by_id(doc)["L"]["reason"] == "平均分第 3 名 / 6 人（按计分的 5 个月平均；休假 2026-03 不计）"
+    assert query(db, "SELECT appointed, leave FROM staff WHERE cm_id = 'L'") == \
+        [("2019-03-01", '["2026-03"]')]
 
 
 # --- never averaged across tables ----------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from cmscore.engine.grading import months_between
@@ -89,7 +90,9 @@ def read_roster(path: Path, rules: RuleSet) -> RosterFile:
             except ValueError as exc:
                 records.bad(at, "left", str(exc))
         try:
-            leave = leave_months(clean_text(cells["leave"]))
+            given = cells["leave"]  # one month typed as a date cell is that month
+            leave = frozenset([_month(given)]) if isinstance(given, date | datetime) else \
+                leave_months(clean_text(given))
         except ValueError as exc:
             records.bad(at, "leave", f"{exc}（休假月份写成 2026-03至2026-05、2026-09）")
         if len(records.problems) > before:
