@@ -28,6 +28,7 @@ demo: $(BIN)/cmscore
 	$(BIN)/cmscore events examples/adjustments/第十六条事件-2026.csv --db $(DEMO)/cmscore.db
 	$(BIN)/cmscore score examples/worked-example.xlsx --db $(DEMO)/worked.db --out $(DEMO)/worked
 	$(BIN)/cmscore grade --months 6 --end 2026-06 --db $(DEMO)/cmscore.db --out $(DEMO)
+	$(BIN)/cmscore roster examples/roster-2026.csv --db $(DEMO)/cmscore.db
 	$(BIN)/cmscore payroll --month 2026-10 --supervisors examples/supervisors/主管人员.csv \
 	  --db $(DEMO)/cmscore.db --out $(DEMO)
 	$(BIN)/cmscore explain 011771 --month 2026-10 --db $(DEMO)/cmscore.db

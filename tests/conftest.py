@@ -270,6 +270,7 @@ def env(tmp_path: Path) -> Any:
 # What migrations 6–9 added, undone: a store as schema 5 (or, with the older steps' own
 # undoing after it, older) left it, for the tests of migrating an older store.
 UNDO_MIGRATIONS_6_TO_9 = (
+    "DROP TABLE staff; DROP TABLE staff_files;"  # migration 10
     "DROP TABLE events; DROP TABLE adjustment_effects; DROP TABLE adjustments;"
     " DROP TABLE workbooks; DROP TABLE restatements; DROP TABLE opening_ytd;"
     " DROP TABLE grading_sources; DROP TABLE month_sources; ALTER TABLE runs DROP COLUMN note;"

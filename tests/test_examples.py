@@ -73,7 +73,8 @@ def items_table(db: Path, cm_id: str, item_id: str) -> dict[str, tuple[Any, ...]
 def test_every_example_file_is_covered() -> None:
     files = {p.name for p in EXAMPLES.iterdir()
              if p.is_file() and p.suffix in (".xlsx", ".xls", ".csv")}
-    assert files == {f"{m}.xlsx" for m in MONTHS} | {"2026-10-gbk.csv", "worked-example.xlsx"}
+    assert files == {f"{m}.xlsx" for m in MONTHS} | {"2026-10-gbk.csv", "worked-example.xlsx",
+                                                     "roster-2026.csv"}  # test_roster_file
 
 
 def test_each_month_is_stored(scored: Scored) -> None:

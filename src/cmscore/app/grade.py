@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from cmscore.app import staff
 from cmscore.app.cascade import restate_pay
 from cmscore.app.common import existing_store, no_gc, require_months
 from cmscore.engine.grading import (
@@ -16,6 +17,8 @@ from cmscore.engine.grading import (
     window,
 )
 from cmscore.engine.month import check_month
+from cmscore.engine.staff import Staff, within_category
+from cmscore.inputs.roster import RosterFile
 from cmscore.outputs import grades as out_grades
 from cmscore.outputs.aside import alongside
 from cmscore.outputs.files import stored_workbook
@@ -23,6 +26,7 @@ from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
 from cmscore.store import history, restate
+from cmscore.store import staff as staff_records
 
 
 @dataclass
@@ -35,8 +39,9 @@ class GradeResult:
 
 def grade_window(months: int, *, end: str | None = None, db: Path | None = None,
                  out_dir: Path | None = None, rules_dir: Path | None = None,
-                 replace: bool = False) -> GradeResult:
-    """Grade grading.yaml's pool over ``months`` months ending at ``end``; store and write."""
+                 replace: bool = False, roster: Path | None = None) -> GradeResult:
+    """Grade grading.yaml's pool over ``months`` months ending at ``end``; store and write.
+    ``roster``: a 花名册 to record first (as ``cmscore roster`` does), then grade with."""
     if months < 1:
         raise fail("--months 必须是正整数")
     check_month(end, "--end")
@@ -47,9 +52,33 @@ def grade_window(months: int, *, end: str | None = None, db: Path | None = None,
         raise fail(f"--months {months} 不是允许的定级窗口：允许 "
                    f"{'、'.join(str(m) for m in allowed)} 个月（{where} 的 windows；"
                    f"6 为过渡期定级，第六条；12 为年度定级，第八条）")
+    read = staff.read_checked(roster, rules) if roster is not None else None
     db = existing_store(db)
     with store.locked(db), no_gc():
-        return _grade_locked(months, end, db, out_dir, rules, replace)
+        return _grade_locked(months, end, db, out_dir, rules, replace,
+                             (read, roster) if read is not None and roster is not None else None)
+
+
+def said(result: Grading, need: int, roster: tuple[str, str, dict[str, Staff]] | None,
+         moved: dict[str, list[str]]) -> list[str]:
+    """What the grading took from the roster, or inferred from the exports without one."""
+    short = sum(1 for d in result.decisions if d.rank is None and d.grade == "三级")
+    fewer = sum(1 for d in result.decisions if d.basis)
+    out = [f"花名册：{roster[0]}（{roster[1][:10]} 登记）；休假月份不计入应计分月数，离职人员按 "
+           "grading.yaml 的 count_in_n.leavers" if roster else
+           "未登记花名册（cmscore roster）：按各月导出推定——某月导出中没有该工号即该月未计分，"
+           "窗口内晚于首月才出现的按新增人员；休假、离职无从得知"]
+    out.append(f"计分不少于 {need} 个月的按实际计分月份平均参加排名（{fewer} 人少于窗口月数）；"
+               f"少于 {need} 个月的 {short} 人定为三级（grading.yaml 的 min_months）")
+    if moved:
+        out.append(f"类别变更 {len(moved)} 人：只按窗口末所在类别的月份平均，不跨表平均")
+    people = roster[2] if roster else {}
+    differ = [f"{d.id} {d.name}（花名册 {people[d.id].category}，导出 {d.category}）"
+              for d in result.decisions if d.id in people and people[d.id].category != d.category]
+    if differ:
+        out.append(f"花名册类别与窗口末导出不一致 {len(differ)} 人，定级按导出（当月计分所用的表）："
+                   f"{'、'.join(differ[:10])}{' 等' if len(differ) > 10 else ''}；请核对花名册")
+    return out
 
 
 def _restate(conn: sqlite3.Connection, effective: str, rules: RuleSet,
@@ -66,7 +95,8 @@ def _restate(conn: sqlite3.Connection, effective: str, rules: RuleSet,
 
 
 def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
-                  rules: RuleSet, replace: bool = False) -> GradeResult:
+                  rules: RuleSet, replace: bool = False,
+                  new_roster: tuple[RosterFile, Path] | None = None) -> GradeResult:
     conn = store.connect(db)
     try:
         end = end or store.latest_month(conn)
@@ -82,9 +112,16 @@ def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
                        "（原运行保留并标记为已被替代，已发放月份的差额转入下次发放）")
         before = history.grades_of(conn, effective) if months == 12 else None
         made_stale: list[tuple[str, str]] = []
-        result = grade_members(span, history.window_members(conn, span, db),
+        if new_roster is not None:  # recorded once the grading is known to be allowed
+            staff.store_roster(conn, *new_roster)
+        members, moved = within_category(span, history.window_members(conn, span, db),
+                                         staff_records.categories(conn, span))
+        roster = staff_records.in_force(conn)
+        result = grade_members(span, members,
                                history.previous_annual(conn, effective) if months == 12 else None,
-                               rules.grading.pool)
+                               rules.grading.pool, rules.grading,
+                               roster[2] if roster else None, moved)
+        result.notes[:0] = said(result, rules.grading.required(months), roster, moved)
         run = store.RunRecord("grade", effective, "", "", rules.hashes,
                               started_at=store.RunRecord.now())
         target = (out_dir or Path.cwd()) / f"grades-{end}.xlsx"

@@ -20,6 +20,7 @@ from cmscore.engine.scoring import (
 )
 from cmscore.numbers import ZERO, round2
 from cmscore.problems import fail
+from cmscore.rules.grading import Grading as GradingPolicy
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import adjustments as store_adjustments
 from cmscore.store import db as store
@@ -106,8 +107,8 @@ def diff(new_rules_dir: Path, *, months: str | None = None, db: Path | None = No
     old_last = {s.manager.id: s for s in old_by_month[last].scores}
     new_last = {s.manager.id: s for s in new_by_month[last].scores}
     graded = len(span) > 1
-    grades_old = _grades(old_by_month, span, old_rules.grading.pool) if graded else {}
-    grades_new = _grades(new_by_month, span, new_rules.grading.pool) if graded else {}
+    grades_old = _grades(old_by_month, span, old_rules.grading) if graded else {}
+    grades_new = _grades(new_by_month, span, new_rules.grading) if graded else {}
     lines: list[DiffLine] = []
     for cm, old in old_last.items():
         new = new_last[cm]
@@ -202,7 +203,7 @@ def _rescore(conn: sqlite3.Connection, month: str, rules: RuleSet) -> MonthScore
 
 
 def _grades(by_month: dict[str, MonthScores], span: list[str],
-            pool: list[str]) -> dict[str, str]:
+            policy: GradingPolicy) -> dict[str, str]:
     from cmscore.engine.grading import Seen
 
     seen: dict[str, dict[str, Seen]] = {}
@@ -211,7 +212,7 @@ def _grades(by_month: dict[str, MonthScores], span: list[str],
             seen.setdefault(s.manager.id, {})[m] = Seen(s.manager.name, s.manager.branch,
                                                         s.manager.category, s.total)
     return {d.id: d.grade for d in grade(window(span[-1], len(span)), seen,
-                                         pool_categories=pool).decisions}
+                                         pool_categories=policy.pool, policy=policy).decisions}
 
 
 

@@ -101,3 +101,32 @@ def events(
         for line in said:
             console.print(f"预警 {cm} {name}（截至 {month}）：{line}", soft_wrap=True,
                           markup=False)
+
+
+@app.command(cls=Command)
+def roster(
+    file: Annotated[Path, typer.Argument(
+        metavar="文件", help="花名册（.xlsx / .csv）：工号、姓名、类别、机构、任职日期、离职日期、状态、休假月份")],
+    db: DbOpt = None, rules: RulesOpt = None, json_: JsonOpt = False,
+) -> None:
+    """花名册：登记客户经理的任职日期、离职日期、状态（在岗/休假/离职）和休假月份，供定级使用。
+
+    每人一行；休假月份写在一格内（如 2026-03至2026-05、2026-09）。定级时休假月份不计入应计分月数，
+    离职日期在窗口末以前的人员按 grading.yaml 的 count_in_n.leavers 处理。每次登记整份花名册，
+    最近登记的一份生效（以前的保留）；已存的定级不变，需要时用 cmscore grade --replace 重新定级。
+    任何一行有问题时全部不登记。
+
+    例：cmscore roster 花名册-2026.xlsx
+    """
+    from cmscore.app.staff import record_roster
+
+    result = run(json_, lambda: record_roster(file, db=db, rules_dir=rules))
+    if json_:
+        print_json({"file": result.file, "managers": result.count, "left": result.left,
+                    "on_leave": result.on_leave})
+        return
+    console = make_console(False)
+    console.print(f"已登记花名册 {result.file}：{result.count} 人（离职 {result.left} 人，"
+                  f"有休假月份 {result.on_leave} 人）；此后定级按这份花名册。已存的定级不变，"
+                  "需要时用 cmscore grade --months 12 --replace 重新定级。",
+                  soft_wrap=True, markup=False)

@@ -32,16 +32,20 @@ def grade_cmd(
         "--replace", help="该次定级已存在时重新定级（原运行保留并标记为已被替代）")] = False,
     db: DbOpt = None, rules: RulesOpt = None, out: OutOpt = None,
     json_: JsonOpt = False, quiet: QuietOpt = False,
+    roster: Annotated[Path | None, typer.Option(
+        "--roster", metavar="花名册", help="先登记这份花名册（同 cmscore roster），再按它定级",
+        show_default=False)] = None,
 ) -> None:
     """定级：按窗口内平均分对支行客户经理定一级/二级/三级（30%/50%/20%），次月起执行。
 
-    例：cmscore grade --months 6 --end 2026-06；cmscore grade --months 12
+    例：cmscore grade --months 6 --end 2026-06；cmscore grade --months 12 --roster 花名册-2026.xlsx
     """
     from cmscore.app import grade as app_grade
     from cmscore.outputs import grades as out_grades
 
     result = run(json_, lambda: app_grade.grade_window(months, end=end, db=db, out_dir=out,
-                                                   rules_dir=rules, replace=replace))
+                                                   rules_dir=rules, replace=replace,
+                                                   roster=roster))
     if json_:
         print_json({**out_grades.grades_json(result.grading),
                     "made_stale": [later for later, _ in result.made_stale]})
@@ -51,6 +55,8 @@ def grade_cmd(
         for table in out_grades.grade_summary(result.grading):
             console.print(table)
     g = result.grading
+    for note in g.notes:
+        console.print(f"说明：{note}", soft_wrap=True, markup=False)
     console.print(f"定级已存入历史库，{g.effective} 起执行；已写出 {shown(result.output)}",
                   soft_wrap=True)
     for later, end in result.made_stale:

@@ -3,7 +3,8 @@
 Lives here: ``month`` (a month's typed rows), ``points`` (one figure → points),
 ``itemcolumns`` (one item for a whole category), ``itemscore`` and ``sentences`` (one
 manager's item and its sentence), ``scoring`` (a month: totals, ranks), ``grading``
-(一级/二级/三级 over a window), ``pay`` (monthly pay, risk fund, supervisors) and
+(一级/二级/三级 over a window), ``staff`` (what the 花名册 says of a manager; months of another category left out of his
+average), ``pay`` (monthly pay, risk fund, supervisors) and
 ``results`` (what explain and diff find). A new scoring rule kind's arithmetic goes in
 ``itemcolumns`` (its sentence in ``sentences``).
 

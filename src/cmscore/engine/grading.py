@@ -8,12 +8,14 @@ Decimal one (SPEC §4.6).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
+from cmscore.engine.staff import Roster
 from cmscore.numbers import from_centi
+from cmscore.rules.grading import Grading as Policy
 
 GRADES = ("一级", "二级", "三级")
 POOL_CATEGORY = "支行"
@@ -49,6 +51,8 @@ class Decision:
     rank: int | None = None
     boundary: str = ""  # why a tie across a quota boundary got the better grade
     flags: list[str] = field(default_factory=list)
+    basis: str = ""  # how the average was taken when not over every month of the window
+    in_n: bool = False  # outside the ranking but counted in N (grading.yaml count_in_n)
 
     @property
     def monthly(self) -> dict[str, Decimal]:
@@ -63,6 +67,9 @@ class Grading:
     pool_size: int
     quotas: dict[str, int]
     decisions: list[Decision]
+    # What grading inferred or took from the roster (离职 left out, …), for people to read.
+    notes: list[str] = field(default_factory=list)
+    rounding: str = "half_up"  # of the quotas (grading.yaml quota_rounding)
     _counts: tuple[dict[str, int], dict[str, int]] | None = field(default=None, repr=False)
 
     def counts(self, pool_only: bool = False) -> dict[str, int]:
@@ -70,16 +77,17 @@ class Grading:
             every, pool = dict.fromkeys(GRADES, 0), dict.fromkeys(GRADES, 0)
             for d in self.decisions:
                 every[d.grade] += 1
-                if d.rank is not None:
+                if d.rank is not None or d.in_n:
                     pool[d.grade] += 1
             self._counts = every, pool
         return dict(self._counts[1 if pool_only else 0])
 
 
-def quotas(n: int) -> dict[str, int]:
-    """n1 = round-half-up(0.3N), n3 = round-half-up(0.2N), n2 = the rest (第五条)."""
-    n1 = int((QUOTA_1 * n).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    n3 = int((QUOTA_3 * n).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+def quotas(n: int, rounding: str = "half_up") -> dict[str, int]:
+    """n1 = 0.3N, n3 = 0.2N rounded half up (or down, grading.yaml), n2 = the rest (第五条)."""
+    mode = ROUND_HALF_UP if rounding == "half_up" else ROUND_DOWN
+    n1 = int((QUOTA_1 * n).quantize(Decimal(1), rounding=mode))
+    n3 = int((QUOTA_3 * n).quantize(Decimal(1), rounding=mode))
     return {"一级": n1, "二级": n - n1 - n3, "三级": n3}
 
 
@@ -129,7 +137,8 @@ def hundredths(value: Decimal) -> int:
 
 def grade(months: list[str], seen: dict[str, dict[str, Seen]],
           previous_annual: dict[str, str] | None = None,
-          pool_categories: Collection[str] = (POOL_CATEGORY,)) -> Grading:
+          pool_categories: Collection[str] = (POOL_CATEGORY,),
+          policy: Policy | None = None) -> Grading:
     """Grade everyone seen in ``months`` (oldest first); ``seen`` is CM → month → Seen.
     Months outside the window count for nothing but the CM's latest name and category.
 
@@ -145,14 +154,15 @@ def grade(months: list[str], seen: dict[str, dict[str, Seen]],
             if m in at:
                 totals[at[m]] = hundredths(s.total)
         members.append((cm_id, latest.name, latest.branch, latest.category, tuple(totals)))
-    return grade_members(months, members, previous_annual, pool_categories)
+    return grade_members(months, members, previous_annual, pool_categories, policy)
 
 
-def _flag_bottom(category: str, graded: list[tuple[int, Decision]]) -> None:
+def _flag_bottom(category: str, graded: list[tuple[int, Decision]],
+                 rounding: str = "half_up") -> None:
     """第十六条第六项 within a category outside the pool: the bottom 20% (the 三级 quota
     of its size) by 12-month average; a tie across the boundary is not flagged, as in
     the pool a tie takes the better grade."""
-    above = len(graded) - quotas(len(graded))["三级"]
+    above = len(graded) - quotas(len(graded), rounding)["三级"]
     ordered = sorted((average for average, _ in graded), reverse=True)
     first: dict[int, int] = {}  # average → its competition rank (ties share the best)
     for position, average in enumerate(ordered, start=1):
@@ -163,20 +173,39 @@ def _flag_bottom(category: str, graded: list[tuple[int, Decision]]) -> None:
                            "后20%）")
 
 
+def _spans(some: list[str]) -> str:
+    """Months as people write them: 2026-01 至 2026-06 when they run on, else listed."""
+    if len(some) > 2 and months_between(some[0], some[-1]) == some:
+        return f"{some[0]} 至 {some[-1]}"
+    return "、".join(some)
+
+
 def grade_members(months: list[str], members: Iterable[Member],
                   previous_annual: dict[str, str] | None = None,
-                  pool_categories: Collection[str] = (POOL_CATEGORY,)) -> Grading:
+                  pool_categories: Collection[str] = (POOL_CATEGORY,),
+                  policy: Policy | None = None, roster: Roster | None = None,
+                  moved: Mapping[str, list[str]] | None = None) -> Grading:
     """Grade ``members`` (in CM id order) over ``months`` (oldest first); the managers of
-    ``pool_categories`` (grading.yaml's pool) by quota, the others 一级."""
+    ``pool_categories`` (grading.yaml's pool) by quota under ``policy`` (grading.yaml),
+    the others 一级. ``roster``: what the 花名册 says (leave months, leavers); ``moved``:
+    per CM the months left out because scored in another category."""
+    policy = policy or Policy()
+    roster, moved = roster or {}, moved or {}
     n = len(months)
     decisions: list[Decision] = []
     pool: list[tuple[int, str, Decision]] = []  # (−average in hundredths, id, decision)
+    short: list[Decision] = []  # pool managers scored in too few months: 三级
     fixed: dict[str, str] = {}
     outside: dict[str, list[tuple[int, Decision]]] = {}  # category → (average, decision)
+    notes: list[str] = []
     for cm_id, name, branch, category, totals in members:
         d = Decision(cm_id, name, branch, category, "", "", totals, months)
-        decisions.append(d)
+        person = roster.get(cm_id)
+        if person and person.left_by(months[-1]) and not policy.count_in_n.leavers:
+            notes.append(f"{cm_id} {name} 离职日期 {person.left}（花名册），不参加定级、不计入参评人数")
+            continue
         if category not in pool_categories:
+            decisions.append(d)
             d.grade = "一级"
             d.reason = fixed.get(category) or fixed.setdefault(
                 category, f"{category}客户经理固定为一级（第六条）")
@@ -184,41 +213,65 @@ def grade_members(months: list[str], members: Iterable[Member],
                 outside.setdefault(category, []).append(
                     (divide_half_up(sum(totals), n), d))  # type: ignore[arg-type]
             continue
-        if None not in totals:
-            pool.append((-divide_half_up(sum(totals), n), cm_id, d))  # type: ignore[arg-type]
+        decisions.append(d)
+        missing = [m for m, t in zip(months, totals, strict=True) if t is None]
+        leave = [m for m in missing if person and m in person.leave]
+        scored = [t for t in totals if t is not None]
+        need = max(1, min(policy.required(n), n - len(leave)))
+        said = [f"{_spans(moved[cm_id])} 为其他类别，不跨表平均"] if cm_id in moved else []
+        if leave:
+            said.append(f"休假 {'、'.join(leave)} 不计")
+        first = next((i for i, t in enumerate(totals) if t is not None), 0)
+        if len(scored) >= need:
+            if len(scored) < n:
+                # the months before his first are all missing: the rest are gaps
+                gaps = [m for m in missing[first:] if m not in leave
+                        and m not in moved.get(cm_id, ())]
+                d.basis = "；".join([f"按计分的 {len(scored)} 个月平均",
+                                     *([f"{months[first]} 起计分"] if first else []), *said,
+                                     *([f"未计分 {'、'.join(gaps)}"] if gaps else [])])
+            pool.append((-divide_half_up(sum(scored), len(scored)), cm_id, d))
             continue
         d.grade = "三级"
-        first = next((i for i, t in enumerate(totals) if t is not None), 0)
         if first > 0 and None not in totals[first:]:
             d.reason = f"新增人员（{months[first]} 起计分，第六条）"
         else:
-            missing = [m for m, t in zip(months, totals, strict=True) if t is None]
-            d.reason = f"缺少月份 {'、'.join(missing)}，不按少于 {n} 个月平均"
-    q = quotas(len(pool))
+            d.reason = f"缺少月份 {'、'.join(missing)}，不按少于 {need} 个月平均"
+        if said:
+            d.reason += f"（{'；'.join(said)}）"
+        short.append(d)
+    size = len(pool) + (len(short) if policy.count_in_n.joiners else 0)
+    for d in short:
+        d.in_n = policy.count_in_n.joiners
+    q = quotas(size, policy.quota_rounding)
     pool.sort()
-    limit1, limit2 = q["一级"], q["一级"] + q["二级"]
-    size = len(pool)
-    rank, previous = 0, None
-    for position, (negative, _, d) in enumerate(pool, start=1):
-        if negative != previous:  # ties share the best rank: 1, 2, 2, 4
-            rank, previous = position, negative
-        d.average = from_centi(-negative)
-        d.rank = rank
-        d.grade = "一级" if rank <= limit1 else "二级" if rank <= limit2 else "三级"
-        d.reason = f"平均分第 {rank} 名 / {size} 人"
-        for limit, better in ((limit1, "一级"), (limit2, "二级")):
-            if rank <= limit < position:  # the first boundary crossed is the grade given
-                d.boundary = (f"与第 {rank} 名平均分 {d.average} 并列，跨越{better}名额"
-                              f"（{limit} 人）分界，按较高等级{better}")
-                break
+    limits = ((q["一级"], "一级"), (size - q["三级"], "二级"))
+    i = 0
+    while i < len(pool):  # each run of equal averages: ties share the best rank (1, 2, 2, 4)
+        j = i
+        while j + 1 < len(pool) and pool[j + 1][0] == pool[i][0]:
+            j += 1
+        first, last = i + 1, j + 1
+        key = first if policy.tie == "all_higher" else last
+        given = next((g for limit, g in limits if key <= limit), "三级")
+        for position in range(first, last + 1):
+            negative, _, d = pool[position - 1]
+            d.average, d.rank, d.grade = from_centi(-negative), first, given
+            d.reason = f"平均分第 {first} 名 / {size} 人" + (f"（{d.basis}）" if d.basis else "")
+            for limit, quota in limits:
+                if first <= limit < last and (position > limit) == (policy.tie == "all_higher"):
+                    d.boundary = (f"与第 {first} 名平均分 {d.average} 并列，跨越{quota}名额"
+                                  f"（{limit} 人）分界，按{'较高' if key == first else '较低'}"
+                                  f"等级{given}")
+                    break
+        i = j + 1
     annual = n == 12
     if annual:
-        for _, _, d in pool[size - q["三级"]:]:
+        for _, _, d in pool:
             if d.grade == "三级":
                 d.flags.append(f"{article16('六')}（年度平均分处于后20%）")
-    if annual:
         for category, graded in outside.items():
-            _flag_bottom(category, graded)
+            _flag_bottom(category, graded, policy.quota_rounding)
     if annual and previous_annual is not None:
         good = ("一级", "二级")
         for d in decisions:
@@ -228,4 +281,5 @@ def grade_members(months: list[str], members: Iterable[Member],
     others = sorted((d for d in decisions if d.rank is None),
                     key=lambda d: (order[d.grade], d.id))
     ranked = [d for _, _, d in pool]
-    return Grading(months, month_after(months[-1]), size, q, ranked + others)
+    return Grading(months, month_after(months[-1]), size, q, ranked + others, notes,
+                   policy.quota_rounding)

@@ -12,6 +12,9 @@ from cmscore.outputs.common import TERMINAL_ROWS, record, unlisted
 from cmscore.outputs.xlsx import Book, Column
 from cmscore.store.db import RunRecord
 
+# Who is graded outside the quota (grading.yaml's min_months; count_in_n may put them in N).
+OUTSIDE = "分行客户经理（固定一级）、新增人员及计分月数不足 min_months 的人员"
+
 
 def write_grades(path: Path, grading: Grading, run: RunRecord) -> None:
     book = Book(path, f"{grading.months[0]} 至 {grading.months[-1]} 客户经理定级",
@@ -40,11 +43,13 @@ def write_grades(path: Path, grading: Grading, run: RunRecord) -> None:
     book.sheet("汇总", [Column("等级", 8), Column("参评名额", 10, "int"),
                       Column("参评人数", 10, "int"), Column("不参评人数", 12, "int"),
                       Column("合计", 8, "int")], summary,
-               note=f"支行客户经理参评 {grading.pool_size} 人：一级 30%、二级 50%、三级 20%（四舍五入）；"
-                    "不参评人员：分行客户经理（固定一级）、新增人员、考核月份不全人员")
+               note=f"支行客户经理参评 {grading.pool_size} 人：一级 30%、二级 50%、三级 20%"
+                    f"（{'四舍五入' if grading.rounding == 'half_up' else '向下取整'}）；"
+                    f"不参评人员：{OUTSIDE}")
     book.sheet("运行记录", [Column("项目", 22), Column("内容", 70, "value")],
                record(run, [("定级窗口", f"{grading.months[0]} 至 {grading.months[-1]}"),
-                             ("生效月份", grading.effective)]))
+                             ("生效月份", grading.effective),
+                             *(("定级说明", note) for note in grading.notes)]))
     book.close()
 
 
@@ -52,12 +57,13 @@ def grades_json(grading: Grading) -> dict[str, Any]:
     return {"window": {"start": grading.months[0], "end": grading.months[-1],
                        "months": len(grading.months)},
             "effective": grading.effective, "pool_size": grading.pool_size,
-            "quotas": grading.quotas, "counts": grading.counts(),
+            "quotas": grading.quotas, "counts": grading.counts(), "notes": grading.notes,
             "managers": [{"id": d.id, "name": d.name, "branch": d.branch,
                           "category": d.category,
                           "average": None if d.average is None else fmt2(d.average),
                           "rank": d.rank, "grade": d.grade, "reason": d.reason,
-                          "boundary": d.boundary or None, "flags": d.flags}
+                          "boundary": d.boundary or None, "flags": d.flags,
+                          "basis": d.basis or None}
                          for d in grading.decisions]}
 
 
@@ -66,7 +72,7 @@ def grade_summary(grading: Grading) -> list[Any]:
 
     counts, pool = grading.counts(), grading.counts(pool_only=True)
     t = Table(title=f"{grading.months[0]}–{grading.months[-1]} 定级，{grading.effective} 起执行",
-              title_justify="left", caption="不参评人员：分行客户经理（固定一级）、新增人员、考核月份不全人员",
+              title_justify="left", caption=f"不参评人员：{OUTSIDE}",
               caption_justify="left")
     for h in ("等级", "参评名额", "参评人数", "不参评人数", "合计"):
         t.add_column(h, justify="left" if h == "等级" else "right")

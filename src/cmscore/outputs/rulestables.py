@@ -78,4 +78,20 @@ def rule_tables(rules: RuleSet) -> list[Any]:
                  f"{_n(pay.grades.first)}、二级 {_n(pay.grades.second)}、三级 "
                  f"{_n(pay.grades.third)}、过渡期 {_n(pay.transition)} 元/月；"
                  f"主管挂钩比例 {pct(pay.supervisor_link_share)}")
-    return parts
+    return parts + grading_lines(rules)
+
+
+def grading_lines(rules: RuleSet) -> list[str]:
+    """grading.yaml as the office reads it: who is graded by quota, over which windows, and
+    the policy where the regulation is silent."""
+    g = rules.grading
+    where = rules.files.get("grading", "未提供 grading.yaml，按默认")
+    return [f"定级政策（文件 {where}）：",
+            f"  按 30%/50%/20% 名额定级的类别（pool）：{'、'.join(g.pool)}；其他类别固定一级（第六条）",
+            f"  定级窗口（windows）：{'、'.join(str(w) for w in g.windows)} 个月",
+            f"  最少计分月数（min_months）：{g.min_months}（窗口更短时为窗口月数）；达到的按实际计分月份"
+            "平均参加排名，不足的定为三级；花名册中的休假月份不计入应计分月数",
+            f"  计入参评人数 N（count_in_n）：新增人员 {'计入' if g.count_in_n.joiners else '不计入'}、"
+            f"离职人员 {'计入' if g.count_in_n.leavers else '不计入（不定级）'}",
+            f"  名额取整（quota_rounding）：{'四舍五入' if g.quota_rounding == 'half_up' else '向下取整'}",
+            f"  名额分界处并列（tie）：{'都按较高等级' if g.tie == 'all_higher' else '都按较低等级'}"]

@@ -1,5 +1,7 @@
 """The ``kind: grading`` file: the grading policy an office sets (第五、六、八条) — which
-categories are graded by quota, and the windows ``grade --months`` accepts."""
+categories are graded by quota, the windows ``grade --months`` accepts, how many months a
+manager must be scored in to be ranked, who counts in N, how quotas round and how a tie
+at a quota boundary is graded."""
 
 from __future__ import annotations
 
@@ -13,6 +15,22 @@ from cmscore.rules.strict import Strict
 # graded (第五条), over 6 months in the transition (第六条) and 12 months after (第八条).
 DEFAULT_POOL = ("支行",)
 DEFAULT_WINDOWS = (6, 12)
+# Ranked on the average of the months scored when scored in at least this many months of
+# the window (every month of a shorter window): the whole 6-month transition window
+# (第六条), half of the annual one (第八条: a manager who missed a month or joined in
+# April stays inside the 30/50/20 quota of 第五条).
+DEFAULT_MIN_MONTHS = 6
+
+
+class CountInN(Strict):
+    """Who, besides the managers ranked on their average, counts in N (第五条)."""
+
+    # Managers scored in fewer than min_months (mostly joiners: 三级, 第六条): in N, each
+    # fills one of the 三级 places; out of N (the default), the quota is of the ranked only.
+    joiners: bool = False
+    # Managers who left by the window's end (roster 离职日期): graded and in N like the
+    # others; out of N (the default), not graded at all — no grade is paid to them.
+    leavers: bool = False
 
 
 class Grading(Strict):
@@ -24,6 +42,17 @@ class Grading(Strict):
     # The window lengths (months) ``grade --months`` accepts; 12 is the annual grading
     # (第八条) that also flags 第九条 and 第十六条第六项.
     windows: list[int] = Field(default_factory=lambda: list(DEFAULT_WINDOWS), min_length=1)
+    min_months: int = Field(default=DEFAULT_MIN_MONTHS, ge=1, le=24)
+    count_in_n: CountInN = Field(default_factory=CountInN)
+    # n1 and n3 from 30% and 20% of N: half_up (5.5 → 6) or down (5.9 → 5); n2 the rest.
+    quota_rounding: Literal["half_up", "down"] = "half_up"
+    # Managers tied on the average across a quota boundary all take the better grade
+    # (all_higher) or all the worse one (all_lower).
+    tie: Literal["all_higher", "all_lower"] = "all_higher"
+
+    def required(self, window: int) -> int:
+        """Months a manager must be scored in, of a window of ``window`` months."""
+        return min(self.min_months, window)
 
     @field_validator("windows")
     @classmethod

@@ -4,7 +4,8 @@ Lives here: ``db`` (connection, lock, transactions, run records, the months' sco
 ``schema`` (the migrations, oldest first), ``monthrows`` (a scored month → the store's
 rows), ``history`` (gradings, pay and the windows they read), ``access`` (the lock
 file, the store opened read-only, what a full disk or a read-only store means) and
-``workbooks`` (which workbook each run wrote, and placing one a killed run left). A new
+``workbooks`` (which workbook each run wrote, and placing one a killed run left) and
+``staff`` (the 花名册 files, the latest in force; managers who changed category). A new
 table goes in ``schema`` as a new migration; its reads and writes beside the others of
 its kind.
 

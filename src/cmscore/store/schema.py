@@ -264,8 +264,32 @@ MIGRATIONS: dict[int, str] = {
     ) STRICT;
     CREATE INDEX events_by_cm ON events (cm_id, date);
     """,
-    # Reserved for the roster's migration (issue 15, another branch): empty here.
-    10: "",
+    # The roster (花名册, issue 15): what the exports cannot say — 任职日期, 离职日期, 状态,
+    # the months of leave. Each file recorded whole and kept; the latest one is in force.
+    10: """
+    CREATE TABLE staff_files (
+        id INTEGER PRIMARY KEY,
+        file_name TEXT NOT NULL,
+        file_sha256 TEXT NOT NULL,
+        sheet TEXT NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE staff (
+        file_id INTEGER NOT NULL REFERENCES staff_files(id),
+        cm_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        category TEXT NOT NULL,
+        branch TEXT NOT NULL,
+        appointed TEXT NOT NULL,
+        left_on TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('在岗', '休假', '离职')),
+        leave TEXT NOT NULL,
+        file_row INTEGER NOT NULL,
+        PRIMARY KEY (file_id, cm_id)
+    ) STRICT, WITHOUT ROWID;
+    """,
     # 任务下达 (issue 15): the year's assigned annual tasks per 工号 or 机构 and item, read
     # by every month of the year (scoring, a cascade, explain) so all use the same task.
     11: """
