@@ -139,7 +139,8 @@ def test_hold_to_year_end_keeps_a_leaver_until_december_then_deducts(paid: dict[
         assert statement(docs[m])["E"] == ("468.00", "0.00", "0.00", "0.00", "468.00"), m
         e = next(f for f in docs[m]["risk_fund_statement"] if f["id"] == "E")
         assert (e["branch"], e["left"]) == ("城西支行", {"last_month": "2026-08",  # as he left
-                                                     "source": "据导出推断"})
+                                                     "source": "据导出推断", "left_on": "",
+                                                     "on_leave": False})
         assert e["note"] == ("已离职（据导出推断：2026-08 后未见于导出）；风险金暂存至年末（payroll.yaml 的 "
                              "leaver_risk_fund: hold_to_year_end）")
         assert docs[m]["unsettled_risk_fund"] == ["E"], m
@@ -164,7 +165,8 @@ def test_hold_to_year_end_keeps_a_leaver_until_december_then_deducts(paid: dict[
     notes = {f["id"]: f["note"] for f in dec["risk_fund_statement"]}
     assert (notes["A"], notes["B"]) == ("年末无不良，全额下发", f"年末不良率 0.30%，风险金扣收，{LEADERS}")
     left = {f["id"]: f for f in dec["risk_fund_statement"] if f["left"]}
-    assert left["L"]["left"] == {"last_month": "2026-11", "source": "据导出推断"}
+    assert left["L"]["left"] == {"last_month": "2026-11", "source": "据导出推断", "left_on": "",
+                                "on_leave": False}
     assert left["L"]["note"] == (
         f"{NOTE_L}；无 12 月考核，无法确认年末无不良，风险金扣收（payroll.yaml 的 "
         f"leaver_risk_fund: hold_to_year_end），{LEADERS}")
@@ -304,3 +306,33 @@ def test_any_year_of_comings_and_goings_balances_and_settles_every_point(
             conn.close()
     assert closing == 0  # December settles everything, leavers included
     assert accrued == settled == earned  # every point accrued is released or 扣收 once
+
+
+def test_the_roster_decides_leave_and_leaving_before_the_inference(tmp_path: Path) -> None:
+    """With a 花名册 (cmscore roster): R, absent in May, is on leave then — his fund is held,
+    not 扣收 under ``forfeit`` (and nothing is turned back in June); E's 离职日期 is named
+    instead of the inference."""
+    db = year(tmp_path / "h.db")
+    roster = tmp_path / "花名册.csv"
+    roster.write_text("工号,姓名,类别,机构,任职日期,离职日期,状态,休假月份\n"
+                      "R,姓名R,支行,城西支行,2020-01-01,,在岗,2026-05\n"
+                      "E,姓名E,支行,城西支行,2020-01-01,2026-08-20,离职,\n", encoding="utf-8")
+    run("roster", roster, "--db", db)
+    rules = ["--rules", rules_with(tmp_path, "forfeit")]
+    docs = {m: run_json("payroll", "--month", m, "--db", db, "--out", tmp_path, *rules)
+            for m in MONTHS}
+    assert statement(docs["2026-05"])["R"] == ("240.00", "0.00", "0.00", "0.00", "240.00")
+    may = {f["id"]: f for f in docs["2026-05"]["risk_fund_statement"]}
+    assert may["R"]["left"] == {"last_month": "2026-04", "source": "花名册", "left_on": "",
+                                "on_leave": True}
+    assert may["R"]["note"] == ("休假（花名册：2026-05 休假）；风险金暂存，休假不视为离职")
+    assert statement(docs["2026-06"])["R"] == ("240.00", "60.00", "0.00", "0.00", "300.00")
+    sep = {f["id"]: f for f in docs["2026-09"]["risk_fund_statement"]}
+    assert statement(docs["2026-09"])["E"] == ("468.00", "0.00", "0.00", "468.00", "0.00")
+    assert sep["E"]["note"] == ("已离职（花名册：离职日期 2026-08-20）；风险金扣收（payroll.yaml 的 "
+                                f"leaver_risk_fund: forfeit），{LEADERS}")
+    closing = D(0)
+    for m in MONTHS:  # the books still carry over
+        assert D(docs[m]["risk_fund_ledger"]["opening"]) == closing, m
+        closing = D(docs[m]["risk_fund_ledger"]["closing"])
+    assert closing == 0

@@ -118,19 +118,23 @@ class Gone:
         """Adds each leaver's line to ``fund``; turns back an earlier 扣收 in it."""
         forfeit = self.policy == "forfeit"
         rule = f"payroll.yaml 的 leaver_risk_fund: {self.policy}"
+        # 扣收 under ``forfeit`` is for those who left: a manager on leave keeps his fund.
+        taken = {cm for cm, who in self.before.items() if forfeit and who.gone}
         for f in fund:
-            if forfeit and f.id in self.before:  # 扣收 when he was first gone: 0 since
+            if f.id in taken:  # 扣收 when he was first gone: 0 since
                 back, f.opening_fen = f.opening_fen, 0
                 f.forfeited_fen -= back
                 f.note = (f"{self.before[f.id].last_month} 后未见于导出，风险金已扣收；本月复又"
                           f"计分，扣收转回 {from_centi(back)} 元")
         for cm in sorted(self.now):
             who = self.now[cm]
-            value = 0 if forfeit and cm in self.before else fen(earlier_of(cm))
+            value = 0 if cm in taken else fen(earlier_of(cm))
             if not value:  # nothing accrued, or 扣收 in an earlier month already
                 continue
             line = FundLine(cm, who.name, who.branch, who.category, value, leaver=who)
-            if forfeit or december:
+            if who.on_leave and not december:
+                line.note = f"{who.note}；风险金暂存，休假不视为离职"
+            elif (forfeit and who.gone) or december:
                 line.forfeited_fen = value
                 why = "" if forfeit else "无 12 月考核，无法确认年末无不良，"
                 line.note = f"{who.note}；{why}风险金扣收（{rule}），{LEADERS}"
@@ -149,11 +153,22 @@ class Leaver:
     branch: str
     category: str
     last_month: str
-    source: str = "据导出推断"
+    source: str = "据导出推断"  # or 花名册 (cmscore roster), which comes first
+    left_on: str = ""  # the roster's 离职日期
+    on_leave: str = ""  # the pay month, when the roster has him on leave (休假) in it
 
     @property
     def note(self) -> str:
+        if self.on_leave:
+            return f"休假（{self.source}：{self.on_leave} 休假）"
+        if self.left_on:
+            return f"已离职（{self.source}：离职日期 {self.left_on}）"
         return f"已离职（{self.source}：{self.last_month} 后未见于导出）"
+
+    @property
+    def gone(self) -> bool:
+        """He left (or is taken to have left), as against away on leave."""
+        return not self.on_leave
 
 
 LEADERS = "提请客户经理管理考评领导小组研究"  # 扣收 is theirs to decide (SPEC §10)

@@ -144,8 +144,9 @@ def fund_json(fund: list[FundLine]) -> list[dict[str, Any]]:
              "opening": text[f.opening_fen], "accrued": text[f.accrued_fen],
              "released": text[f.released_fen], "forfeited": text[f.forfeited_fen],
              "closing": text[f.closing_fen], "note": f.note or None,
-             "left": None if f.leaver is None else {"last_month": f.leaver.last_month,
-                                                    "source": f.leaver.source}}
+             "left": None if f.leaver is None else {
+                 "last_month": f.leaver.last_month, "source": f.leaver.source,
+                 "left_on": f.leaver.left_on, "on_leave": bool(f.leaver.on_leave)}}
             for f in fund]
 
 

@@ -2,16 +2,18 @@
 
 Without a roster file cmscore can only infer it from the exports (据导出推断): a manager
 with risk fund accrued this year who is not scored in the pay month has left, as of his
-last scored month. A roster's 离职日期 (``--roster``, migration 10) belongs here, before
-the inference, so that the ledger, the statement sheet and the JSON follow it unchanged.
+last scored month. The roster in force (``cmscore roster``) comes first where it names
+him: his 离职日期, or leave (休假) in the pay month, which is not leaving.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import replace
 
 from cmscore.engine.pay import Leaver
+from cmscore.store import staff
 
 CHUNK = 500  # ids per IN (...) list, well under SQLite's bound on parameters
 
@@ -38,7 +40,25 @@ def leavers(conn: sqlite3.Connection, month: str,
                 f" AND month < ? AND cm_id IN ({','.join('?' * len(part))}) GROUP BY cm_id"
                 " HAVING sum(risk_fund_cp != 0) > 0", (start, month, *part)):
             out[cm] = Leaver(cm, name, branch, category, last)
-    return out
+    return from_roster(conn, month, out)
+
+
+def from_roster(conn: sqlite3.Connection, month: str, gone: dict[str, Leaver]
+                ) -> dict[str, Leaver]:
+    """The roster in force, where it names them, before the inference: a 离职日期 by the
+    end of ``month`` is said as such, a 休假 month is leave (his fund is not 扣收)."""
+    roster = staff.in_force(conn) if gone else None
+    if roster is None:
+        return gone
+    people = roster[2]
+    for cm, who in gone.items():
+        if (s := people.get(cm)) is None:
+            continue
+        if s.left_by(month):
+            gone[cm] = replace(who, source="花名册", left_on=s.left)
+        elif month in s.leave:
+            gone[cm] = replace(who, source="花名册", on_leave=month)
+    return gone
 
 
 def previous_in_year(conn: sqlite3.Connection, month: str) -> str | None:
