@@ -357,6 +357,47 @@ def test_supervisor_scope_without_cms_warns_and_pays_the_policy(tmp_path: Path) 
     assert (s9["linked"], s9["pay"]) == ("0.00", "5400.00") and "不发放" in s9["warning"]
 
 
+def test_a_supervisor_scope_narrowed_by_category_or_by_a_list_of_ids(tmp_path: Path) -> None:
+    """Issue 15: a scope by 机构, optionally narrowed by 类别 (a 分行 department head over
+    one category) or a list of 工号 (a team leader): optional columns 类别 and 管辖工号."""
+    db = store_months(tmp_path / "h.db", {"2026-10": {
+        "X": cm("80.00", category="分行个金", branch="分行营业部"),
+        "Y": cm("60.00", category="分行公司", branch="分行营业部"),
+        "Z": cm("70.00", category="分行公司", branch="分行营业部"),
+        "W": cm("90.00")}})
+    sups = write_sheet(tmp_path / "主管.xlsx", [*SUP_HEADER, "类别", "管辖工号"], [
+        ["S1", "钱总", "个金部总经理", "分行营业部", 6000, "分行个金", ""],
+        ["S2", "孙总", "公司部总经理", "分行营业部", 6000, "分行公司", ""],
+        ["S3", "周组长", "团队长", "分行营业部", 5000, "", "Y、Z"],
+        ["S4", "吴总", "营业部总经理", "分行营业部", 7000, "", ""],
+        ["S5", "郑组长", "团队长", "分行营业部", 5000, "", "Y, Q9"]])
+    result = run("payroll", "--supervisors", sups, "--db", db, "--out", tmp_path, code=0)
+    assert ("预警 主管 S5 郑组长（主管.xlsx 第 6 行）的管辖工号 Q9 本月不在「分行营业部」的计分名单中"
+            "（未计分、已调离或工号有误），未计入挂钩平均分") in result.stdout.replace("\n", "")
+    doc = payroll(db, tmp_path, "--supervisors", sups, "--replace")
+    s = {x["id"]: x for x in doc["supervisors"]}
+    assert {k: (v["scope"], v["managers"], v["average"]) for k, v in s.items()} == {
+        "S1": ("分行营业部·分行个金", 1, "80.00"),
+        "S2": ("分行营业部·分行公司", 2, "65.00"),
+        "S3": ("分行营业部·工号 Y、Z", 2, "65.00"),
+        "S4": ("分行营业部", 3, "70.00"),
+        "S5": ("分行营业部·工号 Y、Q9", 1, "60.00")}
+    assert_reconciles(doc)
+
+
+def test_a_supervisor_scope_with_an_unknown_category_is_refused(tmp_path: Path) -> None:
+    db = store_months(tmp_path / "h.db", {"2026-10": {"X": cm("81.80")}})
+    sups = write_sheet(tmp_path / "主管.xlsx", [*SUP_HEADER, "类别"], [
+        ["S1", "王行长", "支行行长", "城东支行", 6500, "支行客户经理"]])
+    result = run("payroll", "--supervisors", sups, "--db", db, "--out", tmp_path, "--json",
+                 code=1)
+    assert [(p["file"], p["row"], p["column"], p["message"])
+            for p in json.loads(result.stdout)["problems"]] == [
+        ("主管.xlsx", 2, "类别", "类别「支行客户经理」不是规则文件中的类别（支行、分行个金、分行公司）之一："
+                               "请改为其中之一，或留空表示该机构全部客户经理")]
+    assert query(db, "SELECT count(*) FROM payrolls") == [(0,)]
+
+
 def test_a_supervisor_wage_out_of_range_is_refused_never_a_traceback(tmp_path: Path) -> None:
     """1e17 元 overflowed the store's integers (issue 17: bound every figure)."""
     db = store_months(tmp_path / "h.db", {"2026-10": {"X": cm("81.80")}})

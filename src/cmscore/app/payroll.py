@@ -53,7 +53,7 @@ def run_payroll(*, month: str | None = None, supervisors_file: Path | None = Non
     """Pay for a scored month; December also settles the year's risk fund."""
     check_month(month, "--month")
     rules = load_rules(rules_dir)
-    sups = read_supervisors(supervisors_file) if supervisors_file else []
+    sups = read_supervisors(supervisors_file, list(rules.tables)) if supervisors_file else []
     db = existing_store(db)
     with store.locked(db), no_gc():
         return _payroll_locked(month, sups, supervisors_file, db, out_dir, rules, replace)
@@ -249,24 +249,32 @@ def _supervisor_lines(sups: list[Supervisor], rows: list[history.PayRow], payrol
     if not sups:
         return []
     out: list[SupervisorLine] = []
-    by_branch: dict[str, list[int]] = {}
+    by_branch: dict[str, list[history.PayRow]] = {}
     for row in rows:
-        by_branch.setdefault(row[2], []).append(row[4])
+        by_branch.setdefault(row[2], []).append(row)
     full = payroll.supervisor_empty_scope == "full"
     for s in sups:
-        scores = by_branch.get(s.scope)
-        warning = ""
+        where = f"{path.name} 第 {s.row} 行" if path else ""
+        in_branch = by_branch.get(s.scope, [])
+        chosen = [r for r in in_branch if (not s.categories or r[3] in s.categories)
+                  and (not s.members or r[0] in s.members)]
+        scores = [r[4] for r in chosen]
+        notes = []
+        if missing := [m for m in s.members if m not in {r[0] for r in in_branch}]:
+            notes.append(f"主管 {s.id} {s.name}（{where}）的管辖工号 {'、'.join(missing)} 本月不在"
+                         f"「{s.scope}」的计分名单中（未计分、已调离或工号有误），未计入挂钩平均分")
         if scores:
             average = from_centi(divide_half_up(sum(scores), len(scores)))
         else:  # nothing to link to: the office's policy, said, never a failed payroll
             average = Decimal(100) if full else Decimal(0)
-            where = f"{path.name} 第 {s.row} 行" if path else ""
-            warning = (f"主管 {s.id} {s.name}（{where}）的管辖机构「{s.scope}」本月没有客户经理："
-                       f"挂钩部分{'按 100% 发放' if full else '不发放'}（payroll.yaml 的 "
-                       f"supervisor_empty_scope: {payroll.supervisor_empty_scope}）；如机构名称"
-                       f"写错，请改正主管人员文件后 payroll --replace；已计分的机构："
-                       f"{'、'.join(sorted(by_branch))}")
+            notes.append(
+                f"主管 {s.id} {s.name}（{where}）的管辖"
+                f"{'范围' if s.described != s.scope else '机构'}「{s.described}」本月没有客户经理："
+                f"挂钩部分{'按 100% 发放' if full else '不发放'}（payroll.yaml 的 "
+                f"supervisor_empty_scope: {payroll.supervisor_empty_scope}）；如机构名称"
+                f"写错，请改正主管人员文件后 payroll --replace；已计分的机构："
+                f"{'、'.join(sorted(by_branch))}")
         fixed, linked = supervisor_pay(payroll, s.wage, average)
-        out.append(SupervisorLine(s.id, s.name, s.title, s.scope, s.wage, len(scores or []),
-                                  average, fixed, linked, fixed + linked, warning))
+        out.append(SupervisorLine(s.id, s.name, s.title, s.described, s.wage, len(scores),
+                                  average, fixed, linked, fixed + linked, "；".join(notes)))
     return out

@@ -1,7 +1,11 @@
-"""The supervisors file of 第十二条: 工号, 姓名, 职务, 机构 (scope), 履职岗位工资."""
+"""The supervisors file of 第十二条: 工号, 姓名, 职务, 机构 (scope), 履职岗位工资; optionally
+类别 and 管辖工号, which narrow the scope within the 机构 (a department head over one
+category, a team leader over named managers)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +16,8 @@ from cmscore.problems import InputError, Problem
 from cmscore.rules.bounds import PAY_MAX
 
 COLUMNS = {"id": "工号", "name": "姓名", "title": "职务", "scope": "机构", "wage": "履职岗位工资"}
+NARROWING = {"categories": "类别", "members": "管辖工号"}  # optional columns
+_LIST = re.compile(r"[、,，;；/\s]+")
 
 
 @dataclass(frozen=True)
@@ -22,18 +28,36 @@ class Supervisor:
     scope: str
     wage: Decimal
     row: int
+    categories: tuple[str, ...] = ()  # empty: every category of the 机构
+    members: tuple[str, ...] = ()  # empty: every manager of the 机构 (and categories)
+
+    @property
+    def described(self) -> str:
+        """The scope as the workbook shows it: 分行营业部·分行公司, 分行营业部·工号 Y、Z."""
+        narrowed = "、".join(self.categories) if self.categories else \
+            f"工号 {'、'.join(self.members)}" if self.members else ""
+        return f"{self.scope}·{narrowed}" if narrowed else self.scope
 
 
-def read_supervisors(path: Path) -> list[Supervisor]:
+def read_supervisors(path: Path, categories: Collection[str] = ()) -> list[Supervisor]:
+    """Every supervisor of ``path``; a 类别 not among ``categories`` (the rule tables') is
+    a problem of its row."""
     header = locate_header(path, set(COLUMNS.values()))
     if header.grid is not None:
-        return _rows(header.grid.rows, header.row, header.index, path.name, header.sheet)
+        return _rows(header.grid.rows, header.row, header.index, path.name, header.sheet,
+                     categories)
     raise InputError([Problem(f"找不到表头行：需要列 {'、'.join(COLUMNS.values())}",
                               file=path.name)])
 
 
+def _listed(row: list[object], index: dict[str, int], header: str) -> tuple[str, ...]:
+    j = index.get(header)
+    text = clean_text(row[j]) if j is not None and j < len(row) else ""
+    return tuple(dict.fromkeys(v for v in _LIST.split(text) if v))
+
+
 def _rows(rows: list[list[object]], header_at: int, index: dict[str, int], file: str,
-          sheet: str) -> list[Supervisor]:
+          sheet: str, categories: Collection[str] = ()) -> list[Supervisor]:
     problems: list[Problem] = []
     out: list[Supervisor] = []
     seen: set[str] = set()
@@ -65,7 +89,14 @@ def _rows(rows: list[list[object]], header_at: int, index: dict[str, int], file:
         if text["id"] in seen:
             problems.append(Problem(f"工号 {text['id']} 重复", column="工号", **at))  # type: ignore[arg-type]
         seen.add(text["id"])
-        out.append(Supervisor(text["id"], text["name"], text["title"], text["scope"], wage, i + 1))
+        cats = _listed(row, index, NARROWING["categories"])
+        if categories and (unknown := [c for c in cats if c not in categories]):
+            problems.append(Problem(
+                f"类别「{'、'.join(unknown)}」不是规则文件中的类别（{'、'.join(categories)}）之一："
+                "请改为其中之一，或留空表示该机构全部客户经理", column=NARROWING["categories"],
+                **at))  # type: ignore[arg-type]
+        out.append(Supervisor(text["id"], text["name"], text["title"], text["scope"], wage, i + 1,
+                              cats, _listed(row, index, NARROWING["members"])))
     if problems:
         raise InputError(problems)
     if not out:
