@@ -6,7 +6,10 @@ fresh store, and prints each phase. Phases missing from the current code are ski
 The workbook is written in line (CMSCORE_NO_FORK=1 unless set), so every phase is timed
 here; `cmscore score` itself overlaps the workbook with the store on Linux.
 
-    .venv/bin/python benchmarks/phases.py benchmarks/out/export-100000-2026-10-v1.xlsx
+    .venv/bin/python benchmarks/phases.py benchmarks/out/export-100000-2026-10-v1.xlsx [--json]
+
+Arguments after the file go to `cmscore score` instead of the default --quiet (e.g.
+--json, whose document is sent to /dev/null).
 """
 
 from __future__ import annotations
@@ -54,19 +57,28 @@ def timed(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def main(path: Path) -> None:
+def _leave(code: int) -> None:
+    """cmscore leaves with os._exit (no teardown); here it must return to print."""
+    raise SystemExit(code)
+
+
+def main(path: Path, extra: list[str]) -> None:
     for module, name, label in PHASES:
         if hasattr(module, name):
             setattr(module, name, timed(label, getattr(module, name)))
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, open(os.devnull, "w") as devnull:
         sys.argv = ["cmscore", "score", str(path), "--db", f"{tmp}/cmscore.db",
-                    "--out", tmp, "--quiet"]
+                    "--out", tmp, *(extra or ["--quiet"])]
         wall, cpu = time.perf_counter(), time.process_time()
+        exit_for_real, os._exit = os._exit, _leave
+        stdout, sys.stdout = sys.stdout, devnull
         try:
             cli.main()
         except SystemExit as exc:
             if exc.code:
                 raise
+        finally:
+            os._exit, sys.stdout = exit_for_real, stdout
         total = [time.perf_counter() - wall, time.process_time() - cpu]
     # write_scores and save_month run one after the other inside the workbook's atomic_file.
     print(f"{'phase':<34} {'wall s':>8} {'CPU s':>8} {'CPU share':>9}")
@@ -80,4 +92,4 @@ def main(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), sys.argv[2:])

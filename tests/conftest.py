@@ -9,8 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import sqlite3
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -27,6 +29,9 @@ from cmscore.rules.ruleset import DEFAULT_DIR, RuleSet, load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+# The compiled-rules cache of this test run, not the user's (~/.cache/cmscore): every
+# test then loads its rules through the cache, as the command line does.
+os.environ.setdefault("CMSCORE_CACHE_DIR", tempfile.mkdtemp(prefix="cmscore-test-cache-"))
 
 TITLE = "2026年10月客户经理业绩报表"
 
