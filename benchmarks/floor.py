@@ -3,9 +3,10 @@
 No header matching, no validation, no scoring, no store. Reads every cell of the first
 sheet, then writes one row per CM with 21 columns (the width of cmscore's ranked sheets:
 2 integers, 3 texts, 16 numbers). The floor the issue's targets use is fastexcel's read
-(Arrow columns) + cmscore's own minimal sheet writer (``cmscore.outputs.xlsx.Book``, fed
-column blocks as cmscore's ranked sheets are): the figures go in as integer hundredths
-(the writer's exact-number path takes int or Decimal; no Decimal per cell here). Whatever
+(Arrow columns, then Python lists) + cmscore's own minimal sheet writer
+(``cmscore.outputs.xlsx.Book``, fed column blocks as cmscore's ranked sheets are): the
+figures go in as integer hundredths (the writer's exact-number path takes int or Decimal;
+no Decimal per cell here). Whatever
 cmscore does costs at least this much.
 
     python benchmarks/floor.py FILE OUT_DIR [--reader fastexcel|calamine]
@@ -53,21 +54,21 @@ def read_fastexcel(path: Path) -> list[list]:
 
 def fastexcel_columns(path: Path) -> list[list]:
     """The export's columns from fastexcel's Arrow table: texts as str, figures as integer
-    hundredths, the 合计 row dropped."""
+    hundredths, the 合计 row dropped. In Python's own C loops, not pyarrow.compute: a
+    Python value handed to pyarrow (a scalar, ``to_numpy``) makes it import pandas when
+    pandas is installed (≈ 0.3 s), which no floor needs."""
     try:
-        import pyarrow.compute as pc
+        import pyarrow  # noqa: F401
     except ImportError:
         print("floor: fastexcel needs pyarrow to hand its values to Python (not installed)",
               file=sys.stderr)
         sys.exit(3)
-    table = parse_fastexcel(path).to_arrow()
-    table = table.filter(pc.not_equal(table.column(1), "合计"))
-    out = []
-    for k, column in enumerate(table.columns):
-        if k >= 5:
-            column = pc.cast(pc.round(pc.multiply(column, 100)), "int64")
-        out.append(column.to_pylist())
-    return out
+    columns = [c.to_pylist() for c in parse_fastexcel(path).to_arrow().columns]
+    keep = [i for i, cm in enumerate(columns[1]) if cm not in ("合计", None)]
+    if len(keep) != len(columns[1]):
+        columns = [[c[i] for i in keep] for c in columns]
+    return [c if k < 5 else list(map(round, map((100.0).__mul__, c)))
+            for k, c in enumerate(columns)]
 
 
 def write_cmscore(columns: list[list], path: Path) -> None:
