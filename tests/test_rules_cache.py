@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -92,6 +93,15 @@ def test_another_version_or_model_source_is_a_miss(cache: Path, rules_dir: Path,
     assert compiled.key(rules_dir.parent, hashes) != before
 
 
+def test_a_cache_that_fails_to_write_fails_nothing(cache: Path, rules_dir: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise pickle.PicklingError("cannot")
+    monkeypatch.setattr(pickle, "dump", broken)
+    assert load_rules(rules_dir).tables
+    assert not list(cache.glob("*"))  # no entry, no temporary file left
+
+
 def test_no_cache_when_turned_off_or_not_writable(tmp_path: Path, rules_dir: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CMSCORE_CACHE_DIR", "")
@@ -104,12 +114,18 @@ def test_no_cache_when_turned_off_or_not_writable(tmp_path: Path, rules_dir: Pat
 
 def test_old_entries_are_pruned(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(compiled, "KEEP", 3)
+    cache.mkdir()
+    killed, writing = cache / ".rules-killed", cache / ".rules-writing"
+    killed.write_bytes(b"half a pickle")
+    writing.write_bytes(b"")
+    os.utime(killed, (0, 0))
     for n in range(5):
         compiled.write(f"{n:064x}", n)
         os.utime(cache / f"rules-{n:064x}.pickle", (n, n))
     kept = sorted(int(p.stem.removeprefix("rules-"), 16) for p in cache.glob("rules-*.pickle"))
     assert kept == [2, 3, 4]  # the newest
     assert compiled.read(f"{4:064x}") == 4 and compiled.read(f"{0:064x}") is None
+    assert not killed.exists() and writing.exists()  # another run may be writing that one
 
 
 def test_a_cached_start_needs_no_yaml(cache: Path, rules_dir: Path) -> None:

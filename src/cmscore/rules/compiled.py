@@ -25,6 +25,7 @@ import os
 import pickle
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from cmscore import __version__
@@ -96,11 +97,13 @@ def write(entry: str, value: object) -> None:
             Path(tmp).unlink(missing_ok=True)
             raise
         _prune(path.parent)
-    except OSError:  # a read-only home, a full disk: the rules are checked again next time
+    except Exception:  # a read-only home, a full disk: the rules are checked again next time
         return
 
 
 def _prune(where: Path) -> None:
+    """Keep the KEEP newest entries, and drop the temporary file of a run killed while
+    writing one (an hour old: no write takes that long)."""
     entries = []
     for p in where.glob("rules-*.pickle"):
         try:
@@ -109,3 +112,9 @@ def _prune(where: Path) -> None:
             continue
     for _, old in sorted(entries, reverse=True)[KEEP:]:
         old.unlink(missing_ok=True)
+    for tmp in where.glob(".rules-*"):
+        try:
+            if time.time() - tmp.stat().st_mtime > 3600:
+                tmp.unlink()
+        except OSError:
+            continue
