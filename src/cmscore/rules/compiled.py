@@ -7,8 +7,8 @@ the same rule directory serves every store and a read-only store must not stop i
 
 What decides a hit: the key hashes the rule directory as given, every rule file's name and
 SHA-256 (the bytes that were checked), and what could read those bytes differently: the
-source of the rule models (``cmscore/rules/*.py``), cmscore's version, Python's and
-pydantic's. A changed rule file, an upgrade or an edited model is a new key; the old
+source of the rule models (``cmscore/rules/*.py``, and ``numbers.py``/``problems.py`` that
+they call), cmscore's version, Python's and pydantic's. A changed rule file, an upgrade or an edited model is a new key; the old
 entry is never trusted and is pruned. Rule files with a problem are never cached: their
 messages come from the full check every time.
 
@@ -33,6 +33,8 @@ from cmscore import __version__
 FORMAT = 1  # bump when what is pickled changes shape
 KEEP = 32  # entries kept: a test suite or a bank's several rule sets, not an unbounded heap
 _MODELS = Path(__file__).resolve().parent
+# What the models' validators call from below them (cmscore.numbers: clean_name).
+_KERNEL = [_MODELS.parent / "numbers.py", _MODELS.parent / "problems.py"]
 
 
 def cache_dir() -> Path | None:
@@ -44,9 +46,10 @@ def cache_dir() -> Path | None:
 
 
 def _models_digest() -> str:
-    """The rule models' own source: an edited model reads the same YAML differently."""
+    """The rule models' own source and the kernel they call: an edited model (or
+    ``clean_name``) reads the same YAML differently."""
     digest = hashlib.sha256()
-    for path in sorted(_MODELS.glob("*.py")):
+    for path in [*sorted(_MODELS.glob("*.py")), *_KERNEL]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
