@@ -41,14 +41,19 @@ def parse_fastexcel(path: Path):
                                                       dtypes={"工号": "string"})
 
 
-def read_fastexcel(path: Path) -> list[list]:
+def arrow_columns(path: Path) -> list[list]:
+    """fastexcel's columns as Python lists; handing them over needs pyarrow (exit 3)."""
     try:
         import pyarrow  # noqa: F401
     except ImportError:
         print("floor: fastexcel needs pyarrow to hand its values to Python (not installed)",
               file=sys.stderr)
         sys.exit(3)
-    columns = [c.to_pylist() for c in parse_fastexcel(path).to_arrow().columns]
+    return [c.to_pylist() for c in parse_fastexcel(path).to_arrow().columns]
+
+
+def read_fastexcel(path: Path) -> list[list]:
+    columns = arrow_columns(path)
     return [list(r) for r in zip(*columns, strict=True) if r[1] not in ("合计", None)]
 
 
@@ -57,13 +62,7 @@ def fastexcel_columns(path: Path) -> list[list]:
     hundredths, the 合计 row dropped. In Python's own C loops, not pyarrow.compute: a
     Python value handed to pyarrow (a scalar, ``to_numpy``) makes it import pandas when
     pandas is installed (≈ 0.3 s), which no floor needs."""
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        print("floor: fastexcel needs pyarrow to hand its values to Python (not installed)",
-              file=sys.stderr)
-        sys.exit(3)
-    columns = [c.to_pylist() for c in parse_fastexcel(path).to_arrow().columns]
+    columns = arrow_columns(path)
     keep = [i for i, cm in enumerate(columns[1]) if cm not in ("合计", None)]
     if len(keep) != len(columns[1]):
         columns = [[c[i] for i in keep] for c in columns]
