@@ -6,11 +6,14 @@ figures that decide the assertion are visible next to it.
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
 import json
+import os
 import shutil
 import sqlite3
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -28,6 +31,11 @@ from cmscore.rules.ruleset import DEFAULT_DIR, RuleSet, load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+# The compiled-rules cache of this test run, not the user's (~/.cache/cmscore): every
+# test then loads its rules through the cache, as the command line does.
+if "CMSCORE_CACHE_DIR" not in os.environ:
+    os.environ["CMSCORE_CACHE_DIR"] = tempfile.mkdtemp(prefix="cmscore-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["CMSCORE_CACHE_DIR"], ignore_errors=True)
 
 TITLE = "2026年10月客户经理业绩报表"
 

@@ -694,6 +694,8 @@ def child_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CMSCORE_")}
     if "CMSCORE_RULES" in os.environ:  # the short_windows fixture's rules copy
         env["CMSCORE_RULES"] = os.environ["CMSCORE_RULES"]
+    if "CMSCORE_CACHE_DIR" in os.environ:  # the test run's compiled rules (conftest)
+        env["CMSCORE_CACHE_DIR"] = os.environ["CMSCORE_CACHE_DIR"]
     env.update({"COLUMNS": "2000", "NO_COLOR": "1", "RUST_BACKTRACE": "0",
                 "PYTHONDONTWRITEBYTECODE": "1"})
     env.update(extra)

@@ -10,6 +10,7 @@ from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -245,3 +246,32 @@ def test_a_text_column_written_as_is_matches_escaping_each_value(column: list[st
     if is_shared:  # indices into the shared table: look them up
         texts = [None if t is None else shared.texts[int(t)] for t in texts]
     assert texts == expected
+
+
+_ODD_TEXT = ["张伟", "张\u3000伟", "Zhang  Wei", " 城东支行", "支行\u200b", "ＡＢ１", "①", "e\u0301",
+             "a\x00b", "\x1b[31m", "x" * 201, "", "011771", "王\u202e小", "\u00a0", "Ⅻ"]
+
+
+@given(st.lists(st.one_of(st.sampled_from(_ODD_TEXT),
+                          st.text(alphabet="张伟城东支行 \u3000\u200b\u0301\x00\x1bＡa1①", max_size=6)),
+                min_size=1, max_size=12),
+       st.sampled_from(["id", "name", "branch", "category"]))
+def test_a_column_of_clean_text_reads_as_cell_by_cell(values: list[str], key: str) -> None:
+    """The whole-column predicates (issue 19) take the short way only where every cell, read
+    alone, is its own clean text with no problem; else the same texts and problems."""
+    fast = cells.identity_column(key, list(values))
+    by_cell = [cells._identity(key, v) for v in values]
+    assert fast[0] == [text for text, _ in by_cell]
+    assert fast[1] == [(i, m) for i, (_, found) in enumerate(by_cell) for m in found]
+    if cells._clean_texts(list(values)):
+        assert all(not found and text == v for v, (text, found) in zip(values, by_cell,
+                                                                       strict=True))
+
+
+def test_a_clean_column_takes_no_step_per_cell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A national column of Chinese names is checked as one text, not cell by cell."""
+    def per_cell(*_: object) -> None:
+        raise AssertionError("checked cell by cell")
+    monkeypatch.setattr(cells, "_identity", per_cell)
+    names = ["张伟", "王芳", "城东第2支行", "Zhang"] * 5000
+    assert cells.identity_column("name", list(names)) == (names, [])

@@ -114,3 +114,29 @@ def test_help_imports_no_output_store_or_engine_module() -> None:
     ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert ran.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_reading_and_writing_workbooks_import_no_url_or_web_page_modules() -> None:
+    """`score` on an .xlsx needs neither xml.sax.saxutils (which pulls in urllib.request,
+    http.client and ssl) nor html.parser (web-page exports only): issue 19's lean start."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nimport cmscore.inputs.reader, cmscore.outputs.xlsx, cmscore.app.score\n"
+            "print(sorted(m for m in sys.modules if m in ('xml.sax.saxutils', "
+            "'urllib.request', 'http.client', 'ssl', 'html.parser')))")
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert ran.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("text", ["", "a&b<c>d\"e'f", "&amp;&lt;&quot;&apos;&gt;", "张&三"])
+def test_own_xml_escaping_matches_the_standard_library(text: str) -> None:
+    from xml.sax.saxutils import escape, unescape
+
+    from cmscore.inputs.preflight import _unescape
+    from cmscore.outputs.celltext import escape as own_escape
+
+    assert own_escape(text) == escape(text)
+    assert own_escape(text, {'"': "&quot;"}) == escape(text, {'"': "&quot;"})
+    assert _unescape(text) == unescape(text, {"&quot;": '"', "&apos;": "'"})

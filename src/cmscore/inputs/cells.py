@@ -8,6 +8,7 @@ takes the short way: no text clean-up, a repeated value parsed once.
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal
 from math import isfinite
 from typing import cast
@@ -26,6 +27,9 @@ SIGNED_ROLES = {"increase"}  # only net increases may be negative (SPEC §6)
 OPTIONAL_ROLES = {"baseline"}  # a blank baseline means "look it up in the store"
 IDENTITY_LABELS = {"id": "工号", "name": "姓名", "branch": "机构", "category": "类别"}
 _MEMO_MAX = 1 << 16
+# What clean_name would remove or change, and what the checks refuse: whitespace of any
+# kind, zero-width characters and controls (U+0000 between cells is found separately).
+_UNCLEAN = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]|" + CONTROLS.pattern.replace("\x00", "\x01"))
 
 Found = list[tuple[int, str]]  # (position in the column, message)
 
@@ -47,6 +51,8 @@ def _identity(key: str, given: object) -> tuple[str, list[str]]:
 
 def identity_column(key: str, values: list[object]) -> tuple[list[str], Found]:
     """工号/姓名/机构/类别 as text; a problem per bad cell."""
+    if _clean_texts(values):
+        return values, []  # type: ignore[return-value]
     out: list[str] = []
     found: Found = []
     memo: dict[object, tuple[str, list[str]]] = {}
@@ -61,8 +67,25 @@ def identity_column(key: str, values: list[object]) -> tuple[list[str], Found]:
             if len(memo) < _MEMO_MAX:
                 memo[given] = got
         out.append(got[0])
-        found += [(i, message) for message in got[1]]
+        if got[1]:
+            found += [(i, message) for message in got[1]]
     return out, found
+
+
+def _clean_texts(values: list[object]) -> bool:
+    """Whether every cell is text that ``clean_name`` leaves as it is and that passes every
+    identity check: the usual column, answered by predicates over the whole column joined
+    with U+0000 (a control character, so a cell holding one fails the check) instead of a
+    Python step per cell. False sends the column cell by cell, which finds the problems."""
+    if not values or set(map(type, values)) != {str}:
+        return False
+    texts: list[str] = values  # type: ignore[assignment]
+    joined = "\0".join(texts)
+    # NFKC of the joined text is the join of each cell's (U+0000 never composes);
+    # no whitespace, zero-width or control character anywhere means nothing to remove.
+    return unicodedata.is_normalized("NFKC", joined) and not _UNCLEAN.search(joined) \
+        and joined.count("\0") == len(texts) - 1 and "" not in texts \
+        and max(map(len, texts)) <= 200
 
 
 def figure_column(values: list[object], role: str, blank_is_zero: bool,

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cmscore.inputs.htmltable import read_table
 from cmscore.inputs.preflight import Checked, sniff
 from cmscore.numbers import CONTROLS
 from cmscore.problems import InputError, Problem, fail
@@ -78,6 +77,8 @@ def open_grids(path: Path, limits: Limits | None = None) -> list[Grid]:
         return [grid]
     if checked.kind == "html":
         text, encoding = decode(path.read_bytes(), path.name)
+        from cmscore.inputs.htmltable import read_table  # html.parser: only for web pages
+
         rows, merges = read_table(text)
         if not rows:
             raise fail("文件是网页（HTML），不是 Excel，且其中没有表格；请在 Excel/WPS 中打开后"

@@ -12,10 +12,19 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any, TypeVar
-from xml.sax.saxutils import escape
 
 MAX_CELL = 32767
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def escape(text: str, entities: dict[str, str] | None = None) -> str:
+    """``xml.sax.saxutils.escape``, the same replacements in the same order, without its
+    import: xml.sax.saxutils pulls in urllib.request, http.client and ssl (≈ 15 ms of
+    every command's start)."""
+    text = text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+    for entity, replacement in (entities or {}).items():
+        text = text.replace(entity, replacement)
+    return text
 
 
 def check_text(value: str) -> str:

@@ -14,7 +14,8 @@ import math
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Protocol
-from xml.sax.saxutils import escape
+
+from cmscore.outputs.celltext import escape
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -23,7 +23,6 @@ from decimal import Decimal
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from cmscore.outputs import layout
 from cmscore.outputs.celltext import (
@@ -34,6 +33,7 @@ from cmscore.outputs.celltext import (
     cell,
     check_text,
     column_texts,
+    escape,
     number,
     text_cell,
 )

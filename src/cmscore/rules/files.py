@@ -86,7 +86,7 @@ class Export(Strict):
 class GradePay(Strict):
     """履职绩效工资 per grade; every grade must be there (第十条)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
     first: Amount = Field(alias="一级")
     second: Amount = Field(alias="二级")
     third: Amount = Field(alias="三级")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from cmscore.numbers import clean_name
 from cmscore.problems import Problem
-from cmscore.rules import yamlsafe
+from cmscore.rules import compiled, yamlsafe
 from cmscore.rules.bounds import FIGURE_MAX, HUNDRED, POINTS_MAX, Points, Ratio, within
 from cmscore.rules.files import Export, Payroll
 from cmscore.rules.grading import Grading
@@ -223,7 +223,7 @@ class Table(Strict):
 
 
 class RuleSet(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     directory: str
     tables: dict[str, Table]  # category → table
@@ -253,8 +253,8 @@ def load_file(path: Path) -> BaseModel:
     return _load(path)[0]
 
 
-def _load(path: Path) -> tuple[BaseModel, yamlsafe.Lines]:
-    data, lines = yamlsafe.load(path)
+def _load(path: Path, text: str | None = None) -> tuple[BaseModel, yamlsafe.Lines]:
+    data, lines = yamlsafe.load(path, text)
     if not isinstance(data, dict) or data.get("kind") not in _MODELS:
         raise RuleFileError([Problem(f"{path.name}:1: 顶层必须是映射，并写 kind: "
                                      f"table / export / payroll / grading")])
@@ -302,9 +302,25 @@ def _locate(name: str, err: Any, lines: yamlsafe.Lines) -> Problem:
 
 
 def load_rules(directory: Path | None = None) -> RuleSet:
-    """Load and cross-check every ``*.yaml`` in ``directory``; raise with all problems."""
+    """Load and cross-check every ``*.yaml`` in ``directory``; raise with all problems.
+
+    Rules checked once are taken from the compiled-rules cache (``rules.compiled``) while
+    their files' bytes are the same; the bytes hashed are the bytes checked."""
     directory = directory or DEFAULT_DIR
     files = sorted(directory.glob("*.yaml"))
+    raw = {p.name: p.read_bytes() for p in files}
+    hashes = {name: hashlib.sha256(data).hexdigest() for name, data in raw.items()}
+    entry = compiled.key(directory, hashes)
+    cached = compiled.read(entry)
+    if isinstance(cached, RuleSet):
+        return cached
+    rules = _check_rules(directory, files, raw, hashes)
+    compiled.write(entry, rules)
+    return rules
+
+
+def _check_rules(directory: Path, files: list[Path], raw: dict[str, bytes],
+                 hashes: dict[str, str]) -> RuleSet:
     problems: list[Problem] = []
     tables: dict[str, Table] = {}
     export: Export | None = None
@@ -315,7 +331,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     where: dict[str, str] = {}
     for path in files:
         try:
-            model, lines = _load(path)
+            model, lines = _load(path, _text(path, raw[path.name]))
         except RuleFileError as exc:
             problems.extend(exc.problems)
             continue
@@ -345,6 +361,10 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     if problems:
         raise RuleFileError(problems)
     assert export is not None and payroll is not None
-    hashes = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
     return RuleSet(directory=str(directory), tables=tables, export=export, payroll=payroll,
                    hashes=hashes, files=where, grading=grading or Grading())
+
+
+def _text(path: Path, data: bytes) -> str:
+    """A rule file's text, as ``Path.read_text(encoding="utf-8")`` would give it."""
+    return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")

@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from cmscore.problems import Problem
+
+if TYPE_CHECKING:
+    import yaml
 
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
 _FLOAT = re.compile(r"^[-+]?([0-9][0-9_]*)?\.[0-9]+$|^[-+]?[0-9]+\.$")
@@ -38,9 +39,14 @@ class RuleFileError(Exception):
         super().__init__("\n".join(map(str, problems)))
 
 
-def load(path: Path) -> tuple[Any, Lines]:
-    """Parse ``path``; return (value, {path-in-document: 1-based line})."""
-    text = path.read_text(encoding="utf-8")
+def load(path: Path, text: str | None = None) -> tuple[Any, Lines]:
+    """Parse ``path`` (or ``text``, its contents already read); return (value,
+    {path-in-document: 1-based line})."""
+    # PyYAML only when a rule file is parsed: rules from the compiled cache never need it.
+    import yaml
+
+    if text is None:
+        text = path.read_text(encoding="utf-8")
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -57,6 +63,8 @@ def load(path: Path) -> tuple[Any, Lines]:
 
 def _convert(node: yaml.Node, at: tuple[Any, ...], lines: Lines, problems: list[Problem],
              name: str) -> Any:
+    import yaml
+
     lines[at] = node.start_mark.line + 1
     where = f"{name}:{node.start_mark.line + 1}"
     if node.tag not in _ALLOWED_TAGS:
