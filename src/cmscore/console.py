@@ -122,7 +122,17 @@ def width() -> int:
 
 
 def print_json(doc: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+    sys.stdout.write(json_text(doc) + "\n")
+
+
+def json_text(doc: dict[str, Any]) -> str:
+    """``json.dumps(doc, ensure_ascii=False, indent=1)``; a document with parts already
+    encoded from columns (``outputs.jsontext.Encoded``: score's managers) splices them in."""
+    from cmscore.outputs.jsontext import Encoded, dumps
+
+    if any(isinstance(v, Encoded) for v in doc.values()):
+        return dumps(doc)
+    return json.dumps(doc, ensure_ascii=False, indent=1)
 
 
 def say_format(console: Any, export: MonthExport) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import statistics
 from decimal import Decimal
@@ -13,8 +14,10 @@ from cmscore.engine.adjustments import Applied, adjustment_points
 from cmscore.engine.month import MonthExport
 from cmscore.engine.roster import RosterChanges
 from cmscore.engine.scoring import Frame, ManagerScore, MonthScores
+from cmscore.engine.sentences import sentence_column
 from cmscore.numbers import fmt2
 from cmscore.outputs.celltext import Blocks, column_blocks
+from cmscore.outputs.jsontext import Encoded, array, strings
 from cmscore.outputs.roster import write_sheet as write_roster_sheet
 from cmscore.outputs.xlsx import Book, Column
 from cmscore.rules.ruleset import Item, RuleSet, Table
@@ -39,19 +42,75 @@ def adjustment_json(a: Applied) -> dict[str, Any]:
 
 
 def scores_json(scores: MonthScores, rules: RuleSet) -> dict[str, Any]:
-    """SPEC §7: decimals as strings, items keyed by item id; totals with adjustments."""
-    return {"month": scores.month, "managers": [
-        {"id": s.manager.id, "name": s.manager.name, "branch": s.manager.branch,
-         "category": s.manager.category, "rank": s.rank, "branch_rank": s.branch_rank,
-         "total": fmt2(s.total), "risk_fund": fmt2(s.risk_fund),
-         "items": {k: fmt2(v.points) for k, v in s.items.items()},
-         "adjustments": [adjustment_json(a) for a in scores.adjustments.get(s.manager.id, [])]}
-        for _, members in ordered(scores, rules) for s in members]}
+    """SPEC §7: decimals as strings, items keyed by item id; totals with adjustments.
+
+    ``managers`` is encoded a category at a time from the frames' columns (``jsontext``):
+    a dict per manager through the pure-Python encoder took ~10 s at 100k managers."""
+    groups = ordered(scores, rules)
+    render = partial(_managers_text, groups, scores.adjustments)
+    return {"month": scores.month,
+            "managers": Encoded(render, lambda: json.loads(render(0)))}
 
 
-# Above this many managers the detail sheet carries numbers only; the sentences of a
-# national-scale month would make the workbook unwieldy (`cmscore explain` gives any one).
-SENTENCES_MAX_MANAGERS = 20_000
+def _texts(values: list[Any], memo: dict[int, str]) -> list[str]:
+    """``fmt2`` of each value, once per distinct object (points, totals and funds are
+    shared objects: a few thousand in a national month). ``memo`` is keyed by ``id``: use
+    it only while the values are alive."""
+    keys = list(map(id, values))
+    for key, value in zip(keys, values, strict=True):
+        if key not in memo:
+            memo[key] = fmt2(value)
+    return list(map(memo.__getitem__, keys))
+
+
+def _managers_text(groups: list[tuple[str, list[ManagerScore]]],
+                   adjustments: dict[str, list[Applied]], level: int) -> str:
+    """The ``managers`` array of ``scores_json`` as ``json.dumps(indent=1)`` writes it at
+    nesting ``level``: one %-template per category filled from columns."""
+    a, b, c = (" " * (level + k) for k in (1, 2, 3))
+    memo: dict[int, str] = {}
+    rows: list[str] = []
+    for _, members in groups:
+        frame = _frame_of(members)
+        if frame is None:  # built by hand (tests): one manager at a time
+            rows += [a + json.dumps(_manager_json(s, adjustments), ensure_ascii=False,
+                                    indent=1).replace("\n", "\n" + a) for s in members]
+            continue
+        at = [s.row for s in members]
+        keys = [json.dumps(k, ensure_ascii=False).replace("%", "%%") for k in frame.items]
+        items = ("{\n" + ",\n".join(f'{c}{k}: "%s"' for k in keys) + f"\n{b}}}") if keys \
+            else "{}"
+        template = (f'{a}{{\n{b}"id": %s,\n{b}"name": %s,\n{b}"branch": %s,\n'
+                    f'{b}"category": %s,\n{b}"rank": %d,\n{b}"branch_rank": %d,\n'
+                    f'{b}"total": "%s",\n{b}"risk_fund": "%s",\n{b}"items": {items},\n'
+                    f'{b}"adjustments": %s\n{a}}}')
+        people = [s.manager for s in members]
+        columns = [strings([m.id for m in people]), strings([m.name for m in people]),
+                   strings([m.branch for m in people]), strings([m.category for m in people]),
+                   [s.rank for s in members], [s.branch_rank for s in members],
+                   _texts([s.total for s in members], memo),
+                   _texts([s.risk_fund for s in members], memo)]
+        columns += [_texts(list(map(column.points.__getitem__, at)), memo)
+                    for column in frame.items.values()]
+        columns.append([_adjustments_text(adjustments[m.id], b) if m.id in adjustments
+                        else "[]" for m in people])
+        rows += map(template.__mod__, zip(*columns, strict=True))
+    return array(rows, level)
+
+
+def _adjustments_text(applied: list[Applied], indent: str) -> str:
+    if not applied:
+        return "[]"
+    return json.dumps([adjustment_json(x) for x in applied], ensure_ascii=False,
+                      indent=1).replace("\n", "\n" + indent)
+
+
+def _manager_json(s: ManagerScore, adjustments: dict[str, list[Applied]]) -> dict[str, Any]:
+    return {"id": s.manager.id, "name": s.manager.name, "branch": s.manager.branch,
+            "category": s.manager.category, "rank": s.rank, "branch_rank": s.branch_rank,
+            "total": fmt2(s.total), "risk_fund": fmt2(s.risk_fund),
+            "items": {k: fmt2(v.points) for k, v in s.items.items()},
+            "adjustments": [adjustment_json(a) for a in adjustments.get(s.manager.id, [])]}
 
 
 def _frame_of(members: list[ManagerScore]) -> Frame | None:
@@ -101,8 +160,17 @@ def _figures(item: Item) -> list[tuple[str, str, str]]:
     return [(f"{item.name}·数据", "figure", money)]
 
 
-def _detail_columns(members: list[ManagerScore], items: dict[str, Item],
-                    sentences: bool) -> list[list[Any]]:
+def _sentences(members: list[ManagerScore], frame: Frame | None) -> list[str]:
+    """计分说明: each manager's item sentences, one line an item; a whole item column at a
+    time from the frame (``engine.sentences.sentence_column``) when there is one."""
+    if frame is None:
+        return ["\n".join(v.text for v in s.items.values()) for s in members]
+    rows = [s.row for s in members]
+    columns = [sentence_column(column, rows) for column in frame.items.values()]
+    return list(map("\n".join, zip(*columns, strict=True))) if columns else [""] * len(rows)
+
+
+def _detail_columns(members: list[ManagerScore], items: dict[str, Item]) -> list[list[Any]]:
     """The 明细 columns of one category's managers."""
     columns: list[list[Any]] = [[s.manager.id for s in members], [s.manager.name for s in members],
                                 [s.manager.branch for s in members],
@@ -116,9 +184,8 @@ def _detail_columns(members: list[ManagerScore], items: dict[str, Item],
             for k, done in enumerate(_values(members, frame, item_id, "early")):
                 if done:
                     early[k] = f"{early[k]}、{item.name}" if early[k] else item.name
-    columns += [early, [s.total for s in members], [s.risk_fund for s in members]]
-    if sentences:
-        columns.append(["\n".join(v.text for v in s.items.values()) for s in members])
+    columns += [early, [s.total for s in members], [s.risk_fund for s in members],
+                _sentences(members, frame)]
     return columns
 
 
@@ -170,12 +237,10 @@ def _detail(scores: MonthScores, rules: RuleSet) -> tuple[list[Column], Blocks]:
     for item in items.values():
         cols += [Column(header, 10, kind) for header, _, kind in _figures(item)]
         cols.append(Column(f"{item.name}·得分", 9, "points"))
-    cols += [Column("提前完成", 14), Column("总分", 9, "points"), Column("风险金计提", 10, "points")]
-    sentences = len(scores.scores) <= SENTENCES_MAX_MANAGERS
-    if sentences:
-        cols.append(Column("计分说明", 72, "wrap"))
+    cols += [Column("提前完成", 14), Column("总分", 9, "points"), Column("风险金计提", 10, "points"),
+             Column("计分说明", 72, "wrap")]
     blocks = Blocks(block for _, members in ordered(scores, rules) for block in column_blocks(
-        members, lambda part: _detail_columns(part, items, sentences)))
+        members, lambda part: _detail_columns(part, items)))
     return cols, blocks
 
 
