@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
 from typing import Protocol
 
+from cmscore.engine.fixedpoint import early_centi, linear_centi
 from cmscore.engine.itemscore import ItemScore
 from cmscore.engine.points import clamp, linear_points, linear_points_each
-from cmscore.numbers import ZERO, round2
+from cmscore.numbers import ZERO, from_centi, round2, to_centi
 from cmscore.rules.ruleset import Item
 
 Column = list[Decimal | None]
@@ -49,6 +51,10 @@ class ItemColumn:
     source: list[str] | None = None
     early: dict[int, Decimal] = field(default_factory=dict)  # row → earlier months' total
     fund: list[Decimal] | None = None
+    # The points and the fund in integer hundredths, as scored (before any adjustment):
+    # what the frame's subtotals, totals and funds are summed from.
+    centi: list[int] | None = None
+    fund_centi: list[int] | None = None
 
     def at(self, i: int) -> ItemScore:
         ytd = self.early.get(i)
@@ -91,26 +97,42 @@ def linear_column(item: Item, roles: dict[str, Column], ids: Sequence[str], hist
     else:
         figure = increase if vs_baseline else value  # type: ignore[assignment]
         assert figure is not None
-    cap = item.cap
     # Once per distinct figure object (the reader shares one per distinct value): counts
     # repeat a lot, amounts rarely. Keyed by id, as hashing a Decimal costs 6× an int's.
     keys = list(map(id, figure))
     objects = dict(zip(keys, figure, strict=True))
     objects.pop(id(None), None)
-    by_object = dict(zip(objects, linear_points_each(item, list(objects.values())),  # type: ignore[arg-type]
-                         strict=True))
-    by_object[id(None)] = ZERO
-    points = list(map(by_object.__getitem__, keys))
-    out = ItemColumn(item, points, figure, roles, baseline, source)
+    values: list[Decimal] = list(objects.values())  # type: ignore[arg-type]
+    # Integers when the column passes the exactness checks (fixedpoint), else Decimal.
+    exact = linear_centi(item, values)
+    if exact is None:
+        exact = list(map(to_centi, linear_points_each(item, values)))
+    by_object = dict(zip(objects, exact, strict=True))
+    shared = dict(zip(objects, map(from_centi, exact), strict=True))
+    by_object[id(None)], shared[id(None)] = 0, ZERO  # no figure: 0 as written before ("0")
+    centi = list(map(by_object.__getitem__, keys))
+    out = ItemColumn(item, list(map(shared.__getitem__, keys)), figure, roles, baseline,
+                     source, centi=centi)
     if item.early_completion:
-        task = item.yearly_task
-        for i, f in enumerate(figure):
-            done = history.year_to_date(ids[i], item.id)
-            if f is not None and done >= task:
-                exact = linear_points(item, f)
-                points[i] = round2(clamp(item.full + max(exact, ZERO), cap))
-                out.early[i] = done
+        early_completion(out, ids, [item.yearly_task] * n, history)
     return out
+
+
+def early_completion(column: ItemColumn, ids: Sequence[str], tasks: Sequence[Decimal],
+                     history: History) -> None:
+    """Rows whose earlier months of the year reached their annual task (``tasks``, row by
+    row) score full marks plus this month's points, capped (SPEC §4.3)."""
+    item, figure, points, centi = column.item, column.figure, column.points, column.centi
+    assert centi is not None
+    done = list(map(history.year_to_date, ids, repeat(item.id)))
+    for i, (f, total, task) in enumerate(zip(figure, done, tasks, strict=True)):
+        if f is not None and total >= task:
+            got = early_centi(item, f)
+            if got is None:  # not exact in integers: Decimal decides
+                got = to_centi(round2(clamp(item.full + max(linear_points(item, f), ZERO),
+                                            item.cap)))
+            centi[i], points[i] = got, from_centi(got)
+            column.early[i] = total
 
 
 def npl_ratio(figures: dict[str, Decimal | None]) -> Decimal | str:
@@ -131,7 +153,9 @@ def tiered_column(item: Item, roles: dict[str, Column], n: int,
     """The NPL item: ratio → tier points, and as much again into the risk fund (§4.4, §4.5)."""
     figure: Column = [None] * n
     points, fund = [ZERO] * n, [ZERO] * n
-    tiers: dict[Decimal, tuple[Decimal, Decimal]] = {}  # ratio → (points, fund): 0 for most
+    centi, fund_centi = [0] * n, [0] * n
+    # ratio → (points, fund, and both in hundredths): 0 for most
+    tiers: dict[Decimal, tuple[Decimal, Decimal, int, int]] = {}
     for i, ratio in enumerate(_ratios(roles, n)):
         if isinstance(ratio, str):
             problems.append((i, f"{item.name}：{ratio}"))
@@ -139,12 +163,13 @@ def tiered_column(item: Item, roles: dict[str, Column], n: int,
         scored = tiers.get(ratio)
         if scored is None:
             tier = next(t for t in item.tiers if t.contains(ratio))
-            scored = tiers[ratio] = (
-                round2(clamp(tier.points, item.full)),
-                round2(clamp(tier.points, item.cap - item.full)) if item.risk_fund else ZERO)
+            got = round2(clamp(tier.points, item.full))
+            kept = round2(clamp(tier.points, item.cap - item.full)) if item.risk_fund else ZERO
+            scored = tiers[ratio] = (got, kept, to_centi(got), to_centi(kept))
         figure[i] = ratio
-        points[i], fund[i] = scored
-    return ItemColumn(item, points, figure, roles, fund=fund)
+        points[i], fund[i], centi[i], fund_centi[i] = scored
+    return ItemColumn(item, points, figure, roles, fund=fund, centi=centi,
+                      fund_centi=fund_centi)
 
 
 def _ratios(roles: dict[str, Column], n: int) -> Iterator[Decimal | str]:
@@ -172,14 +197,15 @@ def per_client_column(item: Item, roles: dict[str, Column], n: int) -> ItemColum
     # count written 2 and one written 2.0 stay as written, as row by row.
     keys = list(zip(*(map(id, c) for c in columns), strict=True)) if bands else [()] * n
     firsts = dict(zip(keys, zip(*columns, strict=True) if bands else [()] * n, strict=True))
-    scored: dict[tuple[int, ...], tuple[Decimal, Decimal]] = {}
+    scored: dict[tuple[int, ...], tuple[Decimal, Decimal, int]] = {}
     for key, counted in firsts.items():
         exact = count = ZERO
         for got, (_, each) in zip(counted, bands, strict=True):
             if got:
                 count += got
                 exact += got * each
-        scored[key] = count, round2(clamp(exact, item.cap))
-    counts, points = (list(c) for c in zip(*map(scored.__getitem__, keys), strict=True)) \
-        if n else ([], [])
-    return ItemColumn(item, points, counts, roles)  # type: ignore[arg-type]
+        points = round2(clamp(exact, item.cap))
+        scored[key] = count, points, to_centi(points)
+    counts, column, centi = (list(c) for c in zip(*map(scored.__getitem__, keys), strict=True)) \
+        if n else ([], [], [])
+    return ItemColumn(item, column, counts, roles, centi=centi)  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ touches the store.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -127,15 +127,18 @@ def score_frame(table: Table, managers: Sequence[Manager], history: History,
     # twice over while the workbook is written in a forked child).
     centi: Callable[[Decimal], int] = ByValue(to_centi).__getitem__  # type: ignore[assignment]
     points: Callable[[int], Decimal] = ByValue(from_centi).__getitem__  # type: ignore[assignment]
-    group_cp = {g.id: list(map(sum, zip(*(map(centi, items[i.id].points) for i in g.items),
+    def hundredths(column: ItemColumn) -> Iterable[int]:
+        return column.centi if column.centi is not None else map(centi, column.points)
+
+    group_cp = {g.id: list(map(sum, zip(*(hundredths(items[i.id]) for i in g.items),
                                        strict=True))) for g in table.groups} if n else {}
     groups = {k: list(map(points, column)) for k, column in group_cp.items()} \
         if n else {g.id: [] for g in table.groups}
     # The groups partition the items (rules.Table).
     totals = list(map(points, map(sum, zip(*group_cp.values(), strict=True)))) if n else []
-    funds_of = [c.fund for c in items.values() if c.fund is not None]
-    funds = list(map(points, map(sum, zip(*(map(centi, f) for f in funds_of), strict=True)))) \
-        if funds_of else [ZERO] * n
+    funds_of = [c.fund_centi if c.fund_centi is not None else map(centi, c.fund)
+                for c in items.values() if c.fund is not None]
+    funds = list(map(points, map(sum, zip(*funds_of, strict=True)))) if funds_of else [ZERO] * n
     return Frame(table, list(managers), items, totals, funds, groups)
 
 
