@@ -98,7 +98,8 @@ def figures_of(rules: RuleSet, category: str, values: list[Decimal], baselines: 
     got: dict[str, dict[str, Decimal | None]] = {}
     for item in rules.tables[category].items:
         if item.kind == "tiered":
-            got[item.id] = {"numerator": abs(next(pool)) / 100, "denominator": abs(next(pool))}
+            base, bad = abs(next(pool)), abs(next(pool)) / 100
+            got[item.id] = {"numerator": bad if base else D(0), "denominator": base}
         elif item.kind == "per_client":
             got[item.id] = {t.label: abs(next(pool)).to_integral_value()
                             for t in item.client_tiers}
