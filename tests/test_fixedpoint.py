@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from cmscore.engine import fixedpoint
 from cmscore.engine.itemcolumns import linear_column
+from cmscore.engine.month import Manager
 from cmscore.engine.points import clamp, linear_points
+from cmscore.engine.scoring import Frame, MonthScores, centi_of, competition_ranks, rank_month
 from cmscore.numbers import ZERO, round2, to_centi
 from cmscore.rules.ruleset import Item, RuleSet
 from conftest import FakeHistory
@@ -104,3 +106,22 @@ def test_ordinary_columns_are_scored_in_integers(rules: RuleSet) -> None:
     # Half up at the hundredth: 0.005 → 0.01, as Decimal's ROUND_HALF_UP.
     half = item_of(rules, "loan_amount", rate=D("0.5"), unit=D(1), whole_units=False)
     assert fixedpoint.linear_centi(half, [D("0.01"), D("0.03")]) == [1, 2]
+
+
+@given(st.lists(st.decimals(min_value=-100, max_value=300, places=2, allow_nan=False),
+                max_size=40))
+def test_ranks_in_hundredths_equal_ranks_in_decimals(totals: list[Decimal]) -> None:
+    centi = centi_of(totals)
+    assert centi == [int(t * 100) for t in totals]
+    assert competition_ranks(centi) == competition_ranks(totals)
+
+
+def test_a_total_of_more_places_is_ranked_as_a_decimal(rules: RuleSet) -> None:
+    # Never from a file (an adjustment has two places), but a caller may: 1.004 is not
+    # 1.00, though both round to 100 hundredths.
+    assert centi_of([D("1.004"), D("1.00")]) is None
+    managers = [Manager(f"{k:06d}", "张三", "城东", "支行", k + 4) for k in range(2)]
+    frame = Frame(rules.tables["支行"], managers, {}, [D("1.00"), D("1.004")], [ZERO] * 2, {})
+    scores = MonthScores("2026-10", frames=[frame])
+    rank_month(scores)
+    assert frame.ranks == [2, 1] and frame.branch_ranks == [2, 1]

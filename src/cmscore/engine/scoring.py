@@ -151,11 +151,11 @@ def score_manager(table: Table, manager: Manager, history: History) -> ManagerSc
     return ManagerScore(manager, None, frame.totals[0], frame.funds[0], frame=frame, row=0)
 
 
-def competition_ranks(values: list[Decimal]) -> list[int]:
+def competition_ranks(values: Sequence[Decimal | int]) -> list[int]:
     """1, 2, 2, 4: ties share the best rank (SPEC §4.7). ``values`` in any order."""
     order = sorted(range(len(values)), key=values.__getitem__, reverse=True)
     ranks = [0] * len(values)
-    previous: Decimal | None = None
+    previous: Decimal | int | None = None
     rank = 0
     for pos, i in enumerate(order, start=1):
         if values[i] != previous:
@@ -164,13 +164,28 @@ def competition_ranks(values: list[Decimal]) -> list[int]:
     return ranks
 
 
-def _branch_ranks(frame: Frame) -> list[int]:
+def centi_of(values: list[Decimal]) -> list[int] | None:
+    """The values in integer hundredths when every one is exactly that (totals are
+    2-place, adjusted ones too), else None; once per distinct object (totals are shared
+    objects: a few thousand in a national month)."""
+    keys = list(map(id, values))
+    memo = {}
+    for key, v in zip(keys, values, strict=True):
+        if key not in memo:
+            scaled = v.scaleb(2)
+            memo[key] = whole = int(scaled)
+            if whole != scaled:
+                return None
+    return list(map(memo.__getitem__, keys))
+
+
+def _branch_ranks(frame: Frame, totals: Sequence[Decimal | int]) -> list[int]:
     rows: dict[str, list[int]] = defaultdict(list)
     for i, m in enumerate(frame.managers):
         rows[m.branch].append(i)
     out = [0] * len(frame.managers)
     for members in rows.values():
-        for i, r in zip(members, competition_ranks([frame.totals[i] for i in members]),
+        for i, r in zip(members, competition_ranks([totals[i] for i in members]),
                         strict=True):
             out[i] = r
     return out
@@ -220,8 +235,11 @@ def rank_month(out: MonthScores) -> None:
     month's managers in rank order."""
     out.scores = []
     for frame in out.frames:
-        frame.ranks = competition_ranks(frame.totals)
-        frame.branch_ranks = _branch_ranks(frame)
+        # Compared in integer hundredths, which sort faster than Decimals; as Decimals when
+        # a total has more places (never from a file: an adjustment's points have two).
+        totals: Sequence[Decimal | int] = centi_of(frame.totals) or frame.totals
+        frame.ranks = competition_ranks(totals)
+        frame.branch_ranks = _branch_ranks(frame, totals)
         order = sorted(range(len(frame.managers)), key=list(zip(
             frame.ranks, [m.id for m in frame.managers], strict=True)).__getitem__)
         out.scores += [ManagerScore(frame.managers[i], None, frame.totals[i], frame.funds[i],
