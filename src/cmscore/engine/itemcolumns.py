@@ -1,5 +1,6 @@
 """One item scored for every manager of a category at once: linear items, the tiered NPL
-item and per-client items (SPEC §4.1–4.4), Decimal only.
+item and per-client items (SPEC §4.1–4.4), exactly: a linear column in integers when its
+figures pass ``fixedpoint``'s checks, else in Decimal.
 
 A column is a list with row i for manager i. Points are computed once per distinct figure
 where the arithmetic allows, in C loops over Decimal's own methods. ``ItemColumn.at``

@@ -14,7 +14,7 @@ from cmscore.engine.adjustments import Applied, adjustment_points
 from cmscore.engine.month import MonthExport
 from cmscore.engine.roster import RosterChanges
 from cmscore.engine.scoring import Frame, ManagerScore, MonthScores
-from cmscore.engine.sentences import sentence_column
+from cmscore.engine.sentencecolumns import sentence_column
 from cmscore.numbers import fmt2
 from cmscore.outputs.celltext import Blocks, column_blocks
 from cmscore.outputs.jsontext import Encoded, array, strings
@@ -162,7 +162,7 @@ def _figures(item: Item) -> list[tuple[str, str, str]]:
 
 def _sentences(members: list[ManagerScore], frame: Frame | None) -> list[str]:
     """计分说明: each manager's item sentences, one line an item; a whole item column at a
-    time from the frame (``engine.sentences.sentence_column``) when there is one."""
+    time from the frame (``engine.sentencecolumns``) when there is one."""
     if frame is None:
         return ["\n".join(v.text for v in s.items.values()) for s in members]
     rows = [s.row for s in members]
