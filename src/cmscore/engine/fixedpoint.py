@@ -4,7 +4,7 @@ A figure column is taken as integers ``X`` at a scale ``10^k`` only when ``X / 1
 gives back every figure exactly (the round-trip check); a linear item's points are then
 the rational ``rate × units`` worked out in integers and rounded half up to hundredths
 (centi-points):  ``(2·N + D) // (2·D)`` for ``N / D ≥ 0``. When the check fails (more
-places than ``MAX_PLACES``, or figures so long that Decimal's 28 digits would round), or
+than 6 places, or figures so long that Decimal's 28 digits would round), or
 the unit would not divide into a terminating decimal, ``None`` says so and the caller
 scores that column with Decimal (``points.linear_points_each``), as before. Either way
 the points are the same: ``tests/test_fixedpoint.py`` checks it on random figures, rates,
@@ -24,7 +24,9 @@ from itertools import repeat
 from cmscore.numbers import to_centi
 from cmscore.rules.ruleset import Item
 
-MAX_PLACES = (0, 2, 4, 6)  # scales tried for a column, in order: counts, 元/万元, 4 and 6 places
+# Scales tried for a column, in order: counts and 2-place amounts (万元 to the 元) hold at
+# 10², others at 10⁶; a larger scale holds whatever a smaller one does.
+MAX_PLACES = (2, 6)
 DIGITS = 27  # below Decimal's 28 significant digits: its products and quotients stay exact
 
 

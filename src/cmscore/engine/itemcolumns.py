@@ -9,10 +9,11 @@ gives one manager's ``ItemScore``, built only when someone looks.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import repeat
+from itertools import compress, repeat
 from typing import Protocol
 
 from cmscore.engine.fixedpoint import early_centi, linear_centi
@@ -126,8 +127,10 @@ def early_completion(column: ItemColumn, ids: Sequence[str], tasks: Sequence[Dec
     item, figure, points, centi = column.item, column.figure, column.points, column.centi
     assert centi is not None
     done = list(map(history.year_to_date, ids, repeat(item.id)))
-    for i, (f, total, task) in enumerate(zip(figure, done, tasks, strict=True)):
-        if f is not None and total >= task:
+    reached = list(map(operator.ge, done, tasks))  # a C loop: few rows have reached it
+    for i in compress(range(len(reached)), reached):
+        f, total = figure[i], done[i]
+        if f is not None:
             got = early_centi(item, f)
             if got is None:  # not exact in integers: Decimal decides
                 got = to_centi(round2(clamp(item.full + max(linear_points(item, f), ZERO),
