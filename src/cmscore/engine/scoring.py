@@ -170,12 +170,11 @@ def centi_of(values: list[Decimal]) -> list[int] | None:
     objects: a few thousand in a national month)."""
     keys = list(map(id, values))
     memo = {}
-    for key, v in zip(keys, values, strict=True):
-        if key not in memo:
-            scaled = v.scaleb(2)
-            memo[key] = whole = int(scaled)
-            if whole != scaled:
-                return None
+    for key, v in dict(zip(keys, values, strict=True)).items():  # distinct, in C
+        scaled = v.scaleb(2)
+        memo[key] = whole = int(scaled)
+        if whole != scaled:
+            return None
     return list(map(memo.__getitem__, keys))
 
 

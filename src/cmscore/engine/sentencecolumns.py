@@ -8,10 +8,12 @@ balances) fills a template made once for the item.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from itertools import repeat
 
 from cmscore.engine.itemcolumns import ItemColumn
-from cmscore.engine.points import linear_points
+from cmscore.engine.points import linear_exact_each
 from cmscore.engine.sentences import explain_item, num
 from cmscore.numbers import ZERO
 from cmscore.rules.ruleset import pct
@@ -80,6 +82,14 @@ def _tiered_column(column: ItemColumn, rows: Sequence[int]) -> list[str]:
     return out
 
 
+def nums(values: Iterable[Decimal]) -> list[str]:
+    """``num`` of every value, in C loops (a national month writes millions of figures)."""
+    out = list(map(format, map(Decimal.normalize, values), repeat("f")))
+    for k in [k for k, text in enumerate(out) if text == "-0"]:
+        out[k] = "0"
+    return out
+
+
 def _linear_column(column: ItemColumn, rows: Sequence[int]) -> list[str]:
     item = column.item
     assert item.rate is not None and item.unit is not None
@@ -92,32 +102,32 @@ def _linear_column(column: ItemColumn, rows: Sequence[int]) -> list[str]:
     figures = list(map(column.figure.__getitem__, rows))
     scored = list(map(column.points.__getitem__, rows))
     keys = list(zip(map(id, figures), map(id, scored), strict=True))  # objects alive meanwhile
-    tails: dict[tuple[int, int], str] = {}  # (figure, points) → the sentence's tail
-    for key, f, p in zip(keys, figures, scored, strict=True):
-        if key in tails:
-            continue
-        fig = f if f is not None else ZERO
-        exact = linear_points(item, fig)
-        if exact > cap:
-            note = f"= {num(exact)}{over}{p}分"
-        elif exact < 0:
-            note = f"= {num(exact)}分，减少不扣分 → {p}分"
-        else:
-            note = f"= {p}分"
-        tails[key] = f"{num(fig)}{rate} {note}{limits}"
+    # The tail (「x户 × 2.5分 = 5.00分（满分…）」) once per distinct (figure, points) object.
+    distinct = dict(zip(keys, zip(figures, scored, strict=True), strict=True))
+    firsts = [f if f is not None else ZERO for f, _ in distinct.values()]
+    tails = dict(zip(distinct, (
+        f"{text}{rate} = {p}分{limits}" if 0 <= exact <= cap else
+        f"{text}{rate} = {num(exact)}{over}{p}分{limits}" if exact > cap else
+        f"{text}{rate} = {num(exact)}分，减少不扣分 → {p}分{limits}"
+        for text, exact, (_, p) in zip(nums(firsts), linear_exact_each(item, firsts),
+                                       distinct.values(), strict=True)), strict=True))
     out = list(map(tails.__getitem__, keys))
     baseline, source = column.baseline, column.source
     if item.basis == "vs_baseline" and baseline is not None:
+        # 「管户户数：12 − 上年末10 = 2户 × …」: the current figure and the baseline by row.
         current, label = column.roles.get("value"), item.baseline_label
-        for k, i in enumerate(rows):
-            b = baseline[i]
-            if b is None:
-                out[k] = f"{name}：净增 {out[k]}"
-                continue
-            now = current[i] if current is not None else None
-            src = source[i] if source is not None else ""
-            out[k] = (f"{name}：{num(now if now is not None else ZERO)} − {label}{num(b)}"
-                      f"{'' if src in ('', '导出文件') else f'（基数取自{src}）'} = {out[k]}")
+        based = [k for k, i in enumerate(rows) if baseline[i] is not None]
+        now = nums(ZERO if (v := current[rows[k]] if current is not None else None) is None
+                   else v for k in based)
+        was = nums(baseline[rows[k]] for k in based)  # type: ignore[misc]
+        src = [source[rows[k]] if source is not None else "" for k in based]
+        for k, a, b, s in zip(based, now, was, src, strict=True):
+            out[k] = (f"{name}：{a} − {label}{b}"
+                      f"{'' if s in ('', '导出文件') else f'（基数取自{s}）'} = {out[k]}")
+        lead = f"{name}：净增 "
+        unbased = set(range(len(rows))).difference(based)
+        for k in unbased:
+            out[k] = lead + out[k]
     else:
         out = list(map(f"{name}：{'净增 ' if item.basis == 'vs_baseline' else '新增'}".__add__,
                        out))

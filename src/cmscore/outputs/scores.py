@@ -57,7 +57,7 @@ def _texts(values: list[Any], memo: dict[int, str]) -> list[str]:
     shared objects: a few thousand in a national month). ``memo`` is keyed by ``id``: use
     it only while the values are alive."""
     keys = list(map(id, values))
-    for key, value in zip(keys, values, strict=True):
+    for key, value in dict(zip(keys, values, strict=True)).items():  # distinct, in C
         if key not in memo:
             memo[key] = fmt2(value)
     return list(map(memo.__getitem__, keys))
