@@ -17,6 +17,8 @@ Cases:
   year-to-date), then the October adjustments and `show 2026-10 --json --write`.
 - ``early``: four generated 3,000-manager months 2025-01…04 into one store: early
   completion (提前完成) applies from March.
+- ``worked``: examples/worked-example.xlsx (SPEC §9's one manager), twice into one store:
+  the second time refused (the month is stored), its error document included.
 - ``20000`` (or any number): a generated month of that many managers (gen.py).
 Generated exports live in benchmarks/out/ (git-ignored) and are reused.
 """
@@ -59,6 +61,10 @@ def commands(case: str, db: Path, out: Path) -> list[list[str]]:
                 [CMSCORE, "adjust", str(ROOT / "examples/adjustments/调整-2026-10.csv"),
                  *common, "--json"],
                 [CMSCORE, "show", "2026-10", "--write", *common, "--out", str(out), "--json"]]
+    if case == "worked":
+        once = [CMSCORE, "score", str(ROOT / "examples/worked-example.xlsx"), *common,
+                "--out", str(out), "--json"]
+        return [once, once]
     if case == "early":
         return [[CMSCORE, "score", str(export(3000, f"2025-{m:02d}")), *common,
                  "--out", str(out), "--json"] for m in (1, 2, 3, 4)]
