@@ -239,8 +239,9 @@ def rank_month(out: MonthScores) -> None:
         totals: Sequence[Decimal | int] = centi_of(frame.totals) or frame.totals
         frame.ranks = competition_ranks(totals)
         frame.branch_ranks = _branch_ranks(frame, totals)
-        order = sorted(range(len(frame.managers)), key=list(zip(
-            frame.ranks, [m.id for m in frame.managers], strict=True)).__getitem__)
+        # By (rank, 工号): by 工号, then stably by rank — two sorts on plain keys, no tuples.
+        order = sorted(range(len(frame.managers)), key=[m.id for m in frame.managers].__getitem__)
+        order.sort(key=frame.ranks.__getitem__)
         out.scores += [ManagerScore(frame.managers[i], None, frame.totals[i], frame.funds[i],
                                     rank=frame.ranks[i], branch_rank=frame.branch_ranks[i],
                                     frame=frame, row=i) for i in order]

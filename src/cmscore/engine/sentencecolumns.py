@@ -66,19 +66,20 @@ def _tiered_column(column: ItemColumn, rows: Sequence[int]) -> list[str]:
         if ratio is None or b is None or d is None or not d:
             out.append(explain_item(item, column.at(i)))  # no loans, or not scored
             continue
-        key = (ratio, ratio.is_signed(), id(points[i]), id(fund[i]) if fund else 0)
-        tail = tails.get(key)
-        if tail is None:
-            full = explain_item(item, column.at(i))
-            tail = tails[key] = full[full.index("（"):]  # from the tier on: the same for equal keys
-        shown = f" = {pct(round(ratio, 6))}"
         nb = texts.get(id(b))
         if nb is None:
             nb = texts[id(b)] = num(b)
         nd = texts.get(id(d))
         if nd is None:
             nd = texts[id(d)] = num(d)
-        out.append(f"{lead}{nb} ÷ {nd}{shown}{tail}")
+        head = f"{lead}{nb} ÷ {nd} = {pct(round(ratio, 6))}"
+        key = (ratio, ratio.is_signed(), id(points[i]), id(fund[i]) if fund else 0)
+        tail = tails.get(key)
+        if tail is None:  # the tier, points and fund: the same for equal keys
+            full = explain_item(item, column.at(i))
+            assert full.startswith(head)
+            tail = tails[key] = full[len(head):]
+        out.append(head + tail)
     return out
 
 
