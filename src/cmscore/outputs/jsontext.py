@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 # What json.dumps(ensure_ascii=False) escapes in a string: the quote, the backslash and
@@ -21,27 +21,34 @@ _ESCAPED = re.compile(r'["\\\x00-\x1f]')
 
 
 class Encoded:
-    """A value of a document, encoded by ``render(level)``: the JSON text of the value as it
-    would stand at that nesting level (``indent=1``: the value's closing bracket is indented
-    ``level`` spaces). ``value()`` gives it as plain Python (tests, callers that read it)."""
+    """A value of a document, encoded by ``render(level)``: the JSON text of the value, in
+    pieces, as it would stand at that nesting level (``indent=1``: the value's closing
+    bracket is indented ``level`` spaces). ``value()`` gives it as plain Python (tests,
+    callers that read it)."""
 
-    def __init__(self, render: Callable[[int], str], value: Callable[[], Any]) -> None:
+    def __init__(self, render: Callable[[int], Iterable[str]], value: Callable[[], Any]) -> None:
         self.render, self.value = render, value
 
 
-def dumps(doc: dict[str, Any]) -> str:
-    """``json.dumps(doc, ensure_ascii=False, indent=1)``, with ``Encoded`` values at the top
-    level of ``doc`` spliced in as their own text."""
+def chunks(doc: dict[str, Any]) -> Iterator[str]:
+    """``json.dumps(doc, ensure_ascii=False, indent=1)`` in pieces, with ``Encoded`` values
+    at the top level of ``doc`` spliced in as their own pieces (in document order)."""
     marks = {f"\ue000encoded-{k}\ue000": v for k, v in enumerate(doc.values())
              if isinstance(v, Encoded)}
-    if not marks:
-        return json.dumps(doc, ensure_ascii=False, indent=1)
     slots = {id(v): mark for mark, v in marks.items()}
     text = json.dumps({k: slots.get(id(v), v) for k, v in doc.items()}, ensure_ascii=False,
                       indent=1)
+    done = 0
     for mark, encoded in marks.items():
-        text = text.replace(f'"{mark}"', encoded.render(1), 1)
-    return text
+        at = text.index(f'"{mark}"', done)
+        yield text[done:at]
+        yield from encoded.render(1)
+        done = at + len(mark) + 2
+    yield text[done:]
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    return "".join(chunks(doc))
 
 
 def plain(doc: dict[str, Any]) -> dict[str, Any]:
@@ -56,10 +63,3 @@ def strings(values: Iterable[str]) -> list[str]:
     if not _ESCAPED.search("".join(values)):
         return [f'"{v}"' for v in values]
     return [json.dumps(v, ensure_ascii=False) for v in values]
-
-
-def array(rows: list[str], level: int) -> str:
-    """A JSON array of already-encoded elements (each indented for ``level`` + 1)."""
-    if not rows:
-        return "[]"
-    return "[\n" + ",\n".join(rows) + "\n" + " " * level + "]"

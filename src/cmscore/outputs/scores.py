@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
+from collections.abc import Iterator
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -16,8 +17,8 @@ from cmscore.engine.roster import RosterChanges
 from cmscore.engine.scoring import Frame, ManagerScore, MonthScores
 from cmscore.engine.sentencecolumns import sentence_column
 from cmscore.numbers import fmt2
-from cmscore.outputs.celltext import Blocks, column_blocks
-from cmscore.outputs.jsontext import Encoded, array, strings
+from cmscore.outputs.celltext import BLOCK_ROWS, Blocks, column_blocks
+from cmscore.outputs.jsontext import Encoded, strings
 from cmscore.outputs.roster import write_sheet as write_roster_sheet
 from cmscore.outputs.xlsx import Book, Column
 from cmscore.rules.ruleset import Item, RuleSet, Table
@@ -49,7 +50,7 @@ def scores_json(scores: MonthScores, rules: RuleSet) -> dict[str, Any]:
     groups = ordered(scores, rules)
     render = partial(_managers_text, groups, scores.adjustments)
     return {"month": scores.month,
-            "managers": Encoded(render, lambda: json.loads(render(0)))}
+            "managers": Encoded(render, lambda: json.loads("".join(render(0))))}
 
 
 def _texts(values: list[Any], memo: dict[int, str]) -> list[str]:
@@ -64,19 +65,26 @@ def _texts(values: list[Any], memo: dict[int, str]) -> list[str]:
 
 
 def _managers_text(groups: list[tuple[str, list[ManagerScore]]],
-                   adjustments: dict[str, list[Applied]], level: int) -> str:
+                   adjustments: dict[str, list[Applied]], level: int) -> Iterator[str]:
     """The ``managers`` array of ``scores_json`` as ``json.dumps(indent=1)`` writes it at
-    nesting ``level``: one %-template per category filled from columns."""
+    nesting ``level``, in pieces of BLOCK_ROWS managers: one %-template per category
+    filled from columns. Written piece by piece, a national month's 54 MB of JSON is never
+    one string."""
+    if not any(members for _, members in groups):
+        yield "[]"
+        return
     a, b, c = (" " * (level + k) for k in (1, 2, 3))
     memo: dict[int, str] = {}
-    rows: list[str] = []
+    separator = "[\n"
     for _, members in groups:
         frame = _frame_of(members)
         if frame is None:  # built by hand (tests): one manager at a time
-            rows += [a + json.dumps(_manager_json(s, adjustments), ensure_ascii=False,
-                                    indent=1).replace("\n", "\n" + a) for s in members]
+            for s in members:
+                yield separator + a + json.dumps(_manager_json(s, adjustments),
+                                                 ensure_ascii=False,
+                                                 indent=1).replace("\n", "\n" + a)
+                separator = ",\n"
             continue
-        at = [s.row for s in members]
         keys = [json.dumps(k, ensure_ascii=False).replace("%", "%%") for k in frame.items]
         items = ("{\n" + ",\n".join(f'{c}{k}: "%s"' for k in keys) + f"\n{b}}}") if keys \
             else "{}"
@@ -84,18 +92,23 @@ def _managers_text(groups: list[tuple[str, list[ManagerScore]]],
                     f'{b}"category": %s,\n{b}"rank": %d,\n{b}"branch_rank": %d,\n'
                     f'{b}"total": "%s",\n{b}"risk_fund": "%s",\n{b}"items": {items},\n'
                     f'{b}"adjustments": %s\n{a}}}')
-        people = [s.manager for s in members]
-        columns = [strings([m.id for m in people]), strings([m.name for m in people]),
-                   strings([m.branch for m in people]), strings([m.category for m in people]),
-                   [s.rank for s in members], [s.branch_rank for s in members],
-                   _texts([s.total for s in members], memo),
-                   _texts([s.risk_fund for s in members], memo)]
-        columns += [_texts(list(map(column.points.__getitem__, at)), memo)
-                    for column in frame.items.values()]
-        columns.append([_adjustments_text(adjustments[m.id], b) if m.id in adjustments
-                        else "[]" for m in people])
-        rows += map(template.__mod__, zip(*columns, strict=True))
-    return array(rows, level)
+        for start in range(0, len(members), BLOCK_ROWS):
+            part = members[start:start + BLOCK_ROWS]
+            at = [s.row for s in part]
+            people = [s.manager for s in part]
+            columns = [strings([m.id for m in people]), strings([m.name for m in people]),
+                       strings([m.branch for m in people]),
+                       strings([m.category for m in people]),
+                       [s.rank for s in part], [s.branch_rank for s in part],
+                       _texts([s.total for s in part], memo),
+                       _texts([s.risk_fund for s in part], memo)]
+            columns += [_texts(list(map(column.points.__getitem__, at)), memo)
+                        for column in frame.items.values()]
+            columns.append([_adjustments_text(adjustments[m.id], b) if m.id in adjustments
+                            else "[]" for m in people])
+            yield separator + ",\n".join(map(template.__mod__, zip(*columns, strict=True)))
+            separator = ",\n"
+    yield "\n" + " " * level + "]"
 
 
 def _adjustments_text(applied: list[Applied], indent: str) -> str:
