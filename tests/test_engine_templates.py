@@ -145,3 +145,18 @@ def test_a_month_of_more_than_20000_managers_has_its_sentences(rules: RuleSet,
     assert len(texts) == 20_001 and all("银行卡" in t for t in texts)
     one: Any = next(s for s in scores.scores if s.manager.id == "000008")
     assert one.items["cards"].text in texts[scores.scores.index(one)]
+
+
+def test_sentences_are_written_inline_and_repeated_text_shared() -> None:
+    """A national month's 100k distinct sentences kept in the shared-strings table stayed in
+    memory until the workbook closed (675 MB peak at 100k): prose is written inline."""
+    from cmscore.outputs.celltext import Escaped, Shared, column_texts
+
+    shared = Shared()
+    prose = [f"银行卡：新增{k}张 × 0.2分 = {k * 0.2:.2f}分（满分3 / 高限6）<" * 3 for k in range(50)]
+    got = column_texts([*prose, None], True, Escaped(), shared)
+    assert got is not None and got[1] is False and shared.texts == []
+    assert got[0][0] is not None and got[0][0].endswith("&lt;") and got[0][-1] is None
+    reasons = ["一级：连续六个月排名前 20%"] * 40 + ["二级"] * 10
+    got = column_texts(reasons, True, Escaped(), shared)
+    assert got is not None and got[1] is True and len(shared.texts) == 2
