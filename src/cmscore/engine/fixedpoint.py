@@ -127,19 +127,20 @@ def linear_centi(item: Item, figures: Sequence[Decimal]) -> list[int] | None:
             (200 * m * n + den) // twice for n in form.units(got[0])]
 
 
-def early_centi(item: Item, figure: Decimal) -> int | None:
-    """An early completion's points (full + max(exact, 0), capped; SPEC §4.3) in
-    centi-points, or None when the figure does not pass the checks."""
-    got = scaled([figure])
+def early_centi(item: Item, figures: Sequence[Decimal]) -> list[int] | None:
+    """Early completions' points (full + max(exact, 0), capped; SPEC §4.3) in
+    centi-points for these figures, or None when they do not pass the checks."""
+    got = scaled(figures)
     form = linear_form(item, *got) if got is not None else None
     full, cap = ratio_of(item.full), ratio_of(item.cap)
     if got is None or form is None or full is None or cap is None:
         return None
-    n = form.units(got[0])[0]
-    (fn, fd), (c, cd), den = full, cap, form.den
-    total_n, total_d = fn * den + fd * max(form.multiplier * n, 0), fd * den
-    if total_n <= 0:
-        return 0
-    if total_n * cd > c * total_d:
-        return to_centi(item.cap)
-    return (200 * total_n + total_d) // (2 * total_d)
+    (fn, fd), (c, cd), den, m = full, cap, form.den, form.multiplier
+    total_d = fd * den
+    base, limit, twice, capped = fn * den, c * total_d, 2 * total_d, to_centi(item.cap)
+    out = []
+    for n in form.units(got[0]):
+        total_n = base + fd * max(m * n, 0)
+        out.append(0 if total_n <= 0 else capped if total_n * cd > limit else
+                   (200 * total_n + total_d) // twice)
+    return out

@@ -128,15 +128,15 @@ def early_completion(column: ItemColumn, ids: Sequence[str], tasks: Sequence[Dec
     assert centi is not None
     done = list(map(history.year_to_date, ids, repeat(item.id)))
     reached = list(map(operator.ge, done, tasks))  # a C loop: few rows have reached it
-    for i in compress(range(len(reached)), reached):
-        f, total = figure[i], done[i]
-        if f is not None:
-            got = early_centi(item, f)
-            if got is None:  # not exact in integers: Decimal decides
-                got = to_centi(round2(clamp(item.full + max(linear_points(item, f), ZERO),
-                                            item.cap)))
-            centi[i], points[i] = got, from_centi(got)
-            column.early[i] = total
+    rows = [i for i in compress(range(len(reached)), reached) if figure[i] is not None]
+    figures: list[Decimal] = [figure[i] for i in rows]  # type: ignore[misc]
+    got = early_centi(item, figures)
+    if got is None:  # not exact in integers: Decimal decides
+        got = [to_centi(round2(clamp(item.full + max(linear_points(item, f), ZERO), item.cap)))
+               for f in figures]
+    for i, c in zip(rows, got, strict=True):
+        centi[i], points[i] = c, from_centi(c)
+        column.early[i] = done[i]
 
 
 def npl_ratio(figures: dict[str, Decimal | None]) -> Decimal | str:
