@@ -398,3 +398,25 @@ def test_a_cascade_from_an_earlier_correction_keeps_a_later_months_adjustments(
     assert [a["id"] for a in february["E3"]["adjustments"]] == [1]
     assert q(db, "SELECT sum(applied_cp) FROM adjustment_effects WHERE month = '2026-02'") == \
         [(300,)]
+
+
+def test_an_item_adjustment_after_a_total_one_never_takes_the_total_below_0(
+        month_file: Path, rules: Any) -> None:
+    """Found by the property test above: 总分 −11.41 took 000028's 11.41 to 0, then 放款金额
+    −1.75 took it to −0.01. The item moves only as far as a total of 0, and says so."""
+    from decimal import Decimal
+
+    from cmscore.engine.adjustments import Adjustment, apply
+    from cmscore.engine.scoring import score_month
+    from cmscore.inputs.reader import read_export
+
+    scores = score_month(read_export(month_file, rules), rules)
+    total = next(s.total for s in scores.scores if s.manager.id == "000028")
+    adjustments = [Adjustment("2026-03", "000028", "总分", -total, "r", "b", "a", id=1),
+                   Adjustment("2026-03", "000028", "loan_amount", Decimal("-1.75"), "r", "b",
+                              "a", id=2)]
+    assert apply(scores, adjustments) == []
+    s = next(s for s in scores.scores if s.manager.id == "000028")
+    item = scores.adjustments["000028"][1]
+    assert s.total == 0 and item.applied == 0
+    assert item.note == "总分不能低于 0，放款金额实际调整 0.00 分"

@@ -61,7 +61,9 @@ def _apply_one(where: dict[str, tuple[Frame, int]], adj: Adjustment) -> Applied:
     item = column.item
     old = column.points[row]
     low, high = min(ZERO, old), max(item.cap, old)
-    new = min(max(old + adj.points, low), high)
+    bounded = min(max(old + adj.points, low), high)
+    # nor below a total of 0, where a 总分 adjustment may have taken it already
+    new = max(bounded, old - old_total) if old_total >= 0 else bounded
     column.points[row] = new
     moved = new - old
     for group in frame.table.groups:
@@ -69,6 +71,7 @@ def _apply_one(where: dict[str, tuple[Frame, int]], adj: Adjustment) -> Applied:
             frame.groups[group.id][row] += moved
     frame.totals[row] = old_total + moved
     note = "" if moved == adj.points else \
+        f"总分不能低于 0，{item.name}实际调整 {moved} 分" if new != bounded else \
         f"{item.name}得分须在 0 至高限 {item.cap} 分之间，实际调整 {moved} 分"
     return Applied(adj, moved, note)
 
