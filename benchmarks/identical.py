@@ -15,8 +15,8 @@ time and its temporary folder, are left out.
 Cases:
 - ``examples``: examples/2026-*.xlsx in month order into one store (baselines,
   year-to-date), then the October adjustments and `show 2026-10 --json --write`.
-- ``early``: four generated 3,000-manager months 2025-01…04 into one store: early
-  completion (提前完成) applies from March.
+- ``early``: six generated 3,000-manager months 2025-01…06 into one store: early
+  completion (提前完成) applies from March (1, 28, 107 and 202 managers, March to June).
 - ``worked``: examples/worked-example.xlsx (SPEC §9's one manager), twice into one store:
   the second time refused (the month is stored), its error document included.
 - ``20000`` (or any number): a generated month of that many managers (gen.py).
@@ -67,7 +67,7 @@ def commands(case: str, db: Path, out: Path) -> list[list[str]]:
         return [once, once]
     if case == "early":
         return [[CMSCORE, "score", str(export(3000, f"2025-{m:02d}")), *common,
-                 "--out", str(out), "--json"] for m in (1, 2, 3, 4)]
+                 "--out", str(out), "--json"] for m in range(1, 7)]
     return [[CMSCORE, "score", str(export(int(case), "2026-10")), *common, "--out",
              str(out), "--json"]]
 
