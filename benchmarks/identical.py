@@ -14,7 +14,8 @@ time and its temporary folder, are left out.
 
 Cases:
 - ``examples``: examples/2026-*.xlsx in month order into one store (baselines,
-  year-to-date), then the October adjustments and `show 2026-10 --json --write`.
+  year-to-date), then the October adjustments, `show 2026-10 --json --write` and
+  `check 2026-10.xlsx --json`.
 - ``early``: six generated 3,000-manager months 2025-01…06 into one store: early
   completion (提前完成) applies from March (1, 28, 107 and 202 managers, March to June).
 - ``worked``: examples/worked-example.xlsx (SPEC §9's one manager), twice into one store:
@@ -60,7 +61,8 @@ def commands(case: str, db: Path, out: Path) -> list[list[str]]:
                   for f in months),
                 [CMSCORE, "adjust", str(ROOT / "examples/adjustments/调整-2026-10.csv"),
                  *common, "--json"],
-                [CMSCORE, "show", "2026-10", "--write", *common, "--out", str(out), "--json"]]
+                [CMSCORE, "show", "2026-10", "--write", *common, "--out", str(out), "--json"],
+                [CMSCORE, "check", str(months[-1]), *common, "--json"]]
     if case == "worked":
         once = [CMSCORE, "score", str(ROOT / "examples/worked-example.xlsx"), *common,
                 "--out", str(out), "--json"]
