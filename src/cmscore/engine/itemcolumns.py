@@ -152,26 +152,51 @@ def npl_ratio(figures: dict[str, Decimal | None]) -> Decimal | str:
     return bad / base if base else ZERO
 
 
+class _Tiers(dict[Decimal, tuple[Decimal, Decimal, int, int]]):
+    """An NPL ratio → (points, fund, both in hundredths), worked out once per distinct
+    ratio: 0 for most managers."""
+
+    def __init__(self, item: Item) -> None:
+        super().__init__()
+        self.item = item
+        self.by_tier: dict[int, tuple[Decimal, Decimal, int, int]] = {}  # a few tiers
+
+    def __missing__(self, ratio: Decimal) -> tuple[Decimal, Decimal, int, int]:
+        item = self.item
+        k = next(k for k, t in enumerate(item.tiers) if t.contains(ratio))
+        scored = self.by_tier.get(k)
+        if scored is None:
+            tier = item.tiers[k]
+            got = round2(clamp(tier.points, item.full))
+            kept = round2(clamp(tier.points, item.cap - item.full)) if item.risk_fund else ZERO
+            scored = self.by_tier[k] = (got, kept, to_centi(got), to_centi(kept))
+        self[ratio] = scored
+        return scored
+
+
 def tiered_column(item: Item, roles: dict[str, Column], n: int,
                   problems: Problems) -> ItemColumn:
     """The NPL item: ratio → tier points, and as much again into the risk fund (§4.4, §4.5)."""
+    tiers = _Tiers(item)
+    bad, base = roles.get("numerator"), roles.get("denominator")
+    if n and set(roles) == {"numerator", "denominator"} and bad is not None \
+            and base is not None and None not in bad and None not in base and 0 not in base:
+        # The usual month: two balances on every row, every 发放贷款余额 above 0 — the
+        # ratios and their tiers in C loops.
+        ratios: Column = list(map(operator.truediv, bad, base))
+        points, fund, centi, fund_centi = (list(c) for c in zip(
+            *map(tiers.__getitem__, ratios), strict=True))  # type: ignore[arg-type]
+        return ItemColumn(item, points, ratios, roles, fund=fund,
+                          centi=centi, fund_centi=fund_centi)
     figure: Column = [None] * n
     points, fund = [ZERO] * n, [ZERO] * n
     centi, fund_centi = [0] * n, [0] * n
-    # ratio → (points, fund, and both in hundredths): 0 for most
-    tiers: dict[Decimal, tuple[Decimal, Decimal, int, int]] = {}
     for i, ratio in enumerate(_ratios(roles, n)):
         if isinstance(ratio, str):
             problems.append((i, f"{item.name}：{ratio}"))
             continue
-        scored = tiers.get(ratio)
-        if scored is None:
-            tier = next(t for t in item.tiers if t.contains(ratio))
-            got = round2(clamp(tier.points, item.full))
-            kept = round2(clamp(tier.points, item.cap - item.full)) if item.risk_fund else ZERO
-            scored = tiers[ratio] = (got, kept, to_centi(got), to_centi(kept))
         figure[i] = ratio
-        points[i], fund[i], centi[i], fund_centi[i] = scored
+        points[i], fund[i], centi[i], fund_centi[i] = tiers[ratio]
     return ItemColumn(item, points, figure, roles, fund=fund, centi=centi,
                       fund_centi=fund_centi)
 
@@ -212,4 +237,4 @@ def per_client_column(item: Item, roles: dict[str, Column], n: int) -> ItemColum
         scored[key] = count, points, to_centi(points)
     counts, column, centi = (list(c) for c in zip(*map(scored.__getitem__, keys), strict=True)) \
         if n else ([], [], [])
-    return ItemColumn(item, column, counts, roles, centi=centi)  # type: ignore[arg-type]
+    return ItemColumn(item, column, counts, roles, centi=centi)
