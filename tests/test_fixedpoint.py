@@ -125,3 +125,25 @@ def test_a_total_of_more_places_is_ranked_as_a_decimal(rules: RuleSet) -> None:
     scores = MonthScores("2026-10", frames=[frame])
     rank_month(scores)
     assert frame.ranks == [2, 1] and frame.branch_ranks == [2, 1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.decimals(min_value=0, max_value=50, places=2, allow_nan=False),
+                          st.decimals(min_value=D("0.01"), max_value=5000, places=2,
+                                      allow_nan=False)), min_size=1, max_size=30))
+def test_the_npl_column_in_c_loops_equals_row_by_row(rules: RuleSet,
+                                                      rows: list[tuple[Decimal, Decimal]]) -> None:
+    from cmscore.engine.itemcolumns import tiered_column
+
+    item = next(i for i in rules.tables["支行"].items if i.kind == "tiered")
+    bad, base = [b for b, _ in rows], [d for _, d in rows]
+    fast = tiered_column(item, {"numerator": bad, "denominator": base}, len(rows), [])
+    # A last row without loans sends the column row by row (npl_ratio's path).
+    slow = tiered_column(item, {"numerator": [*bad, D(0)], "denominator": [*base, D(0)]},
+                         len(rows) + 1, [])
+    assert slow.figure[-1] == 0 and slow.points[-1] == item.full
+    for got, want in ((fast.figure, slow.figure), (fast.points, slow.points),
+                      (fast.fund, slow.fund), (fast.centi, slow.centi),
+                      (fast.fund_centi, slow.fund_centi)):
+        assert want is not None and got == want[:-1]
+        assert [str(x) for x in got] == [str(x) for x in want[:-1]]
