@@ -122,7 +122,24 @@ def width() -> int:
 
 
 def print_json(doc: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+    """``json.dumps(doc, ensure_ascii=False, indent=1)`` and a newline on stdout; a document
+    with parts already encoded from columns (``outputs.jsontext.Encoded``: score's
+    managers) is written piece by piece."""
+    from cmscore.outputs.jsontext import Encoded, chunks
+
+    if any(isinstance(v, Encoded) for v in doc.values()):
+        for piece in chunks(doc):
+            sys.stdout.write(piece)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+
+
+def json_text(doc: dict[str, Any]) -> str:
+    """What ``print_json`` writes, without the newline."""
+    from cmscore.outputs.jsontext import dumps
+
+    return dumps(doc)
 
 
 def say_format(console: Any, export: MonthExport) -> None:

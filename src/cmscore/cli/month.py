@@ -75,7 +75,8 @@ def score(
     from cmscore.app import score as app_score
     from cmscore.outputs.restatements import restated_json
     from cmscore.outputs.roster import roster_json
-    from cmscore.outputs.scores import scores_json, summary
+    from cmscore.outputs.scorejson import scores_json
+    from cmscore.outputs.scores import summary
 
     with progress(json_, app_score.SCORE_STEPS) as step:
         result = run(json_, lambda: app_score.score_file(file, rules_dir=rules, db=db, out_dir=out,
@@ -85,9 +86,7 @@ def score(
                                                      tasks=tasks, replace_tasks=replace_tasks))
     restated = restated_json(result.restated)
     if json_:
-        from cmscore.outputs.tasks import add_tasks
         doc = scores_json(result.scores, result.rules)
-        add_tasks(doc, result.scores)
         doc["warnings"] = [{"id": cm, "message": w} for cm, w in result.warnings.items()]
         doc["restated"] = restated
         doc["gap_months"] = result.gap
@@ -139,15 +138,13 @@ def check(
     """
     from cmscore.app import score as app_score
     from cmscore.outputs.roster import roster_json
-    from cmscore.outputs.scores import scores_json
+    from cmscore.outputs.scorejson import scores_json
 
     result = run(json_, lambda: app_score.check_file(file, rules_dir=rules, db=db, month=month,
                                                      accept_roster=accept_roster, tasks=tasks,
                                                      replace_tasks=replace_tasks))
     if json_:
-        from cmscore.outputs.tasks import add_tasks
         doc = scores_json(result.scores, result.rules)
-        add_tasks(doc, result.scores)
         print_json({"ok": True, "month": doc["month"], "managers": doc["managers"],
                     "roster_changes": roster_json(result.roster) if result.roster else None})
         return

@@ -1,5 +1,6 @@
 """One item scored for every manager of a category at once: linear items, the tiered NPL
-item and per-client items (SPEC §4.1–4.4), Decimal only.
+item and per-client items (SPEC §4.1–4.4), exactly: a linear column in integers when its
+figures pass ``fixedpoint``'s checks, else in Decimal.
 
 A column is a list with row i for manager i. Points are computed once per distinct figure
 where the arithmetic allows, in C loops over Decimal's own methods. ``ItemColumn.at``
@@ -8,15 +9,18 @@ gives one manager's ``ItemScore``, built only when someone looks.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import compress, repeat
 from typing import Protocol
 
+from cmscore.engine.fixedpoint import early_centi, linear_centi
 from cmscore.engine.itemscore import ItemScore
 from cmscore.engine.points import clamp, linear_points, linear_points_each
 from cmscore.engine.tasks import TaskColumn, Tasks, task_column
-from cmscore.numbers import ZERO, round2
+from cmscore.numbers import ZERO, from_centi, round2, to_centi
 from cmscore.rules.ruleset import Item
 
 Column = list[Decimal | None]
@@ -57,6 +61,10 @@ class ItemColumn:
     early: dict[int, Decimal] = field(default_factory=dict)  # row → earlier months' total
     fund: list[Decimal] | None = None
     task: TaskColumn | None = None  # early-completion items: each row's annual task
+    # The points and the fund in integer hundredths, as scored (before any adjustment):
+    # what the frame's subtotals, totals and funds are summed from.
+    centi: list[int] | None = None
+    fund_centi: list[int] | None = None
 
     def at(self, i: int) -> ItemScore:
         ytd = self.early.get(i)
@@ -102,26 +110,45 @@ def linear_column(item: Item, roles: dict[str, Column], ids: Sequence[str], hist
     else:
         figure = increase if vs_baseline else value  # type: ignore[assignment]
         assert figure is not None
-    cap = item.cap
     # Once per distinct figure object (the reader shares one per distinct value): counts
     # repeat a lot, amounts rarely. Keyed by id, as hashing a Decimal costs 6× an int's.
     keys = list(map(id, figure))
     objects = dict(zip(keys, figure, strict=True))
     objects.pop(id(None), None)
-    by_object = dict(zip(objects, linear_points_each(item, list(objects.values())),  # type: ignore[arg-type]
-                         strict=True))
-    by_object[id(None)] = ZERO
-    points = list(map(by_object.__getitem__, keys))
-    out = ItemColumn(item, points, figure, roles, baseline, source)
+    values: list[Decimal] = list(objects.values())  # type: ignore[arg-type]
+    # Integers when the column passes the exactness checks (fixedpoint), else Decimal.
+    exact = linear_centi(item, values)
+    if exact is None:
+        exact = list(map(to_centi, linear_points_each(item, values)))
+    by_object = dict(zip(objects, exact, strict=True))
+    shared = dict(zip(objects, map(from_centi, exact), strict=True))
+    by_object[id(None)], shared[id(None)] = 0, ZERO  # no figure: 0 as written before ("0")
+    centi = list(map(by_object.__getitem__, keys))
+    out = ItemColumn(item, list(map(shared.__getitem__, keys)), figure, roles, baseline,
+                     source, centi=centi)
     if item.early_completion:
         out.task = task = task or task_column(item, ids, [""] * n, None)
-        for i, f in enumerate(figure):
-            done = history.year_to_date(ids[i], item.id)
-            if f is not None and done >= task[0][i]:
-                exact = linear_points(item, f)
-                points[i] = round2(clamp(item.full + max(exact, ZERO), cap))
-                out.early[i] = done
+        early_completion(out, ids, task[0], history)
     return out
+
+
+def early_completion(column: ItemColumn, ids: Sequence[str], tasks: Sequence[Decimal],
+                     history: History) -> None:
+    """Rows whose earlier months of the year reached their annual task (``tasks``, row by
+    row) score full marks plus this month's points, capped (SPEC §4.3)."""
+    item, figure, points, centi = column.item, column.figure, column.points, column.centi
+    assert centi is not None
+    done = list(map(history.year_to_date, ids, repeat(item.id)))
+    reached = list(map(operator.ge, done, tasks))  # a C loop: few rows have reached it
+    rows = [i for i in compress(range(len(reached)), reached) if figure[i] is not None]
+    figures: list[Decimal] = [figure[i] for i in rows]  # type: ignore[misc]
+    got = early_centi(item, figures)
+    if got is None:  # not exact in integers: Decimal decides
+        got = [to_centi(round2(clamp(item.full + max(linear_points(item, f), ZERO), item.cap)))
+               for f in figures]
+    for i, c in zip(rows, got, strict=True):
+        centi[i], points[i] = c, from_centi(c)
+        column.early[i] = done[i]
 
 
 def npl_ratio(figures: dict[str, Decimal | None]) -> Decimal | str:
@@ -137,25 +164,53 @@ def npl_ratio(figures: dict[str, Decimal | None]) -> Decimal | str:
     return bad / base if base else ZERO
 
 
+class _Tiers(dict[Decimal, tuple[Decimal, Decimal, int, int]]):
+    """An NPL ratio → (points, fund, both in hundredths), worked out once per distinct
+    ratio: 0 for most managers."""
+
+    def __init__(self, item: Item) -> None:
+        super().__init__()
+        self.item = item
+        self.by_tier: dict[int, tuple[Decimal, Decimal, int, int]] = {}  # a few tiers
+
+    def __missing__(self, ratio: Decimal) -> tuple[Decimal, Decimal, int, int]:
+        item = self.item
+        k = next(k for k, t in enumerate(item.tiers) if t.contains(ratio))
+        scored = self.by_tier.get(k)
+        if scored is None:
+            tier = item.tiers[k]
+            got = round2(clamp(tier.points, item.full))
+            kept = round2(clamp(tier.points, item.cap - item.full)) if item.risk_fund else ZERO
+            scored = self.by_tier[k] = (got, kept, to_centi(got), to_centi(kept))
+        self[ratio] = scored
+        return scored
+
+
 def tiered_column(item: Item, roles: dict[str, Column], n: int,
                   problems: Problems) -> ItemColumn:
     """The NPL item: ratio → tier points, and as much again into the risk fund (§4.4, §4.5)."""
+    tiers = _Tiers(item)
+    bad, base = roles.get("numerator"), roles.get("denominator")
+    if n and set(roles) == {"numerator", "denominator"} and bad is not None \
+            and base is not None and None not in bad and None not in base and 0 not in base:
+        # The usual month: two balances on every row, every 发放贷款余额 above 0 — the
+        # ratios and their tiers in C loops.
+        ratios: Column = list(map(operator.truediv, bad, base))
+        points, fund, centi, fund_centi = (list(c) for c in zip(
+            *map(tiers.__getitem__, ratios), strict=True))  # type: ignore[arg-type]
+        return ItemColumn(item, points, ratios, roles, fund=fund,
+                          centi=centi, fund_centi=fund_centi)
     figure: Column = [None] * n
     points, fund = [ZERO] * n, [ZERO] * n
-    tiers: dict[Decimal, tuple[Decimal, Decimal]] = {}  # ratio → (points, fund): 0 for most
+    centi, fund_centi = [0] * n, [0] * n
     for i, ratio in enumerate(_ratios(roles, n)):
         if isinstance(ratio, str):
             problems.append((i, f"{item.name}：{ratio}"))
             continue
-        scored = tiers.get(ratio)
-        if scored is None:
-            tier = next(t for t in item.tiers if t.contains(ratio))
-            scored = tiers[ratio] = (
-                round2(clamp(tier.points, item.full)),
-                round2(clamp(tier.points, item.cap - item.full)) if item.risk_fund else ZERO)
         figure[i] = ratio
-        points[i], fund[i] = scored
-    return ItemColumn(item, points, figure, roles, fund=fund)
+        points[i], fund[i], centi[i], fund_centi[i] = tiers[ratio]
+    return ItemColumn(item, points, figure, roles, fund=fund, centi=centi,
+                      fund_centi=fund_centi)
 
 
 def _ratios(roles: dict[str, Column], n: int) -> Iterator[Decimal | str]:
@@ -187,22 +242,24 @@ def per_client_column(item: Item, roles: dict[str, Column], n: int,
     # count written 2 and one written 2.0 stay as written, as row by row.
     keys = list(zip(*(map(id, c) for c in columns), strict=True)) if bands else [()] * n
     firsts = dict(zip(keys, zip(*columns, strict=True) if bands else [()] * n, strict=True))
-    scored: dict[tuple[int, ...], tuple[Decimal, Decimal, Decimal]] = {}
+    scored: dict[tuple[int, ...], tuple[Decimal, Decimal, int, Decimal]] = {}
     for key, counted in firsts.items():
         exact = count = ZERO
         for got, (_, each) in zip(counted, bands, strict=True):
             if got:
                 count += got
                 exact += got * each
-        scored[key] = count, round2(clamp(exact, item.cap)), exact
-    counts, points, exacts = (list(c) for c in zip(*map(scored.__getitem__, keys), strict=True)) \
-        if n else ([], [], [])
-    out = ItemColumn(item, points, counts, roles)  # type: ignore[arg-type]
+        points = round2(clamp(exact, item.cap))
+        scored[key] = count, points, to_centi(points), exact
+    counts, column, centi, exacts = (list(c) for c in zip(*map(scored.__getitem__, keys),
+                                                          strict=True)) if n else ([], [], [], [])
+    out = ItemColumn(item, column, counts, roles, centi=centi)  # type: ignore[arg-type]
     if item.early_completion and history is not None and len(ids) == n:
         out.task = task = task or task_column(item, ids, [""] * n, None)
         for i in range(n):
             done = history.year_to_date(ids[i], item.id)
             if done >= task[0][i]:
-                points[i] = round2(clamp(item.full + exacts[i], item.cap))
+                column[i] = got = round2(clamp(item.full + exacts[i], item.cap))
+                centi[i] = to_centi(got)
                 out.early[i] = done
     return out

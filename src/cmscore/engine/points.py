@@ -29,15 +29,19 @@ def linear_points(item: Item, figure: Decimal) -> Decimal:
     return item.rate * units
 
 
-def linear_points_each(item: Item, figures: list[Decimal]) -> list[Decimal]:
-    """``round2(clamp(linear_points(item, f), cap))`` for every figure, as C loops over
+def linear_exact_each(item: Item, figures: list[Decimal]) -> Iterable[Decimal]:
+    """``linear_points(item, f)`` for every figure (unclamped, unrounded), as C loops over
     Decimal's own methods: the same operations in the same order."""
     assert item.rate is not None and item.unit is not None
     if item.unit == 1 and not item.whole_units:
-        exact: Iterable[Decimal] = map(item.rate.__mul__, figures)
-    else:
-        units: Iterable[Decimal] = map(Decimal.__truediv__, figures, repeat(item.unit))
-        if item.whole_units:
-            units = map(Decimal.to_integral_value, units, repeat(ROUND_FLOOR))
-        exact = map(item.rate.__mul__, units)
+        return map(item.rate.__mul__, figures)
+    units: Iterable[Decimal] = map(Decimal.__truediv__, figures, repeat(item.unit))
+    if item.whole_units:
+        units = map(Decimal.to_integral_value, units, repeat(ROUND_FLOOR))
+    return map(item.rate.__mul__, units)
+
+
+def linear_points_each(item: Item, figures: list[Decimal]) -> list[Decimal]:
+    """``round2(clamp(linear_points(item, f), cap))`` for every figure, in C loops."""
+    exact = linear_exact_each(item, figures)
     return round2_each(map(min, map(max, exact, repeat(ZERO)), repeat(item.cap)))

@@ -13,7 +13,7 @@ touches the store.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -131,15 +131,18 @@ def score_frame(table: Table, managers: Sequence[Manager], history: History,
     # twice over while the workbook is written in a forked child).
     centi: Callable[[Decimal], int] = ByValue(to_centi).__getitem__  # type: ignore[assignment]
     points: Callable[[int], Decimal] = ByValue(from_centi).__getitem__  # type: ignore[assignment]
-    group_cp = {g.id: list(map(sum, zip(*(map(centi, items[i.id].points) for i in g.items),
+    def hundredths(column: ItemColumn) -> Iterable[int]:
+        return column.centi if column.centi is not None else map(centi, column.points)
+
+    group_cp = {g.id: list(map(sum, zip(*(hundredths(items[i.id]) for i in g.items),
                                        strict=True))) for g in table.groups} if n else {}
     groups = {k: list(map(points, column)) for k, column in group_cp.items()} \
         if n else {g.id: [] for g in table.groups}
     # The groups partition the items (rules.Table).
     totals = list(map(points, map(sum, zip(*group_cp.values(), strict=True)))) if n else []
-    funds_of = [c.fund for c in items.values() if c.fund is not None]
-    funds = list(map(points, map(sum, zip(*(map(centi, f) for f in funds_of), strict=True)))) \
-        if funds_of else [ZERO] * n
+    funds_of = [c.fund_centi if c.fund_centi is not None else map(centi, c.fund)
+                for c in items.values() if c.fund is not None]
+    funds = list(map(points, map(sum, zip(*funds_of, strict=True)))) if funds_of else [ZERO] * n
     return Frame(table, list(managers), items, totals, funds, groups)
 
 
@@ -152,11 +155,11 @@ def score_manager(table: Table, manager: Manager, history: History) -> ManagerSc
     return ManagerScore(manager, None, frame.totals[0], frame.funds[0], frame=frame, row=0)
 
 
-def competition_ranks(values: list[Decimal]) -> list[int]:
+def competition_ranks(values: Sequence[Decimal | int]) -> list[int]:
     """1, 2, 2, 4: ties share the best rank (SPEC §4.7). ``values`` in any order."""
     order = sorted(range(len(values)), key=values.__getitem__, reverse=True)
     ranks = [0] * len(values)
-    previous: Decimal | None = None
+    previous: Decimal | int | None = None
     rank = 0
     for pos, i in enumerate(order, start=1):
         if values[i] != previous:
@@ -165,13 +168,27 @@ def competition_ranks(values: list[Decimal]) -> list[int]:
     return ranks
 
 
-def _branch_ranks(frame: Frame) -> list[int]:
+def centi_of(values: list[Decimal]) -> list[int] | None:
+    """The values in integer hundredths when every one is exactly that (totals are
+    2-place, adjusted ones too), else None; once per distinct object (totals are shared
+    objects: a few thousand in a national month)."""
+    keys = list(map(id, values))
+    memo = {}
+    for key, v in dict(zip(keys, values, strict=True)).items():  # distinct, in C
+        scaled = v.scaleb(2)
+        memo[key] = whole = int(scaled)
+        if whole != scaled:
+            return None
+    return list(map(memo.__getitem__, keys))
+
+
+def _branch_ranks(frame: Frame, totals: Sequence[Decimal | int]) -> list[int]:
     rows: dict[str, list[int]] = defaultdict(list)
     for i, m in enumerate(frame.managers):
         rows[m.branch].append(i)
     out = [0] * len(frame.managers)
     for members in rows.values():
-        for i, r in zip(members, competition_ranks([frame.totals[i] for i in members]),
+        for i, r in zip(members, competition_ranks([totals[i] for i in members]),
                         strict=True):
             out[i] = r
     return out
@@ -221,10 +238,14 @@ def rank_month(out: MonthScores) -> None:
     month's managers in rank order."""
     out.scores = []
     for frame in out.frames:
-        frame.ranks = competition_ranks(frame.totals)
-        frame.branch_ranks = _branch_ranks(frame)
-        order = sorted(range(len(frame.managers)), key=list(zip(
-            frame.ranks, [m.id for m in frame.managers], strict=True)).__getitem__)
+        # Compared in integer hundredths, which sort faster than Decimals; as Decimals when
+        # a total has more places (never from a file: an adjustment's points have two).
+        totals: Sequence[Decimal | int] = centi_of(frame.totals) or frame.totals
+        frame.ranks = competition_ranks(totals)
+        frame.branch_ranks = _branch_ranks(frame, totals)
+        # By (rank, 工号): by 工号, then stably by rank — two sorts on plain keys, no tuples.
+        order = sorted(range(len(frame.managers)), key=[m.id for m in frame.managers].__getitem__)
+        order.sort(key=frame.ranks.__getitem__)
         out.scores += [ManagerScore(frame.managers[i], None, frame.totals[i], frame.funds[i],
                                     rank=frame.ranks[i], branch_rank=frame.branch_ranks[i],
                                     frame=frame, row=i) for i in order]

@@ -1,7 +1,8 @@
 """Each item's arithmetic as a sentence bank staff can check by hand (公示、申诉).
 
 Built from the rule and the figures an item score carries, on demand: scoring a
-100k-manager month does not pay for a million sentences nobody reads.
+100k-manager month does not pay for a million sentences nobody reads. The 明细 sheet
+takes a whole item column's sentences at once (``sentencecolumns``): the same text.
 """
 
 from __future__ import annotations

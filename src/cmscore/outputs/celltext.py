@@ -115,6 +115,7 @@ class Shared(dict[str, str | None]):
 
 
 _BLANK = type(None)
+PROSE = 64  # characters a cell on average: a column of longer, mostly distinct texts is prose
 
 
 def column_texts(column: list[Any], text: bool, escaped: Escaped, shared: Shared
@@ -131,6 +132,10 @@ def column_texts(column: list[Any], text: bool, escaped: Escaped, shared: Shared
             if _BLANK not in kinds and "" not in column:
                 return list(column), False
             return [v or None for v in column], False
+        if len(joined) > PROSE * len(column) and 2 * len(set(column)) > len(column):
+            # Prose, each row its own (明细's 计分说明): inline, as nothing repeats to share;
+            # in the table, a national month's 100k sentences stayed in memory to the end.
+            return [escape(check_text(v)) if v else None for v in column], False
         lookup = escaped if joined.isascii() else shared
         if _BLANK in kinds:
             return [None if v is None else lookup[v] for v in column], lookup is shared

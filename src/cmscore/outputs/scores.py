@@ -9,10 +9,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from cmscore.engine.adjustments import Applied, adjustment_points
+from cmscore.engine.adjustments import adjustment_points
 from cmscore.engine.month import MonthExport
 from cmscore.engine.roster import RosterChanges
 from cmscore.engine.scoring import Frame, ManagerScore, MonthScores
+from cmscore.engine.sentencecolumns import sentence_column
 from cmscore.numbers import fmt2
 from cmscore.outputs.celltext import Blocks, column_blocks
 from cmscore.outputs.roster import write_sheet as write_roster_sheet
@@ -29,32 +30,7 @@ def ordered(scores: MonthScores, rules: RuleSet) -> list[tuple[str, list[Manager
             for c in rules.tables if c in groups]
 
 
-def adjustment_json(a: Applied) -> dict[str, Any]:
-    """One adjustment as ``score --json`` and ``show --json`` give it: ``points`` as asked,
-    ``applied`` as moved (they differ when the item's [0, 高限] stopped it)."""
-    adj = a.adjustment
-    return {"id": adj.id, "item": adj.item, "points": fmt2(adj.points), "reason": adj.reason,
-            "basis": adj.basis, "approved_by": adj.approved_by, "applied": fmt2(a.applied),
-            "note": a.note}
-
-
-def scores_json(scores: MonthScores, rules: RuleSet) -> dict[str, Any]:
-    """SPEC §7: decimals as strings, items keyed by item id; totals with adjustments."""
-    return {"month": scores.month, "managers": [
-        {"id": s.manager.id, "name": s.manager.name, "branch": s.manager.branch,
-         "category": s.manager.category, "rank": s.rank, "branch_rank": s.branch_rank,
-         "total": fmt2(s.total), "risk_fund": fmt2(s.risk_fund),
-         "items": {k: fmt2(v.points) for k, v in s.items.items()},
-         "adjustments": [adjustment_json(a) for a in scores.adjustments.get(s.manager.id, [])]}
-        for _, members in ordered(scores, rules) for s in members]}
-
-
-# Above this many managers the detail sheet carries numbers only; the sentences of a
-# national-scale month would make the workbook unwieldy (`cmscore explain` gives any one).
-SENTENCES_MAX_MANAGERS = 20_000
-
-
-def _frame_of(members: list[ManagerScore]) -> Frame | None:
+def frame_of(members: list[ManagerScore]) -> Frame | None:
     """The frame these managers were scored in together, if they were."""
     frame = members[0].frame if members else None
     return frame if frame is not None and all(s.frame is frame for s in members) else None
@@ -101,13 +77,22 @@ def _figures(item: Item) -> list[tuple[str, str, str]]:
     return [(f"{item.name}·数据", "figure", money)]
 
 
-def _detail_columns(members: list[ManagerScore], items: dict[str, Item],
-                    sentences: bool) -> list[list[Any]]:
+def _sentences(members: list[ManagerScore], frame: Frame | None) -> list[str]:
+    """计分说明: each manager's item sentences, one line an item; a whole item column at a
+    time from the frame (``engine.sentencecolumns``) when there is one."""
+    if frame is None:
+        return ["\n".join(v.text for v in s.items.values()) for s in members]
+    rows = [s.row for s in members]
+    columns = [sentence_column(column, rows) for column in frame.items.values()]
+    return list(map("\n".join, zip(*columns, strict=True))) if columns else [""] * len(rows)
+
+
+def _detail_columns(members: list[ManagerScore], items: dict[str, Item]) -> list[list[Any]]:
     """The 明细 columns of one category's managers."""
     columns: list[list[Any]] = [[s.manager.id for s in members], [s.manager.name for s in members],
                                 [s.manager.branch for s in members],
                                 [s.manager.category for s in members]]
-    frame = _frame_of(members)
+    frame = frame_of(members)
     early = [""] * len(members)
     for item_id, item in items.items():
         columns += [_values(members, frame, item_id, what) for _, what, _ in _figures(item)]
@@ -116,9 +101,8 @@ def _detail_columns(members: list[ManagerScore], items: dict[str, Item],
             for k, done in enumerate(_values(members, frame, item_id, "early")):
                 if done:
                     early[k] = f"{early[k]}、{item.name}" if early[k] else item.name
-    columns += [early, [s.total for s in members], [s.risk_fund for s in members]]
-    if sentences:
-        columns.append(["\n".join(v.text for v in s.items.values()) for s in members])
+    columns += [early, [s.total for s in members], [s.risk_fund for s in members],
+                _sentences(members, frame)]
     return columns
 
 
@@ -126,7 +110,7 @@ def _ranked_columns(members: list[ManagerScore], table: Table,
                     moved: dict[str, Decimal]) -> list[list[Any]]:
     """A category's ranked sheet as columns; subtotals as scored when there is a frame
     (with the item adjustments in them); 调整 is what the adjustments moved in all."""
-    frame = _frame_of(members)
+    frame = frame_of(members)
     points = {i.id: _values(members, frame, i.id, "points") for i in table.items}
     subtotals = [list(map(frame.groups[g.id].__getitem__, [s.row for s in members]))
                  if frame is not None else
@@ -170,12 +154,10 @@ def _detail(scores: MonthScores, rules: RuleSet) -> tuple[list[Column], Blocks]:
     for item in items.values():
         cols += [Column(header, 10, kind) for header, _, kind in _figures(item)]
         cols.append(Column(f"{item.name}·得分", 9, "points"))
-    cols += [Column("提前完成", 14), Column("总分", 9, "points"), Column("风险金计提", 10, "points")]
-    sentences = len(scores.scores) <= SENTENCES_MAX_MANAGERS
-    if sentences:
-        cols.append(Column("计分说明", 72, "wrap"))
+    cols += [Column("提前完成", 14), Column("总分", 9, "points"), Column("风险金计提", 10, "points"),
+             Column("计分说明", 72, "wrap")]
     blocks = Blocks(block for _, members in ordered(scores, rules) for block in column_blocks(
-        members, lambda part: _detail_columns(part, items, sentences)))
+        members, lambda part: _detail_columns(part, items)))
     return cols, blocks
 
 
@@ -258,7 +240,7 @@ def notice_sheets(scores: MonthScores, rules: RuleSet
 
 
 def _notice_columns(members: list[ManagerScore], table: Table) -> list[list[Any]]:
-    frame = _frame_of(members)
+    frame = frame_of(members)
     return [[s.rank for s in members], [s.manager.id for s in members],
             [s.manager.name for s in members],
             *(_values(members, frame, i.id, "points") for i in table.items),

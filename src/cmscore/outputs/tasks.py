@@ -42,26 +42,6 @@ def task_line(scores: MonthScores, file: str) -> str:
     return f"提前完成的年度任务（按客户经理 × 项目计）：{summary}" if summary else ""
 
 
-def tasks_json(scores: MonthScores) -> dict[str, dict[str, dict[str, str]]]:
-    """工号 → item id → {"annual_task", "task_source"} for the early-completion items."""
-    out: dict[str, dict[str, dict[str, str]]] = {}
-    for frame in scores.frames:
-        for item_id, column in frame.items.items():
-            if column.task is None:
-                continue
-            for m, task, source in zip(frame.managers, *column.task, strict=True):
-                out.setdefault(m.id, {})[item_id] = {"annual_task": f"{task.normalize():f}",
-                                                     "task_source": source}
-    return out
-
-
-def add_tasks(doc: dict[str, Any], scores: MonthScores) -> None:
-    """Each manager of a ``scores_json`` document gets its ``tasks`` (additive)."""
-    got = tasks_json(scores)
-    for manager in doc["managers"]:
-        manager["tasks"] = got.get(manager["id"], {})
-
-
 def item_task(score: ItemScore) -> dict[str, str]:
     """``{"annual_task", "task_source"}`` of an early-completion item, else nothing."""
     if score.annual_task is None:
