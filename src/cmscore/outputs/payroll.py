@@ -135,7 +135,7 @@ def write_fund_statement(book: Book, result: PayrollResult, order: dict[str, int
                               [f"{len(fund)} 人"]]
     book.sheet("风险金明细", FUND_COLUMNS, Blocks(chain(column_blocks(fund, columns), [total])),
                note=f"{result.month} 风险金明细：期末余额 = 期初 + 本月计提 − 本月发放 − 本月扣收"
-                    "（离职人员据导出推断；扣收提请客户经理管理考评领导小组研究）")
+                    "（离职、休假按花名册，未登记的据导出推断，见说明列；扣收提请客户经理管理考评领导小组研究）")
 
 
 def fund_json(fund: list[FundLine]) -> list[dict[str, Any]]:
