@@ -1,0 +1,228 @@
+"""A month's item scores laid out for their queries (issue 19, migration 12).
+
+``item_columns``: one row per month and item, each field a JSON array over that item's
+managers (ids, points, figure, …, aligned by position): a national month is 11 rows of a
+few MB instead of 1.1M item rows, written and read by SQLite's and Python's C code.
+
+``ytd``: the running year-to-date of each item and manager *through* each stored month
+(in millionths when every figure is, else as exact decimal text), so early completion
+reads one row per item — the latest stored month before the one being scored — instead
+of summing every earlier month's rows. Storing a month rolls it forward from that month
+to the year's last stored month, so a correction leaves no stale running total.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+from operator import add
+
+from cmscore.engine.scoring import MonthScores
+from cmscore.numbers import ByValue, decimal_texts, to_centi
+
+# The old ``items`` table's columns, in its order: what ``item_rows`` gives back.
+ITEM_COLUMNS = ("month", "item_id", "cm_id", "points_cp", "figure", "figure_micro",
+                "baseline", "early", "risk_fund_cp")
+_FIELDS = "cm_ids, points_cp, figure, figure_micro, baseline, early, risk_fund_cp"
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def micro(value: Decimal | None) -> int | None:
+    """A figure in millionths when that is exact, so sums stay integers."""
+    if value is None:
+        return None
+    scaled = value.scaleb(6)
+    whole = int(scaled)
+    return whole if whole == scaled else None
+
+
+def put_items(conn: sqlite3.Connection, scores: MonthScores) -> None:
+    """The month's item columns, one row per item (inside the month's transaction)."""
+    conn.execute("DELETE FROM item_columns WHERE month = ?", (scores.month,))
+    conn.executemany(f"INSERT INTO item_columns (month, item_id, {_FIELDS}) VALUES"
+                     " (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     [(scores.month, item_id, *map(_dumps, fields))
+                      for item_id, fields in sorted(columns_of(scores).items())])
+
+
+def columns_of(scores: MonthScores) -> dict[str, list[list[object]]]:
+    """Item → its fields as lists over managers (cm_id, points_cp, figure, figure_micro,
+    baseline, early, risk_fund_cp): each category's column appended in frame order,
+    managers built by hand (tests) after them."""
+    framed = {id(m) for frame in scores.frames for m in frame.managers}
+    columns: dict[str, list[list[object]]] = defaultdict(lambda: [[] for _ in range(7)])
+    for frame in scores.frames:
+        ids = [m.id for m in frame.managers]
+        n = len(ids)
+        for item_id, c in frame.items.items():
+            # Per item, so a column of distinct amounts cannot grow them past 100k entries.
+            centi, mic = ByValue(to_centi).__getitem__, ByValue(micro).__getitem__
+            early = [0] * n
+            for i in c.early:
+                early[i] = 1
+            out = columns[item_id]
+            out[0] += ids
+            out[1] += map(centi, c.points)
+            out[2] += decimal_texts(c.figure)
+            out[3] += map(mic, c.figure)
+            out[4] += decimal_texts(c.baseline) if c.baseline else [None] * n
+            out[5] += early
+            out[6] += map(centi, c.fund) if c.fund else [0] * n
+    for s in scores.scores:  # scores built by hand (tests) have no frames
+        if id(s.manager) in framed:
+            continue
+        for item_id, got in s.items.items():
+            out = columns[item_id]
+            for k, value in enumerate((
+                    s.manager.id, to_centi(got.points), _text(got.figure), micro(got.figure),
+                    _text(got.baseline), 1 if got.early else 0, to_centi(got.risk_fund))):
+                out[k].append(value)
+    return columns
+
+
+def compared(scores: MonthScores) -> list[tuple[object, ...]]:
+    """(cm, item, points, early, risk fund) of every item score, sorted: what a cascade
+    compares with ``stored_compared`` to know whether a re-scored month changed."""
+    return sorted((cm, item, p, e, f) for item, (ids, points, _, _, _, early, fund)
+                  in columns_of(scores).items()
+                  for cm, p, e, f in zip(ids, points, early, fund, strict=True))
+
+
+def stored_compared(conn: sqlite3.Connection, month: str) -> list[tuple[object, ...]]:
+    return sorted((r[2], r[1], r[3], r[7], r[8]) for r in item_rows(conn, month))
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:f}"
+
+
+ItemRow = tuple[str, str, str, int, str | None, int | None, str | None, int, int]
+
+
+def item_rows(conn: sqlite3.Connection, month: str,
+              item_id: str | None = None) -> Iterator[ItemRow]:
+    """The month's item scores as the rows the ``items`` table held before migration 12
+    (``ITEM_COLUMNS``), item by item, each item's managers in stored order."""
+    where, args = ("month = ?", (month,)) if item_id is None else \
+        ("month = ? AND item_id = ?", (month, item_id))
+    for item, *fields in conn.execute(
+            f"SELECT item_id, {_FIELDS} FROM item_columns WHERE {where} ORDER BY item_id", args):
+        ids, points, figure, mic, baseline, early, fund = map(json.loads, fields)
+        for i, cm in enumerate(ids):
+            yield (month, item, cm, points[i], figure[i], mic[i], baseline[i], early[i],
+                   fund[i])
+
+
+def points_by_category(conn: sqlite3.Connection, month: str) -> dict[tuple[str, str],
+                                                                      tuple[int, int]]:
+    """(category, item) → (sum of points, managers) over the month's scored managers."""
+    category = dict(conn.execute("SELECT cm_id, category FROM scores WHERE month = ?", (month,)))
+    sums: dict[tuple[str, str], tuple[int, int]] = {}
+    for item, ids, points in conn.execute(
+            "SELECT item_id, cm_ids, points_cp FROM item_columns WHERE month = ?", (month,)):
+        for cm, p in zip(json.loads(ids), json.loads(points), strict=True):
+            if cm in category:
+                total, n = sums.get((category[cm], item), (0, 0))
+                sums[(category[cm], item)] = (total + p, n + 1)
+    return sums
+
+
+def stored_months_of_year(conn: sqlite3.Connection, year: str) -> list[str]:
+    return [m for (m,) in conn.execute(
+        "SELECT month FROM months WHERE month >= ? AND month <= ? ORDER BY month",
+        (f"{year}-01", f"{year}-12"))]
+
+
+Totals = tuple[list[str], list[int | str]]
+
+
+def _ytd_row(conn: sqlite3.Connection, month: str, item_id: str) -> Totals | None:
+    row = conn.execute("SELECT cm_ids, totals FROM ytd WHERE month = ? AND item_id = ?",
+                       (month, item_id)).fetchone()
+    return None if row is None else (json.loads(row[0]), json.loads(row[1]))
+
+
+def _plus(before: Totals | None, ids: list[str], figure: list[str | None],
+          mic: list[int | None]) -> Totals:
+    """``before`` with one month's figures added, exactly: millionths while every figure of
+    the manager is a whole number of them, exact decimal text once one is not."""
+    if before is None:
+        before = ([], [])
+    if ids == before[0] and None not in mic and all(type(v) is int for v in before[1]):
+        return ids, list(map(add, before[1], mic))  # type: ignore[arg-type]
+    out: dict[str, int | str] = dict(zip(*before, strict=True))
+    for cm, text, m in zip(ids, figure, mic, strict=True):
+        if text is None:
+            continue
+        had = out.get(cm)
+        if m is not None and (had is None or type(had) is int):
+            out[cm] = (had or 0) + m  # type: ignore[operator]
+        else:
+            total = Decimal(text) if had is None else as_decimal(had) + Decimal(text)
+            out[cm] = f"{total:f}"
+    return list(out), list(out.values())
+
+
+def as_decimal(value: int | str) -> Decimal:
+    """A running total as stored: millionths, or exact decimal text."""
+    return Decimal(value).scaleb(-6) if type(value) is int else Decimal(value)
+
+
+def roll_ytd(conn: sqlite3.Connection, month: str) -> None:
+    """Bring the running year-to-date up to date from ``month`` (just stored) to the year's
+    last stored month; a month whose totals come out as already stored ends the walk."""
+    months = stored_months_of_year(conn, month[:4])
+    at = months.index(month)
+    previous = months[at - 1] if at else None
+    for current in months[at:]:
+        changed = False
+        figures = {item: (json.loads(ids), json.loads(fig), json.loads(mic))
+                   for item, ids, fig, mic in conn.execute(
+                       "SELECT item_id, cm_ids, figure, figure_micro FROM item_columns"
+                       " WHERE month = ?", (current,))}
+        items = set(figures)
+        if previous is not None:
+            items |= {i for (i,) in conn.execute("SELECT item_id FROM ytd WHERE month = ?",
+                                                 (previous,))}
+        stored = {item: (ids, totals) for item, ids, totals in conn.execute(
+            "SELECT item_id, cm_ids, totals FROM ytd WHERE month = ?", (current,))}
+        for item in sorted(items):
+            before = None if previous is None else _ytd_row(conn, previous, item)
+            new = _plus(before, *figures.get(item, ([], [], [])))
+            texts = (_dumps(new[0]), _dumps(new[1]))
+            if stored.pop(item, None) != texts:
+                changed = True
+                conn.execute("INSERT OR REPLACE INTO ytd (month, item_id, cm_ids, totals)"
+                             " VALUES (?, ?, ?, ?)", (current, item, *texts))
+        if stored:  # items the month no longer has
+            changed = True
+            conn.executemany("DELETE FROM ytd WHERE month = ? AND item_id = ?",
+                             [(current, item) for item in stored])
+        if not changed and current != month:
+            return
+        previous = current
+
+
+def ytd_before(conn: sqlite3.Connection, month: str, item_id: str) -> dict[str, Decimal]:
+    """Each manager's running total of ``item_id`` over the stored months of ``month``'s
+    year before it; the opening file (期初累计) is not in it."""
+    row = conn.execute("SELECT max(month) FROM months WHERE month >= ? AND month < ?",
+                       (f"{month[:4]}-01", month)).fetchone()
+    got = None if row[0] is None else _ytd_row(conn, row[0], item_id)
+    if got is None:
+        return {}
+    same: dict[int | str, Decimal] = {}  # one conversion per distinct total
+    return {cm: same[v] if v in same else same.setdefault(v, as_decimal(v))
+            for cm, v in zip(*got, strict=True)}
+
+
+def rebuild_ytd(conn: sqlite3.Connection) -> None:
+    """Every year's running totals from its first stored month (migration 12)."""
+    conn.execute("DELETE FROM ytd")
+    firsts = [m for (m,) in conn.execute(
+        "SELECT min(month) FROM months GROUP BY substr(month, 1, 4) ORDER BY 1")]
+    for first in firsts:
+        roll_ytd(conn, first)
