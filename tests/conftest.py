@@ -277,7 +277,8 @@ def with_items(conn: sqlite3.Connection) -> sqlite3.Connection:
 
 
 # Migration 12 undone: the items back as a row per month, item and manager (a tiny store's
-# json_extract per element is quick enough), the item columns and running totals gone.
+# json_extract per element is quick enough), the item columns, running totals and month
+# points gone.
 UNDO_MIGRATION_12 = (
     "CREATE TABLE items (month TEXT NOT NULL, item_id TEXT NOT NULL, cm_id TEXT NOT NULL,"
     " points_cp INTEGER NOT NULL, figure TEXT, figure_micro INTEGER, baseline TEXT,"
@@ -287,7 +288,7 @@ UNDO_MIGRATION_12 = (
     + ", ".join(f"json_extract(c.{f}, '$[' || i.key || ']')" for f in (
         "points_cp", "figure", "figure_micro", "baseline", "early", "risk_fund_cp"))
     + " FROM item_columns c, json_each(c.cm_ids) i;"
-    " DROP TABLE item_columns; DROP TABLE ytd; ")
+    " DROP TABLE item_columns; DROP TABLE ytd; DROP TABLE month_points; ")
 UNDO_MIGRATIONS_6_TO_9 = (
     "DROP TABLE events; DROP TABLE adjustment_effects; DROP TABLE adjustments;"
     " DROP TABLE workbooks; DROP TABLE restatements; DROP TABLE opening_ytd;"

@@ -6,6 +6,7 @@ record.py recorded the outputs, both with main at 68f2632)."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 import sqlite3
 from contextlib import closing
@@ -15,16 +16,16 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, Cli, with_items
 from cmscore.store import db as store
 from cmscore.store import itemcols
+from conftest import ROOT, Cli, with_items
 
 FIXTURE = ROOT / "tests" / "fixtures" / "store-v9"
 _spec = importlib.util.spec_from_file_location("record_v9", FIXTURE / "record.py")
 assert _spec is not None and _spec.loader is not None
 record = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(record)
-EXPECTED = __import__("json").loads((FIXTURE / "expected.json").read_text(encoding="utf-8"))
+EXPECTED = json.loads((FIXTURE / "expected.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +113,13 @@ def test_running_totals_after_corrections_equal_a_rebuild(migrated: Path, tmp_pa
         itemcols.rebuild_ytd(conn)
         assert conn.execute("SELECT * FROM ytd ORDER BY month, item_id").fetchall() == rolled
         conn.rollback()
+
+
+def test_month_points_hold_each_months_scores_rows_in_id_order(migrated: Path) -> None:
+    with closing(sqlite3.connect(migrated)) as conn:
+        for (month,) in conn.execute("SELECT month FROM months").fetchall():
+            rows = conn.execute("SELECT cm_id, total_cp, risk_fund_cp, category, npl_ratio"
+                                " FROM scores WHERE month = ? ORDER BY cm_id", (month,)).fetchall()
+            got = conn.execute("SELECT cm_ids, total_cp, risk_fund_cp, category, npl_ratio"
+                               " FROM month_points WHERE month = ?", (month,)).fetchone()
+            assert list(zip(*map(json.loads, got), strict=True)) == rows

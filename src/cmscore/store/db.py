@@ -119,7 +119,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
 
 
 # Steps that SQL alone cannot do, run after the step's statements in its transaction.
-_AFTER_STEP: dict[int, Callable[[sqlite3.Connection], None]] = {12: itemcols.rebuild_ytd}
+_AFTER_STEP: dict[int, Callable[[sqlite3.Connection], None]] = {12: itemcols.fill_new}
 
 
 @contextmanager
@@ -249,6 +249,7 @@ def put_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord) -> 
     # than inserting a national month at random places. No foreign key on items for
     # the same reason; this transaction writes both tables together.
     insert_rows(conn, "scores", 11, score_rows(scores))
+    itemcols.put_points(conn, scores.month)
     itemcols.put_items(conn, scores)
     itemcols.roll_ytd(conn, scores.month)
     record_sources(conn, scores.month)

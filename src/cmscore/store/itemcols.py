@@ -9,6 +9,10 @@ few MB instead of 1.1M item rows, written and read by SQLite's and Python's C co
 reads one row per item — the latest stored month before the one being scored — instead
 of summing every earlier month's rows. Storing a month rolls it forward from that month
 to the year's last stored month, so a correction leaves no stale running total.
+
+``month_points``: per month, the managers' columns a year's grading and payroll read
+(ids in order, totals, risk fund, category, NPL ratio) as JSON arrays, copied from
+``scores`` by SQLite when the month is stored: 12 rows instead of 1.2M for a national year.
 """
 
 from __future__ import annotations
@@ -217,6 +221,24 @@ def ytd_before(conn: sqlite3.Connection, month: str, item_id: str) -> dict[str, 
     same: dict[int | str, Decimal] = {}  # one conversion per distinct total
     return {cm: same[v] if v in same else same.setdefault(v, as_decimal(v))
             for cm, v in zip(*got, strict=True)}
+
+
+def put_points(conn: sqlite3.Connection, month: str) -> None:
+    """The month's ``month_points`` row from its ``scores`` rows, just stored."""
+    conn.execute("DELETE FROM month_points WHERE month = ?", (month,))
+    conn.execute(
+        "INSERT INTO month_points SELECT month, json_group_array(cm_id),"
+        " json_group_array(total_cp), json_group_array(risk_fund_cp),"
+        " json_group_array(category), json_group_array(npl_ratio) FROM (SELECT month, cm_id,"
+        " total_cp, risk_fund_cp, category, npl_ratio FROM scores WHERE month = ?"
+        " ORDER BY cm_id) GROUP BY month", (month,))
+
+
+def fill_new(conn: sqlite3.Connection) -> None:
+    """Migration 12's tables that need more than SQL: every month's points and running totals."""
+    for (month,) in conn.execute("SELECT month FROM months ORDER BY month").fetchall():
+        put_points(conn, month)
+    rebuild_ytd(conn)
 
 
 def rebuild_ytd(conn: sqlite3.Connection) -> None:

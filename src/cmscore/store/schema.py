@@ -268,7 +268,9 @@ MIGRATIONS: dict[int, str] = {
     # A store laid out for its queries (issue 19): a month's items as one row per item whose
     # fields are JSON arrays over its managers (store.itemcols), instead of a row per manager
     # and item; and the running year-to-date per item and manager through each stored month,
-    # filled by ``itemcols.rebuild_ytd`` right after this step, in the same transaction.
+    # and per month the managers' columns grade and payroll read (``month_points``: ids in
+    # order, totals, risk fund, category, NPL ratio), both filled by ``itemcols.fill_new``
+    # right after this step, in the same transaction.
     12: """
     CREATE TABLE item_columns (
         month TEXT NOT NULL,
@@ -293,6 +295,14 @@ MIGRATIONS: dict[int, str] = {
         cm_ids TEXT NOT NULL,
         totals TEXT NOT NULL,
         PRIMARY KEY (month, item_id)
+    ) STRICT;
+    CREATE TABLE month_points (
+        month TEXT PRIMARY KEY,
+        cm_ids TEXT NOT NULL,
+        total_cp TEXT NOT NULL,
+        risk_fund_cp TEXT NOT NULL,
+        category TEXT NOT NULL,
+        npl_ratio TEXT NOT NULL
     ) STRICT;
     """,
 }
