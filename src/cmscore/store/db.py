@@ -251,7 +251,6 @@ def put_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord) -> 
     insert_rows(conn, "scores", 11, score_rows(scores))
     itemcols.put_points(conn, scores.month)
     itemcols.put_items(conn, scores)
-    itemcols.roll_ytd(conn, scores.month)
     record_sources(conn, scores.month)
     put_effects(conn, scores)
     return run_id

@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 from operator import add
+from typing import Any
 
 from cmscore.engine.scoring import MonthScores
 from cmscore.numbers import ByValue, decimal_texts, to_centi
@@ -44,12 +45,15 @@ def micro(value: Decimal | None) -> int | None:
 
 
 def put_items(conn: sqlite3.Connection, scores: MonthScores) -> None:
-    """The month's item columns, one row per item (inside the month's transaction)."""
+    """The month's item columns, one row per item, and the year's running totals rolled
+    forward from it (inside the month's transaction)."""
+    columns = columns_of(scores)
     conn.execute("DELETE FROM item_columns WHERE month = ?", (scores.month,))
     conn.executemany(f"INSERT INTO item_columns (month, item_id, {_FIELDS}) VALUES"
                      " (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      [(scores.month, item_id, *map(_dumps, fields))
-                      for item_id, fields in sorted(columns_of(scores).items())])
+                      for item_id, fields in sorted(columns.items())])
+    roll_ytd(conn, scores.month, {item: (c[0], c[2], c[3]) for item, c in columns.items()})
 
 
 def columns_of(scores: MonthScores) -> dict[str, list[list[object]]]:
@@ -175,18 +179,20 @@ def as_decimal(value: int | str) -> Decimal:
     return Decimal(value).scaleb(-6) if type(value) is int else Decimal(value)
 
 
-def roll_ytd(conn: sqlite3.Connection, month: str) -> None:
+def roll_ytd(conn: sqlite3.Connection, month: str, fresh: dict[str, Any] | None = None) -> None:
     """Bring the running year-to-date up to date from ``month`` (just stored) to the year's
-    last stored month; a month whose totals come out as already stored ends the walk."""
+    last stored month; a month whose totals come out as already stored ends the walk.
+    ``fresh``: ``month``'s (ids, figure, figure_micro) per item, if at hand."""
     months = stored_months_of_year(conn, month[:4])
     at = months.index(month)
     previous = months[at - 1] if at else None
     for current in months[at:]:
         changed = False
-        figures = {item: (json.loads(ids), json.loads(fig), json.loads(mic))
-                   for item, ids, fig, mic in conn.execute(
-                       "SELECT item_id, cm_ids, figure, figure_micro FROM item_columns"
-                       " WHERE month = ?", (current,))}
+        figures = fresh if fresh is not None and current == month else {
+            item: (json.loads(ids), json.loads(fig), json.loads(mic))
+            for item, ids, fig, mic in conn.execute(
+                "SELECT item_id, cm_ids, figure, figure_micro FROM item_columns"
+                " WHERE month = ?", (current,))}
         items = set(figures)
         if previous is not None:
             items |= {i for (i,) in conn.execute("SELECT item_id FROM ytd WHERE month = ?",
