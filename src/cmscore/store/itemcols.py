@@ -22,7 +22,8 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
-from operator import add
+from itertools import compress, repeat
+from operator import add, is_not
 from typing import Any
 
 from cmscore.engine.scoring import MonthScores
@@ -76,7 +77,8 @@ def columns_of(scores: MonthScores) -> dict[str, list[list[object]]]:
     """Item → its fields as lists over managers (cm_id, points_cp, figure, figure_micro,
     baseline, early, risk_fund_cp): each category's column appended in frame order,
     managers built by hand (tests) after them."""
-    framed = {id(m) for frame in scores.frames for m in frame.managers}
+    loose = len(scores.scores) > sum(len(frame.managers) for frame in scores.frames)
+    framed = {id(m) for frame in scores.frames for m in frame.managers} if loose else set()
     columns: dict[str, list[list[object]]] = defaultdict(lambda: [[] for _ in range(7)])
     for frame in scores.frames:
         ids = [m.id for m in frame.managers]
@@ -95,7 +97,7 @@ def columns_of(scores: MonthScores) -> dict[str, list[list[object]]]:
             out[4] += decimal_texts(c.baseline) if c.baseline else [None] * n
             out[5] += early
             out[6] += map(centi, c.fund) if c.fund else [0] * n
-    for s in scores.scores:  # scores built by hand (tests) have no frames
+    for s in scores.scores if loose else ():  # scores built by hand (tests) have no frames
         if id(s.manager) in framed:
             continue
         for item_id, got in s.items.items():
@@ -172,20 +174,26 @@ def _ytd_row(conn: sqlite3.Connection, month: str, item_id: str) -> Totals | Non
 def _plus(before: Totals | None, ids: list[str], figure: list[str | None],
           mic: list[int | None]) -> Totals:
     """``before`` with one month's figures added, exactly: millionths while every figure of
-    the manager is a whole number of them, exact decimal text once one is not."""
-    if before is None:
-        before = ([], [])
-    if ids == before[0] and None not in mic and str not in set(map(type, before[1])):
-        return ids, list(map(add, before[1], mic))  # type: ignore[arg-type]
-    out: dict[str, int | str] = dict(zip(*before, strict=True))
+    the manager is a whole number of them, exact decimal text once one is not. Integers
+    only (the usual case) are added in C; the rest one manager at a time."""
+    out: dict[str, int | str] = dict(zip(*before, strict=True)) if before else {}
+    if None in figure:  # managers without a figure add nothing
+        keep = list(map(is_not, figure, repeat(None)))
+        ids, figure, mic = (list(compress(ids, keep)), list(compress(figure, keep)),
+                            list(compress(mic, keep)))
+    if None not in mic and str not in set(map(type, out.values())):
+        if before is not None and ids == before[0]:
+            return ids, list(map(add, before[1], mic))  # type: ignore[arg-type]
+        sums = list(map(add, map(out.get, ids, repeat(0)), mic))  # type: ignore[arg-type]
+        out.update(zip(ids, sums, strict=True))
+        return list(out), list(out.values())
     for cm, text, m in zip(ids, figure, mic, strict=True):
-        if text is None:
-            continue
         had = out.get(cm)
         if m is not None and (had is None or type(had) is int):
             out[cm] = (had or 0) + m  # type: ignore[operator]
         else:
-            total = Decimal(text) if had is None else as_decimal(had) + Decimal(text)
+            figure_of = Decimal(str(text))
+            total = figure_of if had is None else as_decimal(had) + figure_of
             out[cm] = f"{total:f}"
     return list(out), list(out.values())
 
