@@ -4,7 +4,6 @@ the figures' places, the managers present and their order."""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -48,13 +47,3 @@ def test_running_totals_are_the_sums_of_every_month_so_far(months: list[list[Any
         assert {cm: (v, v.as_tuple().exponent) for cm, v in got.items()} == \
             {cm: (v, v.as_tuple().exponent) for cm, v in want.items()}
 
-
-@given(st.one_of(
-    st.lists(st.integers(-10**15, 10**15)),  # points, millionths: joined directly
-    st.lists(st.decimals(allow_nan=False, allow_infinity=False).map(lambda d: f"{d:f}")),
-    st.lists(st.text(alphabet='0123456789.-"\\,a中\n', max_size=4)),
-    st.lists(st.one_of(st.none(), st.integers(), st.text(max_size=6)))))
-def test_a_column_is_written_as_the_json_encoder_writes_it(values: list[Any]) -> None:
-    assert json.loads(itemcols._dumps(values)) == values
-    assert itemcols._dumps(values) == json.dumps(values, ensure_ascii=False,
-                                                 separators=(",", ":"))

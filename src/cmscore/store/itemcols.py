@@ -33,23 +33,8 @@ from cmscore.numbers import ByValue, decimal_texts, to_centi
 ITEM_COLUMNS = ("month", "item_id", "cm_id", "points_cp", "figure", "figure_micro",
                 "baseline", "early", "risk_fund_cp")
 _FIELDS = "cm_ids, points_cp, figure, figure_micro, baseline, early, risk_fund_cp"
-_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-def _dumps(values: list[Any]) -> str:
-    """A column as a JSON array; integers and decimal texts (digits, '-', '.') joined
-    directly, which is 3–4× faster than the encoder for a national month's 77 columns."""
-    if not values or None in values:
-        return _json(values)
-    kinds = set(map(type, values))
-    if kinds == {int}:
-        return "[" + ",".join(map(str, values)) + "]"
-    if kinds == {str} and not set("".join(values)) - _PLAIN:
-        return '["' + '","'.join(values) + '"]'
-    return _json(values)
-
-
-_PLAIN = frozenset("0123456789.-")  # what a decimal text or a digits-only id is made of
+# The C encoder: 8 ms for a column of 100k managers, faster than joining the texts by hand.
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def micro(value: Decimal | None) -> int | None:
@@ -65,11 +50,15 @@ def put_items(conn: sqlite3.Connection, scores: MonthScores) -> None:
     """The month's item columns, one row per item, and the year's running totals rolled
     forward from it (inside the month's transaction)."""
     columns = columns_of(scores)
+    ids_text: dict[tuple[object, ...], str] = {}  # most items have every manager, in one order
+    rows = []
+    for item_id, (ids, *fields) in sorted(columns.items()):
+        key = tuple(ids)
+        text = ids_text[key] if key in ids_text else ids_text.setdefault(key, _dumps(ids))
+        rows.append((scores.month, item_id, text, *map(_dumps, fields)))
     conn.execute("DELETE FROM item_columns WHERE month = ?", (scores.month,))
     conn.executemany(f"INSERT INTO item_columns (month, item_id, {_FIELDS}) VALUES"
-                     " (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     [(scores.month, item_id, *map(_dumps, fields))
-                      for item_id, fields in sorted(columns.items())])
+                     " (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     roll_ytd(conn, scores.month, {item: (c[0], c[2], c[3]) for item, c in columns.items()})
 
 
