@@ -5,7 +5,7 @@ managers (ids, points, figure, …, aligned by position): a national month is 11
 few MB instead of 1.1M item rows, written and read by SQLite's and Python's C code.
 
 ``ytd``: the running year-to-date of each item and manager *through* each stored month
-(in millionths when every figure is, else as exact decimal text), so early completion
+(in millionths when every figure is, see ``Total`` otherwise), so early completion
 reads one row per item — the latest stored month before the one being scored — instead
 of summing every earlier month's rows. Storing a month rolls it forward from that month
 to the year's last stored month, so a correction leaves no stale running total.
@@ -27,7 +27,7 @@ from operator import add, is_not
 from typing import Any
 
 from cmscore.engine.scoring import MonthScores
-from cmscore.numbers import ByValue, decimal_texts, to_centi
+from cmscore.numbers import ZERO, ByValue, decimal_texts, to_centi
 
 # The old ``items`` table's columns, in its order: what ``item_rows`` gives back.
 ITEM_COLUMNS = ("month", "item_id", "cm_id", "points_cp", "figure", "figure_micro",
@@ -151,7 +151,12 @@ def stored_months_of_year(conn: sqlite3.Connection, year: str) -> list[str]:
         (f"{year}-01", f"{year}-12"))]
 
 
-Totals = tuple[list[str], list[int | str]]
+# A manager's running total: whole millionths (int), or, once a figure is not a whole number
+# of them, [millionths or None, [those figures' texts, in month order]] — kept apart, not
+# summed, because a figure of 28 significant digits (an NPL ratio) rounds when added, and
+# schema 9 added them, in month order, onto the millionths' sum: so does ``as_decimal``.
+Total = int | list[Any]
+Totals = tuple[list[str], list[Total]]
 
 
 def _ytd_row(conn: sqlite3.Connection, month: str, item_id: str) -> Totals | None:
@@ -162,15 +167,14 @@ def _ytd_row(conn: sqlite3.Connection, month: str, item_id: str) -> Totals | Non
 
 def _plus(before: Totals | None, ids: list[str], figure: list[str | None],
           mic: list[int | None]) -> Totals:
-    """``before`` with one month's figures added, exactly: millionths while every figure of
-    the manager is a whole number of them, exact decimal text once one is not. Integers
-    only (the usual case) are added in C; the rest one manager at a time."""
-    out: dict[str, int | str] = dict(zip(*before, strict=True)) if before else {}
+    """``before`` with one month's figures added (``Total``). Integers only (the usual
+    case) are added in C; the rest one manager at a time."""
+    out: dict[str, Total] = dict(zip(*before, strict=True)) if before else {}
     if None in figure:  # managers without a figure add nothing
         keep = list(map(is_not, figure, repeat(None)))
         ids, figure, mic = (list(compress(ids, keep)), list(compress(figure, keep)),
                             list(compress(mic, keep)))
-    if None not in mic and str not in set(map(type, out.values())):
+    if None not in mic and list not in set(map(type, out.values())):
         if before is not None and ids == before[0]:
             return ids, list(map(add, before[1], mic))  # type: ignore[arg-type]
         sums = list(map(add, map(out.get, ids, repeat(0)), mic))  # type: ignore[arg-type]
@@ -178,18 +182,29 @@ def _plus(before: Totals | None, ids: list[str], figure: list[str | None],
         return list(out), list(out.values())
     for cm, text, m in zip(ids, figure, mic, strict=True):
         had = out.get(cm)
-        if m is not None and (had is None or type(had) is int):
-            out[cm] = (had or 0) + m  # type: ignore[operator]
+        if type(had) is list:
+            had = out[cm] = [had[0], list(had[1])]  # never the list of the month before
+        if m is not None:
+            if type(had) is list:
+                had[0] = (had[0] or 0) + m
+            else:
+                out[cm] = (had or 0) + m  # type: ignore[operator]
+        elif type(had) is list:
+            had[1].append(text)
         else:
-            figure_of = Decimal(str(text))
-            total = figure_of if had is None else as_decimal(had) + figure_of
-            out[cm] = f"{total:f}"
+            out[cm] = [had, [text]]
     return list(out), list(out.values())
 
 
-def as_decimal(value: int | str) -> Decimal:
-    """A running total as stored: millionths, or exact decimal text."""
-    return Decimal(value).scaleb(-6) if type(value) is int else Decimal(value)
+def as_decimal(value: Total) -> Decimal:
+    """A running total as stored (``Total``) as schema 9's SQL sum gave it."""
+    if type(value) is int:
+        return Decimal(value).scaleb(-6)
+    whole, texts = value  # type: ignore[misc]
+    total = ZERO if whole is None else Decimal(whole).scaleb(-6)
+    for text in texts:
+        total += Decimal(text)
+    return total
 
 
 def roll_ytd(conn: sqlite3.Connection, month: str, fresh: dict[str, Any] | None = None) -> None:
@@ -237,8 +252,9 @@ def ytd_before(conn: sqlite3.Connection, month: str, item_id: str) -> dict[str, 
     got = None if row[0] is None else _ytd_row(conn, row[0], item_id)
     if got is None:
         return {}
-    same: dict[int | str, Decimal] = {}  # one conversion per distinct total
-    return {cm: same[v] if v in same else same.setdefault(v, as_decimal(v))
+    same: dict[int, Decimal] = {}  # one conversion per distinct whole total
+    return {cm: as_decimal(v) if type(v) is list else
+            same[v] if v in same else same.setdefault(v, as_decimal(v))  # type: ignore[index, arg-type]
             for cm, v in zip(*got, strict=True)}
 
 
