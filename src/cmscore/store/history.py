@@ -291,15 +291,24 @@ def accruals_outside(conn: sqlite3.Connection, year: int, upto: str, starts: lis
     if not starts:
         return out
     inside = frozenset(pool)
+    # Month after month the same managers in the same categories: each distinct text is
+    # parsed once (a national month's ids and categories are 100k entries each).
+    parsed: dict[str, list[Any]] = {}
+    flags: dict[str, list[bool]] = {}
+
+    def ids_of(text: str) -> list[Any]:
+        return parsed[text] if text in parsed else parsed.setdefault(text, json.loads(text))
+
     for month, ids, funds, categories in conn.execute(
             "SELECT month, cm_ids, risk_fund_cp, category FROM month_points"
             " WHERE month >= ? AND month < ?", (f"{year}-01", upto)):
         span = out[max(bisect_right(starts, month) - 1, 0)]
         points = json.loads(funds)
+        if categories not in flags:
+            flags[categories] = list(map(not_, map(inside.__contains__, json.loads(categories))))
         # Chosen in C (a national month is 100k managers, a few thousand of them outside).
-        outside = map(and_, map(bool, points), map(not_, map(inside.__contains__,
-                                                             json.loads(categories))))
-        for cm, p in compress(zip(json.loads(ids), points, strict=True), outside):
+        outside = map(and_, map(bool, points), flags[categories])
+        for cm, p in compress(zip(ids_of(ids), points, strict=True), outside):
             span[cm] = span.get(cm, 0) + p
     return out
 
