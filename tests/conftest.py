@@ -28,6 +28,7 @@ from typer.testing import CliRunner
 from cmscore.cli import app
 from cmscore.engine.tasks import Tasks
 from cmscore.rules.ruleset import DEFAULT_DIR, RuleSet, load_rules
+from cmscore.store import itemcols
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -277,6 +278,31 @@ def env(tmp_path: Path) -> Any:
 
 # What migrations 6–9 added, undone: a store as schema 5 (or, with the older steps' own
 # undoing after it, older) left it, for the tests of migrating an older store.
+def with_items(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """``conn`` with the stored item scores as the ``items`` table held them before
+    migration 12 (a temp table), so a test's SQL over item rows reads the item columns."""
+    conn.execute(f"CREATE TEMP TABLE items ({', '.join(itemcols.ITEM_COLUMNS)})")
+    if not conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'item_columns'").fetchone():
+        return conn  # not a store (yet)
+    for (month,) in conn.execute("SELECT DISTINCT month FROM item_columns").fetchall():
+        conn.executemany(f"INSERT INTO temp.items VALUES ({','.join('?' * 9)})",
+                         itemcols.item_rows(conn, month))
+    return conn
+
+
+# Migration 12 undone: the items back as a row per month, item and manager (a tiny store's
+# json_extract per element is quick enough), the item columns, running totals and month
+# points gone.
+UNDO_MIGRATION_12 = (
+    "CREATE TABLE items (month TEXT NOT NULL, item_id TEXT NOT NULL, cm_id TEXT NOT NULL,"
+    " points_cp INTEGER NOT NULL, figure TEXT, figure_micro INTEGER, baseline TEXT,"
+    " early INTEGER NOT NULL, risk_fund_cp INTEGER NOT NULL,"
+    " PRIMARY KEY (month, item_id, cm_id)) STRICT, WITHOUT ROWID;"
+    " INSERT INTO items SELECT c.month, c.item_id, i.value,"
+    + ", ".join(f"json_extract(c.{f}, '$[' || i.key || ']')" for f in (
+        "points_cp", "figure", "figure_micro", "baseline", "early", "risk_fund_cp"))
+    + " FROM item_columns c, json_each(c.cm_ids) i;"
+    " DROP TABLE item_columns; DROP TABLE ytd; DROP TABLE month_points; ")
 UNDO_MIGRATIONS_6_TO_9 = (
     "DROP TABLE staff; DROP TABLE staff_files;"  # migration 10
     "DROP TABLE events; DROP TABLE adjustment_effects; DROP TABLE adjustments;"

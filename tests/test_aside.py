@@ -77,7 +77,8 @@ def test_forked_workbooks_and_store_equal_the_in_line_ones(
     for name in books:
         assert _sheets(tmp_path / "forked" / name) == _sheets(tmp_path / "in-line" / name), name
     for sql in ("SELECT * FROM scores ORDER BY month, cm_id",
-                "SELECT * FROM items ORDER BY month, item_id, cm_id",
+                "SELECT * FROM item_columns ORDER BY month, item_id",
+                "SELECT * FROM ytd ORDER BY month, item_id",
                 "SELECT * FROM grades ORDER BY effective_month, cm_id",
                 "SELECT * FROM pay ORDER BY month, cm_id"):
         assert _table(forked, sql) == _table(in_line, sql), sql

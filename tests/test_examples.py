@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from conftest import EXAMPLES, Cli, json_out, score_rows, stored_months
+from conftest import EXAMPLES, Cli, json_out, score_rows, stored_months, with_items
 
 MONTHS = [f"2026-{m:02d}" for m in range(1, 11)]
 STAR, JOINER, GAP, NPL, NA_NAME, BIG_CORP = "011771", "012832", "013893", "014954", "020420", \
@@ -64,7 +64,7 @@ def by_id(doc: Any) -> dict[str, Any]:
 
 def items_table(db: Path, cm_id: str, item_id: str) -> dict[str, tuple[Any, ...]]:
     """month → (figure, early, points in hundredths) from the store's items table."""
-    with closing(sqlite3.connect(db)) as conn:
+    with closing(with_items(sqlite3.connect(db))) as conn:
         return {month: tuple(rest) for month, *rest in conn.execute(
             "SELECT month, figure, early, points_cp FROM items"
             " WHERE cm_id = ? AND item_id = ? ORDER BY month", (cm_id, item_id))}
@@ -109,7 +109,7 @@ def test_star_completes_the_loan_household_task_early(scored: Scored) -> None:
     assert early == {m: m >= "2026-06" for m in MONTHS}
     assert {rows[m][2] for m in MONTHS} == {2000}  # 9–10 households: the cap either way
     # Nobody completes the year's loan households before the year's sixth month.
-    with closing(sqlite3.connect(scored.db)) as conn:
+    with closing(with_items(sqlite3.connect(scored.db))) as conn:
         early_cms = {cm for (cm,) in conn.execute(
             "SELECT DISTINCT cm_id FROM items WHERE item_id = 'loan_households' AND early = 1"
             " AND month <= '2026-05'")}

@@ -115,7 +115,7 @@ def table_digest(db: Path) -> dict[str, Any]:
             "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
         counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
         digest = hashlib.sha256()
-        for t in ("scores", "items", "months", "runs"):
+        for t in ("scores", "item_columns", "ytd", "months", "runs"):
             for r in conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2"):
                 digest.update(repr(r).encode())
     return {"counts": counts, "sha256": digest.hexdigest()}

@@ -22,7 +22,7 @@ from cmscore.rules.bounds import PAY_MAX
 from cmscore.rules.files import Payroll
 from cmscore.rules.ruleset import DEFAULT_DIR, load_rules
 from cmscore.store import db as store
-from cmscore.store import history
+from cmscore.store import history, itemcols
 from history_helpers import (
     cm,
     month_scores,
@@ -534,6 +534,7 @@ def churned_pay_year(db: Path) -> Path:
     store_months(db, months)
     with closing(sqlite3.connect(db)) as conn:  # one CM stored without a ratio at all
         conn.execute("UPDATE scores SET npl_ratio = NULL WHERE cm_id = 'C' AND month = '2026-11'")
+        itemcols.put_points(conn, "2026-11")  # as storing the month would have copied it
         conn.commit()
     for end in ("2026-03", "2026-07"):
         run("grade", "--months", 3, "--end", end, "--db", db, "--out", db.parent)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from conftest import with_items
 from test_corrections import MONTHS, cmscore, export
 
 pytestmark = pytest.mark.usefixtures("short_windows")  # grades over 1–3 months
@@ -34,7 +35,7 @@ def paid_year(tmp_path: Path) -> Path:
 
 
 def q(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(db)) as conn:
+    with closing(with_items(sqlite3.connect(db))) as conn:
         return conn.execute(sql, args).fetchall()
 
 

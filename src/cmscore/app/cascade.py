@@ -20,12 +20,7 @@ from cmscore.problems import fail, notify
 from cmscore.rules.ruleset import RuleSet
 from cmscore.store import adjustments as store_adjustments
 from cmscore.store import db as store
-from cmscore.store import history, restate
-
-
-def _items(conn: sqlite3.Connection, month: str) -> list[tuple[object, ...]]:
-    return conn.execute("SELECT cm_id, item_id, points_cp, early, risk_fund_cp FROM items"
-                        " WHERE month = ? ORDER BY cm_id, item_id", (month,)).fetchall()
+from cmscore.store import history, itemcols, restate
 
 
 def totals(conn: sqlite3.Connection, month: str) -> dict[str, int]:
@@ -40,10 +35,10 @@ def rescore_dependents(conn: sqlite3.Connection, month: str, rules: RuleSet,
     what = what or f"{month} 更正"
     redone: list[tuple[str, MonthScores, dict[str, int]]] = []
     for later in restate.dependents(conn, month):
-        old_totals, old_items = totals(conn, later), _items(conn, later)
+        old_totals, old_items = totals(conn, later), itemcols.stored_compared(conn, later)
         scores = rescore_stored(conn, later, rules)
         new_totals = {s.manager.id: to_centi(s.total) for s in scores.scores}
-        if new_totals != old_totals or _items_of(scores) != old_items:
+        if new_totals != old_totals or itemcols.compared(scores) != old_items:
             redone.append((later, scores, old_totals))
     closed = [m for m, _, _ in redone if store.closed(conn, m)]
     if closed:
@@ -77,13 +72,6 @@ def rescore_stored(conn: sqlite3.Connection, month: str, rules: RuleSet) -> Mont
                                   store.StoreHistory(conn, month))
     apply_stored(conn, scores)
     return scores
-
-
-def _items_of(scores: MonthScores) -> list[tuple[object, ...]]:
-    from cmscore.store.monthrows import item_rows_by_item
-
-    rows = [(r[2], r[1], r[3], r[7], r[8]) for part in item_rows_by_item(scores) for r in part]
-    return sorted(rows)
 
 
 def restate_pay(conn: sqlite3.Connection, months: list[str], rules: RuleSet, run_id: int,

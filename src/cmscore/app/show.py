@@ -24,15 +24,14 @@ from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import adjustments as store_adjustments
 from cmscore.store import db as store
-from cmscore.store import history, restate
+from cmscore.store import history, itemcols, restate
 from cmscore.store import tasks as stored_tasks
 from cmscore.store.access import open_read
 
 
 def _stored(conn: sqlite3.Connection, month: str, rules: RuleSet) -> list[dict[str, Any]]:
     items: dict[str, dict[str, str]] = defaultdict(dict)
-    for cm, item, points in conn.execute(
-            "SELECT cm_id, item_id, points_cp FROM items WHERE month = ?", (month,)):
+    for _, item, cm, points, *_ in itemcols.item_rows(conn, month):
         items[cm][item] = fmt2(from_centi(points))
     order = {c: i for i, c in enumerate(rules.tables)}
     item_order = {c: {it.id: i for i, it in enumerate(t.items)} for c, t in rules.tables.items()}

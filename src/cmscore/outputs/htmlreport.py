@@ -22,7 +22,7 @@ from cmscore.numbers import ZERO, fmt2, from_centi, round2
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet
 from cmscore.store import db as store
-from cmscore.store import history
+from cmscore.store import history, itemcols
 
 COLORS = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#4a5568")
 GRADE_ORDER = ("一级", "二级", "三级", "过渡期")
@@ -280,10 +280,7 @@ def _branches(by_cat: Rows, cats: list[str], color: dict[str, str]) -> Section:
 
 def _items(conn: sqlite3.Connection, month: str, rules: RuleSet, cats: list[str],
            color: dict[str, str]) -> Section:
-    sums = {(cat, item_id): (total, n) for cat, item_id, total, n in conn.execute(
-        "SELECT s.category, i.item_id, sum(i.points_cp), count(*) FROM items i JOIN scores s"
-        " ON s.month = i.month AND s.cm_id = i.cm_id WHERE i.month = ?"
-        " GROUP BY s.category, i.item_id", (month,))}
+    sums = itemcols.points_by_category(conn, month)
     html = ['<p class="note">各项目平均得分与满分、高限的对照；风险金计提不计入得分。</p>']
     for c in cats:
         table = rules.table_for(c)

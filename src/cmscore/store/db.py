@@ -24,10 +24,10 @@ from cmscore.engine.scoring import MonthScores
 from cmscore.engine.tasks import Tasks
 from cmscore.numbers import ZERO
 from cmscore.problems import fail, os_failure
-from cmscore.store import access, workbooks
+from cmscore.store import access, itemcols, workbooks
 from cmscore.store import tasks as stored_tasks
 from cmscore.store.adjustments import put_effects
-from cmscore.store.monthrows import item_rows_by_item, score_rows
+from cmscore.store.monthrows import score_rows
 from cmscore.store.restate import record_sources
 from cmscore.store.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -112,9 +112,16 @@ def _migrate(conn: sqlite3.Connection) -> None:
         raise fail(f"历史库的结构版本 {version} 比本工具（{SCHEMA_VERSION}）新；请升级 cmscore")
     for step in range(version + 1, SCHEMA_VERSION + 1):
         with transaction(conn):
-            for statement in filter(str.strip, MIGRATIONS[step].split(";")):
+            # A number left free for a table merged from elsewhere is an empty step.
+            for statement in filter(str.strip, MIGRATIONS.get(step, "").split(";")):
                 conn.execute(statement)
+            if step in _AFTER_STEP:
+                _AFTER_STEP[step](conn)
             conn.execute(f"PRAGMA user_version = {step}")
+
+
+# Steps that SQL alone cannot do, run after the step's statements in its transaction.
+_AFTER_STEP: dict[int, Callable[[sqlite3.Connection], None]] = {12: itemcols.fill_new}
 
 
 @contextmanager
@@ -235,7 +242,6 @@ def put_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord) -> 
     old = conn.execute("SELECT run_id FROM months WHERE month = ?", (scores.month,)).fetchone()
     run_id = insert_run(conn, run)
     if old:
-        conn.execute("DELETE FROM items WHERE month = ?", (scores.month,))
         conn.execute("DELETE FROM scores WHERE month = ?", (scores.month,))
         conn.execute("UPDATE runs SET superseded_by = ? WHERE id = ?", (run_id, old[0]))
         conn.execute("UPDATE months SET run_id = ? WHERE month = ?", (run_id, scores.month))
@@ -245,8 +251,8 @@ def put_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord) -> 
     # than inserting a national month at random places. No foreign key on items for
     # the same reason; this transaction writes both tables together.
     insert_rows(conn, "scores", 11, score_rows(scores))
-    for item_rows in item_rows_by_item(scores):
-        insert_rows(conn, "items", 9, item_rows)
+    itemcols.put_points(conn, scores.month)
+    itemcols.put_items(conn, scores)
     record_sources(conn, scores.month)
     put_effects(conn, scores)
     return run_id
@@ -287,20 +293,11 @@ class StoreHistory:
         return table.get(cm_id, ZERO)
 
     def _load_ytd(self, item_id: str) -> dict[str, Decimal]:
-        """One item's earlier-month totals for every CM: exact sums in SQL over integer
-        millionths, and the rare figure with more places added in Python."""
-        earlier = [f"{self.year}-{m:02d}" for m in range(1, int(self.month[5:]))]
-        if not earlier:
+        """One item's earlier-month totals for every CM: the running total stored with the
+        latest earlier month of the year (``itemcols``), exact."""
+        if self.month[5:] == "01":  # nothing earlier in the year, nor an opening before it
             return {}
-        args = (*earlier, item_id)
-        where = f"WHERE month IN ({','.join('?' * len(earlier))}) AND item_id = ?"
-        out = {cm: Decimal(micro).scaleb(-6) for cm, micro in self.conn.execute(
-            f"SELECT cm_id, sum(figure_micro) FROM items {where}"
-            " AND figure_micro IS NOT NULL GROUP BY cm_id", args)}
-        for cm, figure in self.conn.execute(
-                f"SELECT cm_id, figure FROM items {where} AND figure_micro IS NULL"
-                " AND figure IS NOT NULL", args):
-            out[cm] = out.get(cm, ZERO) + Decimal(figure)
+        out = itemcols.ytd_before(self.conn, self.month, item_id)
         # The opening file's figures (期初累计) for the months before the store's first.
         for cm, figure in self.conn.execute(
                 "SELECT cm_id, figure FROM opening_ytd WHERE year = ? AND item_id = ?",

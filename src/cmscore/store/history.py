@@ -11,7 +11,8 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
-from operator import attrgetter
+from itertools import compress
+from operator import and_, attrgetter, not_
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -65,11 +66,12 @@ def _columns(conn: sqlite3.Connection, months: list[str], column: str,
     """Every CM scored in any of ``months`` (sorted), each month's CMs, and per month the
     integer ``column`` of every CM (``fill`` where not scored in it).
 
-    SQLite hands back one row a month, its ids and values concatenated: a national year
-    is 1.2M stored rows, and turning each into a Python tuple took seconds.
+    One row a month from ``month_points`` (store.itemcols), its ids and values as JSON
+    arrays: a national year is 1.2M managers' months, and a row each took seconds.
     """
     if not months:
         return [], {}, []
+    assert column in ("total_cp", "risk_fund_cp")
     marks = ",".join("?" * len(months))
     found: dict[str, tuple[list[str], list[int]]] = {}
     # One int object per distinct value (a few thousand): the million references then
@@ -77,15 +79,11 @@ def _columns(conn: sqlite3.Connection, months: list[str], column: str,
     same: dict[int, int] = {}
     last_ids: str | None = None
     last_list: list[str] = []
-    for month, count, ids, values in conn.execute(
-            f"SELECT month, count(*), group_concat(cm_id, char(31)), '[' || group_concat({column})"
-            f" || ']' FROM scores WHERE month IN ({marks}) GROUP BY month", months):
-        id_list = last_list if ids == last_ids else ids.split("\x1f")
+    for month, ids, values in conn.execute(
+            f"SELECT month, cm_ids, {column} FROM month_points WHERE month IN ({marks})"
+            " ORDER BY month", months):
+        id_list = last_list if ids == last_ids else json.loads(ids)
         value_list = json.loads(values)
-        if len(id_list) != count:  # an id holding the separator: read that month row by row
-            rows = conn.execute(f"SELECT cm_id, {column} FROM scores WHERE month = ?",
-                                (month,)).fetchall()
-            id_list, value_list = [r[0] for r in rows], [r[1] for r in rows]
         last_ids, last_list = ids, id_list
         found[month] = id_list, list(map(same.setdefault, value_list, value_list))
     lists = [ids for ids, _ in found.values()]
@@ -244,9 +242,8 @@ def pay_rows(conn: sqlite3.Connection, month: str) -> list[PayRow]:
 def npl_candidates(conn: sqlite3.Connection, months: list[str]) -> dict[str, list[Decimal | None]]:
     """CM → NPL ratio per month, only for CMs with a ratio other than 0 stored in every one of
     ``months``: no one else can reach the warning (第十六条第五项), and they are few."""
-    found = [dict(conn.execute(
-        "SELECT cm_id, npl_ratio FROM scores WHERE month = ? AND npl_ratio IS NOT NULL"
-        " AND npl_ratio <> '0'", (month,))) for month in months]
+    found = [{cm: ratio for cm, ratio in zip(*_points(conn, month, "npl_ratio"), strict=True)
+              if ratio is not None and ratio != "0"} for month in months]
     common = set(found[0]).intersection(*found[1:]) if found else set()
     return {cm: [Decimal(ratios[cm]) for ratios in found] for cm in common}
 
@@ -293,14 +290,35 @@ def accruals_outside(conn: sqlite3.Connection, year: int, upto: str, starts: lis
     out: list[dict[str, int]] = [{} for _ in starts]
     if not starts:
         return out
-    marks = ",".join("?" * len(pool))
-    for month, cm, points in conn.execute(
-            "SELECT month, cm_id, risk_fund_cp FROM scores WHERE month >= ? AND month < ?"
-            f" AND risk_fund_cp != 0 AND category NOT IN ({marks})",
-            (f"{year}-01", upto, *pool)):
+    inside = frozenset(pool)
+    # Month after month the same managers in the same categories: each distinct text is
+    # parsed once (a national month's ids and categories are 100k entries each).
+    parsed: dict[str, list[Any]] = {}
+    flags: dict[str, list[bool]] = {}
+
+    def ids_of(text: str) -> list[Any]:
+        return parsed[text] if text in parsed else parsed.setdefault(text, json.loads(text))
+
+    for month, ids, funds, categories in conn.execute(
+            "SELECT month, cm_ids, risk_fund_cp, category FROM month_points"
+            " WHERE month >= ? AND month < ?", (f"{year}-01", upto)):
         span = out[max(bisect_right(starts, month) - 1, 0)]
-        span[cm] = span.get(cm, 0) + points
+        points = json.loads(funds)
+        if categories not in flags:
+            flags[categories] = list(map(not_, map(inside.__contains__, json.loads(categories))))
+        # Chosen in C (a national month is 100k managers, a few thousand of them outside).
+        outside = map(and_, map(bool, points), flags[categories])
+        for cm, p in compress(zip(ids_of(ids), points, strict=True), outside):
+            span[cm] = span.get(cm, 0) + p
     return out
+
+
+def _points(conn: sqlite3.Connection, month: str, column: str) -> tuple[list[Any], list[Any]]:
+    """A month's ids and one of its ``month_points`` columns (empty when not stored)."""
+    assert column in ("total_cp", "risk_fund_cp", "category", "npl_ratio")
+    row = conn.execute(f"SELECT cm_ids, {column} FROM month_points WHERE month = ?",
+                       (month,)).fetchone()
+    return ([], []) if row is None else (json.loads(row[0]), json.loads(row[1]))
 
 
 def save_payroll(conn: sqlite3.Connection, month: str, lines: list[PayLine],

@@ -1,23 +1,19 @@
-"""A scored month as the store's rows: one row per CM, one per CM and item.
+"""A scored month as the store's ``scores`` rows: one row per CM (its items go to
+``itemcols``).
 
-Built from the scoring columns (a national month is 100k CM rows and a million item
-rows), one category or one item at a time so the whole month is never held as rows.
-Points and money become integers of hundredths; figures keep their decimal text and,
-when exact, an integer of millionths that SQL can sum.
+Built from the scoring columns (a national month is 100k CM rows), one category at a
+time. Points and money become integers of hundredths; raw figures keep their decimal text.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
-from itertools import repeat
-from operator import itemgetter
 
 from cmscore.engine.month import Manager
 from cmscore.engine.scoring import ManagerScore, MonthScores
-from cmscore.numbers import ByValue, decimal_texts, to_centi
+from cmscore.numbers import to_centi
 
 
 def score_rows(scores: MonthScores) -> Iterator[tuple[object, ...]]:
@@ -50,59 +46,8 @@ def _npl(s: ManagerScore) -> str | None:
     return _text(s.items["npl"].figure) if "npl" in s.items else None
 
 
-def item_rows_by_item(scores: MonthScores) -> Iterator[list[tuple[object, ...]]]:
-    """One item's rows for every CM, sorted by CM: the item's columns in each category
-    zipped into rows. One item at a time, so a national month never holds a million
-    rows at once."""
-    month = scores.month
-    framed = {id(m) for frame in scores.frames for m in frame.managers}
-    loose: dict[str, list[tuple[object, ...]]] = defaultdict(list)
-    for s in scores.scores:  # scores built by hand (tests) have no frames
-        if id(s.manager) in framed:
-            continue
-        for item_id, got in s.items.items():
-            loose[item_id].append((month, item_id, s.manager.id, to_centi(got.points),
-                                   *_figure(got.figure), _text(got.baseline),
-                                   1 if got.early else 0, to_centi(got.risk_fund)))
-    item_ids = sorted({k for frame in scores.frames for k in frame.items} | set(loose))
-    ids = [[m.id for m in frame.managers] for frame in scores.frames]
-    for item_id in item_ids:
-        rows = loose.pop(item_id, [])
-        # Per item, so a column of distinct amounts cannot grow them past 100k entries.
-        centi, micro = ByValue(to_centi).__getitem__, ByValue(_micro).__getitem__
-        for frame, frame_ids in zip(scores.frames, ids, strict=True):
-            c = frame.items.get(item_id)
-            if c is None:
-                continue
-            n = len(frame.managers)
-            early = [0] * n
-            for i in c.early:
-                early[i] = 1
-            rows += zip(repeat(month), repeat(item_id), frame_ids,
-                        map(centi, c.points),
-                        decimal_texts(c.figure),
-                        map(micro, c.figure),
-                        decimal_texts(c.baseline) if c.baseline else repeat(None, n),
-                        early, map(centi, c.fund) if c.fund else repeat(0, n))
-        rows.sort(key=itemgetter(2))
-        yield rows
-
-
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:f}"
-
-
-def _figure(value: Decimal | None) -> tuple[str | None, int | None]:
-    """A figure as text, and in millionths when that is exact, so SQL can sum it without floats."""
-    return _text(value), _micro(value)
-
-
-def _micro(value: Decimal | None) -> int | None:
-    if value is None:
-        return None
-    scaled = value.scaleb(6)
-    whole = int(scaled)
-    return whole if whole == scaled else None
 
 
 def inputs_text(manager: Manager) -> str:

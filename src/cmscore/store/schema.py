@@ -4,11 +4,11 @@
 each, so a store made by any earlier version is brought up to date on first use.
 """
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 # The oldest version the commands that only read (check, explain, diff, report, db backup)
 # understand: they never migrate, so a store older than this is refused, naming
 # ``cmscore db migrate``. A migration that changes what they read raises it.
-READS_FROM = 11
+READS_FROM = 12
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -304,5 +304,45 @@ MIGRATIONS: dict[int, str] = {
         run_id INTEGER NOT NULL REFERENCES runs(id),
         PRIMARY KEY (year, scope, key, item_id)
     ) STRICT, WITHOUT ROWID;
+    """,
+    # A store laid out for its queries (issue 19): a month's items as one row per item whose
+    # fields are JSON arrays over its managers (store.itemcols), instead of a row per manager
+    # and item; and the running year-to-date per item and manager through each stored month,
+    # and per month the managers' columns grade and payroll read (``month_points``: ids in
+    # order, totals, risk fund, category, NPL ratio), both filled by ``itemcols.fill_new``
+    # right after this step, in the same transaction.
+    12: """
+    CREATE TABLE item_columns (
+        month TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        cm_ids TEXT NOT NULL,
+        points_cp TEXT NOT NULL,
+        figure TEXT NOT NULL,
+        figure_micro TEXT NOT NULL,
+        baseline TEXT,
+        early TEXT NOT NULL,
+        risk_fund_cp TEXT NOT NULL,
+        PRIMARY KEY (month, item_id)
+    ) STRICT;
+    INSERT INTO item_columns SELECT month, item_id, json_group_array(cm_id),
+        json_group_array(points_cp), json_group_array(figure), json_group_array(figure_micro),
+        json_group_array(baseline), json_group_array(early), json_group_array(risk_fund_cp)
+        FROM (SELECT * FROM items ORDER BY month, item_id, cm_id) GROUP BY month, item_id;
+    DROP TABLE items;
+    CREATE TABLE ytd (
+        month TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        cm_ids TEXT NOT NULL,
+        totals TEXT NOT NULL,
+        PRIMARY KEY (month, item_id)
+    ) STRICT;
+    CREATE TABLE month_points (
+        month TEXT PRIMARY KEY,
+        cm_ids TEXT NOT NULL,
+        total_cp TEXT NOT NULL,
+        risk_fund_cp TEXT NOT NULL,
+        category TEXT NOT NULL,
+        npl_ratio TEXT NOT NULL
+    ) STRICT;
     """,
 }
