@@ -214,6 +214,9 @@ def grade_members(months: list[str], members: Iterable[Member],
                     (divide_half_up(sum(totals), n), d))  # type: ignore[arg-type]
             continue
         decisions.append(d)
+        if None not in totals:  # the usual manager, scored every month: nothing to say
+            pool.append((-divide_half_up(sum(totals), n), cm_id, d))  # type: ignore[arg-type]
+            continue
         missing = [m for m, t in zip(months, totals, strict=True) if t is None]
         leave = [m for m in missing if person and m in person.leave]
         scored = [t for t in totals if t is not None]
