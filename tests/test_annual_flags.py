@@ -7,17 +7,25 @@ from pathlib import Path
 
 from conftest import HEADERS, WORKED, Cli, json_out, row, write_xlsx
 
+People = list[tuple[str, str, str, int]]  # 工号, 机构, 类别, k (放款户数 k, 银行卡 2k)
+
+
+def score_year(cli: Cli, tmp_path: Path, db: Path, out: Path, people: People,
+               year: int = 2026) -> None:
+    """Twelve months of ``year`` with the same managers and figures, scored in order."""
+    for m in range(1, 13):
+        rows = [row(WORKED, 工号=i, 姓名=f"经理{i}", 机构=b, 类别=c, 放款户数=k, 银行卡=2 * k)
+                for i, b, c, k in people]
+        path = write_xlsx(tmp_path / f"{year}-{m:02d}.xlsx", HEADERS, rows,
+                          titles=(f"{year}年{m}月客户经理业绩报表",))
+        cli("score", path, "--db", db, "--out", out, "-q", code=0)
+
 
 def test_each_category_flags_its_own_bottom_fifth(cli: Cli, tmp_path: Path) -> None:
     db, out = tmp_path / "cmscore.db", tmp_path / "out"
     people = [(f"E00{k}", "城东支行", "支行", k) for k in range(1, 6)] + \
              [(f"F00{k}", "分行营业部", "分行个金", k) for k in range(1, 6)]
-    for m in range(1, 13):
-        rows = [row(WORKED, 工号=i, 姓名=f"经理{i}", 机构=b, 类别=c, 放款户数=k, 银行卡=2 * k)
-                for i, b, c, k in people]
-        path = write_xlsx(tmp_path / f"2026-{m:02d}.xlsx", HEADERS, rows,
-                          titles=(f"2026年{m}月客户经理业绩报表",))
-        cli("score", path, "--db", db, "--out", out, "-q", code=0)
+    score_year(cli, tmp_path, db, out, people)
     doc = json_out(cli("grade", "--months", 12, "--db", db, "--out", out, "--json", code=0))
     flagged = {m["id"]: m["flags"] for m in doc["managers"] if any("第十六条第六项" in f
                                                                    for f in m["flags"])}
@@ -35,12 +43,7 @@ def test_an_annual_grading_made_before_its_predecessor_is_marked_stale(
     db, out = tmp_path / "cmscore.db", tmp_path / "out"
     people = [(f"E00{k}", "城东支行", "支行", k) for k in range(1, 6)]
     for year in (2025, 2026):
-        for m in range(1, 13):
-            rows = [row(WORKED, 工号=i, 姓名=f"经理{i}", 机构=b, 类别=c, 放款户数=k, 银行卡=2 * k)
-                    for i, b, c, k in people]
-            path = write_xlsx(tmp_path / f"{year}-{m:02d}.xlsx", HEADERS, rows,
-                              titles=(f"{year}年{m}月客户经理业绩报表",))
-            cli("score", path, "--db", db, "--out", out, "-q", code=0)
+        score_year(cli, tmp_path, db, out, people, year)
     later = json_out(cli("grade", "--months", 12, "--end", "2026-12", "--db", db, "--out", out,
                          "--json", code=0))
     assert not any("第九条" in f for m in later["managers"] for f in m["flags"])
