@@ -317,3 +317,15 @@ def test_a_side_file_with_two_sheets_carrying_its_header_is_refused(
         "第 1 行，其下 1 行）。cmscore 只读一个工作表，不会自行合并或挑选（多出的工作表可能是拆开的"
         "数据，也可能是副本或旧版本）：请把全部行放到同一个工作表，或把不该读取的工作表隐藏或删除"
         "（隐藏的工作表不读取）")
+
+
+def test_a_column_of_error_cells_is_one_problem_with_its_rows(tmp_path: Path) -> None:
+    """Issue 17, left over: problems found before parsing were one per cell — a 放款户数
+    column of #N/A (a broken VLOOKUP filled down) was a problem per manager."""
+    rows = [cm_row(i, 放款户数=hf.Error("#N/A", formula=f"VLOOKUP(A{i + 2},名单!A:B,2,0)"))
+            for i in range(1, 6)] + [cm_row(6, 放款户数=hf.Error("#DIV/0!"))]
+    path = hf.write_xlsx(tmp_path / "errors-2026-10.xlsx", sheets=[Sheet(rows=export_rows(rows))])
+    errors = [p for p in refused(path, load_rules(None)) if "错误值" in p.message]
+    assert [(p.row, p.column, p.message) for p in errors] == [
+        (3, "E3", "本列有 5 个单元格是错误值 #N/A（第 3–7 行），第一个是 E3；请修正公式或改为数值"),
+        (8, "E8", "单元格 E8 是错误值 #DIV/0!；请修正公式或改为数值")]

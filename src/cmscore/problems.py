@@ -72,6 +72,18 @@ def os_failure(exc: OSError, path: object, doing: str, kept: str = "") -> InputE
     return fail(f"{doing} {path} 失败：{cause}{detail}；{todo}" + (f"。{kept}" if kept else ""))
 
 
+def row_ranges(rows: list[int], most: int = 6) -> str:
+    """[4, 5, 6, 9] → 「4–6、9」, at most ``most`` ranges, then 「等」."""
+    spans: list[list[int]] = []
+    for r in rows:
+        if spans and r == spans[-1][1] + 1:
+            spans[-1][1] = r
+        else:
+            spans.append([r, r])
+    shown = [f"{a:,}" if a == b else f"{a:,}–{b:,}" for a, b in spans[:most]]
+    return "、".join(shown) + ("等" if len(spans) > most else "")
+
+
 class Notice(UserWarning):
     """Something a command did or found that the person running it should read, though
     the command succeeded (a workbook put back in place). ``console.run`` prints them."""

@@ -13,21 +13,10 @@ from __future__ import annotations
 
 from cmscore.inputs.sources import Grid, column_letter
 from cmscore.numbers import quote
+from cmscore.problems import row_ranges
 
 # (body position, column index, message), as the reader's cell problems
 Marks = list[tuple[int, int, str]]
-
-
-def row_ranges(rows: list[int], most: int = 6) -> str:
-    """[4, 5, 6, 9] → 「4–6、9」, at most ``most`` ranges, then 「等」."""
-    spans: list[list[int]] = []
-    for r in rows:
-        if spans and r == spans[-1][1] + 1:
-            spans[-1][1] = r
-        else:
-            spans.append([r, r])
-    shown = [f"{a:,}" if a == b else f"{a:,}–{b:,}" for a, b in spans[:most]]
-    return "、".join(shown) + ("等" if len(spans) > most else "")
 
 
 def merged_and_formula_cells(grid: Grid, excel_rows: list[int], columns: set[int],

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree
 
-from cmscore.problems import Problem, fail
+from cmscore.problems import Problem, fail, row_ranges
 from cmscore.rules.files import Limits
 
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -227,28 +227,48 @@ def _check_sheet(data: bytes, sheet: str, limits: Limits, name: str
                    f"max_rows={limits.max_rows} / max_columns={limits.max_columns} / "
                    f"max_cells={limits.max_cells}；请删除远处多余的单元格后另存",
                    file=name, sheet=sheet)
-    problems: list[Problem] = []
+    # A column of the same error (a VLOOKUP filled down) is one problem with its rows.
+    errors: dict[tuple[str, str], list[bytes]] = {}
+    uncached: dict[str, list[bytes]] = {}
     if b't="e"' in data:
         for attrs, body in _ERROR_CELL.findall(data):
             ref = _REF.search(attrs)
             value = _VALUE.search(body)
             label = ref.group(1) if ref else b"?"
             shown = value.group(1).decode(errors="replace")[:40] if value else "错误"
-            problems.append(Problem(f"单元格 {label.decode()} 是错误值 {shown}；请修正公式或改为数值",
-                                    file=name, sheet=sheet, **(_cell(label) if ref else {})))
+            errors.setdefault((_letters(label), shown), []).append(label)
     formulas: dict[tuple[int, int], str] = {}
     if b"<f" in data:
         for ref in _UNCACHED.findall(data):
-            problems.append(Problem(f"单元格 {ref.decode()} 的公式没有计算结果（文件未经 Excel "
-                                    "计算保存）；请在 Excel/WPS 中打开并保存，或改为数值",
-                                    file=name, sheet=sheet, **_cell(ref)))
+            uncached.setdefault(_letters(ref), []).append(ref)
         for attrs, text in _FORMULA.findall(data):
             ref = _REF.search(attrs)
             if ref:
                 at = _cell(ref.group(1))
                 formulas[(at["row"] - 1, column_number(at["column"].rstrip("0123456789")) - 1)] = \
                     _unescape(text.decode(errors="replace"))
+    problems = [_grouped(labels, f"是错误值 {shown}；请修正公式或改为数值", name, sheet)
+                for (_, shown), labels in errors.items()]
+    problems += [_grouped(labels, "的公式没有计算结果（文件未经 Excel 计算保存）；请在 Excel/WPS 中"
+                                  "打开并保存，或改为数值", name, sheet)
+                 for labels in uncached.values()]
     return problems, formulas
+
+
+def _letters(ref: bytes) -> str:
+    return ref.decode().rstrip("0123456789")
+
+
+def _grouped(labels: list[bytes], said: str, name: str, sheet: str) -> Problem:
+    """One cell's problem, or one for a column's cells alike, at the first, rows listed."""
+    first = labels[0]
+    where = _cell(first) if first != b"?" else {}
+    if len(labels) == 1:
+        return Problem(f"单元格 {first.decode()} {said}", file=name, sheet=sheet, **where)
+    rows = sorted(_cell(label)["row"] for label in labels if label != b"?")
+    what, fix = said.split("；", 1)
+    return Problem(f"本列有 {len(labels):,} 个单元格{what}（第 {row_ranges(rows)} 行），第一个是 "
+                   f"{first.decode()}；{fix}", file=name, sheet=sheet, **where)
 
 
 def _unescape(text: str) -> str:

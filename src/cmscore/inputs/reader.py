@@ -15,12 +15,12 @@ from pathlib import Path
 from cmscore.engine.month import MONTH, Block, Manager, MonthExport
 from cmscore.inputs.cells import column_of, figure_column, identity_column, restore_ids
 from cmscore.inputs.headers import Plan, find_header, merged_header, normalise_header, plan_columns
-from cmscore.inputs.origin import merged_and_formula_cells, row_ranges
+from cmscore.inputs.origin import merged_and_formula_cells
 from cmscore.inputs.recordfile import several_sheets
 from cmscore.inputs.sources import Grid, open_grids
 from cmscore.inputs.totals import check_totals, split_rows
 from cmscore.numbers import clean_name, clean_text, quote
-from cmscore.problems import InputError, Problem
+from cmscore.problems import InputError, Problem, row_ranges
 from cmscore.rules.ruleset import RuleSet
 
 _MONTH_IN_TEXT = re.compile(r"(20\d{2})\s*年\s*(\d{1,2})\s*月")
