@@ -67,3 +67,35 @@ def test_an_annual_grading_made_before_its_predecessor_is_marked_stale(
     assert doc["made_stale"] == []
     status = json_out(cli("status", "--db", db, "--json", code=0))
     assert not any(g["stale"] for g in status["gradings"])
+
+
+def test_explain_shows_the_grade_payroll_pays(cli: Cli, tmp_path: Path) -> None:
+    """Red team: explain said 「尚未定级，按过渡期」 for a 分行 manager payroll paid as 一级
+    (第六条), and the same for a 支行 manager who joined after the grading (paid 三级)."""
+    db, out = tmp_path / "cmscore.db", tmp_path / "out"
+    people: People = [(f"E00{k}", "城东支行", "支行", k) for k in range(1, 6)] + \
+        [("F001", "分行营业部", "分行个金", 3)]
+    for m in range(1, 8):
+        extra: People = [("E009", "城东支行", "支行", 2)] if m == 7 else []
+        rows = [row(WORKED, 工号=i, 姓名=f"经理{i}", 机构=b, 类别=c, 放款户数=k, 银行卡=2 * k)
+                for i, b, c, k in people + extra]
+        path = write_xlsx(tmp_path / f"2026-{m:02d}.xlsx", HEADERS, rows,
+                          titles=(f"2026年{m}月客户经理业绩报表",))
+        cli("score", path, "--db", db, "--out", out, "-q", code=0)
+        if m == 6:
+            cli("grade", "--months", 6, "--end", "2026-06", "--db", db, "--out", out, "-q", code=0)
+
+    def said(cm: str, month: str) -> tuple[str, dict[str, object]]:
+        text = cli("explain", cm, "--month", month, "--db", db, code=0).stdout.replace("\n", "")
+        grade = json_out(cli("explain", cm, "--month", month, "--db", db, "--json",
+                             code=0))["grade"]
+        return text, grade
+
+    text, grade = said("F001", "2026-03")
+    assert "等级：一级（分行个金客户经理为一级，第六条）" in text and "尚未定级" not in text
+    assert (grade["grade"], grade["effective"]) == ("一级", None)
+    text, grade = said("E009", "2026-07")
+    assert "等级：三级（2026-07 起执行的定级后加入，按三级，第六条）" in text
+    assert (grade["grade"], grade["effective"]) == ("三级", "2026-07")
+    text, grade = said("E001", "2026-03")
+    assert "等级：尚未定级，按过渡期" in text and grade is None

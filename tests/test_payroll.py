@@ -373,7 +373,7 @@ def test_a_supervisor_scope_narrowed_by_category_or_by_a_list_of_ids(tmp_path: P
         ["S5", "郑组长", "团队长", "分行营业部", 5000, "", "Y, Q9"]])
     result = run("payroll", "--supervisors", sups, "--db", db, "--out", tmp_path, code=0)
     assert ("预警 主管 S5 郑组长（主管.xlsx 第 6 行）的管辖工号 Q9 本月不在「分行营业部」的计分名单中"
-            "（未计分、已调离或工号有误），未计入挂钩平均分") in result.stdout.replace("\n", "")
+            "（未计分、已调离或工号有误——如被表格软件丢了前导零），未计入挂钩平均分") in result.stdout.replace("\n", "")
     doc = payroll(db, tmp_path, "--supervisors", sups, "--replace")
     s = {x["id"]: x for x in doc["supervisors"]}
     assert {k: (v["scope"], v["managers"], v["average"]) for k, v in s.items()} == {
@@ -383,6 +383,18 @@ def test_a_supervisor_scope_narrowed_by_category_or_by_a_list_of_ids(tmp_path: P
         "S4": ("分行营业部", 3, "70.00"),
         "S5": ("分行营业部·工号 Y、Q9", 1, "60.00")}
     assert_reconciles(doc)
+
+
+def test_ids_in_a_supervisor_scope_get_their_leading_zeros_back(tmp_path: Path) -> None:
+    """Red team: 管辖工号 typed as a number (11771) matched nobody, and the empty scope's
+    policy paid the linked part at 100% with exit 0; now padded to id_width as the
+    export's 工号 are."""
+    db = store_months(tmp_path / "h.db", {"2026-10": {"011771": cm("80.00"), "X": cm("60.00")}})
+    sups = write_sheet(tmp_path / "主管.xlsx", [*SUP_HEADER, "管辖工号"], [
+        ["S1", "周组长", "团队长", "城东支行", 5000, 11771]])
+    s1 = payroll(db, tmp_path, "--supervisors", sups)["supervisors"][0]
+    assert (s1["scope"], s1["managers"], s1["average"], s1["linked"], s1["warning"]) == \
+        ("城东支行·工号 011771", 1, "80.00", "400.00", None)
 
 
 def test_a_supervisor_scope_with_an_unknown_category_is_refused(tmp_path: Path) -> None:

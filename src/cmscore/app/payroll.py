@@ -53,7 +53,8 @@ def run_payroll(*, month: str | None = None, supervisors_file: Path | None = Non
     """Pay for a scored month; December also settles the year's risk fund."""
     check_month(month, "--month")
     rules = load_rules(rules_dir)
-    sups = read_supervisors(supervisors_file, list(rules.tables)) if supervisors_file else []
+    sups = read_supervisors(supervisors_file, list(rules.tables), rules.export.id_width) \
+        if supervisors_file else []
     db = existing_store(db)
     with store.locked(db), no_gc():
         return _payroll_locked(month, sups, supervisors_file, db, out_dir, rules, replace)
@@ -262,7 +263,7 @@ def _supervisor_lines(sups: list[Supervisor], rows: list[history.PayRow], payrol
         notes = []
         if missing := [m for m in s.members if m not in {r[0] for r in in_branch}]:
             notes.append(f"主管 {s.id} {s.name}（{where}）的管辖工号 {'、'.join(missing)} 本月不在"
-                         f"「{s.scope}」的计分名单中（未计分、已调离或工号有误），未计入挂钩平均分")
+                         f"「{s.scope}」的计分名单中（未计分、已调离或工号有误——如被表格软件丢了前导零），未计入挂钩平均分")
         if scores:
             average = from_centi(divide_half_up(sum(scores), len(scores)))
         else:  # nothing to link to: the office's policy, said, never a failed payroll

@@ -70,6 +70,15 @@ def explain(cm_id: str, *, month: str | None = None, db: Path | None = None,
         if effective:
             out.grade_effective = effective
             out.grade = history.grade_row(conn, effective, cm_id)
+        # As payroll prices it (app.payroll): outside the pool 一级 from the first month,
+        # a pool manager the grading in force does not name 三级.
+        if manager.category not in rules.grading.pool:
+            keep = effective is None and rules.payroll.non_pool_in_transition == "transition"
+            out.in_force, out.in_force_reason = ("过渡期", "payroll.yaml 的 non_pool_in_transition: "
+                                                 "transition") if keep else \
+                ("一级", f"{manager.category}客户经理为一级，第六条")
+        elif effective and out.grade is None:
+            out.in_force, out.in_force_reason = "三级", f"{effective} 起执行的定级后加入，按三级，第六条"
         out.pay = history.pay_row(conn, month, cm_id)
         names = {i.id: i.name for i in table.items}
         out.adjustments = [{**a, "item_name": names.get(str(a["item"]), str(a["item"]))}

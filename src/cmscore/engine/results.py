@@ -19,6 +19,11 @@ class Explanation:
     rules_changed: bool
     grade: dict[str, object] | None = None
     grade_effective: str | None = None
+    # The grade payroll prices the month with when it is not the stored grading's row: a
+    # category outside the pool (一级, 第六条) or a manager who joined after the grading
+    # (三级); with why.
+    in_force: str = ""
+    in_force_reason: str = ""
     pay: dict[str, Decimal | str] | None = None
     notes: list[str] = field(default_factory=list)
     # the adjustments in force as stored (asked, applied, reason…), and every one ever made

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from cmscore.inputs.cells import restore_ids
 from cmscore.inputs.recordfile import locate_header
 from cmscore.numbers import CONTROLS, clean_text, parse_decimal
 from cmscore.problems import InputError, Problem
@@ -39,13 +40,15 @@ class Supervisor:
         return f"{self.scope}·{narrowed}" if narrowed else self.scope
 
 
-def read_supervisors(path: Path, categories: Collection[str] = ()) -> list[Supervisor]:
+def read_supervisors(path: Path, categories: Collection[str] = (),
+                     id_width: int | None = None) -> list[Supervisor]:
     """Every supervisor of ``path``; a 类别 not among ``categories`` (the rule tables') is
-    a problem of its row."""
+    a problem of its row; 管辖工号 a spreadsheet shortened get their leading zeros back
+    (export.yaml's ``id_width``), as the export's do."""
     header = locate_header(path, set(COLUMNS.values()))
     if header.grid is not None:
         return _rows(header.grid.rows, header.row, header.index, path.name, header.sheet,
-                     categories)
+                     categories, id_width)
     raise InputError([Problem(f"找不到表头行：需要列 {'、'.join(COLUMNS.values())}",
                               file=path.name)])
 
@@ -57,7 +60,8 @@ def _listed(row: list[object], index: dict[str, int], header: str) -> tuple[str,
 
 
 def _rows(rows: list[list[object]], header_at: int, index: dict[str, int], file: str,
-          sheet: str, categories: Collection[str] = ()) -> list[Supervisor]:
+          sheet: str, categories: Collection[str] = (),
+          id_width: int | None = None) -> list[Supervisor]:
     problems: list[Problem] = []
     out: list[Supervisor] = []
     seen: set[str] = set()
@@ -96,7 +100,8 @@ def _rows(rows: list[list[object]], header_at: int, index: dict[str, int], file:
                 "请改为其中之一，或留空表示该机构全部客户经理", column=NARROWING["categories"],
                 **at))  # type: ignore[arg-type]
         out.append(Supervisor(text["id"], text["name"], text["title"], text["scope"], wage, i + 1,
-                              cats, _listed(row, index, NARROWING["members"])))
+                              cats, tuple(restore_ids(list(_listed(row, index, NARROWING["members"])),
+                                                      id_width, None)[0])))
     if problems:
         raise InputError(problems)
     if not out:

@@ -31,6 +31,11 @@ def explain_json(e: Explanation) -> dict[str, Any]:
                         "window": f"{g['start']}..{g['end']}", "rank": g["rank"],
                         "pool": g["pool"], "reason": g["reason"], "boundary": g["boundary"] or None,
                         "average": None if g["average"] is None else fmt2(g["average"])}  # type: ignore[arg-type]
+    if e.in_force:  # the grade payroll prices with; the grading's row (if any) kept apart
+        doc["grade"] = {"grade": e.in_force, "effective": e.grade_effective, "window": None,
+                        "rank": None, "pool": None, "reason": e.in_force_reason,
+                        "boundary": None, "average": None,
+                        "graded": doc["grade"]["grade"] if doc["grade"] else None}
     if e.pay:
         p = e.pay
         doc["pay"] = {k: (v if isinstance(v, str) else fmt2(v)) for k, v in p.items()}
@@ -81,7 +86,12 @@ def explain_panel(e: Explanation) -> Any:
                  f"{fmt2(e.score.total)} 分；风险金计提 {fmt2(e.score.risk_fund)} 分")
     lines += filter(None, [tasks_text(e.score.items.values())])
     lines += adjustment_lines(e)
-    if e.grade:
+    if e.in_force:
+        graded = e.grade["grade"] if e.grade else None
+        lines.append(f"等级：{e.in_force}（{e.in_force_reason}）" + (
+            f"；{e.grade_effective} 起执行的定级中为{graded}（按当时的类别）"
+            if graded and graded != e.in_force else ""))
+    elif e.grade:
         g = e.grade
         where = (f"参评人员 {g['pool']} 人中平均分 {fmt2(g['average'])} 排第 {g['rank']} 名"  # type: ignore[arg-type]
                  if g["rank"] is not None else "")
