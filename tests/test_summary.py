@@ -116,3 +116,18 @@ def test_publish_refuses_rules_that_do_not_give_the_stored_scores(
     assert list(tmp_path.iterdir()) == []
     got = cli("publish", "2026-13", "--db", db, "--out", tmp_path, code=1)
     assert "MONTH 2026-13" in got.stderr
+
+
+def test_a_manager_who_changed_category_is_averaged_on_that_category_only(
+        tmp_path: Path) -> None:
+    """Red team: 014328 moved from 支行 to 分行个金 for October–December was ranked first
+    in 分行个金 on nine 支行 months and three 分行个金 months (第八条: never averaged across
+    tables, as grade does it)."""
+    from history_helpers import cm, run_json, store_months
+    months = {f"2026-{m:02d}": {
+        "M": cm("90.00") if m <= 9 else cm("40.00", category="分行个金", branch="分行营业部"),
+        "F": cm("60.00", category="分行个金", branch="分行营业部")} for m in range(1, 13)}
+    db = store_months(tmp_path / "h.db", months)
+    doc = run_json("summary", "--year", 2026, "--db", db, "--out", tmp_path)
+    got = {x["id"]: (x["category"], x["average"], x["rank"]) for x in doc["managers"]}
+    assert got == {"M": ("分行个金", "40.00", 2), "F": ("分行个金", "60.00", 1)}

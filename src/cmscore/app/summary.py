@@ -63,11 +63,13 @@ def _lines(conn: sqlite3.Connection, months: list[str], order: list[str],
     totals: dict[str, dict[str, int]] = defaultdict(dict)
     fund: dict[str, int] = defaultdict(int)
     outside: dict[str, set[str]] = defaultdict(set)
+    categories: dict[str, dict[str, str]] = defaultdict(dict)
     for month, cm, name, branch, category, total, risk in conn.execute(
             "SELECT month, cm_id, name, branch, category, total_cp, risk_fund_cp FROM scores"
             " WHERE month BETWEEN ? AND ? ORDER BY month", (first, last)):
         who[cm] = (name, branch, category)  # the latest month's
         totals[cm][month] = total
+        categories[cm][month] = category
         if category not in pool:  # 一级 in that month (第六条), as payroll pays it
             outside[cm].add(month)
         fund[cm] += risk
@@ -81,7 +83,11 @@ def _lines(conn: sqlite3.Connection, months: list[str], order: list[str],
         " AND carried_by IS NOT NULL AND void_run IS NULL GROUP BY cm_id", (first, last)))
     in_effect = _grades_in_effect(conn, months)
     flags = _flags(conn, first, last)
-    averages = {cm: divide_half_up(sum(t.values()), len(t)) for cm, t in totals.items()}
+    # On the months of the latest category only: a manager who changed 类别 is never
+    # averaged across tables (第八条, as grade does it).
+    same = {cm: [t for m, t in totals[cm].items() if categories[cm][m] == who[cm][2]]
+            for cm in totals}
+    averages = {cm: divide_half_up(sum(t), len(t)) for cm, t in same.items()}
     ranks: dict[str, int] = {}
     for category in {c for _, _, c in who.values()}:
         members = [cm for cm, (_, _, c) in who.items() if c == category]
