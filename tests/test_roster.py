@@ -76,6 +76,33 @@ def test_resaved_export_without_width_is_refused(cli: Cli, tmp_path: Path) -> No
     assert "人员变动异常" in checked.stderr
 
 
+def test_a_few_ids_that_lost_their_zeros_are_refused_without_width(
+        cli: Cli, tmp_path: Path) -> None:
+    """Red team: with 10 of 40 工号 shortened (rules without id_width, as an office copy made
+    before it), the share of new 工号 stayed under max_new_share: 10 new and 10 gone with the
+    same names, early completion lost, exit 0. A new 工号 that is a gone one without its
+    leading zeros is refused by name."""
+    rules = rules_without_width(tmp_path)
+    score(cli, EXAMPLES / "2026-09.xlsx", tmp_path, "--rules", rules)
+    wb = load_workbook(EXAMPLES / "2026-10.xlsx")
+    ws = wb.active
+    assert ws is not None
+    header = next(r for r in ws.iter_rows() if any(c.value == "工号" for c in r))
+    column = next(c.column for c in header if c.value == "工号")
+    cells = [c for (c,) in ws.iter_rows(min_row=header[0].row + 1, min_col=column,
+                                         max_col=column)
+             if isinstance(c.value, str) and c.value.isdigit()][:3]
+    for cell in cells:
+        cell.value, cell.number_format = int(cell.value), "General"
+    wb.save(part := tmp_path / "2026-10.xlsx")
+    got = score(cli, part, tmp_path, "--rules", rules, code=1)
+    said = got.stderr.replace("\n", "")
+    assert "人员变动异常，未计分" in said
+    shortened = [str(int(c.value)) for c in cells]
+    assert f"新工号 {shortened[0]} 是上月工号 0{shortened[0]} 去掉了前导零" in said
+    assert stored_months(tmp_path / "cmscore.db") == ["2026-09"]
+
+
 def test_id_pattern_refuses_a_shortened_id(cli: Cli, tmp_path: Path) -> None:
     rules = rules_without_width(tmp_path)
     path = rules / "export.yaml"

@@ -85,6 +85,14 @@ def refusal(changes: RosterChanges, max_new_share: Decimal,
         reasons.append(f"本月 {changes.count} 名客户经理中 {len(changes.new)} 名（{share}%）的工号"
                        f"不在上一个已计分月份 {changes.previous}，超过 export.yaml 的 "
                        f"roster.max_new_share（{_percent(max_new_share)}%）")
+    # A new 工号 that is a gone one without its leading zeros: a spreadsheet shortened it
+    # (a few cells typed over), whatever the share of new 工号.
+    gone = {c.id.lstrip("0"): c.id for c in changes.gone if c.id.lstrip("0") != c.id}
+    shortened = [(c.id, gone[c.id]) for c in changes.new if c.id in gone]
+    if shortened:
+        shown = "、".join(f"新工号 {new} 是上月工号 {old} 去掉了前导零" for new, old in shortened[:5])
+        more = f"等 {len(shortened)} 个" if len(shortened) > 5 else ""
+        reasons.append(f"{shown}{more}（与 {changes.previous} 比）")
     if changes.vanished and not category_may_vanish:
         reasons.append(f"上一个已计分月份 {changes.previous} 有客户经理的类别"
                        f"{'、'.join(changes.vanished)}本月一人也没有")
