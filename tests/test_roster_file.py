@@ -219,7 +219,28 @@ def test_the_example_roster_is_accepted(tmp_path: Path) -> None:
     db = half_with_leave(tmp_path / "h.db")
     examples = Path(__file__).parent.parent / "examples"
     doc = run_json("roster", examples / "roster-2026.csv", "--db", db)
+    warnings = doc.pop("warnings")
     assert doc == {"file": "roster-2026.csv", "managers": 40, "left": 0, "on_leave": 1}
+    # this store is not the examples' bank: the roster and the exports disagree, and it says so
+    assert [w.split("（")[0] for w in warnings] == ["花名册中 40 个工号从未计分",
+                                                    "最近计分月份 2026-06 有 6 名客户经理不在花名册中"]
+
+
+def test_a_roster_that_disagrees_with_the_exports_is_said(tmp_path: Path) -> None:
+    """Red team: a mistyped 工号 (L typed as LL) silently took L's leave month away (三级),
+    and a 离职日期 before months still scored was taken as it stood. Both are said, by
+    roster and by grade --roster, without refusing (a roster may come before a month)."""
+    db = half_with_leave(tmp_path / "h.db")
+    rows = everyone(["A", "B", "C", "D"]) + [
+        "LL,姓名L,支行,城东支行,2019-03-01,,在岗,2026-03",
+        "E,姓名E,支行,城东支行,2019-03-01,2026-04-30,离职,"]
+    doc = run_json("roster", roster_file(tmp_path, rows), "--db", db)
+    assert doc["warnings"] == [
+        "花名册中 1 个工号从未计分（LL）：请核对工号（是否丢了前导零、是否录错）",
+        "最近计分月份 2026-06 有 1 名客户经理不在花名册中（L）：其休假、离职无从得知",
+        "1 人离职日期早于最后计分月份（E（离职日期 2026-04-30，2026-06 仍有计分））：请核对离职日期"]
+    notes = grade(db, tmp_path, 6, "2026-06", "--roster", roster_file(tmp_path, rows))["notes"]
+    assert "花名册与导出不一致：花名册中 1 个工号从未计分（LL）：请核对工号（是否丢了前导零、是否录错）" in notes
 
 
 def test_a_roster_workbook_with_date_cells_is_read(tmp_path: Path) -> None:

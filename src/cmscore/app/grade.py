@@ -112,8 +112,10 @@ def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
                        "（原运行保留并标记为已被替代，已发放月份的差额转入下次发放）")
         before = history.grades_of(conn, effective) if months == 12 else None
         made_stale: list[tuple[str, str]] = []
+        roster_said: list[str] = []
         if new_roster is not None:  # recorded once the grading is known to be allowed
-            staff.store_roster(conn, *new_roster)
+            roster_said = [f"花名册与导出不一致：{w}"
+                           for w in staff.store_roster(conn, *new_roster).warnings]
         members, moved = within_category(span, history.window_members(conn, span, db),
                                          staff_records.categories(conn, span))
         roster = staff_records.in_force(conn)
@@ -121,7 +123,8 @@ def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
                                history.previous_annual(conn, effective) if months == 12 else None,
                                rules.grading.pool, rules.grading,
                                roster[2] if roster else None, moved)
-        result.notes[:0] = said(result, rules.grading.required(months), roster, moved)
+        result.notes[:0] = said(result, rules.grading.required(months), roster, moved) + \
+            roster_said
         run = store.RunRecord("grade", effective, "", "", rules.hashes,
                               started_at=store.RunRecord.now())
         target = (out_dir or Path.cwd()) / f"grades-{end}.xlsx"

@@ -123,10 +123,12 @@ def roster(
     result = run(json_, lambda: record_roster(file, db=db, rules_dir=rules))
     if json_:
         print_json({"file": result.file, "managers": result.count, "left": result.left,
-                    "on_leave": result.on_leave})
+                    "on_leave": result.on_leave, "warnings": result.warnings})
         return
     console = make_console(False)
     console.print(f"已登记花名册 {result.file}：{result.count} 人（离职 {result.left} 人，"
                   f"有休假月份 {result.on_leave} 人）；此后定级按这份花名册。已存的定级不变，"
                   "需要时用 cmscore grade --months 12 --replace 重新定级。",
                   soft_wrap=True, markup=False)
+    for warning in result.warnings:
+        console.print(f"注意：{warning}", soft_wrap=True, markup=False)
