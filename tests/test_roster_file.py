@@ -5,6 +5,7 @@ across tables. CLI tests on tiny stored histories."""
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -342,3 +343,14 @@ def test_the_tie_rule_keeps_its_side_of_each_quota(totals: list[int], tie: str,
         assert order[better.grade] <= order[worse.grade]
         if better.totals == worse.totals:
             assert better.grade == worse.grade
+
+
+def test_a_roster_with_a_totals_row_and_an_empty_date_says_so_plainly(tmp_path: Path) -> None:
+    """Red team: a 合计 row under the list was five problems (「姓名为空」…「「」不是日期」),
+    and an empty 任职日期 read 「「」不是日期」."""
+    db = half_with_leave(tmp_path / "h.db")
+    rows = everyone(["A", "B"]) + ["C,姓名C,支行,城东支行,,,在岗,", "合计,,,,,,,"]
+    r = run("roster", roster_file(tmp_path, rows), "--db", db, "--json", code=1)
+    assert [(p["row"], p["column"], p["message"]) for p in json.loads(r.stdout)["problems"]] == [
+        (4, "任职日期", "任职日期为空：每人都要写明任职日期"),
+        (5, "", "这一行像是「合计」行：花名册每行一条记录，不需要合计，请删除这一行")]

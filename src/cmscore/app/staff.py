@@ -28,8 +28,8 @@ class StaffResult:
 def read_checked(path: Path, rules: RuleSet) -> RosterFile:
     """The roster's rows, or every problem of the file at once (nothing stored)."""
     read = read_roster(path, rules)
-    if read.problems:
-        raise InputError(read.problems)
+    if read.problems:  # row by row, as a clerk fixes them
+        raise InputError(sorted(read.problems, key=lambda p: p.row or 0))
     return read
 
 

@@ -17,6 +17,7 @@ from cmscore.numbers import CONTROLS, clean_text
 from cmscore.problems import InputError, Problem
 
 HEADER_ROWS = 30  # the header is looked for among a sheet's first rows (a title above it)
+TOTALS = ("合计", "总计", "小计")  # a row a spreadsheet habit adds under a list
 
 
 @dataclass
@@ -105,7 +106,13 @@ def read_records(path: Path, columns: dict[str, str], what: str) -> Records:
     for n in range(header.row + 1, len(grid.rows)):
         cells = grid.rows[n]
         got = {k: cells[index[h]] if index[h] < len(cells) else "" for k, h in columns.items()}
-        if any(clean_text(v) for v in got.values()):
+        texts = [clean_text(v) for v in cells]
+        if total := next((t for t in texts if t.replace(" ", "") in TOTALS), ""):
+            # One problem for the row, not one per column it leaves empty.
+            records.problems.append(Problem(
+                f"这一行像是「{total}」行：{what}每行一条记录，不需要合计，请删除这一行",
+                file=path.name, sheet=grid.sheet, row=n + 1))
+        elif any(clean_text(v) for v in got.values()):
             records.rows.append((n + 1, got))
     if not records.rows:
         raise InputError([Problem(f"{what}没有数据行", file=path.name, sheet=grid.sheet)])

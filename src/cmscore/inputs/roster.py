@@ -81,6 +81,8 @@ def read_roster(path: Path, rules: RuleSet) -> RosterFile:
         appointed = left = ""
         leave: frozenset[str] = frozenset()
         try:
+            if not clean_text(cells["appointed"]):
+                raise ValueError("任职日期为空：每人都要写明任职日期")
             appointed = _date(cells["appointed"])
         except ValueError as exc:
             records.bad(at, "appointed", str(exc))
