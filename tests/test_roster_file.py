@@ -178,6 +178,8 @@ def test_a_leaver_in_the_roster_is_not_graded_unless_count_in_n_says_so(tmp_path
     rules = rules_with(tmp_path, count_in_n="count_in_n:\n  joiners: false\n  leavers: true\n")
     doc = grade(db, tmp_path / "b", 12, "2026-12", "--replace", "--rules", rules)
     assert by_id(doc)["Z"]["rank"] == 1 and doc["pool_size"] == 6
+    assert "Z 姓名Z 离职日期 2026-11-20（花名册），按 grading.yaml 的 count_in_n.leavers 参加定级、" \
+        "计入参评人数" in doc["notes"]  # the README says the 说明 name him either way
 
 
 def test_a_roster_with_problems_is_refused_naming_row_and_column(tmp_path: Path) -> None:

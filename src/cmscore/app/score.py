@@ -63,10 +63,11 @@ def roster_changes(conn: sqlite3.Connection | None, export: MonthExport, rules: 
     checks = rules.export.roster
     reasons = refusal(changes, checks.max_new_share, checks.category_may_vanish)
     if reasons and not accept:
-        raise fail(f"{export.file}：人员变动异常，未计分：{'；'.join(reasons)}。常见原因：工号被表格软件"
+        raise fail(f"人员变动异常，未计分：{'；'.join(reasons)}。常见原因：工号被表格软件"
                    f"存成了数字、丢了前导零（011771 → 11771；请把工号列设为文本后重新导出，或在 "
                    f"export.yaml 设 id_width），或选错了文件（别的月份、别的机构的报表）。"
-                   f"核对无误、确属人员变动时，请加 --accept-roster-change")
+                   f"核对无误、确属人员变动时，请加 --accept-roster-change",
+                   file=export.file, sheet=export.sheet, column="工号")
     return changes
 
 

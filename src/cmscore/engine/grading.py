@@ -201,9 +201,12 @@ def grade_members(months: list[str], members: Iterable[Member],
     for cm_id, name, branch, category, totals in members:
         d = Decision(cm_id, name, branch, category, "", "", totals, months)
         person = roster.get(cm_id)
-        if person and person.left_by(months[-1]) and not policy.count_in_n.leavers:
-            notes.append(f"{cm_id} {name} 离职日期 {person.left}（花名册），不参加定级、不计入参评人数")
-            continue
+        if person and person.left_by(months[-1]):
+            if not policy.count_in_n.leavers:
+                notes.append(f"{cm_id} {name} 离职日期 {person.left}（花名册），不参加定级、不计入参评人数")
+                continue
+            notes.append(f"{cm_id} {name} 离职日期 {person.left}（花名册），按 grading.yaml 的 "
+                         "count_in_n.leavers 参加定级、计入参评人数")
         if category not in pool_categories:
             decisions.append(d)
             d.grade = "一级"
