@@ -309,7 +309,8 @@ def test_a_wrong_grading_policy_is_refused_with_file_and_line(tmp_path: Path) ->
     got = run("rules", "check", rules, code=1)
     said = got.stdout + got.stderr
     assert f"grading.yaml:{text.index('tie: both') + 1}: tie:" in said
-    assert f"grading.yaml:{text.index('min_months: 0') + 1}: min_months:" in said
+    assert f"grading.yaml:{text.index('min_months: 0') + 1}: min_months: 应不小于 1" in said
+    assert f"grading.yaml:{text.index('tie: both') + 1}: tie: 应为 all_higher、all_lower 之一（现为 both）" in said  # pydantic's English in the office's words (red team)
 
 
 def test_rules_show_prints_the_grading_policy() -> None:

@@ -298,7 +298,24 @@ def _locate(name: str, err: Any, lines: yamlsafe.Lines) -> Problem:
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "未知的键（拼写错误？）"
+    elif err["type"] in _SAID:  # pydantic's English, in the office's words
+        ctx = dict(err.get("ctx", {}))
+        if "expected" in ctx:  # "'half_up' or 'down'" → half_up、down
+            ctx["expected"] = "、".join(x.strip(" '") for x in
+                                        str(ctx["expected"]).replace(" or ", ",").split(","))
+        msg = _SAID[err["type"]].format(**ctx)
+        given = err.get("input")
+        if isinstance(given, str | int | float | bool):
+            msg += f"（现为 {given}）"
     return Problem(f"{name}:{line}: {field}: {msg}")
+
+
+_SAID = {"greater_than_equal": "应不小于 {ge}", "greater_than": "应大于 {gt}",
+         "less_than_equal": "应不大于 {le}", "less_than": "应小于 {lt}",
+         "int_parsing": "应为整数", "int_from_float": "应为整数", "decimal_parsing": "应为数字",
+         "bool_parsing": "应为 true 或 false", "missing": "缺少这个键",
+         "literal_error": "应为 {expected} 之一", "too_short": "至少要有 {min_length} 项",
+         "string_type": "应为文字", "list_type": "应为列表"}
 
 
 def load_rules(directory: Path | None = None) -> RuleSet:
