@@ -432,3 +432,17 @@ def test_an_item_adjustment_after_a_total_one_never_takes_the_total_below_0(
     item = scores.adjustments["000028"][1]
     assert s.total == 0 and item.applied == 0
     assert item.note == "总分不能低于 0，放款金额实际调整 0.00 分"
+
+
+def test_an_adjustment_with_a_shortened_id_gets_its_leading_zeros_back(
+        tmp_path: Path, cli: Cli) -> None:
+    """Red team: 011771 typed as the number 11771 was refused as an unknown 工号; the export,
+    roster, tasks and supervisors files all pad to id_width, so this file does too."""
+    db = tmp_path / "h.db"
+    month = write_csv(tmp_path / "2026-01.csv", HEADERS,
+                      [row(ZEROS, 工号="011771", 姓名="甲", 放款户数=4)])
+    cli("score", month, "--db", db, "--out", tmp_path, "-q", code=0)
+    path = adjustments(tmp_path / "调整.xlsx",
+                       [11771, "2026-01", "总分", 3, "领导小组决定加分", "考评组〔2026〕1号", "王主任"])
+    cli("adjust", path, "--db", db, code=0)
+    assert shown(cli, db)["011771"]["total"] == "19.00"  # 16.00 + 3

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from cmscore.engine.adjustments import TOTAL, NewAdjustment
+from cmscore.inputs.cells import restore_ids
 from cmscore.inputs.headers import normalise_header
 from cmscore.inputs.recordfile import read_records
 from cmscore.numbers import clean_text, parse_decimal
@@ -53,6 +54,8 @@ def read_adjustments(path: Path, rules: RuleSet) -> AdjustmentsFile:
     for at, cells in records.rows:
         before = len(records.problems)
         text = records.texts(at, cells, ("id", "reason", "basis", "approved_by"), "调整")
+        # 工号 a spreadsheet shortened get their leading zeros back, as the export's do.
+        text["id"] = restore_ids([text["id"]], rules.export.id_width, None)[0][0]
         month = item = ""
         points = Decimal(0)
         try:
