@@ -165,3 +165,38 @@ def test_the_generated_year_has_early_completions_that_a_correction_moves(tmp_pa
     restated = json.loads(doc.stdout)["restated"]
     assert restated and {r["month"] for r in restated} <= {"2026-04", "2026-05", "2026-06"}
     assert store_state(db)["items"] != before["items"]
+
+
+def test_a_december_correction_that_leaves_january_points_alone_still_restores_january(
+        tmp_path: Path) -> None:
+    """Red team: January's 管户户数 counts from the stored December. A December correction
+    that left January's stored points as they were (a decrease scoring 0 either way; an
+    item held at its cap by an adjustment) did not re-store January: its figures and
+    baselines, the running year-to-date and what the adjustment moved stayed stale, and
+    explain contradicted the stored total. The store must equal a rebuild."""
+    def month(name: str, a: int, b: int, blank: bool = False) -> Path:
+        rows = [row(ZEROS, 工号=cm, 姓名=f"经理{cm}", 管户户数=v,
+                    上年末管户户数="" if blank else v) for cm, v in (("000001", a), ("000002", b))]
+        return write_csv(tmp_path / f"{name}.csv", HEADERS, rows)
+    dec, fixed, jan = month("dec", 114, 164), month("dec-fixed", 119, 163), \
+        month("jan", 112, 167, blank=True)
+    adj = write_csv(tmp_path / "adj.csv", ["工号", "月份", "项目", "调整分值", "原因", "依据", "批准人"],
+                    [["000002", "2026-01", "管户户数", 6, "申诉：漏计管户", "申诉2026-001", "王主任"]])
+    a, b = tmp_path / "a.db", tmp_path / "b.db"
+    for db, december in ((a, dec), (b, fixed)):
+        cmscore("score", december, "--month", "2025-12", "--db", db, "--out", tmp_path, "-q")
+        cmscore("score", jan, "--month", "2026-01", "--db", db, "--out", tmp_path, "-q")
+        cmscore("adjust", adj, "--db", db)
+    cmscore("score", fixed, "--month", "2025-12", "--replace", "--db", a, "--out", tmp_path, "-q")
+
+    def stored(db: Path) -> tuple[list[Any], list[Any], list[Any]]:
+        with closing(with_items(sqlite3.connect(db))) as conn:
+            return (conn.execute("SELECT cm_id, item_id, points_cp, figure, baseline, early"
+                                 " FROM items WHERE month = '2026-01' ORDER BY 1, 2").fetchall(),
+                    conn.execute("SELECT cm_id, applied_cp, note FROM adjustment_effects"
+                                 " ORDER BY 1").fetchall(),
+                    conn.execute("SELECT month, item_id, totals FROM ytd ORDER BY 1, 2").fetchall())
+    assert stored(a) == stored(b)
+    items = {(cm, item): (fig, base) for cm, item, _, fig, base, _ in stored(a)[0]}
+    assert items[("000001", "managed_households")] == ("-7", "119")
+    assert stored(a)[1][0][1] == 400  # the adjustment now moves 4.00, up to the cap of 12

@@ -36,9 +36,13 @@ def rescore_dependents(conn: sqlite3.Connection, month: str, rules: RuleSet,
     redone: list[tuple[str, MonthScores, dict[str, int]]] = []
     for later in restate.dependents(conn, month):
         old_totals, old_items = totals(conn, later), itemcols.stored_compared(conn, later)
+        old_effects = store_adjustments.effects_compared(conn, later)
         scores = rescore_stored(conn, later, rules)
         new_totals = {s.manager.id: to_centi(s.total) for s in scores.scores}
-        if new_totals != old_totals or itemcols.compared(scores) != old_items:
+        # Anything stored that changed — a total, an item's row (its baseline included), or
+        # what an adjustment moves — re-stores the month; its points alone are not enough.
+        if new_totals != old_totals or itemcols.compared(scores) != old_items \
+                or store_adjustments.effects_of(scores) != old_effects:
             redone.append((later, scores, old_totals))
     closed = [m for m, _, _ in redone if store.closed(conn, m)]
     if closed:

@@ -74,6 +74,18 @@ def put_effects(conn: sqlite3.Connection, scores: MonthScores) -> None:
          for cm, applied in scores.adjustments.items() for a in applied])
 
 
+def effects_compared(conn: sqlite3.Connection, month: str) -> list[tuple[object, ...]]:
+    """What each adjustment moved in the stored month, as ``effects_of`` gives it."""
+    return sorted(conn.execute("SELECT adjustment_id, cm_id, applied_cp, note FROM"
+                               " adjustment_effects WHERE month = ?", (month,)).fetchall())
+
+
+def effects_of(scores: MonthScores) -> list[tuple[object, ...]]:
+    """What each adjustment moves in a scored month (put_effects stores it)."""
+    return sorted((a.adjustment.id, cm, to_centi(a.applied), a.note)
+                  for cm, applied in scores.adjustments.items() for a in applied)
+
+
 def effects(conn: sqlite3.Connection, month: str,
             cm_id: str | None = None) -> dict[str, list[dict[str, object]]]:
     """CM → each adjustment in force in the stored month: what was asked, what it moved."""

@@ -99,15 +99,17 @@ def columns_of(scores: MonthScores) -> dict[str, list[list[object]]]:
 
 
 def compared(scores: MonthScores) -> list[tuple[object, ...]]:
-    """(cm, item, points, early, risk fund) of every item score, sorted: what a cascade
-    compares with ``stored_compared`` to know whether a re-scored month changed."""
-    return sorted((cm, item, p, e, f) for item, (ids, points, _, _, _, early, fund)
-                  in columns_of(scores).items()
-                  for cm, p, e, f in zip(ids, points, early, fund, strict=True))
+    """Every stored field of every item score (cm, item, points, figure, its millionths,
+    baseline, early, risk fund), sorted: what a cascade compares with ``stored_compared``
+    to know whether a re-scored month changed. Figures and baselines too: a December
+    correction can move January's baseline and net increase without moving its points
+    (a decrease scores 0 either way), and the stored rows must still follow."""
+    return sorted((cm, item, *fields) for item, (ids, *columns) in columns_of(scores).items()
+                  for cm, *fields in zip(ids, *columns, strict=True))
 
 
 def stored_compared(conn: sqlite3.Connection, month: str) -> list[tuple[object, ...]]:
-    return sorted((r[2], r[1], r[3], r[7], r[8]) for r in item_rows(conn, month))
+    return sorted((r[2], r[1], *r[3:]) for r in item_rows(conn, month))
 
 
 def _text(value: Decimal | None) -> str | None:
