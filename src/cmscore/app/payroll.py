@@ -27,6 +27,7 @@ from cmscore.engine.pay import (
     PayrollResult,
     SupervisorLine,
     base_for,
+    non_pool_grade,
     npl_warning,
     reconcile,
     supervisor_pay,
@@ -156,8 +157,7 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
     grades_now, default_now, note_found, note_default = grades_in(month)
 
     def fixed(default: str) -> str:  # the grade of a non-pool manager while ``default`` holds
-        keep = default == TRANSITION and payroll.non_pool_in_transition == "transition"
-        return TRANSITION if keep else "一级"
+        return non_pool_grade(payroll, default != TRANSITION)
     spans = [(funds.points[s], *grades_in(start)[:2]) for s, start in enumerate(funds.starts)]
     outside = history.accruals_outside(conn, int(month[:4]), month, funds.starts, pool)
     at = {cm: i for i, cm in enumerate(funds.ids)}

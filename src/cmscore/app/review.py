@@ -11,7 +11,7 @@ from cmscore.app.common import existing_store, rewrite_recorded
 from cmscore.engine import events
 from cmscore.engine.grading import grade, months_between, window
 from cmscore.engine.month import MONTH, check_month
-from cmscore.engine.pay import base_for, monthly_pay
+from cmscore.engine.pay import base_for, monthly_pay, non_pool_grade
 from cmscore.engine.results import Diff, DiffLine, Explanation
 from cmscore.engine.scoring import (
     MonthScores,
@@ -73,10 +73,9 @@ def explain(cm_id: str, *, month: str | None = None, db: Path | None = None,
         # As payroll prices it (app.payroll): outside the pool 一级 from the first month,
         # a pool manager the grading in force does not name 三级.
         if manager.category not in rules.grading.pool:
-            keep = effective is None and rules.payroll.non_pool_in_transition == "transition"
-            out.in_force, out.in_force_reason = ("过渡期", "payroll.yaml 的 non_pool_in_transition: "
-                                                 "transition") if keep else \
-                ("一级", f"{manager.category}客户经理为一级，第六条")
+            out.in_force = non_pool_grade(rules.payroll, effective is not None)
+            out.in_force_reason = f"{manager.category}客户经理为一级，第六条" \
+                if out.in_force == "一级" else "payroll.yaml 的 non_pool_in_transition: transition"
         elif effective and out.grade is None:
             out.in_force, out.in_force_reason = "三级", f"{effective} 起执行的定级后加入，按三级，第六条"
         out.pay = history.pay_row(conn, month, cm_id)

@@ -16,11 +16,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from cmscore.engine.grading import divide_half_up
-from cmscore.engine.pay import TRANSITION
+from cmscore.engine.pay import TRANSITION, non_pool_grade
 from cmscore.engine.results import Summary, SummaryLine
 from cmscore.engine.scoring import competition_ranks
 from cmscore.numbers import from_centi
 from cmscore.problems import fail
+from cmscore.rules.files import Payroll
 from cmscore.rules.ruleset import load_rules
 from cmscore.store import db as store
 
@@ -47,8 +48,7 @@ def summarize(*, year: int, quarter: int | None = None, db: Path | None = None,
             raise fail(f"{label}（{period[0]} 至 {period[-1]}）还没有已计分的月份；"
                        "请先运行 cmscore score")
         rules = load_rules(rules_dir)
-        lines = _lines(conn, months, list(rules.tables), rules.grading.pool,
-                       rules.payroll.non_pool_in_transition == "transition")
+        lines = _lines(conn, months, list(rules.tables), rules.grading.pool, rules.payroll)
         adjustments = _adjustments(conn, period[0], period[-1])
     finally:
         conn.close()
@@ -57,7 +57,7 @@ def summarize(*, year: int, quarter: int | None = None, db: Path | None = None,
 
 
 def _lines(conn: sqlite3.Connection, months: list[str], order: list[str],
-           pool: list[str], transition_kept: bool = False) -> list[SummaryLine]:
+           pool: list[str], payroll: Payroll) -> list[SummaryLine]:
     first, last = months[0], months[-1]
     who: dict[str, tuple[str, str, str]] = {}
     totals: dict[str, dict[str, int]] = defaultdict(dict)
@@ -96,7 +96,8 @@ def _lines(conn: sqlite3.Connection, months: list[str], order: list[str],
     lines = []
     for cm, (name, branch, category) in who.items():
         pay = paid.get(cm, {})
-        grades = [pay[m][0] if m in pay else _fixed(in_effect[m], transition_kept)
+        grades = [pay[m][0] if m in pay else
+                  non_pool_grade(payroll, in_effect[m].get("") != TRANSITION)
                   if m in outside[cm] else in_effect[m].get(cm, in_effect[m].get("", ""))
                   for m in months if m in totals[cm]]
         lines.append(SummaryLine(
@@ -110,11 +111,6 @@ def _lines(conn: sqlite3.Connection, months: list[str], order: list[str],
     at = {c: k for k, c in enumerate(order)}
     lines.sort(key=lambda x: (at.get(x.category, len(at)), x.category, x.rank, x.id))
     return lines
-
-
-def _fixed(in_effect: dict[str, str], transition_kept: bool) -> str:
-    """A 分行 manager's grade: 一级, or 过渡期 before any grading when payroll.yaml keeps it."""
-    return TRANSITION if transition_kept and in_effect.get("") == TRANSITION else "一级"
 
 
 def _grades_in_effect(conn: sqlite3.Connection, months: list[str]) -> dict[str, dict[str, str]]:

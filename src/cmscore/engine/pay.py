@@ -195,6 +195,12 @@ class FundLine:
         return self.opening_fen + self.accrued_fen - self.released_fen - self.forfeited_fen
 
 
+def non_pool_grade(payroll: Payroll, graded: bool) -> str:
+    """The grade of a manager outside the grade pool: 一级 from his first month (第六条), or
+    过渡期 before the first grading when payroll.yaml's non_pool_in_transition keeps it."""
+    return TRANSITION if not graded and payroll.non_pool_in_transition == "transition" else "一级"
+
+
 def base_for(payroll: Payroll, grade: str) -> Decimal:
     return payroll.transition if grade == TRANSITION else payroll.grades[grade]  # type: ignore[index]
 
