@@ -17,6 +17,7 @@ from pathlib import Path
 from cmscore.app.common import sha256_of
 from cmscore.engine.itemcolumns import History
 from cmscore.engine.month import MonthExport
+from cmscore.engine.sentences import num
 from cmscore.engine.tasks import Tasks
 from cmscore.inputs.tasks import read_tasks
 from cmscore.problems import fail
@@ -64,7 +65,7 @@ def read_file(path: Path, rules: RuleSet, export: MonthExport,
             ids.setdefault(cm, category)
             branches.add(branch)
     rows = read_tasks(path, rules, export.month, ids, branches)
-    return sorted((r.scope, r.key, r.item_id, f"{r.task.normalize():f}") for r in rows)
+    return sorted((r.scope, r.key, r.item_id, num(r.task)) for r in rows)
 
 
 def must_store(conn: sqlite3.Connection, rows: list[Row], month: str, file: str,

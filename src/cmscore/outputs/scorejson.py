@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from cmscore.engine.adjustments import Applied
 from cmscore.engine.scoring import ManagerScore, MonthScores
+from cmscore.engine.sentences import num
 from cmscore.numbers import fmt2
 from cmscore.outputs.celltext import BLOCK_ROWS
 from cmscore.outputs.jsontext import Encoded, strings
@@ -52,10 +52,6 @@ def _texts(values: list[Any], memo: dict[int, str],
         if key not in memo:
             memo[key] = text(value)
     return list(map(memo.__getitem__, keys))
-
-
-def _task_text(task: Decimal) -> str:
-    return f"{task.normalize():f}"  # as outputs.tasks.item_task writes it
 
 
 def _managers_text(groups: list[tuple[str, list[ManagerScore]]],
@@ -108,7 +104,7 @@ def _managers_text(groups: list[tuple[str, list[ManagerScore]]],
             columns.append([_adjustments_text(adjustments[m.id], b) if m.id in adjustments
                             else "[]" for m in people])
             for _, (task, source) in tasked:
-                columns += [_texts(list(map(task.__getitem__, at)), task_memo, _task_text),
+                columns += [_texts(list(map(task.__getitem__, at)), task_memo, num),
                             strings(list(map(source.__getitem__, at)))]
             yield separator + ",\n".join(map(template.__mod__, zip(*columns, strict=True)))
             separator = ",\n"

@@ -46,7 +46,7 @@ def item_task(score: ItemScore) -> dict[str, str]:
     """``{"annual_task", "task_source"}`` of an early-completion item, else nothing."""
     if score.annual_task is None:
         return {}
-    return {"annual_task": f"{score.annual_task.normalize():f}", "task_source": score.task_source}
+    return {"annual_task": num(score.annual_task), "task_source": score.task_source}
 
 
 def tasks_text(items: Iterable[ItemScore]) -> str:
@@ -68,5 +68,5 @@ def add_stored_tasks(doc: dict[str, Any], rules: RuleSet, tasks: Tasks | None) -
         for item in table.items if table is not None else []:
             if item.early_completion:
                 task, source = annual_task(item, manager["id"], manager["branch"], tasks)
-                got[item.id] = {"annual_task": f"{task.normalize():f}", "task_source": source}
+                got[item.id] = {"annual_task": num(task), "task_source": source}
         manager["tasks"] = got

@@ -95,11 +95,7 @@ def mark_stale(conn: sqlite3.Connection, changed: list[str], run_id: int) -> lis
             "SELECT effective_month, window_start, window_end FROM gradings").fetchall():
         inside = [m for m in changed if start <= m <= end]
         if inside:
-            reason = f"窗口内月份 {'、'.join(inside)} 已被更正（运行 {run_id}）"
-            # Every correction since the grading is named, not only the last one.
-            conn.execute("UPDATE gradings SET stale = CASE WHEN stale = '' THEN ? ELSE"
-                         " stale || '；' || ? END WHERE effective_month = ?",
-                         (reason, reason, effective))
+            _stale(conn, effective, f"窗口内月份 {'、'.join(inside)} 已被更正（运行 {run_id}）")
             out.append(effective)
     return out
 
@@ -118,11 +114,16 @@ def mark_next_annual_stale(conn: sqlite3.Connection, effective: str, before: dic
                               (effective,)))
     if after == before:
         return None
-    reason = (f"上一年度定级（{effective} 起执行）{'已重评' if before else '在其后才定级'}，"
-              f"第九条（连续两年一级/二级）标记需重算（运行 {run_id}）")
-    conn.execute("UPDATE gradings SET stale = CASE WHEN stale = '' THEN ? ELSE"
-                 " stale || '；' || ? END WHERE effective_month = ?", (reason, reason, later))
+    _stale(conn, later, f"上一年度定级（{effective} 起执行）{'已重评' if before else '在其后才定级'}，"
+                        f"第九条（连续两年一级/二级）标记需重算（运行 {run_id}）")
     return later, found[0]
+
+
+def _stale(conn: sqlite3.Connection, effective: str, reason: str) -> None:
+    """The grading of ``effective`` is stale for ``reason``: every reason since it was made
+    is kept, not only the last one."""
+    conn.execute("UPDATE gradings SET stale = CASE WHEN stale = '' THEN ? ELSE"
+                 " stale || '；' || ? END WHERE effective_month = ?", (reason, reason, effective))
 
 
 def governed(conn: sqlite3.Connection, table: str, effective: str) -> list[str]:
