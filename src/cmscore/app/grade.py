@@ -77,7 +77,7 @@ def said(result: Grading, need: int, roster: tuple[str, str, dict[str, Staff]] |
               for d in result.decisions if d.id in people and people[d.id].category != d.category]
     if differ:
         out.append(f"花名册类别与窗口末导出不一致 {len(differ)} 人，定级按导出（当月计分所用的表）："
-                   f"{'、'.join(differ[:10])}{' 等' if len(differ) > 10 else ''}；请核对花名册")
+                   f"{staff.few(differ)}；请核对花名册")
     return out
 
 

@@ -46,8 +46,9 @@ def store_roster(conn: sqlite3.Connection, read: RosterFile, path: Path) -> Staf
                        sum(1 for s in people if s.leave), against_exports(conn, people))
 
 
-def _few(ids: list[str], most: int = 10) -> str:
-    return "、".join(ids[:most]) + ("等" if len(ids) > most else "")
+def few(names: list[str], most: int = 10) -> str:
+    """The first ``most`` of ``names`` for a message line, then 「等」."""
+    return "、".join(names[:most]) + (" 等" if len(names) > most else "")
 
 
 def against_exports(conn: sqlite3.Connection, people: list[Staff]) -> list[str]:
@@ -60,17 +61,17 @@ def against_exports(conn: sqlite3.Connection, people: list[Staff]) -> list[str]:
     out = []
     never = sorted(s.id for s in people if s.id not in scored)
     if never and scored:
-        out.append(f"花名册中 {len(never)} 个工号从未计分（{_few(never)}）：请核对工号（是否丢了"
+        out.append(f"花名册中 {len(never)} 个工号从未计分（{few(never)}）：请核对工号（是否丢了"
                    "前导零、是否录错）")
     named = {s.id for s in people}
     missing = sorted(cm for cm, (_, last) in scored.items() if last == latest and cm not in named)
     if missing:
-        out.append(f"最近计分月份 {latest} 有 {len(missing)} 名客户经理不在花名册中（{_few(missing)}）："
+        out.append(f"最近计分月份 {latest} 有 {len(missing)} 名客户经理不在花名册中（{few(missing)}）："
                    "其休假、离职无从得知")
     after = [f"{s.id}（离职日期 {s.left}，{scored[s.id][1]} 仍有计分）" for s in people
              if s.left and s.id in scored and scored[s.id][1] > s.left[:7]]
     if after:
-        out.append(f"{len(after)} 人离职日期早于最后计分月份（{_few(after)}）：请核对离职日期")
+        out.append(f"{len(after)} 人离职日期早于最后计分月份（{few(after)}）：请核对离职日期")
     return out
 
 
