@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from cmscore.problems import InputError
 from cmscore.store import db as store
 from cmscore.store import itemcols
 from conftest import ROOT, Cli, with_items
@@ -123,3 +124,21 @@ def test_month_points_hold_each_months_scores_rows_in_id_order(migrated: Path) -
             got = conn.execute("SELECT cm_ids, total_cp, risk_fund_cp, category, npl_ratio"
                                " FROM month_points WHERE month = ?", (month,)).fetchone()
             assert list(zip(*map(json.loads, got), strict=True)) == rows
+
+
+def test_a_migration_that_fails_at_its_last_step_leaves_the_store_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every pending step is one transaction: a failure in step 12 must not leave a
+    schema-11 store that no release reads (each step used to commit on its own)."""
+    db = tmp_path / "cmscore.db"
+    shutil.copyfile(FIXTURE / "store-v9.db", db)
+
+    def broken(conn: sqlite3.Connection) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setitem(store._AFTER_STEP, 12, broken)
+    with pytest.raises(InputError, match="disk I/O error"):
+        store.connect(db)
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (9,)
+        assert conn.execute("SELECT count(*) FROM items").fetchone()[0] == 4356

@@ -110,14 +110,19 @@ def _migrate(conn: sqlite3.Connection) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise fail(f"历史库的结构版本 {version} 比本工具（{SCHEMA_VERSION}）新；请升级 cmscore")
-    for step in range(version + 1, SCHEMA_VERSION + 1):
-        with transaction(conn):
+    if version == SCHEMA_VERSION:
+        return
+    # Every pending step in one transaction: a store is migrated whole or not at all, and
+    # a new store costs one commit (one fsync) instead of one per step (12 of them took
+    # 35–110 ms, a fifth of a small month's run).
+    with transaction(conn):
+        for step in range(version + 1, SCHEMA_VERSION + 1):
             # A number left free for a table merged from elsewhere is an empty step.
             for statement in filter(str.strip, MIGRATIONS.get(step, "").split(";")):
                 conn.execute(statement)
             if step in _AFTER_STEP:
                 _AFTER_STEP[step](conn)
-            conn.execute(f"PRAGMA user_version = {step}")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 # Steps that SQL alone cannot do, run after the step's statements in its transaction.
