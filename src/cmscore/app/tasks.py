@@ -19,7 +19,6 @@ from cmscore.engine.itemcolumns import History
 from cmscore.engine.month import MonthExport
 from cmscore.engine.sentences import num
 from cmscore.engine.tasks import Tasks
-from cmscore.inputs.tasks import read_tasks
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet
 from cmscore.store import db as store
@@ -64,6 +63,8 @@ def read_file(path: Path, rules: RuleSet, export: MonthExport,
                 " WHERE substr(month, 1, 4) = ?", (export.month[:4],)):
             ids.setdefault(cm, category)
             branches.add(branch)
+    from cmscore.inputs.tasks import read_tasks  # only with --tasks: not on every score
+
     rows = read_tasks(path, rules, export.month, ids, branches)
     return sorted((r.scope, r.key, r.item_id, num(r.task)) for r in rows)
 
