@@ -130,6 +130,21 @@ def test_reading_and_writing_workbooks_import_no_url_or_web_page_modules() -> No
     assert ran.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_score_imports_neither_the_payroll_command_nor_the_side_file_readers() -> None:
+    """A plain month's `score` pays only for what it runs: the payroll command (needed by
+    a correction of a paid month) and the tasks/supervisors readers (needed with --tasks
+    or by payroll) are imported where they are used (≈ a fifth of score's imports)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nimport cmscore.cli, cmscore.app.score\n"
+            "print(sorted(m for m in sys.modules if m in ('cmscore.app.payroll', "
+            "'cmscore.outputs.payroll', 'cmscore.inputs.tasks', 'cmscore.inputs.supervisors')))")
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert ran.stdout.strip().splitlines()[-1] == "[]"
+
+
 @pytest.mark.parametrize("text", ["", "a&b<c>d\"e'f", "&amp;&lt;&quot;&apos;&gt;", "张&三"])
 def test_own_xml_escaping_matches_the_standard_library(text: str) -> None:
     from xml.sax.saxutils import escape, unescape
