@@ -1,0 +1,99 @@
+"""The store's write path a column at a time (issue 19, session 8): the ``scores`` rows
+zipped from each frame's columns, the item columns and the first month's running totals
+built without a step per manager are exactly what the per-manager path stores, adjusted
+points included."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cmscore.engine.adjustments import TOTAL, Adjustment, apply
+from cmscore.engine.scoring import MonthScores, score_month
+from cmscore.inputs.reader import read_export
+from cmscore.rules.ruleset import RuleSet
+from cmscore.store import itemcols, monthrows
+from conftest import EXAMPLES
+
+D = Decimal
+figures = st.one_of(st.none(), st.decimals(min_value=-10**6, max_value=10**9, places=2),
+                    st.decimals(min_value=0, max_value=10**4, places=8),
+                    st.decimals(allow_nan=False, allow_infinity=False),
+                    st.integers(10**26, 10**28 - 1).map(lambda n: Decimal(n).scaleb(-29)))
+
+
+def adjusted_month(rules: RuleSet) -> MonthScores:
+    """October's example month with an item, a capped and a total adjustment applied."""
+    scores = score_month(read_export(EXAMPLES / "2026-10.xlsx", rules, None), rules)
+    first, second = scores.scores[0].manager.id, scores.scores[1].manager.id
+
+    def adj(k: int, cm: str, item: str, points: str) -> Adjustment:
+        return Adjustment(id=k, month=scores.month, cm_id=cm, item=item, points=D(points),
+                          reason="申诉", basis="文件", approved_by="张三")
+
+    assert not apply(scores, [adj(1, first, "cards", "100"), adj(2, second, "cards", "-0.5"),
+                              adj(3, second, TOTAL, "1.25")])
+    return scores
+
+
+def by_manager(scores: MonthScores) -> MonthScores:
+    """The same month with no frames: the store's per-manager path (scores built by hand)."""
+    return MonthScores(scores.month, list(scores.scores), [], scores.adjustments)
+
+
+def test_scores_rows_from_columns_are_the_per_manager_rows(rules: RuleSet) -> None:
+    scores = adjusted_month(rules)
+    framed = list(monthrows.score_rows(scores))
+    assert sorted(map(repr, framed)) == sorted(map(repr, monthrows.score_rows(by_manager(scores))))
+    # by 工号 within each category, each row's inputs the export's figures
+    for category in {r[4] for r in framed}:
+        ids = [str(r[1]) for r in framed if r[4] == category]
+        assert ids == sorted(ids)
+    assert json.loads(str(framed[0][10])) == {
+        item: {role: None if v is None else f"{v:f}" for role, v in roles.items()}
+        for item, roles in next(s.manager for s in scores.scores
+                                if s.manager.id == framed[0][1]).figures.items()}
+
+
+def test_item_columns_from_columns_are_the_per_manager_fields(rules: RuleSet) -> None:
+    scores = adjusted_month(rules)
+    moved = [c for f in scores.frames for c in f.items.values()
+             if c.centi is not None and list(map(itemcols.to_centi, c.points)) != c.centi]
+    assert moved  # the adjusted points differ from the column's hundredths as scored
+    assert itemcols.compared(scores) == itemcols.compared(by_manager(scores))
+
+
+def test_a_framed_month_takes_no_step_per_manager(rules: RuleSet,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    scores = score_month(read_export(EXAMPLES / "2026-10.xlsx", rules, None), rules)
+
+    def per_manager(*_: object) -> None:
+        raise AssertionError("a step per manager")
+    monkeypatch.setattr(monthrows, "_npl", per_manager)
+    monkeypatch.setattr(monthrows, "inputs_text", per_manager)
+    assert len(list(monthrows.score_rows(scores))) == len(scores.scores)
+
+
+@given(st.lists(figures, max_size=30))
+def test_millionths_of_a_column_are_each_figures(values: list[Decimal | None]) -> None:
+    assert itemcols.micro_column(values) == [itemcols.micro(v) for v in values]
+
+
+@given(st.lists(st.one_of(st.none(), st.decimals(allow_nan=False, allow_infinity=False)),
+                max_size=30))
+def test_a_column_of_decimal_texts_is_its_json(values: list[Decimal | None]) -> None:
+    texts = [None if v is None else f"{v:f}" for v in values]
+    assert itemcols._decimals_text(texts) == itemcols._dumps(texts)
+
+
+@given(st.lists(st.tuples(st.sampled_from("ABCDEFG"), figures), unique_by=lambda t: t[0]))
+def test_the_first_months_totals_are_those_added_to_nothing(
+        rows: list[tuple[str, Decimal | None]]) -> None:
+    ids = [cm for cm, _ in rows]
+    texts = [None if f is None else f"{f:f}" for _, f in rows]
+    micro = [itemcols.micro(f) for _, f in rows]
+    assert itemcols._plus(None, ids, texts, micro) == itemcols._plus(([], []), ids, texts, micro)
