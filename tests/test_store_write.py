@@ -1,7 +1,8 @@
-"""The store's write path a column at a time (issue 19, session 8): the ``scores`` rows
-zipped from each frame's columns, the item columns and the first month's running totals
-built without a step per manager are exactly what the per-manager path stores, adjusted
-points included."""
+"""The store's write path and ``score --json`` a column at a time (issue 19, session 8):
+the ``scores`` rows zipped from each frame's columns, the item columns and the first
+month's running totals built without a step per manager are exactly what the per-manager
+path stores, adjusted points included; the JSON document's managers come straight from
+the frames, in the order ``ordered`` gives."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from hypothesis import strategies as st
 from cmscore.engine.adjustments import TOTAL, Adjustment, apply
 from cmscore.engine.scoring import MonthScores, score_month
 from cmscore.inputs.reader import read_export
+from cmscore.console import json_text
+from cmscore.outputs import scorejson
 from cmscore.rules.ruleset import RuleSet
 from cmscore.store import itemcols, monthrows
 from conftest import EXAMPLES
@@ -97,3 +100,14 @@ def test_the_first_months_totals_are_those_added_to_nothing(
     texts = [None if f is None else f"{f:f}" for _, f in rows]
     micro = [itemcols.micro(f) for _, f in rows]
     assert itemcols._plus(None, ids, texts, micro) == itemcols._plus(([], []), ids, texts, micro)
+
+
+def test_the_json_of_a_framed_month_is_built_from_its_frames(
+        rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    scores = adjusted_month(rules)
+    want = json_text(scorejson.scores_json(by_manager(scores), rules))  # a dict per manager
+
+    def regrouped(*_: object) -> None:
+        raise AssertionError("ManagerScores grouped and sorted again")
+    monkeypatch.setattr(scorejson, "ordered", regrouped)
+    assert json_text(scorejson.scores_json(scores, rules)) == want
