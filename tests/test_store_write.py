@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cmscore.console import json_text
 from cmscore.engine.adjustments import TOTAL, Adjustment, apply
 from cmscore.engine.scoring import MonthScores, score_month
 from cmscore.inputs.reader import read_export
-from cmscore.console import json_text
 from cmscore.outputs import scorejson
 from cmscore.rules.ruleset import RuleSet
 from cmscore.store import itemcols, monthrows
@@ -111,3 +111,8 @@ def test_the_json_of_a_framed_month_is_built_from_its_frames(
         raise AssertionError("ManagerScores grouped and sorted again")
     monkeypatch.setattr(scorejson, "ordered", regrouped)
     assert json_text(scorejson.scores_json(scores, rules)) == want
+
+
+@given(st.lists(st.integers(-10**9, 10**9) | st.just(0), max_size=30))
+def test_a_column_of_integers_is_its_json(values: list[int]) -> None:
+    assert itemcols._integers_text(values) == itemcols._dumps(values)

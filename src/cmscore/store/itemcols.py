@@ -69,6 +69,14 @@ def _decimals_text(texts: list[str | None]) -> str:
     return '["' + '","'.join(texts) + '"]'  # type: ignore[arg-type]
 
 
+def _integers_text(values: list[int]) -> str:
+    """``_dumps`` of a column of integers (never None): most early flags and risk funds,
+    and some items' points, are all 0, written without looking at each."""
+    if values and not any(values):
+        return "[" + "0," * (len(values) - 1) + "0]"
+    return _dumps(values)
+
+
 def put_items(conn: sqlite3.Connection, scores: MonthScores) -> None:
     """The month's item columns, one row per item, and the year's running totals rolled
     forward from it (inside the month's transaction). One item at a time: a national
@@ -83,8 +91,8 @@ def put_items(conn: sqlite3.Connection, scores: MonthScores) -> None:
     for item_id, (ids, *fields) in item_columns(scores):
         key = tuple(ids)
         text = ids_text[key] if key in ids_text else ids_text.setdefault(key, _dumps(ids))
-        texts = [(_decimals_text if k in (1, 3) else _dumps)(field)
-                 for k, field in enumerate(fields)]
+        texts = [(_decimals_text if k in (1, 3) else _integers_text if k in (0, 4, 5)
+                  else _dumps)(field) for k, field in enumerate(fields)]
         conn.execute(f"INSERT INTO item_columns (month, item_id, {_FIELDS}) VALUES"
                      " (?, ?, ?, ?, ?, ?, ?, ?, ?)", (scores.month, item_id, text, *texts))
         before = None if previous is None else _ytd_row(conn, previous, item_id)
