@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from cmscore.console import json_text
 from cmscore.engine.adjustments import TOTAL, Adjustment, apply
+from cmscore.engine.month import Block, Manager
 from cmscore.engine.scoring import MonthScores, score_month
 from cmscore.inputs.reader import read_export
 from cmscore.outputs import scorejson
@@ -116,3 +118,14 @@ def test_the_json_of_a_framed_month_is_built_from_its_frames(
 @given(st.lists(st.integers(-10**9, 10**9) | st.just(0), max_size=30))
 def test_a_column_of_integers_is_its_json(values: list[int]) -> None:
     assert itemcols._integers_text(values) == itemcols._dumps(values)
+
+
+@given(st.lists(st.lists(figures, min_size=3, max_size=3), min_size=1, max_size=8))
+def test_inputs_texts_are_json_dumps_of_each_managers_figures(rows: list[list[Any]]) -> None:
+    """The template's quotes go in per column with no empty cell; ``null`` where empty."""
+    managers = [Manager(str(k), "甲", "城东", "支行", k + 3) for k in range(len(rows))]
+    keys = [("a", "value"), ("a", "baseline"), ('5人"以下%s', "%d")]
+    block = Block("支行", managers, {key: [r[k] for r in rows] for k, key in enumerate(keys)})
+    order = list(reversed(range(len(rows))))
+    for text, i in zip(block.inputs_json(order), order, strict=True):
+        assert text == monthrows.inputs_text(Manager("x", "", "", "", 0, block.figures_of(i)))
