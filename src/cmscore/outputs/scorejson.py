@@ -12,9 +12,9 @@ from functools import partial
 from typing import Any
 
 from cmscore.engine.adjustments import Applied
-from cmscore.engine.scoring import ManagerScore, MonthScores
+from cmscore.engine.scoring import Frame, ManagerScore, MonthScores
 from cmscore.engine.sentences import num
-from cmscore.numbers import fmt2
+from cmscore.numbers import ByValue, fmt2
 from cmscore.outputs.celltext import BLOCK_ROWS
 from cmscore.outputs.jsontext import Encoded, strings
 from cmscore.outputs.scores import frame_of, ordered
@@ -36,7 +36,15 @@ def scores_json(scores: MonthScores, rules: RuleSet) -> dict[str, Any]:
 
     ``managers`` is encoded a category at a time from the frames' columns (``jsontext``):
     a dict per manager through the pure-Python encoder took ~10 s at 100k managers."""
-    groups = ordered(scores, rules)
+    groups: list[tuple[str, list[ManagerScore] | Frame]]
+    if scores.frames and len(scores.scores) == sum(len(f.managers) for f in scores.frames):
+        # Every manager scored in a frame: each category's rows straight from its columns
+        # (``rank_month``'s order), not 100k ManagerScore objects grouped and sorted again.
+        rank = {category: k for k, category in enumerate(rules.tables)}
+        groups = [(f.table.category, f) for f in
+                  sorted(scores.frames, key=lambda f: rank[f.table.category]) if f.managers]
+    else:
+        groups = list(ordered(scores, rules))
     render = partial(_managers_text, groups, scores.adjustments)
     return {"month": scores.month,
             "managers": Encoded(render, lambda: json.loads("".join(render(0))))}
@@ -44,9 +52,8 @@ def scores_json(scores: MonthScores, rules: RuleSet) -> dict[str, Any]:
 
 def _texts(values: list[Any], memo: dict[int, str],
            text: Callable[[Any], str] = fmt2) -> list[str]:
-    """``text`` (``fmt2``) of each value, once per distinct object (points, totals and
-    funds are shared objects: a few thousand in a national month). ``memo`` is keyed by
-    ``id``: use it only while the values are alive."""
+    """``text`` of each value, once per distinct object (annual tasks are shared objects).
+    ``memo`` is keyed by ``id``: use it only while the values are alive."""
     keys = list(map(id, values))
     for key, value in dict(zip(keys, values, strict=True)).items():  # distinct, in C
         if key not in memo:
@@ -54,23 +61,33 @@ def _texts(values: list[Any], memo: dict[int, str],
     return list(map(memo.__getitem__, keys))
 
 
-def _managers_text(groups: list[tuple[str, list[ManagerScore]]],
+def ranked_rows(frame: Frame) -> list[int]:
+    """The frame's rows by (rank, 工号), as ``rank_month`` lists the month's managers."""
+    ids = [m.id for m in frame.managers]
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    order.sort(key=frame.ranks.__getitem__)
+    return order
+
+
+def _managers_text(groups: list[tuple[str, list[ManagerScore] | Frame]],
                    adjustments: dict[str, list[Applied]], level: int) -> Iterator[str]:
     """The ``managers`` array of ``scores_json`` as ``json.dumps(indent=1)`` writes it at
     nesting ``level``, in pieces of BLOCK_ROWS managers: one %-template per category
     filled from columns. Written piece by piece, a national month's 54 MB of JSON is never
-    one string."""
+    one string. What a whole piece shares (its category, no adjustments) is written into
+    its template, not filled per manager."""
     if not any(members for _, members in groups):
         yield "[]"
         return
     a, b, c, d = (" " * (level + k) for k in (1, 2, 3, 4))
-    memo: dict[int, str] = {}
+    # fmt2 depends on the value alone (always two places): one text per distinct amount.
+    money = ByValue(fmt2).__getitem__
     task_memo: dict[int, str] = {}  # an annual task's text, once per distinct object
     separator = "[\n"
-    for _, members in groups:
-        frame = frame_of(members)
+    for category, members in groups:
+        frame = members if isinstance(members, Frame) else frame_of(members)
         if frame is None:  # built by hand (tests): one manager at a time
-            for s in members:
+            for s in members:  # type: ignore[union-attr]
                 yield separator + a + json.dumps(_manager_json(s, adjustments),
                                                  ensure_ascii=False,
                                                  indent=1).replace("\n", "\n" + a)
@@ -85,28 +102,34 @@ def _managers_text(groups: list[tuple[str, list[ManagerScore]]],
         tasks = ("{\n" + ",\n".join(f'{c}{k}: {{\n{d}"annual_task": "%s",\n{d}"task_source": %s'
                                      f'\n{c}}}' for k, _ in tasked) + f"\n{b}}}") if tasked \
             else "{}"
-        template = (f'{a}{{\n{b}"id": %s,\n{b}"name": %s,\n{b}"branch": %s,\n'
-                    f'{b}"category": %s,\n{b}"rank": %d,\n{b}"branch_rank": %d,\n'
-                    f'{b}"total": "%s",\n{b}"risk_fund": "%s",\n{b}"items": {items},\n'
-                    f'{b}"adjustments": %s,\n{b}"tasks": {tasks}\n{a}}}')
-        for start in range(0, len(members), BLOCK_ROWS):
-            part = members[start:start + BLOCK_ROWS]
-            at = [s.row for s in part]
-            people = [s.manager for s in part]
-            columns = [strings([m.id for m in people]), strings([m.name for m in people]),
+        kind = json.dumps(category, ensure_ascii=False).replace("%", "%%")
+        template, plain = (f'{a}{{\n{b}"id": %s,\n{b}"name": %s,\n{b}"branch": %s,\n'
+                           f'{b}"category": {kind},\n{b}"rank": %d,\n{b}"branch_rank": %d,\n'
+                           f'{b}"total": "%s",\n{b}"risk_fund": "%s",\n{b}"items": {items},\n'
+                           f'{b}"adjustments": {moved},\n{b}"tasks": {tasks}\n{a}}}'
+                           for moved in ("%s", "[]"))
+        rows = ranked_rows(frame) if members is frame else [s.row for s in members]  # type: ignore[union-attr]
+        for start in range(0, len(rows), BLOCK_ROWS):
+            at = rows[start:start + BLOCK_ROWS]
+            people = list(map(frame.managers.__getitem__, at))
+            ids = [m.id for m in people]
+            columns = [strings(ids), strings([m.name for m in people]),
                        strings([m.branch for m in people]),
-                       strings([m.category for m in people]),
-                       [s.rank for s in part], [s.branch_rank for s in part],
-                       _texts([s.total for s in part], memo),
-                       _texts([s.risk_fund for s in part], memo)]
-            columns += [_texts(list(map(column.points.__getitem__, at)), memo)
+                       list(map(frame.ranks.__getitem__, at)),
+                       list(map(frame.branch_ranks.__getitem__, at)),
+                       list(map(money, map(frame.totals.__getitem__, at))),
+                       list(map(money, map(frame.funds.__getitem__, at)))]
+            columns += [list(map(money, map(column.points.__getitem__, at)))
                         for column in frame.items.values()]
-            columns.append([_adjustments_text(adjustments[m.id], b) if m.id in adjustments
-                            else "[]" for m in people])
+            adjusted = [cm in adjustments for cm in ids] if adjustments else []
+            if any(adjusted):
+                columns.append([_adjustments_text(adjustments[cm], b) if moved else "[]"
+                                for cm, moved in zip(ids, adjusted, strict=True)])
             for _, (task, source) in tasked:
                 columns += [_texts(list(map(task.__getitem__, at)), task_memo, num),
                             strings(list(map(source.__getitem__, at)))]
-            yield separator + ",\n".join(map(template.__mod__, zip(*columns, strict=True)))
+            fill = (template if any(adjusted) else plain).__mod__
+            yield separator + ",\n".join(map(fill, zip(*columns, strict=True)))
             separator = ",\n"
     yield "\n" + " " * level + "]"
 

@@ -1,0 +1,131 @@
+"""The store's write path and ``score --json`` a column at a time (issue 19, session 8):
+the ``scores`` rows zipped from each frame's columns, the item columns and the first
+month's running totals built without a step per manager are exactly what the per-manager
+path stores, adjusted points included; the JSON document's managers come straight from
+the frames, in the order ``ordered`` gives."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cmscore.console import json_text
+from cmscore.engine.adjustments import TOTAL, Adjustment, apply
+from cmscore.engine.month import Block, Manager
+from cmscore.engine.scoring import MonthScores, score_month
+from cmscore.inputs.reader import read_export
+from cmscore.outputs import scorejson
+from cmscore.rules.ruleset import RuleSet
+from cmscore.store import itemcols, monthrows
+from conftest import EXAMPLES
+
+D = Decimal
+figures = st.one_of(st.none(), st.decimals(min_value=-10**6, max_value=10**9, places=2),
+                    st.decimals(min_value=0, max_value=10**4, places=8),
+                    st.decimals(allow_nan=False, allow_infinity=False),
+                    st.integers(10**26, 10**28 - 1).map(lambda n: Decimal(n).scaleb(-29)))
+
+
+def adjusted_month(rules: RuleSet) -> MonthScores:
+    """October's example month with an item, a capped and a total adjustment applied."""
+    scores = score_month(read_export(EXAMPLES / "2026-10.xlsx", rules, None), rules)
+    first, second = scores.scores[0].manager.id, scores.scores[1].manager.id
+
+    def adj(k: int, cm: str, item: str, points: str) -> Adjustment:
+        return Adjustment(id=k, month=scores.month, cm_id=cm, item=item, points=D(points),
+                          reason="申诉", basis="文件", approved_by="张三")
+
+    assert not apply(scores, [adj(1, first, "cards", "100"), adj(2, second, "cards", "-0.5"),
+                              adj(3, second, TOTAL, "1.25")])
+    return scores
+
+
+def by_manager(scores: MonthScores) -> MonthScores:
+    """The same month with no frames: the store's per-manager path (scores built by hand)."""
+    return MonthScores(scores.month, list(scores.scores), [], scores.adjustments)
+
+
+def test_scores_rows_from_columns_are_the_per_manager_rows(rules: RuleSet) -> None:
+    scores = adjusted_month(rules)
+    framed = list(monthrows.score_rows(scores))
+    assert sorted(map(repr, framed)) == sorted(map(repr, monthrows.score_rows(by_manager(scores))))
+    # by 工号 within each category, each row's inputs the export's figures
+    for category in {r[4] for r in framed}:
+        ids = [str(r[1]) for r in framed if r[4] == category]
+        assert ids == sorted(ids)
+    assert json.loads(str(framed[0][10])) == {
+        item: {role: None if v is None else f"{v:f}" for role, v in roles.items()}
+        for item, roles in next(s.manager for s in scores.scores
+                                if s.manager.id == framed[0][1]).figures.items()}
+
+
+def test_item_columns_from_columns_are_the_per_manager_fields(rules: RuleSet) -> None:
+    scores = adjusted_month(rules)
+    moved = [c for f in scores.frames for c in f.items.values()
+             if c.centi is not None and list(map(itemcols.to_centi, c.points)) != c.centi]
+    assert moved  # the adjusted points differ from the column's hundredths as scored
+    assert itemcols.compared(scores) == itemcols.compared(by_manager(scores))
+
+
+def test_a_framed_month_takes_no_step_per_manager(rules: RuleSet,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    scores = score_month(read_export(EXAMPLES / "2026-10.xlsx", rules, None), rules)
+
+    def per_manager(*_: object) -> None:
+        raise AssertionError("a step per manager")
+    monkeypatch.setattr(monthrows, "_npl", per_manager)
+    monkeypatch.setattr(monthrows, "inputs_text", per_manager)
+    assert len(list(monthrows.score_rows(scores))) == len(scores.scores)
+
+
+@given(st.lists(figures, max_size=30))
+def test_millionths_of_a_column_are_each_figures(values: list[Decimal | None]) -> None:
+    assert itemcols.micro_column(values) == [itemcols.micro(v) for v in values]
+
+
+@given(st.lists(st.one_of(st.none(), st.decimals(allow_nan=False, allow_infinity=False)),
+                max_size=30))
+def test_a_column_of_decimal_texts_is_its_json(values: list[Decimal | None]) -> None:
+    texts = [None if v is None else f"{v:f}" for v in values]
+    assert itemcols._decimals_text(texts) == itemcols._dumps(texts)
+
+
+@given(st.lists(st.tuples(st.sampled_from("ABCDEFG"), figures), unique_by=lambda t: t[0]))
+def test_the_first_months_totals_are_those_added_to_nothing(
+        rows: list[tuple[str, Decimal | None]]) -> None:
+    ids = [cm for cm, _ in rows]
+    texts = [None if f is None else f"{f:f}" for _, f in rows]
+    micro = [itemcols.micro(f) for _, f in rows]
+    assert itemcols._plus(None, ids, texts, micro) == itemcols._plus(([], []), ids, texts, micro)
+
+
+def test_the_json_of_a_framed_month_is_built_from_its_frames(
+        rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    scores = adjusted_month(rules)
+    want = json_text(scorejson.scores_json(by_manager(scores), rules))  # a dict per manager
+
+    def regrouped(*_: object) -> None:
+        raise AssertionError("ManagerScores grouped and sorted again")
+    monkeypatch.setattr(scorejson, "ordered", regrouped)
+    assert json_text(scorejson.scores_json(scores, rules)) == want
+
+
+@given(st.lists(st.integers(-10**9, 10**9) | st.just(0), max_size=30))
+def test_a_column_of_integers_is_its_json(values: list[int]) -> None:
+    assert itemcols._integers_text(values) == itemcols._dumps(values)
+
+
+@given(st.lists(st.lists(figures, min_size=3, max_size=3), min_size=1, max_size=8))
+def test_inputs_texts_are_json_dumps_of_each_managers_figures(rows: list[list[Any]]) -> None:
+    """The template's quotes go in per column with no empty cell; ``null`` where empty."""
+    managers = [Manager(str(k), "甲", "城东", "支行", k + 3) for k in range(len(rows))]
+    keys = [("a", "value"), ("a", "baseline"), ('5人"以下%s', "%d")]
+    block = Block("支行", managers, {key: [r[k] for r in rows] for k, key in enumerate(keys)})
+    order = list(reversed(range(len(rows))))
+    for text, i in zip(block.inputs_json(order), order, strict=True):
+        assert text == monthrows.inputs_text(Manager("x", "", "", "", 0, block.figures_of(i)))
