@@ -3,11 +3,20 @@ ways give, and fall back to them where their assumption does not hold."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cmscore.engine.month import Manager
+from cmscore.engine.scoring import score_month_managers
 from cmscore.outputs import celltext, layout
+from cmscore.outputs import scores as out_scores
+from cmscore.problems import InputError
+from cmscore.rules.ruleset import RuleSet
+from conftest import FakeHistory
+from test_engine_templates import figures_of, history_for
 
 # ASCII, 3-byte CJK, and what the column-wise rule must still count as the per-text rule
 # does: 2-byte Latin, 4-byte characters, line breaks inside a part, empty parts.
@@ -71,3 +80,30 @@ def test_prose_written_as_is_matches_escaping_each_value(column: list[str | None
     if is_shared:
         texts = [None if t is None else shared.texts[int(t)] for t in texts]
     assert texts == expected
+
+
+figures = st.decimals(min_value=-50, max_value=5000, places=2, allow_nan=False)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(figures, min_size=20, max_size=20), min_size=2, max_size=40),
+       st.sampled_from(["all", "none", "mixed"]), st.booleans())
+def test_a_category_s_sentences_at_once_equal_each_manager_s(
+        rules: RuleSet, people: list[list[Decimal]], baselines: str, history: bool) -> None:
+    """明细's 计分说明 built a whole item column at a time (templates filled in C loops,
+    clamped rows, rows with and without a baseline, baselines from the export or the
+    store) is byte for byte each manager's own sentences."""
+    managers = [Manager(f"{k:06d}", "张三", f"机构{k % 3}", category, k + 4,
+                        figures_of(rules, category, values,
+                                   baselines == "all" or (baselines == "mixed" and k % 2 == 1)))
+                for k, values in enumerate(people) for category in ("支行", "分行公司")]
+    past = history_for(managers, rules) if history else FakeHistory()
+    try:
+        scores = score_month_managers("2026-10", managers, rules, past)
+    except InputError:  # a baseline missing from the export and the store
+        return
+    for _, members in out_scores.ordered(scores, rules):
+        frame = out_scores.frame_of(members)
+        assert frame is not None and len(members) > 1
+        assert list(out_scores._sentences(members, frame)) == [  # noqa: SLF001
+            "\n".join(v.text for v in s.items.values()) for s in members]
