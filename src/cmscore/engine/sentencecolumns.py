@@ -154,9 +154,11 @@ def _tails(item: Item, figures: list[Decimal], scored: list[Decimal]) -> list[st
                               f"%s分{limits}"),
                        (under, f"%s{rate} = %s分，减少不扣分 → %s分{limits}")):
         if rows:
-            exacts = nums(map(exact.__getitem__, rows))
-            for k, e in zip(rows, exacts, strict=True):
-                out[k] = form % (texts[k], e, points[k])
+            written = map(form.__mod__, zip(map(texts.__getitem__, rows),
+                                            nums(map(exact.__getitem__, rows)),
+                                            map(points.__getitem__, rows), strict=True))
+            for k, text in zip(rows, written, strict=True):
+                out[k] = text
     return out
 
 
@@ -165,14 +167,14 @@ def _linear_column(column: ItemColumn, rows: Sequence[int]) -> list[str]:
     name = _lit(item.name)
     figures = list(map(column.figure.__getitem__, rows))
     scored: list[Decimal] = list(map(column.points.__getitem__, rows))
-    keys = list(zip(map(id, figures), map(id, scored), strict=True))  # objects alive meanwhile
     # The tail (「x户 × 2.5分 = 5.00分（满分…）」) once per distinct (figure, points) object
     # where they repeat (counts); row by row where they hardly do (amounts).
-    distinct = dict(zip(keys, zip(figures, scored, strict=True), strict=True))
-    if 2 * len(distinct) > len(keys):
+    if 2 * len(set(map(id, figures))) > len(figures):
         out = _tails(item, [ZERO if f is None else f for f in figures]
                      if _blanks(figures) else figures, scored)  # type: ignore[arg-type]
     else:
+        keys = list(zip(map(id, figures), map(id, scored), strict=True))  # objects alive
+        distinct = dict(zip(keys, zip(figures, scored, strict=True), strict=True))
         firsts = [f if f is not None else ZERO for f, _ in distinct.values()]
         tails = dict(zip(distinct, _tails(item, firsts, [p for _, p in distinct.values()]),
                          strict=True))
