@@ -3,7 +3,9 @@ ways give, and fall back to them where their assumption does not hold."""
 
 from __future__ import annotations
 
+import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +15,8 @@ from cmscore.engine.month import Manager
 from cmscore.engine.scoring import score_month_managers
 from cmscore.outputs import celltext, layout
 from cmscore.outputs import scores as out_scores
+from cmscore.outputs.celltext import Blocks
+from cmscore.outputs.xlsx import Book, Column
 from cmscore.problems import InputError
 from cmscore.rules.ruleset import RuleSet
 from conftest import FakeHistory
@@ -107,3 +111,23 @@ def test_a_category_s_sentences_at_once_equal_each_manager_s(
         assert frame is not None and len(members) > 1
         assert list(out_scores._sentences(members, frame)) == [  # noqa: SLF001
             "\n".join(v.text for v in s.items.values()) for s in members]
+
+
+def test_a_block_ending_in_inline_text_writes_the_rows_one_at_a_time_would(
+        tmp_path: Path) -> None:
+    """The 明细's last cell, 2 KB of Chinese, is encoded apart from the ASCII rest of its
+    row: the sheet is byte for byte the one written row by row (``Book._rows``)."""
+    columns = [Column("工号", 12), Column("得分", 9, "points"), Column("计分说明", 72, "wrap")]
+    texts = ["放款户数：新增6户 × 2.5分 = 15.00分（满分10 / 高限20）\n银行卡 <&> " * k
+             for k in range(1, 40)]
+    rows = [[f"{k:06d}", Decimal(k) / 4, t] for k, t in enumerate(texts)]
+    sheets = []
+    for name, written in (("blocks", Blocks([[list(c) for c in zip(*rows, strict=True)]])),
+                        ("rows", rows)):
+        book = Book(tmp_path / f"{name}.xlsx")
+        book.sheet("明细", columns, written)
+        book.close()
+        with zipfile.ZipFile(tmp_path / f"{name}.xlsx") as z:
+            sheets.append(z.read("xl/worksheets/sheet1.xml"))
+    assert sheets[0] == sheets[1]
+    assert "银行卡 &lt;&amp;&gt;".encode() in sheets[0]
