@@ -6,6 +6,7 @@ import re
 import statistics
 from decimal import Decimal
 from functools import partial
+from itertools import compress
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -102,10 +103,9 @@ def _detail_columns(members: list[ManagerScore], items: dict[str, Item]) -> list
     for item_id, item in items.items():
         columns += [_values(members, frame, item_id, what, at) for _, what, _ in _figures(item)]
         columns.append(_values(members, frame, item_id, "points", at))
-        if item.early_completion:
-            for k, done in enumerate(_values(members, frame, item_id, "early", at)):
-                if done:
-                    early[k] = f"{early[k]}、{item.name}" if early[k] else item.name
+        if item.early_completion:  # the rows that completed early: a few, found in C
+            for k in compress(range(len(members)), _values(members, frame, item_id, "early", at)):
+                early[k] = f"{early[k]}、{item.name}" if early[k] else item.name
     columns += [early, list(map(_TOTAL, members)), list(map(_FUND, members)),
                 _sentences(members, frame)]
     return columns
