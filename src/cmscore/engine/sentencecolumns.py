@@ -37,20 +37,23 @@ def sentence_column(column: ItemColumn, rows: Sequence[int]) -> list[str]:
         return _tiered_column(column, rows)
     roles = list(column.roles.values())
     points, figure, fund = column.points, column.figure, column.fund
-    done: dict[tuple[object, ...], str] = {}
-    out = []
-    for i in rows:
-        # Figures by value: they are written normalised (num, pct), so equal values give
-        # equal text; a ratio's sign is kept apart (pct(-0) is "-0%"). Points by object:
-        # written as they are (an adjusted 6 and a scored 6.00 differ).
-        ratio = figure[i]
-        key = (*(c[i] for c in roles), ratio, ratio is not None and ratio.is_signed(),
-               id(points[i]), id(fund[i]) if fund else 0)
-        text = done.get(key)
-        if text is None:
-            text = done[key] = explain_item(item, column.at(i))
-        out.append(text)
-    return out
+    # Figures by value: they are written normalised (num, pct), so equal values give equal
+    # text; a ratio's sign is kept apart (pct(-0) is "-0%"). Points by object: written as
+    # they are (an adjusted 6 and a scored 6.00 differ). Keys built in C loops.
+    ratios = list(map(figure.__getitem__, rows))
+    signs: Iterable[bool]
+    if not _blanks(ratios):
+        signs = map(Decimal.is_signed, ratios)  # type: ignore[arg-type]
+    elif not any(map(operator.is_not, ratios, repeat(None))):  # no ratio at all
+        signs = repeat(False)
+    else:
+        signs = [r is not None and r.is_signed() for r in ratios]
+    keys = list(zip(*(map(c.__getitem__, rows) for c in roles), ratios, signs,
+                    map(id, map(points.__getitem__, rows)),
+                    map(id, map(fund.__getitem__, rows)) if fund else repeat(0), strict=False))
+    first = dict(zip(reversed(keys), reversed(rows), strict=True))  # each key's first row
+    done = {key: explain_item(item, column.at(i)) for key, i in first.items()}
+    return list(map(done.__getitem__, keys))
 
 
 def _tiered_column(column: ItemColumn, rows: Sequence[int]) -> list[str]:

@@ -26,6 +26,7 @@ from cmscore.rules.ruleset import Item, RuleSet, Table
 SHEET_SUFFIX = "排名"
 _RANK_KEY = attrgetter("rank", "manager.id")  # (rank, 工号) in C: 100k keys a sort
 _ROW, _TOTAL, _FUND = attrgetter("row"), attrgetter("total"), attrgetter("risk_fund")
+_RANK, _BRANCH_RANK = attrgetter("rank"), attrgetter("branch_rank")
 _MANAGER = {what: attrgetter(f"manager.{what}") for what in ("id", "name", "branch", "category")}
 
 
@@ -122,11 +123,12 @@ def _ranked_columns(members: list[ManagerScore], table: Table,
                  if frame is not None and at is not None else
                  [sum(v, Decimal(0)) for v in zip(*(points[i.id] for i in g.items), strict=True)]
                  for g in table.groups]
-    return [[s.rank for s in members], [s.branch_rank for s in members],
-            [s.manager.id for s in members], [s.manager.name for s in members],
-            [s.manager.branch for s in members], *points.values(), *subtotals,
-            [moved.get(s.manager.id) or None for s in members],
-            [s.total for s in members], [s.risk_fund for s in members]]
+    ids = list(map(_MANAGER["id"], members))
+    return [list(map(_RANK, members)), list(map(_BRANCH_RANK, members)), ids,
+            list(map(_MANAGER["name"], members)), list(map(_MANAGER["branch"], members)),
+            *points.values(), *subtotals,
+            [m or None for m in map(moved.get, ids)] if moved else [None] * len(ids),
+            list(map(_TOTAL, members)), list(map(_FUND, members))]
 
 
 def _adjustment_rows(scores: MonthScores, rules: RuleSet) -> list[list[Any]]:
