@@ -119,8 +119,9 @@ def _tiered_rows(column: ItemColumn, rows: Sequence[int]) -> list[str]:
 def nums(values: Iterable[Decimal]) -> list[str]:
     """``num`` of every value, in C loops (a national month writes millions of figures)."""
     out = list(map(format, map(Decimal.normalize, values), repeat("f")))
-    for k in [k for k, text in enumerate(out) if text == "-0"]:
-        out[k] = "0"
+    if "-0" in out:  # a look in C; a negative zero is rare
+        for k in [k for k, text in enumerate(out) if text == "-0"]:
+            out[k] = "0"
     return out
 
 
