@@ -13,13 +13,14 @@ from hypothesis import strategies as st
 
 from cmscore.engine.month import Manager
 from cmscore.engine.scoring import score_month_managers
-from cmscore.outputs import celltext, layout
+from cmscore.outputs import layout
 from cmscore.outputs import scores as out_scores
 from cmscore.outputs.celltext import Blocks
 from cmscore.outputs.xlsx import Book, Column
 from cmscore.problems import InputError
 from cmscore.rules.ruleset import RuleSet
 from conftest import FakeHistory
+from test_columns import check_column_texts
 from test_engine_templates import figures_of, history_for
 
 # ASCII, 3-byte CJK, and what the column-wise rule must still count as the per-text rule
@@ -67,23 +68,8 @@ def test_a_part_with_its_own_line_break_is_counted_text_by_text() -> None:
 @given(st.lists(st.one_of(st.none(), st.text(alphabet="计分说明&<>\x01a ", min_size=70,
                                                max_size=90)), min_size=1, max_size=5))
 def test_prose_written_as_is_matches_escaping_each_value(column: list[str | None]) -> None:
-    """A column of long, distinct text (明细's 计分说明) is looked at once as a whole; it
-    gives each value's escaped text, and refuses what each value refuses."""
-    def each() -> list[str | None]:
-        return [celltext.escape(celltext.check_text(v)) if v else None for v in column]
-
-    try:
-        expected = each()
-    except ValueError as exc:
-        with pytest.raises(ValueError, match=str(exc)[:6]):
-            celltext.column_texts(column, True, celltext.Escaped(), celltext.Shared())
-        return
-    got = celltext.column_texts(column, True, celltext.Escaped(), shared := celltext.Shared())
-    assert got is not None
-    texts, is_shared = got
-    if is_shared:
-        texts = [None if t is None else shared.texts[int(t)] for t in texts]
-    assert texts == expected
+    """A column of long, distinct text (明细's 计分说明) is looked at once as a whole."""
+    check_column_texts(column)
 
 
 figures = st.decimals(min_value=-50, max_value=5000, places=2, allow_nan=False)
