@@ -221,8 +221,12 @@ def test_a_column_block_refuses_what_rows_refuse(tmp_path: Path) -> None:
 @given(st.lists(st.one_of(st.none(), st.text(alphabet="0aZ &<>\x01\x1f\t", max_size=4),
                           st.sampled_from(["张三", "x" * 32768])), max_size=6))
 def test_a_text_column_written_as_is_matches_escaping_each_value(column: list[str | None]) -> None:
-    import pytest
+    check_column_texts(column)
 
+
+def check_column_texts(column: list[str | None]) -> None:
+    """``column_texts`` of a text column gives each value's escaped text (looked up in the
+    shared strings when it indexes them), and refuses what each value refuses."""
     from cmscore.outputs import celltext
 
     def each() -> list[str | None]:

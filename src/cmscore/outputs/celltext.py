@@ -135,6 +135,12 @@ def column_texts(column: list[Any], text: bool, escaped: Escaped, shared: Shared
         if len(joined) > PROSE * len(column) and 2 * len(set(column)) > len(column):
             # Prose, each row its own (明细's 计分说明): inline, as nothing repeats to share;
             # in the table, a national month's 100k sentences stayed in memory to the end.
+            if _BLANK not in kinds and "" not in column and not _CONTROL.search(joined) \
+                    and max(map(len, column)) <= MAX_CELL:  # nothing to refuse: one look
+                if "&" in joined or "<" in joined or ">" in joined:  # 「< 1%」 in a tier
+                    # Escaped at once: no text holds a NUL (a control character) to split on.
+                    return escape("\x00".join(column)).split("\x00"), False  # type: ignore[return-value]
+                return list(column), False
             return [escape(check_text(v)) if v else None for v in column], False
         lookup = escaped if joined.isascii() else shared
         if _BLANK in kinds:

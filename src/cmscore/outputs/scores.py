@@ -6,6 +6,8 @@ import re
 import statistics
 from decimal import Decimal
 from functools import partial
+from itertools import compress
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +18,22 @@ from cmscore.engine.scoring import Frame, ManagerScore, MonthScores
 from cmscore.engine.sentencecolumns import sentence_column
 from cmscore.numbers import fmt2
 from cmscore.outputs.celltext import Blocks, column_blocks
+from cmscore.outputs.layout import Joined
 from cmscore.outputs.roster import write_sheet as write_roster_sheet
 from cmscore.outputs.xlsx import Book, Column
 from cmscore.rules.ruleset import Item, RuleSet, Table
 
 SHEET_SUFFIX = "排名"
+_RANK_KEY = attrgetter("rank", "manager.id")  # (rank, 工号) in C: 100k keys a sort
+_ROW, _TOTAL, _FUND = attrgetter("row"), attrgetter("total"), attrgetter("risk_fund")
+_RANK, _BRANCH_RANK = attrgetter("rank"), attrgetter("branch_rank")
+_MANAGER = {what: attrgetter(f"manager.{what}") for what in ("id", "name", "branch", "category")}
 
 
 def ordered(scores: MonthScores, rules: RuleSet) -> list[tuple[str, list[ManagerScore]]]:
     """Categories in rule-file order (附件1, 2, 3), each ranked."""
     groups = scores.by_category()
-    return [(c, sorted(groups[c], key=lambda s: (s.rank, s.manager.id)))
-            for c in rules.tables if c in groups]
+    return [(c, sorted(groups[c], key=_RANK_KEY)) for c in rules.tables if c in groups]
 
 
 def frame_of(members: list[ManagerScore]) -> Frame | None:
@@ -37,17 +43,19 @@ def frame_of(members: list[ManagerScore]) -> Frame | None:
 
 
 def _values(members: list[ManagerScore], frame: Frame | None, item_id: str,
-            attr: str) -> list[Any]:
+            attr: str, at: list[int] | None = None) -> list[Any]:
     """One item's ``attr`` (points, figure, baseline, source, early, or "role:R" for the
     export's figure of role R as read) for these managers: from ``frame``'s columns when
-    given, else from each manager's item scores."""
+    given (``at``: the managers' rows in it, when the caller has them), else from each
+    manager's item scores."""
     role = attr[5:] if attr.startswith("role:") else None
     if frame is not None:
         if item_id not in frame.items:
             return [None] * len(members)
         column: Any = frame.items[item_id].roles.get(role) if role is not None else \
             getattr(frame.items[item_id], attr)
-        at = [s.row for s in members]
+        if at is None:
+            at = list(map(_ROW, members))
         if attr == "early":  # row → earlier months' total, for the rows that completed early
             return list(map(column.__contains__, at))
         if column is None:
@@ -82,26 +90,24 @@ def _sentences(members: list[ManagerScore], frame: Frame | None) -> list[str]:
     time from the frame (``engine.sentencecolumns``) when there is one."""
     if frame is None:
         return ["\n".join(v.text for v in s.items.values()) for s in members]
-    rows = [s.row for s in members]
-    columns = [sentence_column(column, rows) for column in frame.items.values()]
-    return list(map("\n".join, zip(*columns, strict=True))) if columns else [""] * len(rows)
+    rows = list(map(_ROW, members))
+    return Joined([sentence_column(column, rows) for column in frame.items.values()], len(rows))
 
 
 def _detail_columns(members: list[ManagerScore], items: dict[str, Item]) -> list[list[Any]]:
     """The 明细 columns of one category's managers."""
-    columns: list[list[Any]] = [[s.manager.id for s in members], [s.manager.name for s in members],
-                                [s.manager.branch for s in members],
-                                [s.manager.category for s in members]]
+    columns: list[list[Any]] = [list(map(_MANAGER[what], members))
+                                for what in ("id", "name", "branch", "category")]
     frame = frame_of(members)
+    at = list(map(_ROW, members)) if frame is not None else None
     early = [""] * len(members)
     for item_id, item in items.items():
-        columns += [_values(members, frame, item_id, what) for _, what, _ in _figures(item)]
-        columns.append(_values(members, frame, item_id, "points"))
-        if item.early_completion:
-            for k, done in enumerate(_values(members, frame, item_id, "early")):
-                if done:
-                    early[k] = f"{early[k]}、{item.name}" if early[k] else item.name
-    columns += [early, [s.total for s in members], [s.risk_fund for s in members],
+        columns += [_values(members, frame, item_id, what, at) for _, what, _ in _figures(item)]
+        columns.append(_values(members, frame, item_id, "points", at))
+        if item.early_completion:  # the rows that completed early: a few, found in C
+            for k in compress(range(len(members)), _values(members, frame, item_id, "early", at)):
+                early[k] = f"{early[k]}、{item.name}" if early[k] else item.name
+    columns += [early, list(map(_TOTAL, members)), list(map(_FUND, members)),
                 _sentences(members, frame)]
     return columns
 
@@ -111,16 +117,18 @@ def _ranked_columns(members: list[ManagerScore], table: Table,
     """A category's ranked sheet as columns; subtotals as scored when there is a frame
     (with the item adjustments in them); 调整 is what the adjustments moved in all."""
     frame = frame_of(members)
-    points = {i.id: _values(members, frame, i.id, "points") for i in table.items}
-    subtotals = [list(map(frame.groups[g.id].__getitem__, [s.row for s in members]))
-                 if frame is not None else
+    at = list(map(_ROW, members)) if frame is not None else None
+    points = {i.id: _values(members, frame, i.id, "points", at) for i in table.items}
+    subtotals = [list(map(frame.groups[g.id].__getitem__, at))
+                 if frame is not None and at is not None else
                  [sum(v, Decimal(0)) for v in zip(*(points[i.id] for i in g.items), strict=True)]
                  for g in table.groups]
-    return [[s.rank for s in members], [s.branch_rank for s in members],
-            [s.manager.id for s in members], [s.manager.name for s in members],
-            [s.manager.branch for s in members], *points.values(), *subtotals,
-            [moved.get(s.manager.id) or None for s in members],
-            [s.total for s in members], [s.risk_fund for s in members]]
+    ids = list(map(_MANAGER["id"], members))
+    return [list(map(_RANK, members)), list(map(_BRANCH_RANK, members)), ids,
+            list(map(_MANAGER["name"], members)), list(map(_MANAGER["branch"], members)),
+            *points.values(), *subtotals,
+            [m or None for m in map(moved.get, ids)] if moved else [None] * len(ids),
+            list(map(_TOTAL, members)), list(map(_FUND, members))]
 
 
 def _adjustment_rows(scores: MonthScores, rules: RuleSet) -> list[list[Any]]:
