@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from contextlib import ExitStack, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from cmscore.app import cascade
@@ -26,8 +27,8 @@ from cmscore.engine.scoring import MonthScores, score_month
 from cmscore.inputs.reader import read_export
 from cmscore.numbers import to_centi
 from cmscore.outputs import sheetparts
-from cmscore.outputs.aside import alongside, forks
-from cmscore.outputs.files import parts_beside, stored_workbook
+from cmscore.outputs.aside import alongside
+from cmscore.outputs.files import stored_workbook
 from cmscore.outputs.scores import DETAIL, detail_sheet, notice_fits, write_notice, write_scores
 from cmscore.outputs.tasks import task_summary
 from cmscore.problems import fail
@@ -145,24 +146,10 @@ def _write_books(path: Path, notice: Path | None, scores: MonthScores, export: M
     """The scores workbook at ``path`` and, when ``notice`` is given (a month of at most
     ``NOTICE_MAX_SHEETS`` 机构), the 公示 workbook there. With ``split``, the 明细
     sheet's blocks are shared with ``_help_write`` and the workbook is left for it to
-    finish."""
+    finish (``sheetparts.helped``)."""
     write_scores(path, scores, export, rules, run, changes, split)
     if notice is not None:
         write_notice(notice, scores, rules)
-
-
-def _help_write(split: sheetparts.Split | None, path: Path, scores: MonthScores,
-                rules: RuleSet, written: Callable[[], None]) -> Callable[[], None]:
-    """``written`` (waiting for the child), after this process has rendered its share of
-    the 明细 blocks; then the scores workbook is finished here from both sides' parts."""
-    if split is None:
-        return written
-
-    def whole() -> None:
-        sheetparts.help_write(split, DETAIL, *detail_sheet(scores, rules))
-        written()
-        sheetparts.assemble(split, path)
-    return whole
 
 
 def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
@@ -220,19 +207,17 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
             if notice_fits(scores, rules) else None
         # The scores workbook innermost: a write that fails (a full disk) is said of it.
         with (stored_workbook(conn, notice) if notice else nullcontext(None)) as notice_book, \
-                stored_workbook(conn, target) as book, ExitStack() as stack:
+                stored_workbook(conn, target) as book, \
+                sheetparts.sharing(len(scores.scores), book.tmp) as split:
             step(f"写出 {target.name}")
             # A forked run shares the 明细 sheet's blocks: the child renders while this
             # process stores, this process takes what is left once stored (sheetparts).
-            split = None
-            if forks(len(scores.scores)):
-                split = sheetparts.Split(stack.enter_context(parts_beside(book.tmp)))
-                stack.callback(split.close)
             with alongside(len(scores.scores), _write_books, book.tmp,
                            notice_book.tmp if notice_book else None, scores,
                            export, rules, record, changes, split) as written:
                 step("存入历史库")
-                whole = _help_write(split, book.tmp, scores, rules, written)
+                whole = sheetparts.helped(split, book.tmp, DETAIL,
+                                          partial(detail_sheet, scores, rules), written)
                 ready = book.ready(notice_book.ready(whole) if notice_book else whole)
                 store.save_month(conn, scores, run, replace=replace, ready=ready, then=flow)
         span = window(export.month, NPL_WARNING_MONTHS)

@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import os
 import pickle
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 from cmscore.outputs import layout
+from cmscore.outputs.aside import forks
 from cmscore.outputs.celltext import Blocks, Escaped, Shared
+from cmscore.outputs.files import parts_beside
 from cmscore.outputs.xlsx import Book, Column, _behind, column_letters, sheet_head, sheet_tail
 from cmscore.outputs.zipout import Deflater, Part, ZipOut, deflate_part
 
@@ -67,6 +70,38 @@ class Split:
             self._read = -1
 
 
+@contextmanager
+def sharing(rows: int, tmp: Path) -> Iterator[Split | None]:
+    """A ``Split`` for the workbook being written at ``tmp`` when ``aside.alongside``
+    forks for ``rows`` rows, else None (written in line, as ever); its folder and pipe
+    are gone when the run ends."""
+    if not forks(rows):
+        yield None
+        return
+    with parts_beside(tmp) as folder:
+        split = Split(folder)
+        try:
+            yield split
+        finally:
+            split.close()
+
+
+def helped(split: Split | None, path: Path, name: str,
+           sheet: Callable[[], tuple[Sequence[Column], Sequence[Maker], Sequence[int]]],
+           written: Callable[[], None]) -> Callable[[], None]:
+    """The ``ready`` step of a run whose writer shares the sheet ``name`` (``sheet()``:
+    the columns, makers and sizes it gave ``write_sheet``): this process renders the
+    blocks left, waits for the writer (``written``), then finishes the workbook at ``path``."""
+    if split is None:
+        return written
+
+    def whole() -> None:
+        help_write(split, name, *sheet())
+        written()
+        assemble(split, path)
+    return whole
+
+
 class _Unseen(KeyError):
     """A text the frozen shared strings lack."""
 
@@ -84,11 +119,14 @@ class _Renderer(Book):
 
 
 def write_sheet(book: Book, split: Split, name: str, columns: Sequence[Column],
-                makers: Sequence[Maker], sizes: Sequence[int], seed: Iterable[str]) -> None:
-    """The writer's side: ``book``'s next sheet, rows given as blocks of ``sizes`` rows
-    (``makers``), rendered by both processes; ``seed`` are texts the blocks share that
-    the earlier sheets may not have (categories)."""
+                makers: Sequence[Maker], sizes: Sequence[int], seed: Iterable[str],
+                note: str = "") -> None:
+    """The writer's side: ``book``'s next sheet (``note`` above its header, as
+    ``Book.sheet``), rows given as blocks of ``sizes`` rows (``makers``), rendered by
+    both processes; ``seed`` are texts the blocks share that the earlier sheets may not
+    have (categories)."""
     index = len(book.sheets) + 1
+    start = 3 if note else 1
     letters = column_letters(max(len(columns), 1))
     first = makers[0]() if makers else None
     widths = layout.fit_widths(columns, first)
@@ -97,18 +135,18 @@ def write_sheet(book: Book, split: Split, name: str, columns: Sequence[Column],
     frozen = _Frozen()
     frozen.update(book.shared)
     with open(split.folder / "plan", "wb") as fh:
-        pickle.dump((widths, dict(frozen)), fh)
+        pickle.dump((widths, dict(frozen), start), fh)
     split.hand_out(len(makers))
-    _save(deflate_part(split.folder / "head", [sheet_head(columns, widths, letters, 1, "")],
+    _save(deflate_part(split.folder / "head", [sheet_head(columns, widths, letters, start, note)],
                        last=False))
     renderer = _Renderer(frozen, widths)
     if first is not None:
-        _render(renderer, split.folder, name, columns, first, 0, 1)
-    _claim_all(renderer, split, name, columns, makers, sizes)
-    _save(deflate_part(split.folder / "tail", [sheet_tail(columns, widths, 1)], last=True))
+        _render(renderer, split.folder, name, columns, first, 0, start)
+    _claim_all(renderer, split, name, columns, makers, _first_rows(sizes, start))
+    _save(deflate_part(split.folder / "tail", [sheet_tail(columns, widths, start)], last=True))
     last = letters[len(columns) - 1] if columns else "A"
-    book.sheets.append((name, layout.defined_names(index - 1, name, 1, last, 1 + sum(sizes),
-                                                   bool(columns))))
+    book.sheets.append((name, layout.defined_names(index - 1, name, start, last,
+                                                   start + sum(sizes), bool(columns))))
     member = f"xl/worksheets/sheet{index}.xml"
 
     def stop(z: ZipOut) -> None:
@@ -125,12 +163,13 @@ def help_write(split: Split, name: str, columns: Sequence[Column], makers: Seque
     if k is None:
         return
     with open(split.folder / "plan", "rb") as fh:  # written before any number was handed out
-        widths, shared = pickle.load(fh)
+        widths, shared, start = pickle.load(fh)
     frozen = _Frozen()
     frozen.update(shared)
     renderer = _Renderer(frozen, widths)
-    _render(renderer, split.folder, name, columns, makers[k](), k, _first_rows(sizes)[k])
-    _claim_all(renderer, split, name, columns, makers, sizes)
+    rows = _first_rows(sizes, start)
+    _render(renderer, split.folder, name, columns, makers[k](), k, rows[k])
+    _claim_all(renderer, split, name, columns, makers, rows)
 
 
 def assemble(split: Split, path: Path) -> None:
@@ -148,14 +187,13 @@ def assemble(split: Split, path: Path) -> None:
     z.close()
 
 
-def _first_rows(sizes: Sequence[int]) -> list[int]:
-    """The row before each block's first (the header is row 1)."""
-    return list(accumulate(sizes, initial=1))
+def _first_rows(sizes: Sequence[int], start: int) -> list[int]:
+    """The row before each block's first (the header is row ``start``)."""
+    return list(accumulate(sizes, initial=start))
 
 
 def _claim_all(renderer: _Renderer, split: Split, name: str, columns: Sequence[Column],
-               makers: Sequence[Maker], sizes: Sequence[int]) -> None:
-    rows = _first_rows(sizes)
+               makers: Sequence[Maker], rows: Sequence[int]) -> None:
     while (k := split.claim()) is not None:
         _render(renderer, split.folder, name, columns, makers[k](), k, rows[k])
 
