@@ -92,27 +92,25 @@ def _gf2_square(matrix: list[int]) -> list[int]:
     return [_gf2_times(matrix, matrix[n]) for n in range(32)]
 
 
+_ZEROS: list[list[int]] = []  # [k]: the CRC's operator for 2**k zero bytes, made once
+
+
 def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
     """The CRC-32 of A + B from crc(A), crc(B) and len(B): zlib's crc32_combine (feeding
-    len(B) zero bytes through crc(A) by squaring the CRC's operator matrix)."""
-    if len2 <= 0:
-        return crc1
-    odd = [0xEDB88320] + [1 << n for n in range(31)]  # the operator of one zero bit
-    even = _gf2_square(odd)  # two zero bits
-    odd = _gf2_square(even)  # four zero bits
-    while True:
-        even = _gf2_square(odd)  # a zero byte the first time, then doubling
+    len(B) zero bytes through crc(A), by the operators of 1, 2, 4 … zero bytes)."""
+    if not _ZEROS:
+        op = [0xEDB88320] + [1 << n for n in range(31)]  # one zero bit
+        for _ in range(3):
+            op = _gf2_square(op)
+        _ZEROS.append(op)
+        for _ in range(63):
+            _ZEROS.append(_gf2_square(_ZEROS[-1]))
+    k = 0
+    while len2 > 0:
         if len2 & 1:
-            crc1 = _gf2_times(even, crc1)
+            crc1 = _gf2_times(_ZEROS[k], crc1)
         len2 >>= 1
-        if not len2:
-            break
-        odd = _gf2_square(even)
-        if len2 & 1:
-            crc1 = _gf2_times(odd, crc1)
-        len2 >>= 1
-        if not len2:
-            break
+        k += 1
     return crc1 ^ crc2
 
 
