@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import time
 import zipfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -101,14 +102,15 @@ def _written(path: Path, rows: list[list[Any]], seed: list[str], share: bool) ->
         folder.mkdir()
         split = sheetparts.Split(folder)
         sheetparts.write_sheet(book, split, "明细", columns,
-                               [lambda b=b: b for b in blocks], [len(b[0]) for b in blocks], seed)
+                               [partial(list, b) for b in blocks], [len(b[0]) for b in blocks], seed,
+                               note="上方的说明：grade 的定级表也有")
         book.sheet("后", [Column("项目", 10)], [["运行"], ["记录"]])
         book.close()
         sheetparts.help_write(split, "明细", columns, [], [])  # nothing left to take
         sheetparts.assemble(split, path)
         split.close()
     else:
-        book.sheet("明细", columns, Blocks(blocks))
+        book.sheet("明细", columns, Blocks(blocks), note="上方的说明：grade 的定级表也有")
         book.sheet("后", [Column("项目", 10)], [["运行"], ["记录"]])
         book.close()
     return path
@@ -128,7 +130,10 @@ def test_a_text_the_earlier_sheets_lack_is_written_inline_with_the_same_cells(
         assert _cells(got) == plain
         with zipfile.ZipFile(got) as zf:
             detail = zf.read("xl/worksheets/sheet2.xml").decode()
-        assert ('<c r="B2" s="1" t="s">' in detail) == shared, detail[:2000]
+        assert ('<c r="B4" s="1" t="s">' in detail) == shared, detail[:2000]
+        with zipfile.ZipFile(got) as zf, zipfile.ZipFile(tmp_path / "plain.xlsx") as zp:
+            # The same print area, print titles and filter (the header is row 3).
+            assert zf.read("xl/workbook.xml") == zp.read("xl/workbook.xml")
 
 
 SOFFICE = shutil.which("soffice")
