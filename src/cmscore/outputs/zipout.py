@@ -15,6 +15,7 @@ directory (``state``) for another process to finish it (``resume``).
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from collections.abc import Sequence
@@ -210,7 +211,10 @@ class ZipOut:
                             for e in self.entries]}
 
     def stop(self) -> None:
-        """Close the file without a central directory: another writer resumes it."""
+        """Close the file without a central directory: another writer resumes it. What is
+        written is synced first, here, so the writer that finishes it syncs only its end."""
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
         self.fh.close()
 
     def abandon(self) -> None:
