@@ -145,8 +145,8 @@ def _write_books(path: Path, notice: Path | None, scores: MonthScores, export: M
                  split: sheetparts.Split | None = None) -> None:
     """The scores workbook at ``path`` and, when ``notice`` is given (a month of at most
     ``NOTICE_MAX_SHEETS`` 机构), the 公示 workbook there. With ``split``, the 明细
-    sheet's blocks are shared with ``_help_write`` and the workbook is left for it to
-    finish (``sheetparts.helped``)."""
+    sheet's blocks are shared with the parent, which finishes the workbook
+    (``sheetparts.helped``)."""
     write_scores(path, scores, export, rules, run, changes, split)
     if notice is not None:
         write_notice(notice, scores, rules)
