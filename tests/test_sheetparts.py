@@ -155,3 +155,58 @@ def test_libreoffice_opens_a_workbook_assembled_from_parts(
     managers = _cells(tmp_path / "scores-2026-01.xlsx")["明细"][1:]
     assert detail.splitlines()[0].startswith("工号,姓名,机构,类别")
     assert all(str(m[0]) in detail for m in managers) and len(managers) > 9
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")  # dead, waiting to be reaped by whoever adopted it
+
+
+def test_a_killed_parent_leaves_no_child_rendering_and_nothing_stored(tmp_path: Path) -> None:
+    """SIGKILL to a forked `score` while its child renders 明细 blocks: the child dies
+    with it (PR_SET_PDEATHSIG), and the month is not stored."""
+    import signal
+    import sys
+
+    db, out = tmp_path / "c.db", tmp_path / "out"
+    script = f"""
+import os, sys, time
+from pathlib import Path
+from cmscore.outputs import aside, sheetparts
+from cmscore.outputs import scores as out_scores
+aside.FORK_MIN_ROWS = 0
+out_scores.BLOCK_ROWS = 2
+parent, render = os.getpid(), sheetparts._render
+def slow(book, folder, *args):
+    if os.getpid() != parent:
+        (folder.parent / f"child-{{os.getpid()}}").touch()
+        time.sleep(120)  # still rendering when the parent is killed
+    render(book, folder, *args)
+sheetparts._render = slow
+from cmscore.cli import main
+sys.argv = ["cmscore", "score", {str(EXAMPLES / "2026-01.xlsx")!r}, "--db", {str(db)!r},
+            "--out", {str(out)!r}, "--quiet"]
+main()
+"""
+    env = {**os.environ, "CMSCORE_NO_FORK": "0"}
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        waited = time.monotonic()
+        while not list(out.glob("child-*")) and time.monotonic() - waited < 120:
+            assert proc.poll() is None, "the run ended before its child rendered"
+            time.sleep(0.05)
+        child = int(next(out.glob("child-*")).name.split("-")[1])
+        assert not _gone(child)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    waited = time.monotonic()
+    while not _gone(child) and time.monotonic() - waited < 10:
+        time.sleep(0.05)
+    assert _gone(child)
+    assert stored_months(db) == []
+    assert not list(out.glob("scores-*.xlsx"))  # a temp file and its parts may be left
