@@ -140,9 +140,9 @@ def test_a_month_of_more_than_20000_managers_has_its_sentences(rules: RuleSet,
                         figures_of(rules, "分行个金", [D(k % 9 + j) for j in range(20)], True))
                 for k in range(20_001)]
     scores = score_month_managers("2026-10", managers, rules, history_for(managers, rules))
-    cols, blocks = out_scores._detail(scores, rules)  # noqa: SLF001
+    cols, makers, _ = out_scores.detail_sheet(scores, rules)
     assert cols[-1].header == "计分说明"
-    texts = [t for block in blocks for t in block[-1]]
+    texts = [t for make in makers for t in make()[-1]]
     assert len(texts) == 20_001 and all("银行卡" in t for t in texts)
     one: Any = next(s for s in scores.scores if s.manager.id == "000008")
     assert one.items["cards"].text in texts[scores.scores.index(one)]

@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from cmscore.app import cascade
@@ -25,9 +26,10 @@ from cmscore.engine.roster import RosterChanges, compare, refusal
 from cmscore.engine.scoring import MonthScores, score_month
 from cmscore.inputs.reader import read_export
 from cmscore.numbers import to_centi
+from cmscore.outputs import sheetparts
 from cmscore.outputs.aside import alongside
 from cmscore.outputs.files import stored_workbook
-from cmscore.outputs.scores import notice_fits, write_notice, write_scores
+from cmscore.outputs.scores import DETAIL, detail_sheet, notice_fits, write_notice, write_scores
 from cmscore.outputs.tasks import task_summary
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
@@ -139,10 +141,13 @@ def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = N
 
 
 def _write_books(path: Path, notice: Path | None, scores: MonthScores, export: MonthExport,
-                 rules: RuleSet, run: dict[str, object], changes: RosterChanges) -> None:
+                 rules: RuleSet, run: dict[str, object], changes: RosterChanges,
+                 split: sheetparts.Split | None = None) -> None:
     """The scores workbook at ``path`` and, when ``notice`` is given (a month of at most
-    ``NOTICE_MAX_SHEETS`` 机构), the 公示 workbook there."""
-    write_scores(path, scores, export, rules, run, changes)
+    ``NOTICE_MAX_SHEETS`` 机构), the 公示 workbook there. With ``split``, the 明细
+    sheet's blocks are shared with the parent, which finishes the workbook
+    (``sheetparts.helped``)."""
+    write_scores(path, scores, export, rules, run, changes, split)
     if notice is not None:
         write_notice(notice, scores, rules)
 
@@ -202,13 +207,18 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
             if notice_fits(scores, rules) else None
         # The scores workbook innermost: a write that fails (a full disk) is said of it.
         with (stored_workbook(conn, notice) if notice else nullcontext(None)) as notice_book, \
-                stored_workbook(conn, target) as book:
+                stored_workbook(conn, target) as book, \
+                sheetparts.sharing(len(scores.scores), book.tmp) as split:
             step(f"写出 {target.name}")
+            # A forked run shares the 明细 sheet's blocks: the child renders while this
+            # process stores, this process takes what is left once stored (sheetparts).
             with alongside(len(scores.scores), _write_books, book.tmp,
                            notice_book.tmp if notice_book else None, scores,
-                           export, rules, record, changes) as written:
+                           export, rules, record, changes, split) as written:
                 step("存入历史库")
-                ready = book.ready(notice_book.ready(written) if notice_book else written)
+                whole = sheetparts.helped(split, book.tmp, DETAIL,
+                                          partial(detail_sheet, scores, rules), written)
+                ready = book.ready(notice_book.ready(whole) if notice_book else whole)
                 store.save_month(conn, scores, run, replace=replace, ready=ready, then=flow)
         span = window(export.month, NPL_WARNING_MONTHS)
         # Only CMs with an NPL in each of the months can be warned: a few, not 100k.

@@ -32,12 +32,17 @@ def can_fork() -> bool:
         and os.environ.get("CMSCORE_NO_FORK", "") in ("", "0")
 
 
+def forks(rows: int) -> bool:
+    """Whether ``alongside`` writes ``rows`` rows' workbook in a forked child."""
+    return rows >= FORK_MIN_ROWS and can_fork()
+
+
 @contextmanager
 def alongside(rows: int, write: Callable[..., Any], *args: Any) -> Iterator[Callable[[], None]]:
     """Run ``write(*args)`` beside the body; the body calls the yielded ``join`` before it
     commits, which waits for the writer and raises its error here if it failed."""
     child = None
-    if rows >= FORK_MIN_ROWS and can_fork():
+    if forks(rows):
         # Frozen objects are never scanned by the parent's collector, whose writes to
         # every object header would otherwise copy the whole shared month page by page.
         gc.freeze()

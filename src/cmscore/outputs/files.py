@@ -13,6 +13,7 @@ it wrote and where that waits; the next run that writes the store puts it in pla
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import stat
 import tempfile
@@ -90,6 +91,21 @@ def stored_workbook(conn: sqlite3.Connection, target: Path) -> Iterator[Pending]
     finally:
         if not keep:
             pending.tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def parts_beside(tmp: Path) -> Iterator[Path]:
+    """A private folder beside the temp workbook ``tmp`` for the parts two processes
+    render of it (``sheetparts``); removed with everything in it when the run ends."""
+    folder = tmp.with_name(f"{tmp.name}.parts")
+    try:
+        folder.mkdir(mode=0o700)
+    except OSError as exc:
+        raise os_failure(exc, tmp.parent, "在目录中建立文件夹", _NOT_STORED) from None
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager

@@ -17,13 +17,15 @@ from cmscore.engine.roster import RosterChanges
 from cmscore.engine.scoring import Frame, ManagerScore, MonthScores
 from cmscore.engine.sentencecolumns import sentence_column
 from cmscore.numbers import fmt2
-from cmscore.outputs.celltext import Blocks, column_blocks
+from cmscore.outputs.celltext import BLOCK_ROWS, Blocks, column_blocks
 from cmscore.outputs.layout import Joined
 from cmscore.outputs.roster import write_sheet as write_roster_sheet
+from cmscore.outputs.sheetparts import Maker, Split, write_sheet
 from cmscore.outputs.xlsx import Book, Column
 from cmscore.rules.ruleset import Item, RuleSet, Table
 
 SHEET_SUFFIX = "排名"
+DETAIL = "明细"
 _RANK_KEY = attrgetter("rank", "manager.id")  # (rank, 工号) in C: 100k keys a sort
 _ROW, _TOTAL, _FUND = attrgetter("row"), attrgetter("total"), attrgetter("risk_fund")
 _RANK, _BRANCH_RANK = attrgetter("rank"), attrgetter("branch_rank")
@@ -100,16 +102,39 @@ def _detail_columns(members: list[ManagerScore], items: dict[str, Item]) -> list
                                 for what in ("id", "name", "branch", "category")]
     frame = frame_of(members)
     at = list(map(_ROW, members)) if frame is not None else None
-    early = [""] * len(members)
     for item_id, item in items.items():
         columns += [_values(members, frame, item_id, what, at) for _, what, _ in _figures(item)]
         columns.append(_values(members, frame, item_id, "points", at))
+    columns += [_early(members, frame, items, at), list(map(_TOTAL, members)),
+                list(map(_FUND, members)), _sentences(members, frame)]
+    return columns
+
+
+def _early(members: list[ManagerScore], frame: Frame | None, items: dict[str, Item],
+           at: list[int] | None = None) -> list[str]:
+    """提前完成: the items each manager completed early, by name."""
+    early = [""] * len(members)
+    for item_id, item in items.items():
         if item.early_completion:  # the rows that completed early: a few, found in C
             for k in compress(range(len(members)), _values(members, frame, item_id, "early", at)):
                 early[k] = f"{early[k]}、{item.name}" if early[k] else item.name
-    columns += [early, list(map(_TOTAL, members)), list(map(_FUND, members)),
-                _sentences(members, frame)]
-    return columns
+    return early
+
+
+def detail_texts(scores: MonthScores, rules: RuleSet) -> list[str]:
+    """The short texts of the 明细 sheet the ranked sheets do not have (its categories,
+    baseline sources and early completions), in order of first appearance: what the
+    sheet's blocks share when two processes render them (``sheetparts``)."""
+    items = _detail_items(rules)
+    texts: dict[str, None] = {}
+    for category, members in ordered(scores, rules):
+        frame = frame_of(members)
+        texts[category] = None
+        for item_id, item in items.items():
+            if any(what == "source" for _, what, _ in _figures(item)):
+                texts.update(dict.fromkeys(_values(members, frame, item_id, "source")))
+        texts.update(dict.fromkeys(_early(members, frame, items)))
+    return [t for t in texts if t]
 
 
 def _ranked_columns(members: list[ManagerScore], table: Table,
@@ -152,28 +177,40 @@ ADJUSTMENT_COLUMNS = [
     Column("原因", 30, "wrap"), Column("依据", 20), Column("批准人", 10), Column("说明", 30, "wrap")]
 
 
-def _detail(scores: MonthScores, rules: RuleSet) -> tuple[list[Column], Blocks]:
-    """One row per manager: each item's figure, baseline and points, and the arithmetic."""
+def _detail_items(rules: RuleSet) -> dict[str, Item]:
+    """Every item once, as the first table that has it defines it."""
     items: dict[str, Item] = {}
     for table in rules.tables.values():
         for item in table.items:
             items.setdefault(item.id, item)
+    return items
+
+
+def detail_sheet(scores: MonthScores, rules: RuleSet
+                 ) -> tuple[list[Column], list[Maker], list[int]]:
+    """明细, one row per manager: each item's figure, baseline and points, and the
+    arithmetic; its rows as blocks of BLOCK_ROWS managers of a category (each made when
+    rendered, by whichever process renders it) and their sizes."""
+    items = _detail_items(rules)
     cols = [Column("工号", 12), Column("姓名", 10), Column("机构", 14), Column("类别", 10)]
     for item in items.values():
         cols += [Column(header, 10, kind) for header, _, kind in _figures(item)]
         cols.append(Column(f"{item.name}·得分", 9, "points"))
     cols += [Column("提前完成", 14), Column("总分", 9, "points"), Column("风险金计提", 10, "points"),
              Column("计分说明", 72, "wrap")]
-    blocks = Blocks(block for _, members in ordered(scores, rules) for block in column_blocks(
-        members, lambda part: _detail_columns(part, items)))
-    return cols, blocks
+    parts = [members[k:k + BLOCK_ROWS] for _, members in ordered(scores, rules)
+             for k in range(0, len(members), BLOCK_ROWS)]
+    return cols, [partial(_detail_columns, part, items) for part in parts], list(map(len, parts))
 
 
 def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: RuleSet,
-                 run: dict[str, Any], roster: RosterChanges | None = None) -> Path:
+                 run: dict[str, Any], roster: RosterChanges | None = None,
+                 split: Split | None = None) -> Path:
     """scores-YYYY-MM.xlsx: a ranked sheet per category, a detail sheet, the run record.
 
     The caller chooses ``path`` (a temp file that is moved into place once the month is stored).
+    With ``split`` (a forked run), the 明细 sheet's blocks are rendered by both processes
+    and the parent finishes the file (``sheetparts``).
     """
     book = Book(path, f"{scores.month} 客户经理考核得分", scores.month)
     moved = {cm: adjustment_points(scores, cm) for cm in scores.adjustments}
@@ -189,8 +226,11 @@ def write_scores(path: Path, scores: MonthScores, export: MonthExport, rules: Ru
                                                        moved=moved)))
         book.sheet(f"{category}{SHEET_SUFFIX}", cols, blocks,
                    note=f"{scores.month} {table.title}（{table.table}）")
-    detail_cols, detail = _detail(scores, rules)
-    book.sheet("明细", detail_cols, detail)
+    detail_cols, makers, sizes = detail_sheet(scores, rules)
+    if split is None:
+        book.sheet(DETAIL, detail_cols, Blocks(make() for make in makers))
+    else:
+        write_sheet(book, split, DETAIL, detail_cols, makers, sizes, detail_texts(scores, rules))
     if scores.adjustments:  # only a month that has adjustments gets the sheet
         book.sheet("调整明细", ADJUSTMENT_COLUMNS, _adjustment_rows(scores, rules),
                    note=f"{scores.month} 人工调整（申诉、更正、领导小组决定）：在计算得分之上调整，"

@@ -15,7 +15,6 @@ import functools
 import queue
 import re
 import threading
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from cmscore.outputs.celltext import (
     text_cell,
 )
 from cmscore.outputs.layout import STYLE, TEXT_KINDS
+from cmscore.outputs.zipout import ZipOut
 
 MAX_ROWS = 1_048_576
 _INLINE_END = "%s</t></is></c>"  # an inline text cell's template, from its text's slot on
@@ -110,8 +110,8 @@ def _abandons(method: Callable[..., None]) -> Callable[..., None]:
             method(self, *args, **kwargs)
         except BaseException:
             try:
-                self.zip.close()
-            except (OSError, ValueError):
+                self.zip.abandon()
+            except OSError:
                 pass
             raise
     return wrapper
@@ -131,12 +131,34 @@ def _peek(rows: Iterable[Sequence[Any]] | Blocks
     return chain(sample, head), [list(c) for c in zip(*sample, strict=False)] or None
 
 
+def sheet_head(columns: Sequence[Column], widths: list[float], letters: list[str], start: int,
+               note: str) -> bytes:
+    """A sheet's markup before its rows: columns, panes, the note and the header row."""
+    out: list[str] = [layout.sheet_start(columns, widths, start, layout.frozen_columns(columns))]
+    if note:
+        out.append(f'<row r="1" ht="{layout.LINE_HEIGHT + 5}" customHeight="1">'
+                   f'{text_cell("A1", note, STYLE["title"])}</row>')
+    out.append(f'<row r="{start}" ht="{layout.header_height(columns, widths):g}"'
+               ' customHeight="1">' + "".join(
+                   text_cell(f"{letters[j]}{start}", c.header, STYLE["header"])
+                   for j, c in enumerate(columns)) + "</row>")
+    return "".join(out).encode("utf-8")
+
+
+def sheet_tail(columns: Sequence[Column], widths: list[float], start: int) -> bytes:
+    """A sheet's markup after its rows: the header's filter, page setup."""
+    last = column_letters(len(columns))[-1] if columns else "A"
+    return layout.sheet_end(f"A{start}:{last}{start}" if columns else "", widths).encode("utf-8")
+
+
 class Book:
     """An .xlsx of typed columns: frozen header row and names, filters, widths, page setup;
     never a formula. ``title`` and ``month`` go into the document properties."""
 
     def __init__(self, path: Path, title: str = "", month: str = "") -> None:
-        self.zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+        self.zip = ZipOut(path)
+        # Set by a sheet rendered in parts (``sheetparts``): ``close`` leaves the zip to it.
+        self.stop: Callable[[ZipOut], None] | None = None
         self.sheets: list[tuple[str, list[tuple[str, str]]]] = []  # (name, defined names)
         self.shared = Shared()
         self.escaped = Escaped()
@@ -151,24 +173,13 @@ class Book:
         rows, sample = _peek(rows)
         widths = self._widths = layout.fit_widths(columns, sample)
         last = letters[len(columns) - 1] if columns else "A"
-        with self.zip.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True) as entry, \
-                _behind(entry) as fh:
-            out: list[str] = [layout.sheet_start(columns, widths, start,
-                                                 layout.frozen_columns(columns))]
-            if note:
-                out.append(f'<row r="1" ht="{layout.LINE_HEIGHT + 5}" customHeight="1">'
-                           f'{text_cell("A1", note, STYLE["title"])}</row>')
-            out.append(f'<row r="{start}" ht="{layout.header_height(columns, widths):g}"'
-                       ' customHeight="1">' + "".join(
-                           text_cell(f"{letters[j]}{start}", c.header, STYLE["header"])
-                           for j, c in enumerate(columns)) + "</row>")
-            fh.write("".join(out).encode("utf-8"))
+        with self.zip.open(f"xl/worksheets/sheet{index}.xml") as entry, _behind(entry) as fh:
+            fh.write(sheet_head(columns, widths, letters, start, note))
             if isinstance(rows, Blocks):
                 end = self._blocks(fh, name, columns, letters, rows, start)
             else:
                 end = self._rows(fh, name, columns, letters, rows, start)
-            fh.write(layout.sheet_end(f"A{start}:{last}{start}" if columns else "",
-                                      widths).encode("utf-8"))
+            fh.write(sheet_tail(columns, widths, start))
         self.sheets.append((name, layout.defined_names(index - 1, name, start, last, end,
                                                        bool(columns))))
 
@@ -360,7 +371,10 @@ class Book:
             + (f'<Relationship Id="rId{len(names) + 2}" Type="{_REL}/sharedStrings" '
                'Target="sharedStrings.xml"/>' if count else "") + "</Relationships>"))
         z.writestr("xl/styles.xml", _XML + layout.STYLES)
-        z.close()
+        if self.stop is not None:
+            self.stop(z)
+        else:
+            z.close()
 
 
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
