@@ -161,3 +161,18 @@ def test_sentences_are_written_inline_and_repeated_text_shared() -> None:
     reasons = ["一级：连续六个月排名前 20%"] * 40 + ["二级"] * 10
     got = column_texts(reasons, True, Escaped(), shared)
     assert got is not None and got[1] is True and len(shared.texts) == 2
+
+
+def test_a_spooled_value_reads_back_whole_across_block_boundaries() -> None:
+    """``Spooled`` keeps a rendered value as UTF-8 in a file and reads it back 1 MiB at a
+    time: a block that ends inside a three-byte character must not break it."""
+    from cmscore.outputs.jsontext import Encoded, Spooled, dumps
+
+    names = [f"客户经理{k}号" * 7 for k in range(20_000)]  # ~3.6 MB of UTF-8
+
+    def render(level: int) -> list[str]:
+        return [json.dumps(names, ensure_ascii=False, indent=1).replace("\n", "\n" + " " * level)]
+
+    doc = {"month": "2026-01", "managers": Spooled(Encoded(render, lambda: names))}
+    assert dumps(doc) == json.dumps({"month": "2026-01", "managers": names},
+                                    ensure_ascii=False, indent=1)

@@ -79,6 +79,36 @@ def test_the_parent_renders_its_share_and_the_workbook_is_the_in_line_one(
         ["scores-2026-01.xlsx", "公示-2026-01.xlsx"]  # no temp file, no folder of parts
 
 
+def test_score_json_renders_its_managers_before_commit_and_prints_the_same_document(
+        tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, small_blocks: None) -> None:
+    """The --json document's managers are rendered while the month is not yet committed
+    (beside the forked child, on the other core), not after it; the bytes printed are
+    those of the document built in line."""
+    import sqlite3
+
+    from cmscore.outputs import scorejson
+
+    forked, in_line = tmp_path / "forked", tmp_path / "in-line"
+    seen: list[int] = []
+    build = scorejson.scores_json
+
+    def watching(scores: Any, rules: Any) -> Any:
+        if not seen:  # how many of the month's rows another reader sees at that moment
+            with sqlite3.connect(forked / "c.db") as other:
+                seen.append(other.execute("SELECT count(*) FROM scores").fetchone()[0])
+        return build(scores, rules)
+
+    monkeypatch.setattr(scorejson, "scores_json", watching)
+    printed = cli("score", EXAMPLES / "2026-01.xlsx", "--db", forked / "c.db", "--out", forked,
+                  "--json", code=0).stdout
+    assert seen == [0]
+    monkeypatch.setattr(scorejson, "scores_json", build)
+    monkeypatch.setenv("CMSCORE_NO_FORK", "1")
+    again = cli("score", EXAMPLES / "2026-01.xlsx", "--db", in_line / "c.db", "--out", in_line,
+                "--json", code=0).stdout
+    assert printed == again and printed.startswith('{\n "month": "2026-01",\n "managers": [')
+
+
 def test_a_failure_in_the_parents_share_stops_the_child_and_leaves_nothing(
         tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, small_blocks: None) -> None:
     taken = _parent_takes_blocks(monkeypatch, fail=True)

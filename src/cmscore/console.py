@@ -125,11 +125,20 @@ def print_json(doc: dict[str, Any]) -> None:
     """``json.dumps(doc, ensure_ascii=False, indent=1)`` and a newline on stdout; a document
     with parts already encoded from columns (``outputs.jsontext.Encoded``: score's
     managers) is written piece by piece."""
-    from cmscore.outputs.jsontext import Encoded, chunks
+    from cmscore.outputs.jsontext import Encoded, Spooled, pieces
 
     if any(isinstance(v, Encoded) for v in doc.values()):
-        for piece in chunks(doc):
-            sys.stdout.write(piece)
+        for piece in pieces(doc):
+            raw = getattr(sys.stdout, "buffer", None)
+            if isinstance(piece, Spooled) and raw is not None:
+                sys.stdout.flush()  # its bytes as they are, after what came before
+                piece.copy_to(raw)
+                raw.flush()
+            elif isinstance(piece, Spooled):
+                for text in piece.render(1):
+                    sys.stdout.write(text)
+            else:
+                sys.stdout.write(piece)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")

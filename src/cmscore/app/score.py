@@ -51,6 +51,7 @@ class ScoreResult:
     notice: Path | None = None  # the 公示 workbook, when the month has one
     roster: RosterChanges | None = None  # 人员变动 against the previous stored month
     tasks_file: str = ""  # the 任务下达 file the year's tasks came from, when there are any
+    prepared: object = None  # what ``score_file``'s ``prepare`` made of the scored month
 
 
 def roster_changes(conn: sqlite3.Connection | None, export: MonthExport, rules: RuleSet,
@@ -124,10 +125,13 @@ def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = N
                out_dir: Path | None = None, month: str | None = None,
                replace: bool = False, step: Step = _quiet,
                allow_gap: bool = False, accept_roster: bool = False,
-               tasks: Path | None = None, replace_tasks: bool = False) -> ScoreResult:
+               tasks: Path | None = None, replace_tasks: bool = False,
+               prepare: Callable[[MonthScores, RuleSet], object] | None = None) -> ScoreResult:
     """Read, score, store and write one month. Nothing is stored or written on any problem.
 
-    ``step`` is told the name of each of the SCORE_STEPS phases as it starts.
+    ``step`` is told the name of each of the SCORE_STEPS phases as it starts. ``prepare``
+    (e.g. the ``--json`` document) runs once the month's rows are stored, before COMMIT:
+    in a forked run that is while the child still writes the workbook, on the other core.
     """
     app_tasks.needs_file(tasks, replace_tasks)
     rules = load_rules(rules_dir)
@@ -137,7 +141,7 @@ def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = N
         db = db or store.default_path()
         with store.locked(db):
             return _score_locked(path, export, rules, db, out_dir, replace, step, allow_gap,
-                                 accept_roster, tasks, replace_tasks)
+                                 accept_roster, tasks, replace_tasks, prepare)
 
 
 def _write_books(path: Path, notice: Path | None, scores: MonthScores, export: MonthExport,
@@ -155,7 +159,9 @@ def _write_books(path: Path, notice: Path | None, scores: MonthScores, export: M
 def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
                   out_dir: Path | None, replace: bool, step: Step,
                   allow_gap: bool = False, accept_roster: bool = False,
-                  tasks: Path | None = None, replace_tasks: bool = False) -> ScoreResult:
+                  tasks: Path | None = None, replace_tasks: bool = False,
+                  prepare: Callable[[MonthScores, RuleSet], object] | None = None
+                  ) -> ScoreResult:
     conn = store.connect(db)
     try:
         if export.month in store.stored_months(conn) and not replace:
@@ -218,8 +224,15 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
                 step("存入历史库")
                 whole = sheetparts.helped(split, book.tmp, DETAIL,
                                           partial(detail_sheet, scores, rules), written)
+                prepared: list[object] = []
+
+                def then(run_id: int) -> None:
+                    flow(run_id)
+                    if prepare is not None:  # before this process takes its 明细 blocks
+                        prepared.append(prepare(scores, rules))
+
                 ready = book.ready(notice_book.ready(whole) if notice_book else whole)
-                store.save_month(conn, scores, run, replace=replace, ready=ready, then=flow)
+                store.save_month(conn, scores, run, replace=replace, ready=ready, then=then)
         span = window(export.month, NPL_WARNING_MONTHS)
         # Only CMs with an NPL in each of the months can be warned: a few, not 100k.
         warnings = {cm: w for cm, ratios in history.npl_candidates(conn, span).items()
@@ -227,4 +240,4 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
     finally:
         conn.close()
     return ScoreResult(export, scores, rules, target, record, warnings, restated, gap,
-                       ytd_from, notice, changes, task_file)
+                       ytd_from, notice, changes, task_file, prepared[0] if prepared else None)

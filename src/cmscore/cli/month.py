@@ -75,7 +75,7 @@ def score(
     from cmscore.app import score as app_score
     from cmscore.outputs.restatements import restated_json
     from cmscore.outputs.roster import roster_json
-    from cmscore.outputs.scorejson import scores_json
+    from cmscore.outputs.scorejson import scores_json, spooled_scores_json
     from cmscore.outputs.scores import summary
 
     with progress(json_, app_score.SCORE_STEPS) as step:
@@ -83,10 +83,12 @@ def score(
                                                      month=month, replace=replace, step=step,
                                                      allow_gap=allow_gap,
                                                      accept_roster=accept_roster,
-                                                     tasks=tasks, replace_tasks=replace_tasks))
+                                                     tasks=tasks, replace_tasks=replace_tasks,
+                                                     prepare=spooled_scores_json if json_ else None))
     restated = restated_json(result.restated)
     if json_:
-        doc = scores_json(result.scores, result.rules)
+        doc = result.prepared if isinstance(result.prepared, dict) else \
+            scores_json(result.scores, result.rules)
         doc["warnings"] = [{"id": cm, "message": w} for cm, w in result.warnings.items()]
         doc["restated"] = restated
         doc["gap_months"] = result.gap

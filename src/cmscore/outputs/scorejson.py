@@ -16,7 +16,7 @@ from cmscore.engine.scoring import Frame, ManagerScore, MonthScores
 from cmscore.engine.sentences import num
 from cmscore.numbers import ByValue, fmt2
 from cmscore.outputs.celltext import BLOCK_ROWS
-from cmscore.outputs.jsontext import Encoded, strings
+from cmscore.outputs.jsontext import Encoded, Spooled, strings
 from cmscore.outputs.scores import frame_of, ordered
 from cmscore.outputs.tasks import item_task
 from cmscore.rules.ruleset import RuleSet
@@ -48,6 +48,15 @@ def scores_json(scores: MonthScores, rules: RuleSet) -> dict[str, Any]:
     render = partial(_managers_text, groups, scores.adjustments)
     return {"month": scores.month,
             "managers": Encoded(render, lambda: json.loads("".join(render(0))))}
+
+
+def spooled_scores_json(scores: MonthScores, rules: RuleSet) -> dict[str, Any]:
+    """``scores_json`` with its managers rendered now into a temporary file (``Spooled``):
+    ``score --json`` calls it before COMMIT, while a forked child still writes the
+    workbook, so printing afterwards is a copy of bytes."""
+    doc = scores_json(scores, rules)
+    doc["managers"] = Spooled(doc["managers"])
+    return doc
 
 
 def _texts(values: list[Any], memo: dict[int, str],
