@@ -88,7 +88,8 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
         carried = [r for r in restate.pending(conn) + (
             restate.carried_by(conn, month) if replace else []) if r.month != month]
         year = int(month[:4])
-        with history.read_beside(db, lambda c: history.accruals(c, year, month)) as funds_read:
+        with history.read_beside(db, lambda c: history.accruals(c, year, month,
+                                                               rules.grading.pool)) as funds_read:
             rows = history.pay_rows(conn, month)
             npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
             funds = funds_read()
@@ -156,9 +157,10 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
     base = {g: base_for(payroll, g) for g in unit}
     grades_in = _grade_lookup(conn, payroll)
     grades_now, default_now, note_found, note_default = grades_in(month)
+    if funds.pool != frozenset(pool):  # read for another pool: the months outside differ
+        funds = history.accruals(conn, int(month[:4]), month, pool)
     spans = [(funds.points[s], *grades_in(start)[:2]) for s, start in enumerate(funds.starts)]
-    outside = history.accruals_outside(conn, int(month[:4]), month, funds.starts, pool)
-    earlier = dict(zip(funds.ids, _earlier(funds.ids, spans, outside, unit, payroll),
+    earlier = dict(zip(funds.ids, _earlier(funds.ids, spans, funds.outside, unit, payroll),
                        strict=True))
 
     def earlier_of(cm: str) -> int:
@@ -207,24 +209,20 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
 
 
 def _earlier(ids: list[str], spans: list[tuple[list[int], dict[str, str], str]],
-             outside: list[dict[str, int]], unit: dict[str, int],
-             payroll: Payroll) -> list[int]:
+             outside: list[list[int]], unit: dict[str, int], payroll: Payroll) -> list[int]:
     """Per manager of ``ids``, Σ units × risk-fund points over the spans, each span at the
-    grade in effect in it, and its months outside the pool at the fixed grade (第六条):
-    a column at a time, as a national year is a hundred thousand managers."""
-    at = {cm: i for i, cm in enumerate(ids)}
+    grade in effect in it and its months outside the pool (``outside``, the points accrued
+    in them) at the fixed grade (第六条): a column at a time, as a national year is a
+    hundred thousand managers. A span whose points sum to 0 adds nothing."""
     out = [0] * len(ids)
     for (points, grades, default), apart in zip(spans, outside, strict=True):
         units = [unit[grades.get(cm) or default] for cm in ids] if grades else \
             [unit[default]] * len(ids)
-        part = list(map(mul, units, points))
-        # months outside the pool: 一级 (第六条), not the grade in effect
         fixed = unit[non_pool_grade(payroll, default != TRANSITION)]
-        for cm, elsewhere in apart.items():
-            i = at.get(cm)
-            if i is not None and points[i]:
-                part[i] += (fixed - units[i]) * elsewhere
-        out = list(map(add, out, part))
+        # units × (points − apart) + fixed × apart, as units × points + (fixed − units) × apart
+        part = list(map(add, map(mul, units, points),
+                        map(mul, map(fixed.__sub__, units), apart)))
+        out = list(map(add, out, map(mul, part, map(bool, points))))
     return out
 
 
