@@ -3,13 +3,15 @@ and each manager's earlier risk-fund value are the figures a walk manager by man
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cmscore.app import payroll as app_payroll
-from cmscore.engine.pay import TRANSITION, non_pool_grade
+from cmscore.engine.pay import TRANSITION, Ledger, PayLine, PayrollResult, non_pool_grade
+from cmscore.outputs import payroll as out_payroll
 from cmscore.rules.files import Payroll
 from cmscore.rules.ruleset import load_rules
 from cmscore.store import db as store
@@ -110,3 +112,35 @@ def test_earlier_value_a_column_at_a_time_is_the_walk(drawn, units, in_transitio
         outside.append([a for _, a in pairs])
     assert app_payroll._earlier(ids, spans, outside, unit, payroll) == \
         walked(ids, spans, outside, unit, payroll)
+
+
+def line(k: int, category: str, release: int | None) -> PayLine:
+    return PayLine(f"{k:04d}", f"姓名{k}", "城东支行", category, "一级", "", Decimal(1500),
+                   8000 + k, 12000 + k, release_fen=release)
+
+
+lines_drawn = st.lists(st.tuples(st.sampled_from(["支行", "分行个金", "分行公司", "其他"]),
+                                 st.one_of(st.none(), st.integers(0, 3))), max_size=40)
+
+
+@given(lines_drawn, st.permutations(["支行", "分行个金", "分行公司"]))
+def test_lines_in_the_order_of_the_categories_sort_stably(drawn, categories) -> None:  # type: ignore[no-untyped-def]
+    lines = [line(k, c, r) for k, (c, r) in enumerate(drawn)]
+    order = {c: k for k, c in enumerate(categories)}
+    assert out_payroll.in_order(lines, order) == \
+        sorted(lines, key=lambda p: order.get(p.category, len(order)))
+    assert out_payroll.in_order(lines, {}) == lines
+
+
+@given(lines_drawn)
+def test_import_rows_are_each_pay_then_its_release(drawn) -> None:  # type: ignore[no-untyped-def]
+    lines = [line(k, c, r) for k, (c, r) in enumerate(drawn)]
+    result = PayrollResult("2026-12", lines, [], {}, Ledger(), None, Path("p.xlsx"), [])
+    spec = load_rules(None).payroll.salary_import
+    expected: list[tuple[str, str, str, int]] = []
+    for p in lines:
+        expected.append((p.id, p.name, spec.codes.pay, p.pay_fen))
+        if p.release_fen:
+            expected.append((p.id, p.name, spec.codes.risk_fund_release, p.release_fen))
+    got = out_payroll.import_columns(result, spec)
+    assert list(zip(*got, strict=True)) == expected

@@ -15,10 +15,10 @@ import csv
 import io
 from collections.abc import Sequence
 from decimal import Decimal
-from itertools import chain
+from itertools import chain, compress, repeat
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cmscore.engine.grading import GRADES
 from cmscore.engine.pay import TRANSITION, FundLine, PayLine, PayrollResult
@@ -60,6 +60,8 @@ _FUND_TEXT = [attrgetter(f) for f in ("id", "name", "branch", "category")]
 _FUND_AMOUNTS = [attrgetter(f) for f in ("opening_fen", "accrued_fen", "released_fen",
                                          "forfeited_fen", "closing_fen")]
 _NOTE = attrgetter("note")
+_CATEGORY = attrgetter("category")
+_ID, _NAME, _PAY, _RELEASE = (attrgetter(f) for f in ("id", "name", "pay_fen", "release_fen"))
 
 
 def _warnings(p: PayLine) -> str:
@@ -71,30 +73,8 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord,
     """payroll-YYYY-MM.xlsx; 绩效工资 lists the categories in ``categories``' order (the rule
     files': 支行 first, as the regulation lists them)."""
     book = Book(path, f"{result.month} 客户经理绩效工资", result.month)
-    cols = [Column("工号", 12), Column("姓名", 10), Column("机构", 14), Column("类别", 10),
-            Column("等级", 8), Column("定级依据", 30, "wrap"), Column("履职绩效工资", 12, "money"),
-            Column("考核得分", 9, "points"), Column("月度应得工资", 12, "money"),
-            Column("风险金发放", 11, "money"), Column("风险金扣收", 11, "money"),
-            Column("预警", 40, "wrap")]
     order = {c: k for k, c in enumerate(categories)}
-    lines = sorted(result.lines, key=lambda p: order.get(p.category, len(order))) \
-        if order else result.lines
-    by_value = ByValue(from_centi)
-    by_value[None] = ZERO  # not released or forfeited this month
-    cell = by_value.__getitem__
-    t = result.totals
-
-    def columns(part: list[PayLine]) -> list[list[Any]]:
-        # Each column in a C loop (map, attrgetter): a national payroll is 100k lines.
-        return [*(list(map(field, part)) for field in _PAY_TEXT),
-                *(list(map(cell, map(field, part))) for field in _PAY_AMOUNTS),
-                list(map(_warnings, part))]
-
-    total: list[list[Any]] = [["合计"], [""], [""], [""], [""], [f"{len(result.lines)} 人"],
-                              [None], [None], [t["pay"]], [t["risk_fund_release"]],
-                              [t["risk_fund_forfeit"]], [""]]
-    book.sheet("绩效工资", cols, Blocks(chain(column_blocks(lines, columns), [total])),
-               note=f"{result.month} 月度应得工资 = 履职绩效工资 × 考核得分 / 100（第十一条）")
+    write_pay_sheet(book, result, order)
     scols = [Column("工号", 12), Column("姓名", 10), Column("职务", 16), Column("管辖机构", 14),
              Column("履职岗位工资", 12, "money"), Column("客户经理人数", 10, "int"),
              Column("平均得分", 9, "points"), Column("固定部分(90%)", 13, "money"),
@@ -120,6 +100,47 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord,
     book.close()
 
 
+PAY_COLUMNS = [Column("工号", 12), Column("姓名", 10), Column("机构", 14), Column("类别", 10),
+               Column("等级", 8), Column("定级依据", 30, "wrap"),
+               Column("履职绩效工资", 12, "money"), Column("考核得分", 9, "points"),
+               Column("月度应得工资", 12, "money"), Column("风险金发放", 11, "money"),
+               Column("风险金扣收", 11, "money"), Column("预警", 40, "wrap")]
+
+
+def write_pay_sheet(book: Book, result: PayrollResult, order: dict[str, int]) -> None:
+    """绩效工资: one line per manager, the categories in ``order`` (each sheet its own
+    function: a national payroll's sheets may be written by different processes)."""
+    lines = in_order(result.lines, order)
+    by_value = ByValue(from_centi)
+    by_value[None] = ZERO  # not released or forfeited this month
+    cell = by_value.__getitem__
+    t = result.totals
+
+    def columns(part: list[PayLine]) -> list[list[Any]]:
+        # Each column in a C loop (map, attrgetter): a national payroll is 100k lines.
+        return [*(list(map(field, part)) for field in _PAY_TEXT),
+                *(list(map(cell, map(field, part))) for field in _PAY_AMOUNTS),
+                list(map(_warnings, part))]
+
+    total: list[list[Any]] = [["合计"], [""], [""], [""], [""], [f"{len(result.lines)} 人"],
+                              [None], [None], [t["pay"]], [t["risk_fund_release"]],
+                              [t["risk_fund_forfeit"]], [""]]
+    book.sheet("绩效工资", PAY_COLUMNS, Blocks(chain(column_blocks(lines, columns), [total])),
+               note=f"{result.month} 月度应得工资 = 履职绩效工资 × 考核得分 / 100（第十一条）")
+
+
+L = TypeVar("L", PayLine, FundLine)
+
+
+def in_order(lines: list[L], order: dict[str, int]) -> list[L]:
+    """``lines`` stably sorted by their category's place in ``order`` (those not in it
+    last); keys and sort in C, as a national payroll is 100k lines."""
+    if not order:
+        return lines
+    keys = list(map(order.get, map(_CATEGORY, lines), repeat(len(order))))
+    return list(map(lines.__getitem__, sorted(range(len(lines)), key=keys.__getitem__)))
+
+
 FUND_COLUMNS = [Column("工号", 12), Column("姓名", 10), Column("机构", 14), Column("类别", 10),
                 Column("期初（年初至上月累计）", 14, "money"), Column("本月计提", 11, "money"),
                 Column("本月发放", 11, "money"), Column("本月扣收", 11, "money"),
@@ -131,9 +152,7 @@ def write_fund_statement(book: Book, result: PayrollResult, order: dict[str, int
     with a totals line that is the 风险金台账 sheet's figures."""
     cell = ByValue(from_centi).__getitem__
     ledger = result.ledger
-    last = len(order)
-    fund = sorted((f for f in ledger.lines if f.leaver is None),
-                  key=lambda f: order.get(f.category, last)) + \
+    fund = in_order([f for f in ledger.lines if f.leaver is None], order) + \
         [f for f in ledger.lines if f.leaver is not None]
 
     def columns(part: list[FundLine]) -> list[list[Any]]:
@@ -183,20 +202,17 @@ def import_columns(result: PayrollResult, spec: SalaryImport
     restatements of earlier paid months summed into one 补发/扣回 row (negative to recover),
     and each supervisor's fixed and linked parts."""
     codes = spec.codes
-    ids: list[str] = []
-    names: list[str] = []
-    items: list[str] = []
-    fen: list[int] = []
-    for p in result.lines:
-        ids.append(p.id)
-        names.append(p.name)
-        items.append(codes.pay)
-        fen.append(p.pay_fen)
-        if p.release_fen:
-            ids.append(p.id)
-            names.append(p.name)
-            items.append(codes.risk_fund_release)
-            fen.append(p.release_fen)
+    lines = result.lines
+    people = list(map(_ID, lines)), list(map(_NAME, lines))
+    released = list(map(_RELEASE, lines))
+    # Each manager's pay row, then his release row where there is one: interleaved and
+    # chosen in C (a national December is 100k managers, most of them with a release).
+    rows = compress(chain.from_iterable(zip(
+        zip(*people, repeat(codes.pay), map(_PAY, lines)),
+        zip(*people, repeat(codes.risk_fund_release), released), strict=True)),
+        chain.from_iterable(zip(repeat(True), map(bool, released))))
+    ids, names, items, fen = (list(c) for c in zip(*rows, strict=True)) if lines else \
+        ([], [], [], [])
     carried: dict[str, int] = {}
     carried_name: dict[str, str] = {}
     for r in result.restatements:
