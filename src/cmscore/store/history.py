@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
-from operator import attrgetter, mul
+from operator import add, attrgetter, itemgetter, mul
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -121,6 +121,7 @@ def _columns(conn: sqlite3.Connection, months: list[str], column: str,
     return everyone, {m: ids for m, (ids, _, _) in found.items()}, columns, aside
 
 
+_FIRST = itemgetter(0)
 _WHO_SQL = "SELECT cm_id, name, branch, category FROM scores WHERE month = ?"
 Who = tuple[str, str, str, str]
 
@@ -140,7 +141,8 @@ def _latest_who(conn: sqlite3.Connection, months: list[str], everyone: list[str]
             continue
         rows: Any = last if last is not None and month == months[-1] else None
         if len(wanted) == len(ids):  # the usual case: the whole month
-            who.update((r[0], r) for r in rows or conn.execute(sql, (month,)))
+            got = rows or conn.execute(sql, (month,)).fetchall()
+            who.update(zip(map(_FIRST, got), got, strict=True))  # keyed in C: a national month
         elif len(wanted) * 4 > len(ids):
             who.update((r[0], r) for r in rows or conn.execute(sql, (month,))
                        if r[0] in wanted)
@@ -167,8 +169,8 @@ def window_members(conn: sqlite3.Connection, months: list[str],
     with beside as last:
         everyone, ids_by_month, columns, _ = _columns(conn, months, "total_cp", None)
         who = _latest_who(conn, months, everyone, ids_by_month, last())
-    return [who[cm] + (totals,)
-            for cm, totals in zip(everyone, zip(*columns, strict=True), strict=True)]
+    # who + (totals,) per CM, in C: zip(zip(…)) gives each CM's totals as a 1-tuple.
+    return list(map(add, map(who.__getitem__, everyone), zip(zip(*columns, strict=True))))
 
 
 def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord,
