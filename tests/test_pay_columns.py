@@ -123,15 +123,6 @@ lines_drawn = st.lists(st.tuples(st.sampled_from(["支行", "分行个金", "分
                                  st.one_of(st.none(), st.integers(0, 3))), max_size=40)
 
 
-@given(lines_drawn, st.permutations(["支行", "分行个金", "分行公司"]))
-def test_lines_in_the_order_of_the_categories_sort_stably(drawn, categories) -> None:  # type: ignore[no-untyped-def]
-    lines = [line(k, c, r) for k, (c, r) in enumerate(drawn)]
-    order = {c: k for k, c in enumerate(categories)}
-    assert out_payroll.in_order(lines, order) == \
-        sorted(lines, key=lambda p: order.get(p.category, len(order)))
-    assert out_payroll.in_order(lines, {}) == lines
-
-
 @given(lines_drawn)
 def test_import_rows_are_each_pay_then_its_release(drawn) -> None:  # type: ignore[no-untyped-def]
     lines = [line(k, c, r) for k, (c, r) in enumerate(drawn)]

@@ -15,10 +15,10 @@ import csv
 import io
 from collections.abc import Sequence
 from decimal import Decimal
-from itertools import chain, compress, repeat
+from itertools import chain
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from cmscore.engine.grading import GRADES
 from cmscore.engine.pay import TRANSITION, FundLine, PayLine, PayrollResult
@@ -60,8 +60,6 @@ _FUND_TEXT = [attrgetter(f) for f in ("id", "name", "branch", "category")]
 _FUND_AMOUNTS = [attrgetter(f) for f in ("opening_fen", "accrued_fen", "released_fen",
                                          "forfeited_fen", "closing_fen")]
 _NOTE = attrgetter("note")
-_CATEGORY = attrgetter("category")
-_ID, _NAME, _PAY, _RELEASE = (attrgetter(f) for f in ("id", "name", "pay_fen", "release_fen"))
 
 
 def _warnings(p: PayLine) -> str:
@@ -110,7 +108,8 @@ PAY_COLUMNS = [Column("工号", 12), Column("姓名", 10), Column("机构", 14),
 def write_pay_sheet(book: Book, result: PayrollResult, order: dict[str, int]) -> None:
     """绩效工资: one line per manager, the categories in ``order`` (each sheet its own
     function: a national payroll's sheets may be written by different processes)."""
-    lines = in_order(result.lines, order)
+    lines = sorted(result.lines, key=lambda p: order.get(p.category, len(order))) \
+        if order else result.lines
     by_value = ByValue(from_centi)
     by_value[None] = ZERO  # not released or forfeited this month
     cell = by_value.__getitem__
@@ -129,18 +128,6 @@ def write_pay_sheet(book: Book, result: PayrollResult, order: dict[str, int]) ->
                note=f"{result.month} 月度应得工资 = 履职绩效工资 × 考核得分 / 100（第十一条）")
 
 
-L = TypeVar("L", PayLine, FundLine)
-
-
-def in_order(lines: list[L], order: dict[str, int]) -> list[L]:
-    """``lines`` stably sorted by their category's place in ``order`` (those not in it
-    last); keys and sort in C, as a national payroll is 100k lines."""
-    if not order:
-        return lines
-    keys = list(map(order.get, map(_CATEGORY, lines), repeat(len(order))))
-    return list(map(lines.__getitem__, sorted(range(len(lines)), key=keys.__getitem__)))
-
-
 FUND_COLUMNS = [Column("工号", 12), Column("姓名", 10), Column("机构", 14), Column("类别", 10),
                 Column("期初（年初至上月累计）", 14, "money"), Column("本月计提", 11, "money"),
                 Column("本月发放", 11, "money"), Column("本月扣收", 11, "money"),
@@ -152,7 +139,9 @@ def write_fund_statement(book: Book, result: PayrollResult, order: dict[str, int
     with a totals line that is the 风险金台账 sheet's figures."""
     cell = ByValue(from_centi).__getitem__
     ledger = result.ledger
-    fund = in_order([f for f in ledger.lines if f.leaver is None], order) + \
+    last = len(order)
+    fund = sorted((f for f in ledger.lines if f.leaver is None),
+                  key=lambda f: order.get(f.category, last)) + \
         [f for f in ledger.lines if f.leaver is not None]
 
     def columns(part: list[FundLine]) -> list[list[Any]]:
@@ -202,17 +191,20 @@ def import_columns(result: PayrollResult, spec: SalaryImport
     restatements of earlier paid months summed into one 补发/扣回 row (negative to recover),
     and each supervisor's fixed and linked parts."""
     codes = spec.codes
-    lines = result.lines
-    people = list(map(_ID, lines)), list(map(_NAME, lines))
-    released = list(map(_RELEASE, lines))
-    # Each manager's pay row, then his release row where there is one: interleaved and
-    # chosen in C (a national December is 100k managers, most of them with a release).
-    rows = compress(chain.from_iterable(zip(
-        zip(*people, repeat(codes.pay), map(_PAY, lines)),
-        zip(*people, repeat(codes.risk_fund_release), released), strict=True)),
-        chain.from_iterable(zip(repeat(True), map(bool, released))))
-    ids, names, items, fen = (list(c) for c in zip(*rows, strict=True)) if lines else \
-        ([], [], [], [])
+    ids: list[str] = []
+    names: list[str] = []
+    items: list[str] = []
+    fen: list[int] = []
+    for p in result.lines:
+        ids.append(p.id)
+        names.append(p.name)
+        items.append(codes.pay)
+        fen.append(p.pay_fen)
+        if p.release_fen:
+            ids.append(p.id)
+            names.append(p.name)
+            items.append(codes.risk_fund_release)
+            fen.append(p.release_fen)
     carried: dict[str, int] = {}
     carried_name: dict[str, str] = {}
     for r in result.restatements:
