@@ -8,7 +8,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from operator import add, attrgetter, itemgetter, mul
 from pathlib import Path
@@ -279,8 +279,8 @@ class Accruals:
     ids: list[str]
     starts: list[str]
     points: list[list[int]]
-    outside: list[list[int]] = field(default_factory=list)
-    pool: frozenset[str] = frozenset(DEFAULT_POOL)
+    outside: list[list[int]]
+    pool: frozenset[str]
 
 
 def accruals(conn: sqlite3.Connection, year: int, upto: str,
