@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection
 from decimal import Decimal
+from operator import add, mul
 from pathlib import Path
 
 from cmscore.app.common import existing_store, no_gc, require_months, sha256_of
@@ -87,7 +88,8 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
         carried = [r for r in restate.pending(conn) + (
             restate.carried_by(conn, month) if replace else []) if r.month != month]
         year = int(month[:4])
-        with history.read_beside(db, lambda c: history.accruals(c, year, month)) as funds_read:
+        with history.read_beside(db, lambda c: history.accruals(c, year, month,
+                                                               rules.grading.pool)) as funds_read:
             rows = history.pay_rows(conn, month)
             npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
             funds = funds_read()
@@ -155,42 +157,41 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
     base = {g: base_for(payroll, g) for g in unit}
     grades_in = _grade_lookup(conn, payroll)
     grades_now, default_now, note_found, note_default = grades_in(month)
-
-    def fixed(default: str) -> str:  # the grade of a non-pool manager while ``default`` holds
-        return non_pool_grade(payroll, default != TRANSITION)
+    if funds.pool != frozenset(pool):  # read for another pool: the months outside differ
+        funds = history.accruals(conn, int(month[:4]), month, pool)
     spans = [(funds.points[s], *grades_in(start)[:2]) for s, start in enumerate(funds.starts)]
-    outside = history.accruals_outside(conn, int(month[:4]), month, funds.starts, pool)
-    at = {cm: i for i, cm in enumerate(funds.ids)}
-    december = month.endswith("-12")
-    lines: list[PayLine] = []
-    fund: list[FundLine] = []
+    earlier = dict(zip(funds.ids, _earlier(funds.ids, spans, funds.outside, unit, payroll),
+                       strict=True))
 
     def earlier_of(cm: str) -> int:
         """Σ base × points over the year's months before ``month``, each at its own base."""
-        earlier = 0
-        i = at.get(cm)
-        if i is not None:
-            for (points, grades, default), apart in zip(spans, outside, strict=True):
-                if points[i]:
-                    elsewhere = apart.get(cm, 0)  # months outside the pool: 一级 (第六条)
-                    earlier += unit[grades.get(cm) or default] * (points[i] - elsewhere) + \
-                        unit[fixed(default)] * elsewhere
-        return earlier
+        return earlier.get(cm, 0)
 
+    december = month.endswith("-12")
+    settled = _Settled()
+    held = non_pool_grade(payroll, default_now != TRANSITION)
+    held_note = "客户经理为一级（第六条）" if held == "一级" else \
+        "过渡期（payroll.yaml 的 non_pool_in_transition）"
+    # Σ units × hundredths as 分, half up (Bases.fen) in line for the usual non-negative sum.
+    half, divisor = bases.divisor // 2, bases.divisor
+    lines: list[PayLine] = []
+    fund: list[FundLine] = []
     for cm, name, branch, category, total, risk_fund, ratio in rows:
         grade_now = grades_now.get(cm)
         note = note_found if grade_now is not None else note_default
         grade_now = grade_now or default_now
-        if category not in pool and grade_now != (held := fixed(default_now)):
-            grade_now, note = held, (f"{category}客户经理为一级（第六条）" if held == "一级" else
-                                     "过渡期（payroll.yaml 的 non_pool_in_transition）")
+        if grade_now != held and category not in pool:
+            grade_now, note = held, (category + held_note if held == "一级" else held_note)
         now = unit[grade_now]
+        paid = now * total
         line = PayLine(cm, name, branch, category, grade_now, note, base[grade_now], total,
-                       fen(now * total))
-        earlier = earlier_of(cm)
-        before, amount = fen(earlier), fen(earlier + now * risk_fund)
+                       (paid + half) // divisor if paid >= 0 else fen(paid))
+        before = earlier.get(cm, 0)
+        after = before + now * risk_fund
+        before = (before + half) // divisor if before >= 0 else fen(before)
+        amount = (after + half) // divisor if after >= 0 else fen(after)
         if december:
-            if ratio == "0" or (ratio is not None and Decimal(ratio) == 0):
+            if settled.released(ratio):
                 line.release_fen = amount
             else:
                 line.forfeit_fen = amount
@@ -201,10 +202,50 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
         if before or amount:  # the statement lists who has some fund
             fund.append(FundLine(cm, name, branch, category, before, amount - before,
                                  line.release_fen or 0, line.forfeit_fen or 0,
-                                 year_end_note(ratio) if december else ""))
+                                 settled.note(ratio) if december else ""))
     if gone is not None:
         gone.settle(fund, earlier_of, fen, december)
     return lines, Ledger.of(fund)  # the ledger is the sum of the managers' lines
+
+
+def _earlier(ids: list[str], spans: list[tuple[list[int], dict[str, str], str]],
+             outside: list[list[int]], unit: dict[str, int], payroll: Payroll) -> list[int]:
+    """Per manager of ``ids``, Σ units × risk-fund points over the spans, each span at the
+    grade in effect in it and its months outside the pool (``outside``, the points accrued
+    in them) at the fixed grade (第六条): a column at a time, as a national year is a
+    hundred thousand managers. A span whose points sum to 0 adds nothing."""
+    out = [0] * len(ids)
+    for (points, grades, default), apart in zip(spans, outside, strict=True):
+        units = [unit[grades.get(cm) or default] for cm in ids] if grades else \
+            [unit[default]] * len(ids)
+        fixed = unit[non_pool_grade(payroll, default != TRANSITION)]
+        # units × (points − apart) + fixed × apart, as units × points + (fixed − units) × apart
+        part = list(map(add, map(mul, units, points),
+                        map(mul, map(fixed.__sub__, units), apart)))
+        out = list(map(add, out, map(mul, part, map(bool, points))))
+    return out
+
+
+class _Settled:
+    """The December settlement of a stored NPL ratio, once per distinct ratio: released
+    when there is none, else 扣收 (year_end_note)."""
+
+    def __init__(self) -> None:
+        self.zero: dict[str | None, bool] = {}
+        self.notes: dict[str | None, str] = {}
+
+    def released(self, ratio: str | None) -> bool:
+        found = self.zero.get(ratio)
+        if found is None:
+            found = self.zero[ratio] = ratio == "0" or (ratio is not None and
+                                                        Decimal(ratio) == 0)
+        return found
+
+    def note(self, ratio: str | None) -> str:
+        found = self.notes.get(ratio)
+        if found is None:
+            found = self.notes[ratio] = year_end_note(ratio)
+        return found
 
 
 def year_end_note(ratio: str | None) -> str:

@@ -252,20 +252,25 @@ def grade_members(months: list[str], members: Iterable[Member],
     q = quotas(size, policy.quota_rounding)
     pool.sort()
     limits = ((q["一级"], "一级"), (size - q["三级"], "二级"))
-    i = 0
-    while i < len(pool):  # each run of equal averages: ties share the best rank (1, 2, 2, 4)
+    higher = policy.tie == "all_higher"
+    i, count = 0, len(pool)
+    while i < count:  # each run of equal averages: ties share the best rank (1, 2, 2, 4)
+        negative = pool[i][0]
         j = i
-        while j + 1 < len(pool) and pool[j + 1][0] == pool[i][0]:
+        while j + 1 < count and pool[j + 1][0] == negative:
             j += 1
         first, last = i + 1, j + 1
-        key = first if policy.tie == "all_higher" else last
+        key = first if higher else last
         given = next((g for limit, g in limits if key <= limit), "三级")
+        # What a run of equal averages shares, made once for it (a national pool is 75k).
+        average, reason = from_centi(-negative), f"平均分第 {first} 名 / {size} 人"
+        across = [(limit, quota) for limit, quota in limits if first <= limit < last]
         for position in range(first, last + 1):
-            negative, _, d = pool[position - 1]
-            d.average, d.rank, d.grade = from_centi(-negative), first, given
-            d.reason = f"平均分第 {first} 名 / {size} 人" + (f"（{d.basis}）" if d.basis else "")
-            for limit, quota in limits:
-                if first <= limit < last and (position > limit) == (policy.tie == "all_higher"):
+            d = pool[position - 1][2]
+            d.average, d.rank, d.grade = average, first, given
+            d.reason = f"{reason}（{d.basis}）" if d.basis else reason
+            for limit, quota in across:
+                if (position > limit) == higher:
                     d.boundary = (f"与第 {first} 名平均分 {d.average} 并列，跨越{quota}名额"
                                   f"（{limit} 人）分界，按{'较高' if key == first else '较低'}"
                                   f"等级{given}")
@@ -273,9 +278,10 @@ def grade_members(months: list[str], members: Iterable[Member],
         i = j + 1
     annual = n == 12
     if annual:
+        bottom = f"{article16('六')}（年度平均分处于后20%）"
         for _, _, d in pool:
             if d.grade == "三级":
-                d.flags.append(f"{article16('六')}（年度平均分处于后20%）")
+                d.flags.append(bottom)
         for category, graded in outside.items():
             _flag_bottom(category, graded, policy.quota_rounding)
     if annual and previous_annual is not None:

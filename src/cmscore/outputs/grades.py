@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,14 @@ from cmscore.store.db import RunRecord
 
 # Who is graded outside the quota (grading.yaml's min_months; count_in_n may put them in N).
 OUTSIDE = "分行客户经理（固定一级）、新增人员及计分月数不足 min_months 的人员"
+# The 定级 sheet's columns before and after the months, as Decision fields.
+_HEAD = [attrgetter(f) for f in ("rank", "id", "name", "branch", "category", "average")]
+_TAIL = [attrgetter(f) for f in ("grade", "reason", "boundary")]
+_TOTALS = attrgetter("totals")
+
+
+def _flags(d: Decision) -> str:
+    return "；".join(d.flags) if d.flags else ""
 
 
 def write_grades(path: Path, grading: Grading, run: RunRecord) -> None:
@@ -28,12 +37,10 @@ def write_grades(path: Path, grading: Grading, run: RunRecord) -> None:
     cell = ByValue(from_centi).__getitem__
 
     def columns(part: list[Decision]) -> list[list[Any]]:
-        return [[d.rank for d in part], [d.id for d in part], [d.name for d in part],
-                [d.branch for d in part], [d.category for d in part],
-                [d.average for d in part],
-                *(list(map(cell, month)) for month in zip(*(d.totals for d in part), strict=True)),
-                [d.grade for d in part], [d.reason for d in part], [d.boundary for d in part],
-                ["；".join(d.flags) if d.flags else "" for d in part]]
+        # Each column through map and attrgetter: C loops over a national window's rows.
+        return [*(list(map(field, part)) for field in _HEAD),
+                *(list(map(cell, month)) for month in zip(*map(_TOTALS, part), strict=True)),
+                *(list(map(field, part)) for field in _TAIL), list(map(_flags, part))]
 
     book.sheet("定级", cols, Blocks(column_blocks(grading.decisions, columns)),
                note=f"{grading.months[0]} 至 {grading.months[-1]} "

@@ -16,6 +16,7 @@ import io
 from collections.abc import Sequence
 from decimal import Decimal
 from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -51,37 +52,27 @@ def pay_totals(result: PayrollResult) -> list[tuple[str, Decimal]]:
         if "risk_fund_forfeit_leavers" in t else [])
 
 
+# The 绩效工资 and 风险金明细 columns as fields of their lines, taken a column at a time.
+_PAY_TEXT = [attrgetter(f) for f in ("id", "name", "branch", "category", "grade", "grade_note",
+                                     "base")]
+_PAY_AMOUNTS = [attrgetter(f) for f in ("score_cp", "pay_fen", "release_fen", "forfeit_fen")]
+_FUND_TEXT = [attrgetter(f) for f in ("id", "name", "branch", "category")]
+_FUND_AMOUNTS = [attrgetter(f) for f in ("opening_fen", "accrued_fen", "released_fen",
+                                         "forfeited_fen", "closing_fen")]
+_NOTE = attrgetter("note")
+
+
+def _warnings(p: PayLine) -> str:
+    return "；".join(p.warnings) if p.warnings else ""
+
+
 def write_payroll(path: Path, result: PayrollResult, run: RunRecord,
                   categories: Sequence[str] = ()) -> None:
     """payroll-YYYY-MM.xlsx; 绩效工资 lists the categories in ``categories``' order (the rule
     files': 支行 first, as the regulation lists them)."""
     book = Book(path, f"{result.month} 客户经理绩效工资", result.month)
-    cols = [Column("工号", 12), Column("姓名", 10), Column("机构", 14), Column("类别", 10),
-            Column("等级", 8), Column("定级依据", 30, "wrap"), Column("履职绩效工资", 12, "money"),
-            Column("考核得分", 9, "points"), Column("月度应得工资", 12, "money"),
-            Column("风险金发放", 11, "money"), Column("风险金扣收", 11, "money"),
-            Column("预警", 40, "wrap")]
     order = {c: k for k, c in enumerate(categories)}
-    lines = sorted(result.lines, key=lambda p: order.get(p.category, len(order))) \
-        if order else result.lines
-    by_value = ByValue(from_centi)
-    by_value[None] = ZERO  # not released or forfeited this month
-    cell = by_value.__getitem__
-    t = result.totals
-
-    def columns(part: list[PayLine]) -> list[list[Any]]:
-        return [[p.id for p in part], [p.name for p in part], [p.branch for p in part],
-                [p.category for p in part], [p.grade for p in part],
-                [p.grade_note for p in part], [p.base for p in part],
-                [cell(p.score_cp) for p in part], [cell(p.pay_fen) for p in part],
-                [cell(p.release_fen) for p in part], [cell(p.forfeit_fen) for p in part],
-                ["；".join(p.warnings) if p.warnings else "" for p in part]]
-
-    total: list[list[Any]] = [["合计"], [""], [""], [""], [""], [f"{len(result.lines)} 人"],
-                              [None], [None], [t["pay"]], [t["risk_fund_release"]],
-                              [t["risk_fund_forfeit"]], [""]]
-    book.sheet("绩效工资", cols, Blocks(chain(column_blocks(lines, columns), [total])),
-               note=f"{result.month} 月度应得工资 = 履职绩效工资 × 考核得分 / 100（第十一条）")
+    write_pay_sheet(book, result, order)
     scols = [Column("工号", 12), Column("姓名", 10), Column("职务", 16), Column("管辖机构", 14),
              Column("履职岗位工资", 12, "money"), Column("客户经理人数", 10, "int"),
              Column("平均得分", 9, "points"), Column("固定部分(90%)", 13, "money"),
@@ -107,6 +98,36 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord,
     book.close()
 
 
+PAY_COLUMNS = [Column("工号", 12), Column("姓名", 10), Column("机构", 14), Column("类别", 10),
+               Column("等级", 8), Column("定级依据", 30, "wrap"),
+               Column("履职绩效工资", 12, "money"), Column("考核得分", 9, "points"),
+               Column("月度应得工资", 12, "money"), Column("风险金发放", 11, "money"),
+               Column("风险金扣收", 11, "money"), Column("预警", 40, "wrap")]
+
+
+def write_pay_sheet(book: Book, result: PayrollResult, order: dict[str, int]) -> None:
+    """绩效工资: one line per manager, the categories in ``order`` (each sheet its own
+    function: a national payroll's sheets may be written by different processes)."""
+    lines = sorted(result.lines, key=lambda p: order.get(p.category, len(order))) \
+        if order else result.lines
+    by_value = ByValue(from_centi)
+    by_value[None] = ZERO  # not released or forfeited this month
+    cell = by_value.__getitem__
+    t = result.totals
+
+    def columns(part: list[PayLine]) -> list[list[Any]]:
+        # Each column in a C loop (map, attrgetter): a national payroll is 100k lines.
+        return [*(list(map(field, part)) for field in _PAY_TEXT),
+                *(list(map(cell, map(field, part))) for field in _PAY_AMOUNTS),
+                list(map(_warnings, part))]
+
+    total: list[list[Any]] = [["合计"], [""], [""], [""], [""], [f"{len(result.lines)} 人"],
+                              [None], [None], [t["pay"]], [t["risk_fund_release"]],
+                              [t["risk_fund_forfeit"]], [""]]
+    book.sheet("绩效工资", PAY_COLUMNS, Blocks(chain(column_blocks(lines, columns), [total])),
+               note=f"{result.month} 月度应得工资 = 履职绩效工资 × 考核得分 / 100（第十一条）")
+
+
 FUND_COLUMNS = [Column("工号", 12), Column("姓名", 10), Column("机构", 14), Column("类别", 10),
                 Column("期初（年初至上月累计）", 14, "money"), Column("本月计提", 11, "money"),
                 Column("本月发放", 11, "money"), Column("本月扣收", 11, "money"),
@@ -124,11 +145,9 @@ def write_fund_statement(book: Book, result: PayrollResult, order: dict[str, int
         [f for f in ledger.lines if f.leaver is not None]
 
     def columns(part: list[FundLine]) -> list[list[Any]]:
-        return [[f.id for f in part], [f.name for f in part], [f.branch for f in part],
-                [f.category for f in part], [cell(f.opening_fen) for f in part],
-                [cell(f.accrued_fen) for f in part], [cell(f.released_fen) for f in part],
-                [cell(f.forfeited_fen) for f in part], [cell(f.closing_fen) for f in part],
-                [f.note for f in part]]
+        return [*(list(map(field, part)) for field in _FUND_TEXT),
+                *(list(map(cell, map(field, part))) for field in _FUND_AMOUNTS),
+                list(map(_NOTE, part))]
 
     total: list[list[Any]] = [["合计"], [""], [""], [""], [ledger.opening], [ledger.accrued],
                               [ledger.released], [ledger.forfeited], [ledger.closing],

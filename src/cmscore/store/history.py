@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import compress
-from operator import and_, attrgetter, not_
+from operator import add, attrgetter, itemgetter, mul
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +18,7 @@ from cmscore.engine.grading import Grading, Member
 from cmscore.engine.month import Manager
 from cmscore.engine.pay import PayLine, SupervisorLine
 from cmscore.numbers import ByValue, from_centi, to_centi
+from cmscore.rules.grading import DEFAULT_POOL
 from cmscore.store.db import BUSY_TIMEOUT_S, RunRecord, insert_rows, insert_run, transaction
 from cmscore.store.restate import record_grading_sources
 
@@ -62,51 +61,67 @@ def read_beside(db: Path, read: Callable[[sqlite3.Connection], T]) -> Iterator[C
 
 
 def _columns(conn: sqlite3.Connection, months: list[str], column: str,
-             fill: int | None) -> tuple[list[str], dict[str, list[str]], list[list[int | None]]]:
+             fill: int | None, outside: frozenset[str] | None = None
+             ) -> tuple[list[str], dict[str, list[str]], list[list[int | None]],
+                        list[list[int | None]]]:
     """Every CM scored in any of ``months`` (sorted), each month's CMs, and per month the
-    integer ``column`` of every CM (``fill`` where not scored in it).
+    integer ``column`` of every CM (``fill`` where not scored in it); given the categories
+    of a pool (``outside``), per month too the same figures of the CMs in a category
+    outside it, 0 for the others.
 
     One row a month from ``month_points`` (store.itemcols), its ids and values as JSON
     arrays: a national year is 1.2M managers' months, and a row each took seconds.
     """
     if not months:
-        return [], {}, []
+        return [], {}, [], []
     assert column in ("total_cp", "risk_fund_cp")
     marks = ",".join("?" * len(months))
-    found: dict[str, tuple[list[str], list[int]]] = {}
+    found: dict[str, tuple[list[str], list[int], list[int]]] = {}
     # One int object per distinct value (a few thousand): the million references then
     # point at memory the cache holds, which makes every later pass over them 3× faster.
     same: dict[int, int] = {}
     last_ids: str | None = None
     last_list: list[str] = []
-    for month, ids, values in conn.execute(
-            f"SELECT month, cm_ids, {column} FROM month_points WHERE month IN ({marks})"
-            " ORDER BY month", months):
+    flags: dict[str, list[int]] = {}  # categories as stored → 1 outside the pool, else 0
+    for month, ids, values, categories in conn.execute(
+            f"SELECT month, cm_ids, {column}, {'category' if outside else 'NULL'}"
+            f" FROM month_points WHERE month IN ({marks}) ORDER BY month", months):
         id_list = last_list if ids == last_ids else json.loads(ids)
         value_list = json.loads(values)
+        value_list = list(map(same.setdefault, value_list, value_list))
         last_ids, last_list = ids, id_list
-        found[month] = id_list, list(map(same.setdefault, value_list, value_list))
-    lists = [ids for ids, _ in found.values()]
+        apart: list[int] = []
+        if outside is not None:
+            if categories not in flags:  # month after month the same text: parsed once
+                flags[categories] = [int(c not in outside) for c in json.loads(categories)]
+            apart = list(map(mul, value_list, flags[categories]))
+        found[month] = id_list, value_list, apart
+    lists = [ids for ids, _, _ in found.values()]
     if all(ids is lists[0] for ids in lists[1:]):  # the usual case: the same CMs every month
         everyone = sorted(lists[0]) if lists else []
     else:
         everyone = sorted(set().union(*lists))
     at: dict[str, int] | None = None
     columns: list[list[int | None]] = []
+    aside: list[list[int | None]] = []
     for month in months:
-        ids, values = found.get(month, ([], []))
-        if ids == everyone:
-            columns.append(values)  # type: ignore[arg-type]
-            continue
-        if at is None:
-            at = {cm: i for i, cm in enumerate(everyone)}
-        column_of: list[int | None] = [fill] * len(everyone)
-        for i, value in zip(map(at.__getitem__, ids), values, strict=True):
-            column_of[i] = value
-        columns.append(column_of)
-    return everyone, {m: ids for m, (ids, _) in found.items()}, columns
+        ids, values, apart = found.get(month, ([], [], []))
+        for got, into, empty in ((values, columns, fill), (apart, aside, 0)):
+            if into is aside and outside is None:
+                continue
+            if ids == everyone:
+                into.append(got)  # type: ignore[arg-type]
+                continue
+            if at is None:
+                at = {cm: i for i, cm in enumerate(everyone)}
+            column_of: list[int | None] = [empty] * len(everyone)
+            for i, value in zip(map(at.__getitem__, ids), got, strict=True):
+                column_of[i] = value
+            into.append(column_of)
+    return everyone, {m: ids for m, (ids, _, _) in found.items()}, columns, aside
 
 
+_FIRST = itemgetter(0)
 _WHO_SQL = "SELECT cm_id, name, branch, category FROM scores WHERE month = ?"
 Who = tuple[str, str, str, str]
 
@@ -126,7 +141,8 @@ def _latest_who(conn: sqlite3.Connection, months: list[str], everyone: list[str]
             continue
         rows: Any = last if last is not None and month == months[-1] else None
         if len(wanted) == len(ids):  # the usual case: the whole month
-            who.update((r[0], r) for r in rows or conn.execute(sql, (month,)))
+            got = rows or conn.execute(sql, (month,)).fetchall()
+            who.update(zip(map(_FIRST, got), got, strict=True))  # keyed in C: a national month
         elif len(wanted) * 4 > len(ids):
             who.update((r[0], r) for r in rows or conn.execute(sql, (month,))
                        if r[0] in wanted)
@@ -151,10 +167,10 @@ def window_members(conn: sqlite3.Connection, months: list[str],
     beside = read_beside(db, lambda c: c.execute(_WHO_SQL, (months[-1],)).fetchall()) \
         if db is not None and months else nullcontext(lambda: None)
     with beside as last:
-        everyone, ids_by_month, columns = _columns(conn, months, "total_cp", None)
+        everyone, ids_by_month, columns, _ = _columns(conn, months, "total_cp", None)
         who = _latest_who(conn, months, everyone, ids_by_month, last())
-    return [who[cm] + (totals,)
-            for cm, totals in zip(everyone, zip(*columns, strict=True), strict=True)]
+    # who + (totals,) per CM, in C: zip(zip(…)) gives each CM's totals as a 1-tuple.
+    return list(map(add, map(who.__getitem__, everyone), zip(zip(*columns, strict=True))))
 
 
 def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord,
@@ -254,63 +270,44 @@ class Accruals:
 
     Spans start in January and where a grading takes effect, so every month in a span
     has one base pay; ``points[s][i]`` is what ``ids[i]`` accrued over span ``starts[s]``
-    (0 where they were not scored). Summing integers per span gives the same exact value
-    as month by month.
+    (0 where they were not scored), and ``outside[s][i]`` the part of it accrued in months
+    in which they were in a category outside ``pool`` (grading.yaml's): those months are
+    valued at the 一级 base whatever the grading says (第六条), e.g. after an appointment to
+    分行. Summing integers per span gives the same exact value as month by month.
     """
 
     ids: list[str]
     starts: list[str]
     points: list[list[int]]
+    outside: list[list[int]]
+    pool: frozenset[str]
 
 
-def accruals(conn: sqlite3.Connection, year: int, upto: str) -> Accruals:
-    """The year's accruals before ``upto`` (the pay month's own accrual is on its row)."""
+def accruals(conn: sqlite3.Connection, year: int, upto: str,
+             pool: Collection[str] = DEFAULT_POOL) -> Accruals:
+    """The year's accruals before ``upto`` (the pay month's own accrual is on its row), in
+    one read of ``month_points`` with the categories they were accrued in."""
     start = f"{year}-01"
     cuts = [e for (e,) in conn.execute(
         "SELECT effective_month FROM gradings WHERE effective_month > ? AND effective_month < ?"
         " ORDER BY effective_month", (start, upto))]
     months = [m for (m,) in conn.execute(
         "SELECT month FROM months WHERE month >= ? AND month < ? ORDER BY month", (start, upto))]
-    ids, _, columns = _columns(conn, months, "risk_fund_cp", 0)
+    inside = frozenset(pool)
+    ids, _, columns, apart = _columns(conn, months, "risk_fund_cp", 0, inside)
     bounds = [start, *cuts, upto]
-    out = Accruals(ids, [], [])
+    out = Accruals(ids, [], [], [], inside)
     for lo, hi in zip(bounds, bounds[1:], strict=False):
-        span = [c for m, c in zip(months, columns, strict=True) if lo <= m < hi]
+        span = [k for k, m in enumerate(months) if lo <= m < hi]
         if span:
             out.starts.append(lo)
-            out.points.append(list(map(sum, zip(*span, strict=True))))  # type: ignore[arg-type]
+            out.points.append(_sums([columns[k] for k in span]))
+            out.outside.append(_sums([apart[k] for k in span]))
     return out
 
 
-def accruals_outside(conn: sqlite3.Connection, year: int, upto: str, starts: list[str],
-                     pool: Collection[str]) -> list[dict[str, int]]:
-    """Per span of ``accruals`` (starting at ``starts``), each CM's risk-fund points of the
-    months in which they were in a category outside ``pool``: those months are valued at the
-    一级 base whatever the grading says (第六条), e.g. after an appointment to 分行."""
-    out: list[dict[str, int]] = [{} for _ in starts]
-    if not starts:
-        return out
-    inside = frozenset(pool)
-    # Month after month the same managers in the same categories: each distinct text is
-    # parsed once (a national month's ids and categories are 100k entries each).
-    parsed: dict[str, list[Any]] = {}
-    flags: dict[str, list[bool]] = {}
-
-    def ids_of(text: str) -> list[Any]:
-        return parsed[text] if text in parsed else parsed.setdefault(text, json.loads(text))
-
-    for month, ids, funds, categories in conn.execute(
-            "SELECT month, cm_ids, risk_fund_cp, category FROM month_points"
-            " WHERE month >= ? AND month < ?", (f"{year}-01", upto)):
-        span = out[max(bisect_right(starts, month) - 1, 0)]
-        points = json.loads(funds)
-        if categories not in flags:
-            flags[categories] = list(map(not_, map(inside.__contains__, json.loads(categories))))
-        # Chosen in C (a national month is 100k managers, a few thousand of them outside).
-        outside = map(and_, map(bool, points), flags[categories])
-        for cm, p in compress(zip(ids_of(ids), points, strict=True), outside):
-            span[cm] = span.get(cm, 0) + p
-    return out
+def _sums(columns: list[list[int | None]]) -> list[int]:
+    return list(map(sum, zip(*columns, strict=True)))  # type: ignore[arg-type]
 
 
 def _points(conn: sqlite3.Connection, month: str, column: str) -> tuple[list[Any], list[Any]]:
