@@ -11,6 +11,7 @@ import re
 import unicodedata
 from decimal import Decimal
 from math import isfinite
+from operator import itemgetter
 from typing import cast
 
 from cmscore.numbers import (
@@ -168,7 +169,7 @@ def _plain_floats(values: list[object], role: str, limit: int | None
 def column_of(rows: list[list[object]], j: int) -> list[object]:
     """Column ``j`` of ``rows``; a short row (CSV, HTML) has blanks for its missing cells."""
     try:
-        return [r[j] for r in rows]
+        return list(map(itemgetter(j), rows))
     except IndexError:
         return [r[j] if j < len(r) else "" for r in rows]
 
