@@ -17,7 +17,8 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from decimal import Decimal
-from itertools import islice
+from itertools import compress, islice, repeat
+from operator import is_
 
 from cmscore.engine.month import Block, Manager
 from cmscore.inputs.cells import column_of
@@ -161,9 +162,12 @@ def _marked_rows(rows: list[list[object]], markers: set[str]) -> set[int]:
     text_only = all(not m.isascii() for m in markers)
     for j in range(6):
         cells = column_of(rows, j)
-        at = [k for k, c in enumerate(cells) if type(c) is str or
-              (c is not None and not text_only)]
-        parts = [c if type(c) is str else clean_text(c) for c in map(cells.__getitem__, at)]
+        if text_only:  # the text cells, found in C loops (a Python step per cell: 0.1 s)
+            at = list(compress(range(len(cells)), map(is_, map(type, cells), repeat(str))))
+            parts: list[str] = list(map(cells.__getitem__, at))  # type: ignore[arg-type]
+        else:
+            at = [k for k, c in enumerate(cells) if type(c) is str or c is not None]
+            parts = [c if type(c) is str else clean_text(c) for c in map(cells.__getitem__, at)]
         joined = "\0".join(parts)
         if joined.count("\0") != len(parts) - 1 and parts:  # a NUL inside a cell
             found.update(at[k] for k, part in enumerate(parts)
