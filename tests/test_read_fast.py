@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cmscore.inputs import totals
+from cmscore.inputs import cells, totals
 from cmscore.inputs.headers import normalise_header
 from cmscore.inputs.sources import Grid
 from cmscore.numbers import clean_text, float_decimals, shortest_decimals
@@ -158,3 +158,32 @@ def test_rows_split_a_column_at_a_time_as_one_by_one(rules: RuleSet, kinds: list
     header: list[object] = list(head)
     assert totals.split_rows(grid, header, 2, 3 + two_rows, rules) == \
         _split_one_by_one(grid, header, 2, 3 + two_rows, rules)
+
+
+_cells = st.one_of(
+    *(_figures(p) for p in range(7)), _odd, st.floats(), st.just(""), st.none(),
+    st.sampled_from(["12", "abc", " ", "\u3000", "1,234.5", "85%", "#N/A", "-3", True, 7]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(_cells, st.just(""), _figures(2)), max_size=40),
+       st.sampled_from(["value", "increase", "ratio", "baseline"]), st.booleans(),
+       st.sampled_from([None, 10**6, 10**12]))
+def test_a_figure_column_reads_as_cell_by_cell(values: list[object], role: str,
+                                               blank_is_zero: bool, limit: int | None) -> None:
+    """Numbers, blanks, text in number cells, errors, NaN, huge and negative values: the
+    same Decimals (digits and exponent) and the same problems at the same cells as the
+    cell-by-cell path, which a text cell ("0", valid everywhere) at the end forces."""
+    fast, found = cells.figure_column(list(values), role, blank_is_zero, limit)
+    slow, slow_found = cells.figure_column([*values, "0"], role, blank_is_zero, limit)
+    assert [None if v is None else (str(v), v.as_tuple()) for v in fast] == \
+        [None if v is None else (str(v), v.as_tuple()) for v in slow[:-1]]
+    assert found == slow_found
+
+
+def test_a_column_of_numbers_and_blanks_takes_no_step_per_cell() -> None:
+    values: list[object] = [1.5, "", 2.25, None, 3.0] * 1000
+    assert cells._floats_and_blanks(values, "value", None) is not None
+    assert cells._floats_and_blanks(values, "baseline", None)[1] is None  # type: ignore[index]
+    assert cells._floats_and_blanks([*values, " "], "value", None) is None  # a space: by cell
+    assert cells._floats_and_blanks([*values, -1.0], "value", None) is None  # a problem
