@@ -4,16 +4,18 @@ the same Decimals (value, digits and exponent), the same rows, the same located 
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cmscore.inputs import cells, totals
 from cmscore.inputs.headers import normalise_header
+from cmscore.inputs.reader import read_export
 from cmscore.inputs.sources import Grid
 from cmscore.numbers import clean_text, float_decimals, shortest_decimals
 from cmscore.rules.ruleset import RuleSet
-from conftest import HEADERS, TITLE, row
+from conftest import HEADERS, TITLE, row, write_xlsx
 
 D = Decimal
 
@@ -187,3 +189,20 @@ def test_a_column_of_numbers_and_blanks_takes_no_step_per_cell() -> None:
     assert cells._floats_and_blanks(values, "baseline", None)[1] is None  # type: ignore[index]
     assert cells._floats_and_blanks([*values, " "], "value", None) is None  # a space: by cell
     assert cells._floats_and_blanks([*values, -1.0], "value", None) is None  # a problem
+
+
+def test_managers_of_interleaved_categories_keep_their_rows_and_blocks(
+        tmp_path: Path, rules: RuleSet) -> None:
+    """Managers come back in file order with their Excel row, and each is its block's
+    manager at its index, whose figures are its own row's (a blank row in between)."""
+    people = [("E001", "支行", 3), ("E002", "分行个金", 5), ("E003", "支行", 7), None,
+              ("E004", "分行公司", 9), ("E005", "支行", 11)]
+    body = [[""] * len(HEADERS) if p is None else row(工号=p[0], 类别=p[1], 放款户数=p[2])
+            for p in people]
+    export = read_export(write_xlsx(tmp_path / "x.xlsx", HEADERS, body), rules)
+    assert [(m.id, m.category, m.row) for m in export.managers] == [
+        ("E001", "支行", 3), ("E002", "分行个金", 4), ("E003", "支行", 5),
+        ("E004", "分行公司", 7), ("E005", "支行", 8)]
+    for m in export.managers:
+        assert m.block is export.blocks[m.category] and m.block.managers[m.index] is m
+        assert m.figures["loan_households"]["value"] == [p for p in people if p and p[0] == m.id][0][2]
