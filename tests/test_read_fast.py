@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from cmscore.inputs import cells, totals
 from cmscore.inputs.headers import normalise_header
+from cmscore.inputs.origin import merged_and_formula_cells
 from cmscore.inputs.reader import read_export
 from cmscore.inputs.sources import Grid
 from cmscore.numbers import clean_text, float_decimals, shortest_decimals
@@ -206,3 +207,17 @@ def test_managers_of_interleaved_categories_keep_their_rows_and_blocks(
     for m in export.managers:
         assert m.block is export.blocks[m.category] and m.block.managers[m.index] is m
         assert m.figures["loan_households"]["value"] == [p for p in people if p and p[0] == m.id][0][2]
+
+
+def test_a_merge_reaching_the_first_or_last_manager_row_is_still_found() -> None:
+    """Merges are looked at only where they reach the manager rows (the title's is not);
+    one from the header into the first manager row, or from the last one across and
+    down, still is."""
+    rows: list[list[object]] = [[TITLE], list(HEADERS), row(), row(工号="E002")]
+    for merge, cell in (((1, 4, 2, 4), (0, 4)), ((3, 3, 4, 4), (1, 3))):
+        grid = Grid("x.xlsx", "业绩", rows, merges=[(0, 0, 0, 16), merge])
+        marks, _ = merged_and_formula_cells(grid, [3, 4], {3, 4}, True)
+        assert [(pos, j) for pos, j, _ in marks] == [cell]
+        assert "是合并单元格" in marks[0][2]
+    title_only = Grid("x.xlsx", "业绩", rows, merges=[(0, 0, 0, 16)])
+    assert merged_and_formula_cells(title_only, [3, 4], {4}, True) == ([], set())
