@@ -10,11 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cmscore.inputs import cells, totals
-from cmscore.inputs.headers import normalise_header
 from cmscore.inputs.origin import merged_and_formula_cells
 from cmscore.inputs.reader import read_export
 from cmscore.inputs.sources import Grid
-from cmscore.numbers import clean_text, float_decimals, shortest_decimals
+from cmscore.numbers import float_decimals, shortest_decimals
 from cmscore.rules.ruleset import RuleSet
 from conftest import HEADERS, TITLE, row, write_xlsx
 
@@ -88,41 +87,11 @@ def test_a_long_column_of_distinct_amounts_reads_as_each_value_alone(
 def _split_one_by_one(grid: Grid, header: list[object], header_at: int, first_data: int,
                       rules: RuleSet) -> tuple[totals.Rows, totals.Rows]:
     """``split_rows`` as it was before issue 19: every row looked at one by one."""
-    markers = {clean_text(m) for m in rules.export.total_markers}
-    names = [normalise_header(c) for c in header]
-    id_col, cat_col = (next(j for j, c in enumerate(names) if c in {
-        normalise_header(a) for a in rules.export.identity[key]}) for key in ("id", "category"))
-    repeated = totals._Repeats(grid, header_at, first_data, id_col, cat_col)
-    body: totals.Rows = []
-    found: totals.Rows = []
-    marked = totals._marked_rows(grid.rows[first_data:], markers)
-    skip_next: list[object] | None = None
+    look = totals.Splitter(grid, header, header_at, first_data, rules)
+    split: dict[str, totals.Rows] = {"manager": [], "totals": [], "": []}
     for i in range(first_data, len(grid.rows)):
-        row = grid.rows[i]
-        if (not row or type(row[0]) is not float) and \
-                all(c is None or c == "" or (isinstance(c, str) and not clean_text(c)) for c in row):
-            continue
-        if skip_next is not None and repeated.same(row, skip_next):
-            skip_next = None
-            continue
-        skip_next = None
-        if repeated.candidate(row):
-            copied = repeated.of(row)
-            if copied is not None:
-                skip_next = copied
-                continue
-        if i - first_data not in marked:
-            body.append((i + 1, row))
-            continue
-        texts = [clean_text(c) for c in row[:max(6, id_col + 1)]]
-        has_id = id_col < len(texts) and texts[id_col] and \
-            not any(m in texts[id_col] for m in markers)
-        if any(t in markers for t in texts[:6]) or \
-                (not has_id and any(m in t for t in texts[:6] if t for m in markers)):
-            found.append((i + 1, row))
-            continue
-        body.append((i + 1, row))
-    return body, found
+        split[look.kind(i, grid.rows[i])].append((i + 1, grid.rows[i]))
+    return split["manager"], split["totals"]
 
 
 _HEAD = ["序号", *HEADERS]
