@@ -190,3 +190,46 @@ def test_a_merge_reaching_the_first_or_last_manager_row_is_still_found() -> None
         assert "是合并单元格" in marks[0][2]
     title_only = Grid("x.xlsx", "业绩", rows, merges=[(0, 0, 0, 16)])
     assert merged_and_formula_cells(title_only, [3, 4], {4}, True) == ([], set())
+
+
+_text_numbers = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str),
+    st.integers(min_value=-10**20, max_value=10**20).map(str),
+    st.sampled_from(["+5", "5.", ".5", "-0", "007", "0.0", "", "", " ", "1,234", "85%", "１２",
+                     "1\n2", "12\n", "abc", "1e5", "2²", "1 2", "-", "."]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_text_numbers, max_size=30),
+       st.sampled_from(["value", "increase", "ratio", "baseline"]), st.booleans(),
+       st.sampled_from([None, 10**6]))
+def test_a_column_of_text_numbers_reads_as_cell_by_cell(values: list[str], role: str,
+                                                        blank_is_zero: bool,
+                                                        limit: int | None) -> None:
+    """A CSV's column (text only): the same Decimals and the same problems at the same
+    cells as parse_decimal cell by cell, which a number (0) at the end forces."""
+    fast, found = cells.figure_column(list(values), role, blank_is_zero, limit)
+    slow, slow_found = cells.figure_column([*values, 0], role, blank_is_zero, limit)
+    assert [None if v is None else (str(v), v.as_tuple()) for v in fast] == \
+        [None if v is None else (str(v), v.as_tuple()) for v in slow[:-1]]
+    assert found == slow_found
+
+
+@given(st.lists(st.one_of(st.decimals(allow_nan=False, allow_infinity=False),
+                          st.decimals(min_value=-2, max_value=2, places=2),
+                          st.sampled_from([D(0), D(1), D("1.01"), D(10**6), D(10**6 + 1)])),
+                min_size=1, max_size=8),
+       st.sampled_from(["value", "increase", "ratio", "baseline"]),
+       st.sampled_from([None, 0, 1, 10**6]))
+def test_the_range_shortcut_passes_exactly_the_columns_every_check_passes(
+        values: list[Decimal], role: str, limit: int | None) -> None:
+    each = all((0 <= v <= 1 if role == "ratio" else role == "increase" or v >= 0) and
+               (limit is None or abs(v) <= limit) for v in values)
+    assert cells._inside(min(values), max(values), role, limit) == each
+
+
+def test_a_csv_column_takes_no_step_per_cell() -> None:
+    assert cells._plain_texts(["1", "", "2.5", "+3"], "value", True) == [D(1), D(0), D("2.5"), D(3)]
+    assert cells._plain_texts(["1", ""], "value", False) is None  # 单元格为空: by cell
+    assert cells._plain_texts(["1", "1\n2"], "value", True) is None  # a cell of two lines
+    assert cells._plain_texts(["1", "1,234"], "value", True) is None  # thousands: by cell
