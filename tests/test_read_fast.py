@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from cmscore.inputs import cells, totals
 from cmscore.inputs.origin import merged_and_formula_cells
+from cmscore.inputs.preflight import contains
 from cmscore.inputs.reader import read_export
 from cmscore.inputs.sources import Grid
 from cmscore.numbers import float_decimals, shortest_decimals
@@ -233,3 +234,13 @@ def test_a_csv_column_takes_no_step_per_cell() -> None:
     assert cells._plain_texts(["1", ""], "value", False) is None  # 单元格为空: by cell
     assert cells._plain_texts(["1", "1\n2"], "value", True) is None  # a cell of two lines
     assert cells._plain_texts(["1", "1,234"], "value", True) is None  # thousands: by cell
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=60) | st.lists(st.sampled_from([b"<", b"f", b"!", b"a", b"<f", b"f<"]),
+                                        max_size=200).map(b"".join),
+       st.sampled_from([b"<f", b"<!"]))
+def test_a_two_byte_search_through_its_rare_byte_is_in(data: bytes, needle: bytes) -> None:
+    """Near misses (「f」 after another byte) past the 64 looked at one by one included."""
+    assert contains(data, needle) == (needle in data)
+    assert contains(b"f" * 100 + data, needle) == (needle in b"f" * 100 + data)
