@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cmscore.inputs import cells, totals
@@ -109,6 +109,9 @@ _KINDS: list[list[object]] = [
 
 @settings(max_examples=300, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Found by hypothesis after the merge: a copied header, a blank row, then the header's
+# second row (a 序号 in its first cell) is dropped one by one, so it must be looked at.
+@example([_HEAD, [], [2.0, "", "", "", "", "（万元）"]], True, True)
 @given(st.lists(st.one_of(st.sampled_from([*_KINDS, "page"]),
                           st.integers(min_value=1, max_value=99)),
                 max_size=30), st.booleans(), st.booleans())

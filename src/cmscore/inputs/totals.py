@@ -72,9 +72,8 @@ class Splitter:
 
     def kind(self, i: int, row: list[object]) -> str:
         """「manager」, 「totals」, or "" for a row dropped (blank, a copied header or title)."""
-        if (not row or type(row[0]) is not float) and \
-                all(c is None or c == "" or (isinstance(c, str) and not clean_text(c)) for c in row):
-            return ""  # blank (a number in the first cell, 序号, settles it at once)
+        if _blank(row):
+            return ""  # blank: a copied header's second row may still follow
         if self.skip_next is not None and self.repeated.same(row, self.skip_next):
             self.skip_next = None
             return ""
@@ -114,8 +113,19 @@ def _rows_to_look_at(rows: list[list[object]], first_data: int, repeated: _Repea
         if not repeated.first.isdisjoint(column):
             hits = [first_data + k for k, c in enumerate(column) if c in repeated.first]
             look.update(hits)
-            look.update(k + 1 for k in hits if k + 1 < len(rows))
+            for k in hits:  # the row after it, past blank rows: a copy of the second header row?
+                while k + 1 < len(rows):
+                    k += 1
+                    look.add(k)
+                    if not _blank(rows[k]):
+                        break
     return sorted(look)
+
+
+def _blank(row: list[object]) -> bool:
+    """Nothing but empty cells (a number in the first cell, 序号, settles it at once)."""
+    return (not row or type(row[0]) is not float) and \
+        all(c is None or c == "" or (isinstance(c, str) and not clean_text(c)) for c in row)
 
 
 class _Repeats:
