@@ -100,49 +100,45 @@ def test_the_readme_code_map_names_every_module_once() -> None:
     assert sorted(listed) == modules
 
 
+def _last_line(code: str) -> str:
+    """The last line ``code`` prints in a fresh interpreter: what it imported, unseen by
+    the modules this test run has already loaded."""
+    import subprocess
+    import sys
+
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    return ran.stdout.strip().splitlines()[-1]
+
+
 def test_help_imports_no_output_store_or_engine_module() -> None:
     """`cmscore --help` answers at once: the command modules import the layers below them
     inside the commands (a top-level import of one output module cost ~30 ms: xlsx pulls
     in the standard library's XML and URL modules)."""
-    import subprocess
-    import sys
-
     code = ("import sys\nsys.argv = ['cmscore', '--help']\nfrom cmscore.cli import app\n"
             "try:\n    app()\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in sys.modules if m.startswith(('cmscore.outputs', "
             "'cmscore.store', 'cmscore.engine', 'cmscore.inputs', 'rich', 'python_calamine'))))")
-    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert ran.stdout.strip().splitlines()[-1] == "[]"
+    assert _last_line(code) == "[]"
 
 
 def test_reading_and_writing_workbooks_import_no_url_or_web_page_modules() -> None:
     """`score` on an .xlsx needs neither xml.sax.saxutils (which pulls in urllib.request,
     http.client and ssl) nor html.parser (web-page exports only): issue 19's lean start."""
-    import subprocess
-    import sys
-
     code = ("import sys\nimport cmscore.inputs.reader, cmscore.outputs.xlsx, cmscore.app.score\n"
             "print(sorted(m for m in sys.modules if m in ('xml.sax.saxutils', "
             "'urllib.request', 'http.client', 'ssl', 'html.parser')))")
-    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert ran.stdout.strip().splitlines()[-1] == "[]"
+    assert _last_line(code) == "[]"
 
 
 def test_score_imports_neither_the_payroll_command_nor_the_side_file_readers() -> None:
     """A plain month's `score` pays only for what it runs: the payroll command (needed by
     a correction of a paid month) and the tasks/supervisors readers (needed with --tasks
     or by payroll) are imported where they are used (≈ a fifth of score's imports)."""
-    import subprocess
-    import sys
-
     code = ("import sys\nimport cmscore.cli, cmscore.app.score\n"
             "print(sorted(m for m in sys.modules if m in ('cmscore.app.payroll', "
             "'cmscore.outputs.payroll', 'cmscore.inputs.tasks', 'cmscore.inputs.supervisors')))")
-    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert ran.stdout.strip().splitlines()[-1] == "[]"
+    assert _last_line(code) == "[]"
 
 
 @pytest.mark.parametrize("text", ["", "a&b<c>d\"e'f", "&amp;&lt;&quot;&apos;&gt;", "张&三"])
