@@ -176,3 +176,22 @@ def test_a_spooled_value_reads_back_whole_across_block_boundaries() -> None:
     doc = {"month": "2026-01", "managers": Spooled(Encoded(render, lambda: names))}
     assert dumps(doc) == json.dumps({"month": "2026-01", "managers": names},
                                     ensure_ascii=False, indent=1)
+
+
+def test_a_temp_folder_that_cannot_take_the_document_leaves_it_to_be_printed_after(
+        rules: RuleSet, monkeypatch: Any) -> None:
+    """`score --json` spools its managers to a temporary file before COMMIT; a full or
+    tiny temp folder must not fail the month: the document is rendered after, as before."""
+    import tempfile
+
+    from cmscore.outputs.jsontext import Spooled
+
+    def full(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(28, "No space left on device")
+
+    export = read_export(EXAMPLES / "2026-10.xlsx", rules, None)
+    scores = score_month(export, rules, history_for(export.managers, rules))
+    monkeypatch.setattr(tempfile, "TemporaryFile", full)
+    doc = scorejson.spooled_scores_json(scores, rules)
+    assert not isinstance(doc["managers"], Spooled)
+    assert json_text({**doc, "warnings": {}}) == column_json(scores, rules)

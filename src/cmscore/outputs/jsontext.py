@@ -40,15 +40,19 @@ class Spooled(Encoded):
 
     def __init__(self, encoded: Encoded) -> None:
         self.file: IO[bytes] = tempfile.TemporaryFile()
-        buffer: list[str] = []
-        size = 0
-        for piece in encoded.render(1):
-            buffer.append(piece)
-            size += len(piece)
-            if size >= 1 << 20:
-                self.file.write("".join(buffer).encode("utf-8"))
-                buffer, size = [], 0
-        self.file.write("".join(buffer).encode("utf-8"))
+        try:
+            buffer: list[str] = []
+            size = 0
+            for piece in encoded.render(1):
+                buffer.append(piece)
+                size += len(piece)
+                if size >= 1 << 20:
+                    self.file.write("".join(buffer).encode("utf-8"))
+                    buffer, size = [], 0
+            self.file.write("".join(buffer).encode("utf-8"))
+        except BaseException:
+            self.file.close()
+            raise
         super().__init__(self._read, encoded.value)
 
     def _read(self, level: int) -> Iterator[str]:

@@ -55,7 +55,10 @@ def spooled_scores_json(scores: MonthScores, rules: RuleSet) -> dict[str, Any]:
     ``score --json`` calls it before COMMIT, while a forked child still writes the
     workbook, so printing afterwards is a copy of bytes."""
     doc = scores_json(scores, rules)
-    doc["managers"] = Spooled(doc["managers"])
+    try:
+        doc["managers"] = Spooled(doc["managers"])
+    except OSError:  # a full or small temp folder: render after COMMIT instead, as before
+        pass
     return doc
 
 
