@@ -446,3 +446,14 @@ def test_an_adjustment_with_a_shortened_id_gets_its_leading_zeros_back(
                        [11771, "2026-01", "总分", 3, "领导小组决定加分", "考评组〔2026〕1号", "王主任"])
     cli("adjust", path, "--db", db, code=0)
     assert shown(cli, db)["011771"]["total"] == "19.00"  # 16.00 + 3
+
+
+def test_a_reason_no_workbook_can_hold_is_refused_before_it_is_stored(
+        db: Path, tmp_path: Path, cli: Cli) -> None:
+    """U+FFFE in 原因 used to be stored, and then every workbook of the month failed to be
+    written (no XML may hold it) until the adjustment was revoked."""
+    bad = adjustments(tmp_path / "坏.xlsx", ["E1", "2026-01", "总分", 1, "申诉\ufffe", "依据", "甲"])
+    r = cli("adjust", bad, "--db", db, "--json", code=1)
+    assert [(p["row"], p["column"], p["message"]) for p in json.loads(r.stdout)["problems"]] == \
+        [(3, "原因", "原因含控制字符：请删除后重新导入")]
+    assert q(db, "SELECT count(*) FROM adjustments") == [(0,)]

@@ -119,8 +119,9 @@ def clean_text(value: object) -> str:
 
 # Characters that steer a terminal or reorder the text around them, and that no name or
 # file name needs: C0 and C1 controls (ESC, CSI U+009B), DEL, the line and paragraph
-# separators, and the bidirectional marks, embeddings, overrides (U+202E) and isolates.
-CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+# separators, the bidirectional marks, embeddings, overrides (U+202E) and isolates, and
+# U+FFFE/U+FFFF, which no XML may hold (a workbook with one would not be written).
+CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufffe\uffff]")
 _SPACES = re.compile(r"\s+")
 _CJK_GAP = re.compile(r"(?<=[\u2e80-\u9fff\uf900-\ufaff]) (?=[\u2e80-\u9fff\uf900-\ufaff])")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
