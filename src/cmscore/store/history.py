@@ -261,7 +261,9 @@ def npl_candidates(conn: sqlite3.Connection, months: list[str]) -> dict[str, lis
     found = [{cm: ratio for cm, ratio in zip(*_points(conn, month, "npl_ratio"), strict=True)
               if ratio is not None and ratio != "0"} for month in months]
     common = set(found[0]).intersection(*found[1:]) if found else set()
-    return {cm: [Decimal(ratios[cm]) for ratios in found] for cm in common}
+    # By 工号: a set's order changes from run to run (string hashing), and the warnings
+    # `score` prints and stores in --json must come out the same every time.
+    return {cm: [Decimal(ratios[cm]) for ratios in found] for cm in sorted(common)}
 
 
 @dataclass
