@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection
 from decimal import Decimal
+from functools import lru_cache
 from operator import add, mul
 from pathlib import Path
 
@@ -168,7 +169,6 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
         return earlier.get(cm, 0)
 
     december = month.endswith("-12")
-    settled = _Settled()
     held = non_pool_grade(payroll, default_now != TRANSITION)
     held_note = "客户经理为一级（第六条）" if held == "一级" else \
         "过渡期（payroll.yaml 的 non_pool_in_transition）"
@@ -191,7 +191,7 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
         before = (before + half) // divisor if before >= 0 else fen(before)
         amount = (after + half) // divisor if after >= 0 else fen(after)
         if december:
-            if settled.released(ratio):
+            if _no_npl(ratio):
                 line.release_fen = amount
             else:
                 line.forfeit_fen = amount
@@ -202,7 +202,7 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
         if before or amount:  # the statement lists who has some fund
             fund.append(FundLine(cm, name, branch, category, before, amount - before,
                                  line.release_fen or 0, line.forfeit_fen or 0,
-                                 settled.note(ratio) if december else ""))
+                                 year_end_note(ratio) if december else ""))
     if gone is not None:
         gone.settle(fund, earlier_of, fen, december)
     return lines, Ledger.of(fund)  # the ledger is the sum of the managers' lines
@@ -226,31 +226,16 @@ def _earlier(ids: list[str], spans: list[tuple[list[int], dict[str, str], str]],
     return out
 
 
-class _Settled:
-    """The December settlement of a stored NPL ratio, once per distinct ratio: released
-    when there is none, else 扣收 (year_end_note)."""
-
-    def __init__(self) -> None:
-        self.zero: dict[str | None, bool] = {}
-        self.notes: dict[str | None, str] = {}
-
-    def released(self, ratio: str | None) -> bool:
-        found = self.zero.get(ratio)
-        if found is None:
-            found = self.zero[ratio] = ratio == "0" or (ratio is not None and
-                                                        Decimal(ratio) == 0)
-        return found
-
-    def note(self, ratio: str | None) -> str:
-        found = self.notes.get(ratio)
-        if found is None:
-            found = self.notes[ratio] = year_end_note(ratio)
-        return found
+@lru_cache(maxsize=1 << 12)  # a December's stored ratios repeat: once per distinct ratio
+def _no_npl(ratio: str | None) -> bool:
+    """No NPL at year end: the risk fund is released in full (附件1), else 扣收."""
+    return ratio is not None and Decimal(ratio) == 0
 
 
+@lru_cache(maxsize=1 << 12)
 def year_end_note(ratio: str | None) -> str:
     """The December settlement in 附件1's words: 「如年末无不良，全额下发，否则用于扣收」."""
-    if ratio is not None and Decimal(ratio) == 0:
+    if _no_npl(ratio):
         return "年末无不良，全额下发"
     shown = "无数据" if ratio is None else f"{Decimal(ratio) * 100:.2f}%"
     return f"年末不良率 {shown}，风险金扣收，{LEADERS}"
