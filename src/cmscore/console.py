@@ -128,17 +128,16 @@ def print_json(doc: dict[str, Any]) -> None:
     from cmscore.outputs.jsontext import Encoded, Spooled, pieces
 
     if any(isinstance(v, Encoded) for v in doc.values()):
+        raw = getattr(sys.stdout, "buffer", None)  # a text stream without one: tests
         for piece in pieces(doc):
-            raw = getattr(sys.stdout, "buffer", None)
-            if isinstance(piece, Spooled) and raw is not None:
+            if not isinstance(piece, Spooled):
+                sys.stdout.write(piece)
+            elif raw is not None:
                 sys.stdout.flush()  # its bytes as they are, after what came before
                 piece.copy_to(raw)
                 raw.flush()
-            elif isinstance(piece, Spooled):
-                for text in piece.render(1):
-                    sys.stdout.write(text)
             else:
-                sys.stdout.write(piece)
+                sys.stdout.writelines(piece.render(1))
         sys.stdout.write("\n")
     else:
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
