@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from itertools import compress, repeat
-from operator import eq
+from operator import eq, is_not
 from typing import Generic, TypeVar
 
 CENT = Decimal("0.01")
@@ -79,6 +79,13 @@ def decimal_texts(column: Sequence[Decimal | None]) -> list[str | None]:
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+def has_none(values: Iterable[object]) -> bool:
+    """Whether ``values`` holds a None, by identity: ``None in values`` asks every Decimal
+    whether it equals None, and Decimal asks whether None is a Rational (an ABC check in
+    Python, 0.5 µs a value: a national month's columns are a million values)."""
+    return not all(map(is_not, values, repeat(None)))
 
 
 class ByValue(dict[K | None, V | None], Generic[K, V]):

@@ -20,7 +20,7 @@ from cmscore.engine.fixedpoint import early_centi, linear_centi
 from cmscore.engine.itemscore import ItemScore
 from cmscore.engine.points import clamp, linear_points, linear_points_each
 from cmscore.engine.tasks import TaskColumn, Tasks, task_column
-from cmscore.numbers import ZERO, from_centi, round2, to_centi
+from cmscore.numbers import ZERO, from_centi, has_none, round2, to_centi
 from cmscore.rules.ruleset import Item
 
 Column = list[Decimal | None]
@@ -90,7 +90,7 @@ def linear_column(item: Item, roles: dict[str, Column], ids: Sequence[str], hist
     vs_baseline = item.basis == "vs_baseline"
     baseline: Column | None = None
     source: list[str] | None = None
-    if vs_baseline and (increase is None or None in increase):
+    if vs_baseline and (increase is None or has_none(increase)):
         figure: Column = [None] * n
         baseline, source = [None] * n, [""] * n
         for i in range(n):
@@ -192,7 +192,7 @@ def tiered_column(item: Item, roles: dict[str, Column], n: int,
     tiers = _Tiers(item)
     bad, base = roles.get("numerator"), roles.get("denominator")
     if n and set(roles) == {"numerator", "denominator"} and bad is not None \
-            and base is not None and None not in bad and None not in base and 0 not in base:
+            and base is not None and not has_none(bad) and not has_none(base) and 0 not in base:
         # The usual month: two balances on every row, every 发放贷款余额 above 0 — the
         # ratios and their tiers in C loops.
         ratios: Column = list(map(operator.truediv, bad, base))

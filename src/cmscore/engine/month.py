@@ -11,10 +11,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import repeat
-from operator import is_
 
-from cmscore.numbers import decimal_texts
+from cmscore.numbers import decimal_texts, has_none
 from cmscore.problems import fail
 
 MONTH = re.compile(r"^(20\d{2})-(0[1-9]|1[0-2])$")
@@ -80,7 +78,7 @@ class Block:
         for start in range(0, len(order), 4096):  # text columns a slice at a time: RSS
             part = order[start:start + 4096]
             picked = [list(map(column.__getitem__, part)) for column in columns]
-            full = [not any(map(is_, values, repeat(None))) for values in picked]
+            full = [not has_none(values) for values in picked]
             template = "{" + ",".join(
                 item + ":{" + ",".join(roles[k] + (':"%s"' if full[k] else ":%s") for k in ks)
                 + "}" for item, ks in grouped.items()) + "}"

@@ -16,7 +16,7 @@ from itertools import compress, repeat
 from cmscore.engine.itemcolumns import ItemColumn
 from cmscore.engine.points import linear_exact_each
 from cmscore.engine.sentences import explain_item, num
-from cmscore.numbers import ZERO
+from cmscore.numbers import ZERO, has_none
 from cmscore.rules.bounds import HUNDRED
 from cmscore.rules.ruleset import Item, pct
 
@@ -42,7 +42,7 @@ def sentence_column(column: ItemColumn, rows: Sequence[int]) -> list[str]:
     # they are (an adjusted 6 and a scored 6.00 differ). Keys built in C loops.
     ratios = list(map(figure.__getitem__, rows))
     signs: Iterable[bool]
-    if not _blanks(ratios):
+    if not has_none(ratios):
         signs = map(Decimal.is_signed, ratios)  # type: ignore[arg-type]
     elif not any(map(operator.is_not, ratios, repeat(None))):  # no ratio at all
         signs = repeat(False)
@@ -65,8 +65,8 @@ def _tiered_column(column: ItemColumn, rows: Sequence[int]) -> list[str]:
     bads = list(map(column.roles["numerator"].__getitem__, rows))
     bases = list(map(column.roles["denominator"].__getitem__, rows))
     ratios: list[Decimal] = list(map(column.figure.__getitem__, rows))  # type: ignore[arg-type]
-    if _blanks(bads) or _blanks(bases) or not all(bases) or \
-            _blanks(ratios):  # type: ignore[arg-type]
+    if has_none(bads) or has_none(bases) or not all(bases) or \
+            has_none(ratios):  # type: ignore[arg-type]
         return _tiered_rows(column, rows)
     percents = map(format, map(Decimal.normalize, map(operator.mul, map(
         round, ratios, repeat(6)), repeat(HUNDRED))), repeat("f"))  # pct(round(ratio, 6))
@@ -125,13 +125,6 @@ def nums(values: Iterable[Decimal]) -> list[str]:
     return out
 
 
-def _blanks(values: list[Decimal | None]) -> bool:
-    """Whether ``values`` holds a None: by identity, as ``None in values`` asks every
-    Decimal whether it equals None, and Decimal asks whether None is a Rational (an ABC
-    check in Python, 0.5 µs a value)."""
-    return not all(map(operator.is_not, values, repeat(None)))
-
-
 def _lit(text: str) -> str:
     """``text`` as the constant part of a %-template."""
     return text.replace("%", "%%")
@@ -175,7 +168,7 @@ def _linear_column(column: ItemColumn, rows: Sequence[int]) -> list[str]:
     # where they repeat (counts); row by row where they hardly do (amounts).
     if 2 * len(set(map(id, figures))) > len(figures):
         out = _tails(item, [ZERO if f is None else f for f in figures]
-                     if _blanks(figures) else figures, scored)  # type: ignore[arg-type]
+                     if has_none(figures) else figures, scored)  # type: ignore[arg-type]
     else:
         keys = list(zip(map(id, figures), map(id, scored), strict=True))  # objects alive
         distinct = dict(zip(keys, zip(figures, scored, strict=True), strict=True))
@@ -191,8 +184,8 @@ def _linear_column(column: ItemColumn, rows: Sequence[int]) -> list[str]:
         now: list[Decimal | None] = list(map(current.__getitem__, rows)) \
             if current is not None else [None] * len(rows)
         src = set(map(source.__getitem__, rows)) if source is not None else {""}
-        if not _blanks(was) and src <= {"", "导出文件"}:  # every row against its baseline
-            if _blanks(now):
+        if not has_none(was) and src <= {"", "导出文件"}:  # every row against its baseline
+            if has_none(now):
                 now = [ZERO if v is None else v for v in now]
             out = list(map(f"{name}：%s − {label}%s = %s".__mod__, zip(
                 nums(now), nums(was), out, strict=True)))  # type: ignore[arg-type]
