@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from decimal import Decimal
 from functools import partial
 from itertools import compress, repeat
@@ -194,10 +195,7 @@ def _plain_texts(values: list[object], role: str, blank_is_zero: bool
     numbers: list[Decimal | None] = list(map(Decimal, filled))
     if filled is texts:
         return numbers
-    out: list[Decimal | None] = [None if role in OPTIONAL_ROLES else Decimal(0)] * len(texts)
-    for i, value in zip(compress(range(len(texts)), texts), numbers, strict=True):
-        out[i] = value
-    return out
+    return _among_blanks(len(texts), compress(range(len(texts)), texts), numbers, role)
 
 
 def _plain_floats(values: list[object], role: str, limit: int | None
@@ -234,8 +232,15 @@ def _floats_and_blanks(values: list[object], role: str, limit: int | None
     floats = _plain_floats(list(compress(values, numbers)), role, limit) if at else []
     if floats is None:
         return None
-    out: list[Decimal | None] = [None if role in OPTIONAL_ROLES else Decimal(0)] * len(values)
-    for i, value in zip(at, floats, strict=True):
+    return _among_blanks(len(values), at, floats, role)
+
+
+def _among_blanks(size: int, at: Iterable[int], figures: list[Decimal | None], role: str
+                  ) -> list[Decimal | None]:
+    """A column of ``size`` cells with ``figures`` at positions ``at`` and the allowed
+    blank everywhere else: 0, or None for an optional role (looked up in the store)."""
+    out: list[Decimal | None] = [None if role in OPTIONAL_ROLES else Decimal(0)] * size
+    for i, value in zip(at, figures, strict=True):
         out[i] = value
     return out
 
