@@ -9,6 +9,7 @@ from cmscore.app.common import sha256_of, writing
 from cmscore.engine.events import warnings
 from cmscore.inputs.events import COLUMNS, read_events
 from cmscore.problems import InputError, Problem, fail
+from cmscore.rules.ruleset import load_rules
 from cmscore.store import db as store
 from cmscore.store import events as records
 
@@ -20,9 +21,11 @@ class EventsResult:
     warnings: dict[str, tuple[str, str, list[str]]] = field(default_factory=dict)
 
 
-def record_events(path: Path, *, db: Path | None = None) -> EventsResult:
-    """Store every event of ``path`` (nothing while any row has a problem)."""
-    read = read_events(path)
+def record_events(path: Path, *, db: Path | None = None,
+                  rules_dir: Path | None = None) -> EventsResult:
+    """Store every event of ``path`` (nothing while any row has a problem); its 工号 are
+    padded as the export's are (export.yaml's id_width)."""
+    read = read_events(path, id_width=load_rules(rules_dir).export.id_width)
     sha = sha256_of(path)
     with writing(db) as conn:
         when = records.file_stored(conn, sha)

@@ -77,7 +77,7 @@ def adjust(
 def events(
     file: Annotated[Path, typer.Argument(
         metavar="文件", help="事件文件（.xlsx / .csv）：工号、日期、类型（损失/失职/投诉/违规）、说明、来源")],
-    db: DbOpt = None, json_: JsonOpt = False,
+    db: DbOpt = None, rules: RulesOpt = None, json_: JsonOpt = False,
 ) -> None:
     """第十六条事件：记录客户经理的损失、失职、投诉、违规事件，并提示触及第十六条的情形。
 
@@ -89,7 +89,7 @@ def events(
     """
     from cmscore.app.events import record_events
 
-    result = run(json_, lambda: record_events(file, db=db))
+    result = run(json_, lambda: record_events(file, db=db, rules_dir=rules))
     if json_:
         print_json({"events": result.count, "warnings": [
             {"id": cm, "name": name, "month": month, "messages": said}

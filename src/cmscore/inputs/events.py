@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from cmscore.engine.events import KINDS
+from cmscore.inputs.cells import restore_ids
 from cmscore.inputs.recordfile import read_records
 from cmscore.numbers import clean_text
 from cmscore.problems import Problem
@@ -51,8 +52,10 @@ def _date(value: object) -> str:
     raise ValueError(f"「{text}」不是日期：请写成 2026-06-15 或 2026年6月15日")
 
 
-def read_events(path: Path, today: date | None = None) -> EventsFile:
-    """The file's events; ``today`` (default: the machine's date) bounds their dates."""
+def read_events(path: Path, today: date | None = None,
+                id_width: int | None = None) -> EventsFile:
+    """The file's events; ``today`` (default: the machine's date) bounds their dates;
+    all-digit 工号 shorter than ``id_width`` (export.yaml) get their leading zeros back."""
     today = today or date.today()
     records = read_records(path, COLUMNS, "事件文件")
     out: list[NewEvent] = []
@@ -60,6 +63,7 @@ def read_events(path: Path, today: date | None = None) -> EventsFile:
     for at, cells in records.rows:
         before = len(records.problems)
         text = records.texts(at, cells, ("id", "kind", "description", "source"), "事件")
+        text["id"] = restore_ids([text["id"]], id_width, None)[0][0]
         day = ""
         try:
             day = _date(cells["date"])

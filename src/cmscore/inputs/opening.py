@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from cmscore.inputs.cells import restore_ids
 from cmscore.inputs.headers import normalise_header
 from cmscore.inputs.sources import open_grids
 from cmscore.numbers import CONTROLS, clean_text, parse_decimal
@@ -65,6 +66,9 @@ def _rows(rows: list[list[object]], header_at: int, index: dict[str, int], file:
                                     column=COLUMNS[key]))
 
         cm, item = clean_text(cells["id"]), normalise_header(cells["item"])
+        # 011771 saved as the number 11771 is 011771 again, as in the export: otherwise its
+        # 期初累计 would be stored under 11771 and never reach 011771's year-to-date.
+        cm = restore_ids([cm], rules.export.id_width, None)[0][0]
         if not cm:
             bad("id", "工号为空")
         elif CONTROLS.search(cm):
