@@ -483,3 +483,27 @@ def test_the_console_script_flushes_its_output_and_keeps_exit_codes(tmp_path: Pa
     refused = run("check", bad)
     assert refused.returncode == 1 and "未保存" in refused.stderr
     assert run("no-such-command").returncode == 2
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("args", [["--json"], []])
+def test_output_that_cannot_be_written_is_one_plain_message_not_a_traceback(
+        tmp_path: Path, args: list[str]) -> None:
+    """``score --json > /dev/full`` (a full disk) ended in an OSError traceback after the
+    month was stored; it now says so in one sentence on stderr and exits 1, the month
+    stored (what was stored stays: the store is the truth, the terminal its view)."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    db = tmp_path / "c.db"
+    with open("/dev/full", "w") as full:
+        ran = subprocess.run([sys.executable, "-m", "cmscore.cli", "score",
+                              EXAMPLES / "2026-10.xlsx", "--db", db, "--out", tmp_path, *args],
+                             stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert ran.returncode == 1
+    assert ran.stderr == ("cmscore：结果写不到标准输出（No space left on device）。已存入历史库的"
+                          "内容不受影响，可用 cmscore status、cmscore show 查看；请腾出磁盘空间或"
+                          "改写到别处后重新查看\n")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT month FROM months").fetchall() == [("2026-10",)]

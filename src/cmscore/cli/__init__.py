@@ -33,10 +33,43 @@ def main() -> None:
         else:  # sys.exit("message"): Python prints it and exits 1
             print(exc.code, file=sys.stderr)
             code = 1
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe: as Python reports it at exit
-            code = code or 120
+    except OSError as exc:
+        # console.run turns the work's own system errors into located problems, so what
+        # reaches here is the printing after it: a full disk or closed pipe under stdout.
+        if exc.errno is None or exc.filename is not None:
+            raise
+        _cannot_print(exc)
+        os._exit(1)
+    failed = _stdout_fails()
+    if failed is not None:
+        _cannot_print(failed)
+        code = code or 1
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: as Python reports it at exit
+        code = code or 120
     os._exit(code)
 
+
+def _stdout_fails() -> OSError | None:
+    """What flushing stdout raises now: a short text waits in the buffer until then."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        return exc
+    except ValueError:  # closed
+        pass
+    return None
+
+
+def _cannot_print(exc: OSError) -> None:
+    """One sentence instead of a traceback; a reader that stopped reading (``| head``)
+    hears nothing, as from any Unix tool."""
+    if isinstance(exc, BrokenPipeError):
+        return
+    try:
+        print(f"cmscore：结果写不到标准输出（{exc.strerror}）。已存入历史库的内容不受影响，可用 "
+              "cmscore status、cmscore show 查看；请腾出磁盘空间或改写到别处后重新查看",
+              file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
