@@ -247,12 +247,21 @@ def npl_history(conn: sqlite3.Connection, months: list[str]) -> dict[str, list[D
 PayRow = tuple[str, str, str, str, int, int, str | None]
 
 
+# Each field as one JSON array, built by SQLite (which lets go of the GIL, so a read
+# beside others runs on the other core) and parsed by json's C code: a national month's
+# 100k rows as Python tuples from the cursor took twice as long.
+_PAY_SQL = ("SELECT json_group_array(cm_id), json_group_array(name), json_group_array(branch),"
+            " json_group_array(category), json_group_array(total_cp),"
+            " json_group_array(risk_fund_cp), json_group_array(npl_ratio) FROM (SELECT cm_id,"
+            " name, branch, category, total_cp, risk_fund_cp, npl_ratio FROM scores"
+            " WHERE month = ? ORDER BY category, rank, cm_id)")
+
+
 def pay_rows(conn: sqlite3.Connection, month: str) -> list[PayRow]:
     """(id, name, branch, category, total, risk fund, NPL ratio as stored) of every CM
     scored in ``month``, in the scores workbook's order; points in hundredths."""
-    return conn.execute(
-        "SELECT cm_id, name, branch, category, total_cp, risk_fund_cp, npl_ratio FROM scores"
-        " WHERE month = ? ORDER BY category, rank, cm_id", (month,)).fetchall()
+    columns = conn.execute(_PAY_SQL, (month,)).fetchone()
+    return list(zip(*map(json.loads, columns), strict=True))
 
 
 def npl_candidates(conn: sqlite3.Connection, months: list[str]) -> dict[str, list[Decimal | None]]:
