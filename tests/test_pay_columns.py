@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -135,3 +136,27 @@ def test_import_rows_are_each_pay_then_its_release(drawn) -> None:  # type: igno
             expected.append((p.id, p.name, spec.codes.risk_fund_release, p.release_fen))
     got = out_payroll.import_columns(result, spec)
     assert list(zip(*got, strict=True)) == expected
+
+
+def test_npl_candidates_read_a_window_in_one_query_and_its_ids_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three months of the same managers: their ids parsed once, not once a month (a
+    national month's are 100k), and the candidates those of a walk over the stored rows."""
+    ratios = ["0", "0.012", "0.0100", "0.02", "0", "0.5"]
+    months = {m: {f"N{k:03d}": cm("80.00", npl=ratios[(k + j) % len(ratios)])
+                  for k in range(12)} for j, m in enumerate(span("2026-01", "2026-03"))}
+    db = store_months(tmp_path / "h.db", months)
+    parsed: list[int] = []
+    loads = history.json.loads
+    monkeypatch.setattr(history.json, "loads", lambda text: parsed.append(len(text))
+                        or loads(text))
+    conn = store.connect(db)
+    try:
+        got = history.npl_candidates(conn, list(months))
+        assert len(parsed) == 1 + 3  # the ids, then each month's ratios
+        assert history.npl_candidates(conn, ["2026-02", "2026-04"]) == {}  # a month not stored
+    finally:
+        conn.close()
+    expected = {c: [Decimal(months[m][c][4]) for m in months] for c in sorted(months["2026-01"])
+                if all(months[m][c][4] != "0" for m in months)}
+    assert got == expected and list(got) == ["N001", "N007"]
