@@ -3,6 +3,8 @@ and each manager's earlier risk-fund value are the figures a walk manager by man
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 
@@ -160,3 +162,28 @@ def test_npl_candidates_read_a_window_in_one_query_and_its_ids_once(
     expected = {c: [Decimal(months[m][c][4]) for m in months] for c in sorted(months["2026-01"])
                 if all(months[m][c][4] != "0" for m in months)}
     assert got == expected and list(got) == ["N001", "N007"]
+
+
+def test_pay_rows_from_json_arrays_are_the_stored_rows(tmp_path: Path) -> None:
+    """The pay rows come through SQLite's JSON arrays: every text as stored (quotes,
+    backslashes, a tab, characters beyond the BMP), integers as integers, a missing NPL
+    ratio as None, in the scores workbook's order."""
+    db = store_months(tmp_path / "h.db", {"2026-03": {
+        "A1": cm("80.00", npl="0.0125"), "B2": cm("-3.50", category="分行个金"),
+        "C3": cm("99.99", branch='城"东\\支行'), "D4": cm("0.00", npl="0")}})
+    names = {"A1": '张"三', "B2": "李\\四", "C3": "王\t五", "D4": "𠀀𪚥"}
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.executemany("UPDATE scores SET name = ? WHERE cm_id = ?",
+                         [(n, c) for c, n in names.items()])
+        conn.execute("UPDATE scores SET npl_ratio = NULL WHERE cm_id = 'C3'")
+    conn = store.connect(db)
+    try:
+        got = history.pay_rows(conn, "2026-03")
+        assert history.pay_rows(conn, "2026-04") == []  # a month not stored
+    finally:
+        conn.close()
+    assert got == query(db, "SELECT cm_id, name, branch, category, total_cp, risk_fund_cp,"
+                            " npl_ratio FROM scores WHERE month = '2026-03'"
+                            " ORDER BY category, rank, cm_id")
+    assert [r[1] for r in got] == [names[r[0]] for r in got] and got[0][0] == "B2"
+    assert {r[0]: (r[4], r[6]) for r in got}["C3"] == (9999, None)
