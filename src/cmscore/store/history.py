@@ -248,29 +248,23 @@ def npl_history(conn: sqlite3.Connection, months: list[str]) -> dict[str, list[D
 PayRow = tuple[str, str, str, str, int, int, str | None]
 
 
-# Each field as one JSON array, built by SQLite (which lets go of the GIL, so a read
-# beside others runs on the other core) and parsed by json's C code: a national month's
-# 100k rows as Python tuples from the cursor took twice as long.
-_PAY_SQL = ("SELECT json_group_array(cm_id), json_group_array(name), json_group_array(branch),"
-            " json_group_array(category), json_group_array(total_cp),"
-            " json_group_array(risk_fund_cp), json_group_array(npl_ratio) FROM (SELECT cm_id,"
-            " name, branch, category, total_cp, risk_fund_cp, npl_ratio FROM scores"
-            " WHERE month = ? ORDER BY category, rank, cm_id)")
-
-
 def pay_rows(conn: sqlite3.Connection, month: str) -> list[PayRow]:
     """(id, name, branch, category, total, risk fund, NPL ratio as stored) of every CM
-    scored in ``month``, in the scores workbook's order; points in hundredths."""
-    columns = conn.execute(_PAY_SQL, (month,)).fetchone()
+    scored in ``month``, in the scores workbook's order; points in hundredths. Each field
+    comes as one JSON array built by SQLite, which holds no GIL (read beside others)."""
+    columns = conn.execute(
+        "SELECT json_group_array(cm_id), json_group_array(name), json_group_array(branch),"
+        " json_group_array(category), json_group_array(total_cp), json_group_array(risk_fund_cp),"
+        " json_group_array(npl_ratio) FROM (SELECT cm_id, name, branch, category, total_cp,"
+        " risk_fund_cp, npl_ratio FROM scores WHERE month = ? ORDER BY category, rank, cm_id)",
+        (month,)).fetchone()
     return list(zip(*map(json.loads, columns), strict=True))
 
 
 def npl_candidates(conn: sqlite3.Connection, months: list[str]) -> dict[str, list[Decimal | None]]:
     """CM → NPL ratio per month, only for CMs with a ratio other than 0 stored in every one of
-    ``months``: no one else can reach the warning (第十六条第五项), and they are few.
-
-    The months' ``month_points`` rows in one read, the ids parsed once when every month has
-    the same, each month's candidates picked in C loops (``compress``): 100k a month."""
+    ``months``: no one else can reach the warning (第十六条第五项), and they are few. One
+    read; ids parsed once when the months share them; candidates picked in C loops."""
     marks = ",".join("?" * len(months))
     stored = {month: (ids, ratios) for month, ids, ratios in conn.execute(
         f"SELECT month, cm_ids, npl_ratio FROM month_points WHERE month IN ({marks})", months)}
@@ -283,15 +277,12 @@ def npl_candidates(conn: sqlite3.Connection, months: list[str]) -> dict[str, lis
         ids = last[1] if ids_text == last[0] else json.loads(ids_text)
         last = ids_text, ids
         ratios = json.loads(ratios_text)
-        kept = list(map(_NO_NPL.get, ratios, repeat(True)))
+        kept = list(map({None: False, "0": False}.get, ratios, repeat(True)))  # can warn
         found.append(dict(zip(compress(ids, kept), compress(ratios, kept), strict=True)))
     common = set(found[0]).intersection(*found[1:]) if found else set()
     # By 工号: a set's order changes from run to run (string hashing), and the warnings
     # `score` prints and stores in --json must come out the same every time.
     return {cm: [Decimal(ratios[cm]) for ratios in found] for cm in sorted(common)}
-
-
-_NO_NPL: dict[str | None, bool] = {None: False, "0": False}  # ratios that never warn
 
 
 @dataclass
@@ -359,9 +350,8 @@ def save_payroll(conn: sqlite3.Connection, month: str, lines: list[PayLine],
             " (?, ?, (SELECT run_id FROM months WHERE month = ?), ?)",
             (month, run_id, month, in_effect(conn, month)))
         insert_rows(conn, "pay", 8, sorted(
-            (month, p.id, p.grade,
-             bases[p.base],
-             p.score_cp, p.pay_fen, p.release_fen or 0, p.forfeit_fen or 0) for p in lines))
+            (month, p.id, p.grade, bases[p.base], p.score_cp, p.pay_fen, p.release_fen or 0,
+             p.forfeit_fen or 0) for p in lines))
         conn.executemany("INSERT INTO supervisor_pay VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
             (month, s.id, s.name, s.title, s.scope, to_centi(s.wage), to_centi(s.average),
              to_centi(s.pay)) for s in supervisors])
