@@ -13,21 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from python_calamine import CalamineWorkbook
 
 from cmscore.outputs import aside, sheetparts
 from cmscore.outputs import payroll as out_payroll
 from cmscore.problems import fail as fail_
 from conftest import Cli
+from test_sheetparts import EXAMPLES, _cells
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
 pytestmark = pytest.mark.skipif(not aside.can_fork(), reason="forks only on Linux")
-
-
-def _cells(path: Path) -> dict[str, list[list[Any]]]:
-    book = CalamineWorkbook.from_path(str(path))
-    return {n: book.get_sheet_by_name(n).to_python() for n in book.sheet_names
-            if n != "运行记录"}  # it holds the run's start time
 
 
 def _paid(cli: Cli, out: Path, code: int = 0) -> Any:
