@@ -3,9 +3,12 @@ and each manager's earlier risk-fund value are the figures a walk manager by man
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -135,3 +138,52 @@ def test_import_rows_are_each_pay_then_its_release(drawn) -> None:  # type: igno
             expected.append((p.id, p.name, spec.codes.risk_fund_release, p.release_fen))
     got = out_payroll.import_columns(result, spec)
     assert list(zip(*got, strict=True)) == expected
+
+
+def test_npl_candidates_read_a_window_in_one_query_and_its_ids_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three months of the same managers: their ids parsed once, not once a month (a
+    national month's are 100k), and the candidates those of a walk over the stored rows."""
+    ratios = ["0", "0.012", "0.0100", "0.02", "0", "0.5"]
+    months = {m: {f"N{k:03d}": cm("80.00", npl=ratios[(k + j) % len(ratios)])
+                  for k in range(12)} for j, m in enumerate(span("2026-01", "2026-03"))}
+    db = store_months(tmp_path / "h.db", months)
+    parsed: list[int] = []
+    loads = history.json.loads
+    monkeypatch.setattr(history.json, "loads", lambda text: parsed.append(len(text))
+                        or loads(text))
+    conn = store.connect(db)
+    try:
+        got = history.npl_candidates(conn, list(months))
+        assert len(parsed) == 1 + 3  # the ids, then each month's ratios
+        assert history.npl_candidates(conn, ["2026-02", "2026-04"]) == {}  # a month not stored
+    finally:
+        conn.close()
+    expected = {c: [Decimal(months[m][c][4]) for m in months] for c in sorted(months["2026-01"])
+                if all(months[m][c][4] != "0" for m in months)}
+    assert got == expected and list(got) == ["N001", "N007"]
+
+
+def test_pay_rows_from_json_arrays_are_the_stored_rows(tmp_path: Path) -> None:
+    """The pay rows come through SQLite's JSON arrays: every text as stored (quotes,
+    backslashes, a tab, characters beyond the BMP), integers as integers, a missing NPL
+    ratio as None, in the scores workbook's order."""
+    db = store_months(tmp_path / "h.db", {"2026-03": {
+        "A1": cm("80.00", npl="0.0125"), "B2": cm("-3.50", category="分行个金"),
+        "C3": cm("99.99", branch='城"东\\支行'), "D4": cm("0.00", npl="0")}})
+    names = {"A1": '张"三', "B2": "李\\四", "C3": "王\t五", "D4": "𠀀𪚥"}
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.executemany("UPDATE scores SET name = ? WHERE cm_id = ?",
+                         [(n, c) for c, n in names.items()])
+        conn.execute("UPDATE scores SET npl_ratio = NULL WHERE cm_id = 'C3'")
+    conn = store.connect(db)
+    try:
+        got = history.pay_rows(conn, "2026-03")
+        assert history.pay_rows(conn, "2026-04") == []  # a month not stored
+    finally:
+        conn.close()
+    assert got == query(db, "SELECT cm_id, name, branch, category, total_cp, risk_fund_cp,"
+                            " npl_ratio FROM scores WHERE month = '2026-03'"
+                            " ORDER BY category, rank, cm_id")
+    assert [r[1] for r in got] == [names[r[0]] for r in got] and got[0][0] == "B2"
+    assert {r[0]: (r[4], r[6]) for r in got}["C3"] == (9999, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from operator import add, mul
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from cmscore.engine.pay import (
 from cmscore.inputs.supervisors import Supervisor, read_supervisors
 from cmscore.numbers import from_centi
 from cmscore.outputs import payroll as out_payroll
+from cmscore.outputs import sheetparts
 from cmscore.outputs.aside import alongside
 from cmscore.outputs.files import atomic_file, stored_workbook
 from cmscore.problems import fail
@@ -89,10 +90,13 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
         carried = [r for r in restate.pending(conn) + (
             restate.carried_by(conn, month) if replace else []) if r.month != month]
         year = int(month[:4])
+        # The three reads on both cores: SQLite builds the pay rows' arrays in a thread
+        # while the other sums the year's accruals and this one reads the NPL months.
         with history.read_beside(db, lambda c: history.accruals(c, year, month,
-                                                               rules.grading.pool)) as funds_read:
-            rows = history.pay_rows(conn, month)
+                                                               rules.grading.pool)) as funds_read, \
+                history.read_beside(db, lambda c: history.pay_rows(c, month)) as rows_read:
             npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
+            rows = rows_read()
             funds = funds_read()
         gone = who_left(conn, month, rules.payroll, funds, rows)
         lines, ledger = pay_lines(conn, rules.payroll, month, rows, funds, npl,
@@ -124,16 +128,22 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
                 restate.void_for(conn, month, run_id)
             restate.carry(conn, [r.id for r in carried], month, run_id)
         result.imports = list(out_payroll.import_paths(result.output.parent, month))
+        categories = list(rules.tables)
         with stored_workbook(conn, result.output) as book, \
+                sheetparts.sharing(len(lines), book.tmp) as split, \
                 atomic_file(result.imports[0]) as tmp_csv, \
                 atomic_file(result.imports[1]) as tmp_xlsx, \
                 alongside(len(lines), out_payroll.write_payroll, book.tmp, result, run,
-                          list(rules.tables)) as written:
+                          categories, split) as written:
             # The import file here while a national payroll's workbook is written by the
-            # forked child: each takes about as long as the other (1 s at 100k).
+            # forked child; once stored, this process renders what is left of the child's
+            # last long sheet, 风险金明细 (sheetparts), so both end together.
             out_payroll.write_salary_import(tmp_csv, tmp_xlsx, result,
                                             rules.payroll.salary_import)
-            history.save_payroll(conn, month, lines, sup_lines, run, ready=book.ready(written),
+            whole = sheetparts.helped(split, book.tmp, out_payroll.FUND_SHEET, partial(
+                out_payroll.fund_sheet, result, {c: k for k, c in enumerate(categories)}),
+                written)
+            history.save_payroll(conn, month, lines, sup_lines, run, ready=book.ready(whole),
                                  then=carry)
     finally:
         conn.close()

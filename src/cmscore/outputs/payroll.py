@@ -15,10 +15,11 @@ import csv
 import io
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import partial
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cmscore.engine.grading import GRADES
 from cmscore.engine.pay import TRANSITION, FundLine, PayLine, PayrollResult
@@ -31,6 +32,7 @@ from cmscore.outputs.restatements import (
     restatements_summary,
     write_restatements,
 )
+from cmscore.outputs.sheetparts import Maker, Split, write_sheet
 from cmscore.outputs.xlsx import Book, Column
 from cmscore.rules.files import SalaryImport
 from cmscore.store.db import RunRecord
@@ -67,9 +69,10 @@ def _warnings(p: PayLine) -> str:
 
 
 def write_payroll(path: Path, result: PayrollResult, run: RunRecord,
-                  categories: Sequence[str] = ()) -> None:
+                  categories: Sequence[str] = (), split: Split | None = None) -> None:
     """payroll-YYYY-MM.xlsx; 绩效工资 lists the categories in ``categories``' order (the rule
-    files': 支行 first, as the regulation lists them)."""
+    files': 支行 first, as the regulation lists them). With ``split``, 风险金明细's blocks
+    are shared with the parent, which finishes the workbook (``sheetparts.helped``)."""
     book = Book(path, f"{result.month} 客户经理绩效工资", result.month)
     order = {c: k for k, c in enumerate(categories)}
     write_pay_sheet(book, result, order)
@@ -88,7 +91,7 @@ def write_payroll(path: Path, result: PayrollResult, run: RunRecord,
         ("本月发放", ledger.released), ("本月扣收", ledger.forfeited),
         ("期末余额", ledger.closing)],
         note=f"{result.month[:4]} 年风险金（按各月履职绩效工资 / 100 折算）")
-    write_fund_statement(book, result, order)
+    write_fund_statement(book, result, order, split)
     write_restatements(book, result)
     book.sheet("合计", [Column("项目", 30), Column("金额（元）", 14, "money")],
                pay_totals(result) + restatement_totals(result.totals),
@@ -108,8 +111,7 @@ PAY_COLUMNS = [Column("工号", 12), Column("姓名", 10), Column("机构", 14),
 def write_pay_sheet(book: Book, result: PayrollResult, order: dict[str, int]) -> None:
     """绩效工资: one line per manager, the categories in ``order`` (each sheet its own
     function: a national payroll's sheets may be written by different processes)."""
-    lines = sorted(result.lines, key=lambda p: order.get(p.category, len(order))) \
-        if order else result.lines
+    lines = _in_order(result.lines, order)
     by_value = ByValue(from_centi)
     by_value[None] = ZERO  # not released or forfeited this month
     cell = by_value.__getitem__
@@ -128,33 +130,63 @@ def write_pay_sheet(book: Book, result: PayrollResult, order: dict[str, int]) ->
                note=f"{result.month} 月度应得工资 = 履职绩效工资 × 考核得分 / 100（第十一条）")
 
 
+T = TypeVar("T", PayLine, FundLine)
+
+
+def _in_order(lines: list[T], order: dict[str, int]) -> list[T]:
+    """``lines`` by category in ``order`` (the others last), as they came within one."""
+    if not order:
+        return lines
+    last = len(order)
+    return sorted(lines, key=lambda line: order.get(line.category, last))
+
+
 FUND_COLUMNS = [Column("工号", 12), Column("姓名", 10), Column("机构", 14), Column("类别", 10),
                 Column("期初（年初至上月累计）", 14, "money"), Column("本月计提", 11, "money"),
                 Column("本月发放", 11, "money"), Column("本月扣收", 11, "money"),
                 Column("期末余额", 11, "money"), Column("说明", 40, "wrap")]
 
 
-def write_fund_statement(book: Book, result: PayrollResult, order: dict[str, int]) -> None:
+FUND_SHEET = "风险金明细"
+
+
+def write_fund_statement(book: Book, result: PayrollResult, order: dict[str, int],
+                         split: Split | None = None) -> None:
     """风险金明细: the ledger per manager in the 绩效工资 sheet's order, then the leavers,
-    with a totals line that is the 风险金台账 sheet's figures."""
-    cell = ByValue(from_centi).__getitem__
+    with a totals line that is the 风险金台账 sheet's figures. With ``split`` (a forked
+    national run) its blocks are rendered by both processes (``sheetparts``)."""
+    columns, makers, sizes = fund_sheet(result, order)
+    note = (f"{result.month} 风险金明细：期末余额 = 期初 + 本月计提 − 本月发放 − 本月扣收"
+            "（离职、休假按花名册，未登记的据导出推断，见说明列；扣收提请客户经理管理考评领导小组研究）")
+    if split is None:
+        book.sheet(FUND_SHEET, columns, Blocks(make() for make in makers), note=note)
+        return
+    # The notes and the count are the only texts the 绩效工资 sheet may not have shared.
+    seed = sorted({f.note for f in result.ledger.lines}) + [f"{len(result.ledger.lines)} 人"]
+    write_sheet(book, split, FUND_SHEET, columns, makers, sizes, seed, note=note)
+
+
+def fund_sheet(result: PayrollResult, order: dict[str, int]
+               ) -> tuple[list[Column], list[Maker], list[int]]:
+    """风险金明细's columns and its blocks (makers and sizes), the totals line the last:
+    the same in both processes of a forked run."""
     ledger = result.ledger
-    last = len(order)
-    fund = sorted((f for f in ledger.lines if f.leaver is None),
-                  key=lambda f: order.get(f.category, last)) + \
+    fund = _in_order([f for f in ledger.lines if f.leaver is None], order) + \
         [f for f in ledger.lines if f.leaver is not None]
+    cell = ByValue(from_centi).__getitem__
 
     def columns(part: list[FundLine]) -> list[list[Any]]:
         return [*(list(map(field, part)) for field in _FUND_TEXT),
                 *(list(map(cell, map(field, part))) for field in _FUND_AMOUNTS),
                 list(map(_NOTE, part))]
 
-    total: list[list[Any]] = [["合计"], [""], [""], [""], [ledger.opening], [ledger.accrued],
-                              [ledger.released], [ledger.forfeited], [ledger.closing],
-                              [f"{len(fund)} 人"]]
-    book.sheet("风险金明细", FUND_COLUMNS, Blocks(chain(column_blocks(fund, columns), [total])),
-               note=f"{result.month} 风险金明细：期末余额 = 期初 + 本月计提 − 本月发放 − 本月扣收"
-                    "（离职、休假按花名册，未登记的据导出推断，见说明列；扣收提请客户经理管理考评领导小组研究）")
+    def total() -> list[list[Any]]:
+        return [["合计"], [""], [""], [""], [ledger.opening], [ledger.accrued],
+                [ledger.released], [ledger.forfeited], [ledger.closing], [f"{len(fund)} 人"]]
+
+    parts = [fund[k:k + BLOCK_ROWS] for k in range(0, len(fund), BLOCK_ROWS)]
+    return (FUND_COLUMNS, [*(partial(columns, part) for part in parts), total],
+            [*map(len, parts), 1])
 
 
 def fund_json(fund: list[FundLine]) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import compress, repeat
 from operator import add, attrgetter, itemgetter, mul
 from pathlib import Path
 from typing import Any, TypeVar
@@ -249,17 +250,35 @@ PayRow = tuple[str, str, str, str, int, int, str | None]
 
 def pay_rows(conn: sqlite3.Connection, month: str) -> list[PayRow]:
     """(id, name, branch, category, total, risk fund, NPL ratio as stored) of every CM
-    scored in ``month``, in the scores workbook's order; points in hundredths."""
-    return conn.execute(
-        "SELECT cm_id, name, branch, category, total_cp, risk_fund_cp, npl_ratio FROM scores"
-        " WHERE month = ? ORDER BY category, rank, cm_id", (month,)).fetchall()
+    scored in ``month``, in the scores workbook's order; points in hundredths. Each field
+    comes as one JSON array built by SQLite, which holds no GIL (read beside others)."""
+    columns = conn.execute(
+        "SELECT json_group_array(cm_id), json_group_array(name), json_group_array(branch),"
+        " json_group_array(category), json_group_array(total_cp), json_group_array(risk_fund_cp),"
+        " json_group_array(npl_ratio) FROM (SELECT cm_id, name, branch, category, total_cp,"
+        " risk_fund_cp, npl_ratio FROM scores WHERE month = ? ORDER BY category, rank, cm_id)",
+        (month,)).fetchone()
+    return list(zip(*map(json.loads, columns), strict=True))
 
 
 def npl_candidates(conn: sqlite3.Connection, months: list[str]) -> dict[str, list[Decimal | None]]:
     """CM → NPL ratio per month, only for CMs with a ratio other than 0 stored in every one of
-    ``months``: no one else can reach the warning (第十六条第五项), and they are few."""
-    found = [{cm: ratio for cm, ratio in zip(*_points(conn, month, "npl_ratio"), strict=True)
-              if ratio is not None and ratio != "0"} for month in months]
+    ``months``: no one else can reach the warning (第十六条第五项), and they are few. One
+    read; ids parsed once when the months share them; candidates picked in C loops."""
+    marks = ",".join("?" * len(months))
+    stored = {month: (ids, ratios) for month, ids, ratios in conn.execute(
+        f"SELECT month, cm_ids, npl_ratio FROM month_points WHERE month IN ({marks})", months)}
+    if len(stored) < len(months):  # a month not stored: no one has a ratio in each
+        return {}
+    found: list[dict[str, str]] = []
+    last: tuple[str | None, list[str]] = (None, [])
+    for month in months:
+        ids_text, ratios_text = stored[month]
+        ids = last[1] if ids_text == last[0] else json.loads(ids_text)
+        last = ids_text, ids
+        ratios = json.loads(ratios_text)
+        kept = list(map({None: False, "0": False}.get, ratios, repeat(True)))  # can warn
+        found.append(dict(zip(compress(ids, kept), compress(ratios, kept), strict=True)))
     common = set(found[0]).intersection(*found[1:]) if found else set()
     # By 工号: a set's order changes from run to run (string hashing), and the warnings
     # `score` prints and stores in --json must come out the same every time.
@@ -312,14 +331,6 @@ def _sums(columns: list[list[int | None]]) -> list[int]:
     return list(map(sum, zip(*columns, strict=True)))  # type: ignore[arg-type]
 
 
-def _points(conn: sqlite3.Connection, month: str, column: str) -> tuple[list[Any], list[Any]]:
-    """A month's ids and one of its ``month_points`` columns (empty when not stored)."""
-    assert column in ("total_cp", "risk_fund_cp", "category", "npl_ratio")
-    row = conn.execute(f"SELECT cm_ids, {column} FROM month_points WHERE month = ?",
-                       (month,)).fetchone()
-    return ([], []) if row is None else (json.loads(row[0]), json.loads(row[1]))
-
-
 def save_payroll(conn: sqlite3.Connection, month: str, lines: list[PayLine],
                  supervisors: list[SupervisorLine], run: RunRecord,
                  ready: Callable[[], None] | None = None,
@@ -339,9 +350,8 @@ def save_payroll(conn: sqlite3.Connection, month: str, lines: list[PayLine],
             " (?, ?, (SELECT run_id FROM months WHERE month = ?), ?)",
             (month, run_id, month, in_effect(conn, month)))
         insert_rows(conn, "pay", 8, sorted(
-            (month, p.id, p.grade,
-             bases[p.base],
-             p.score_cp, p.pay_fen, p.release_fen or 0, p.forfeit_fen or 0) for p in lines))
+            (month, p.id, p.grade, bases[p.base], p.score_cp, p.pay_fen, p.release_fen or 0,
+             p.forfeit_fen or 0) for p in lines))
         conn.executemany("INSERT INTO supervisor_pay VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
             (month, s.id, s.name, s.title, s.scope, to_centi(s.wage), to_centi(s.average),
              to_centi(s.pay)) for s in supervisors])
