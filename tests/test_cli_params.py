@@ -1,0 +1,129 @@
+"""Options read without typer's pydantic adapters (``commands.QuickParam``): every option of
+every command reads and refuses values exactly as typer 0.29's own reading does, and a
+command run no longer imports ``typer._adapters`` (≈ 0.1 s of pydantic at every start)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from typer._click.exceptions import BadParameter
+from typer._coercion import build_runtime_param
+
+from cmscore.cli import app
+from cmscore.commands import QuickParam
+
+
+def _params() -> list[tuple[str, Any, Any]]:
+    """(command path, click context, parameter) of every option and argument."""
+    found = []
+
+    def walk(command: Any, parent: Any, path: str) -> None:
+        ctx = command.context_class(command, info_name=path.split()[-1], parent=parent)
+        found.extend((path, ctx, p) for p in command.get_params(ctx))
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, ctx, f"{path} {name}")
+
+    walk(typer.main.get_command(app), None, "cmscore")
+    return found
+
+
+PARAMS = _params()
+
+
+def test_every_option_of_every_command_is_read_by_quick_param() -> None:
+    """A new option of another type would silently bring pydantic back at start-up."""
+    slow = [f"{path} {p.name}" for path, _, p in PARAMS if
+            not isinstance(p._runtime_param, QuickParam)]
+    assert slow == []
+    assert {p.type_descriptor.annotation for _, _, p in PARAMS} == {str, int, bool, Path}
+
+
+def _typer_reads(param: Any, ctx: Any, value: Any) -> tuple[str, Any]:
+    try:
+        got = build_runtime_param(param.type_descriptor)._coerce_value(value, param, ctx)
+    except BadParameter as exc:
+        return "refused", exc.format_message()
+    except ValueError as exc:  # typer's own reading lets os.stat's "embedded null byte" out
+        return "raised", str(exc)
+    return "read", (type(got), got)
+
+
+def _quick_reads(param: Any, ctx: Any, value: Any) -> tuple[str, Any]:
+    try:
+        got = param._runtime_param._coerce_value(value, param, ctx)
+    except BadParameter as exc:
+        return "refused", exc.format_message()
+    except ValueError as exc:  # typer's own reading lets os.stat's "embedded null byte" out
+        return "raised", str(exc)
+    return "read", (type(got), got)
+
+
+# One parameter of each kind (type and checks), and values that try each rule of the
+# readers: signs, spaces, underscores, ".0", bounds, missing files, files for folders.
+KINDS = {(p.type_descriptor.annotation, p.type_descriptor.parameter_info.min,
+          p.type_descriptor.parameter_info.max, p.type_descriptor.parameter_info.exists,
+          p.type_descriptor.parameter_info.file_okay, p.type_descriptor.parameter_info.dir_okay):
+         (ctx, p) for _, ctx, p in PARAMS}
+TRICKY = ["1", "0", "-1", "+3", "007", "24", "25", "4", "5", " 3", "3 ", "1_0", "1.0", "1.5",
+          "", " ", "x", "１２", "٣", "9" * 19, "9" * 30, "true", "yes", "0x1", "-0",
+          ".", "..", "/", "/nonexistent/dir", "pyproject.toml", "src", "src/", "src/./cmscore",
+          "pyproject.toml/", "-", "a\x00b", "月份", True, False, 3]
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS, key=str), ids=str)
+@pytest.mark.parametrize("value", TRICKY, ids=repr)
+def test_quick_reading_matches_typer_on_tricky_values(kind: Any, value: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    ctx, param = KINDS[kind]
+    assert _quick_reads(param, ctx, value) == _typer_reads(param, ctx, value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from("0123456789+-_. \t/xa月\n"), max_size=8))
+@example(text="12")
+def test_quick_reading_matches_typer_on_any_text(text: str) -> None:
+    for ctx, param in KINDS.values():
+        assert _quick_reads(param, ctx, text) == _typer_reads(param, ctx, text), param.name
+
+
+# Runs the command given before "--"; then says which of the modules after it were imported.
+PROBE = ("import sys\n"
+         "from cmscore.cli import app\n"
+         "at = sys.argv.index('--')\n"
+         "args, sys.argv[1:] = sys.argv[1:at], sys.argv[at + 1:]\n"
+         "try:\n"
+         "    app(args)\n"
+         "except SystemExit as exc:\n"
+         "    print('exit', exc.code)\n"
+         "print(sorted(set(sys.argv[1:]) & set(sys.modules)))\n")
+
+
+def test_a_command_run_does_not_import_typer_adapters(tmp_path: Path) -> None:
+    """Options of every type read (int with bounds, str, Path with checks, bool) and the
+    command run to its end: pydantic's TypeAdapter machinery was never imported."""
+    ran = subprocess.run([sys.executable, "-c", PROBE, "summary", "--year", "2026",
+                          "--quarter", "3", "--db", str(tmp_path / "none.db"),
+                          "--out", str(tmp_path), "--", "typer._adapters"],
+                         capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert ran.stdout.splitlines()[-2:] == ["exit 1", "[]"], ran.stdout + ran.stderr
+    assert "none.db" in ran.stderr  # refused by the command (no store), not by the parser
+
+
+def test_score_json_imports_no_library_it_does_not_use(tmp_path: Path) -> None:
+    """``score --json`` prints no table, reads no cmscore.toml and has typer read its
+    options: rich, tomllib, statistics and typer's pydantic adapters stay unimported."""
+    example = Path(__file__).resolve().parent.parent / "examples" / "2026-10.xlsx"
+    unused = ["rich", "rich.text", "tomllib", "statistics", "typer._adapters"]
+    ran = subprocess.run([sys.executable, "-c", PROBE, "score", str(example), "--db",
+                          str(tmp_path / "c.db"), "--out", str(tmp_path), "--json", "--", *unused],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert ran.stdout.splitlines()[-1] == "[]", ran.stdout[-300:] + ran.stderr
+    assert (tmp_path / "scores-2026-10.xlsx").exists()
