@@ -22,7 +22,7 @@ from cmscore.commands import QuickParam
 
 def _params() -> list[tuple[str, Any, Any]]:
     """(command path, click context, parameter) of every option and argument."""
-    found = []
+    found: list[tuple[str, Any, Any]] = []
 
     def walk(command: Any, parent: Any, path: str) -> None:
         ctx = command.context_class(command, info_name=path.split()[-1], parent=parent)
