@@ -127,3 +127,34 @@ def test_score_json_imports_no_library_it_does_not_use(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert ran.stdout.splitlines()[-1] == "[]", ran.stdout[-300:] + ran.stderr
     assert (tmp_path / "scores-2026-10.xlsx").exists()
+
+
+def _names() -> list[str]:
+    return sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", _names())
+def test_a_run_builds_only_its_command_and_says_the_same(name: str, cli_runner: Any) -> None:
+    """``main`` gives typer only the command named (``cli.only``): its help, a sub-command's
+    help and its usage errors are the whole app's, word for word."""
+    from cmscore.cli import only
+
+    one = only(name)
+    assert [c.callback.__name__ for c in one.registered_commands] + \
+        [g.name for g in one.registered_groups] != []
+    assert len(one.registered_commands) + len(one.registered_groups) == 1
+    whole = typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
+    asks = [[name, "--help"], [name, "--bogus"], [name]]
+    asks += [[name, sub, "--help"] for sub in getattr(whole, "commands", {})]
+    asks += [[name, sub, "--bogus"] for sub in getattr(whole, "commands", {})]
+    for args in asks:
+        said, alone = cli_runner.invoke(app, args), cli_runner.invoke(one, args)
+        assert (alone.exit_code, alone.stdout, alone.stderr) == \
+            (said.exit_code, said.stdout, said.stderr), args
+
+
+def test_the_whole_app_answers_what_no_single_command_can() -> None:
+    from cmscore.cli import only
+
+    for first in ("", "--help", "--version", "scor", "frobnicate"):
+        assert only(first) is app
