@@ -163,3 +163,41 @@ def test_the_whole_app_answers_what_no_single_command_can() -> None:
 
     for first in ("", "--help", "--version", "scor", "frobnicate"):
         assert only(first) is app
+
+
+def test_a_command_that_says_a_line_imports_no_rich(tmp_path: Path) -> None:
+    """``db migrate`` says one plain line: written by ``console.Lines`` itself, the same
+    line rich would print, and rich (≈ 180 M instructions) is never imported."""
+    from cmscore.store import db
+
+    db.connect(tmp_path / "c.db").close()
+    ran = subprocess.run([sys.executable, "-c", PROBE, "db", "migrate", "--db",
+                          str(tmp_path / "c.db"), "--", "rich", "rich.console"],
+                         capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert ran.stdout.splitlines() == [f"历史库已是结构版本 {db.SCHEMA_VERSION}，无需升级。",
+                                       "exit 0", "[]"], ran.stdout + ran.stderr
+
+
+LINE = st.text(alphabet=st.sampled_from(list("ab 中文，：。/[]()_-.%'\"\\*<>{}|;#@!?&=+~`"
+                                             "\n:\t\r\x1b\x08\u200b\u3000\u202e😀\u0301")),
+               max_size=120)
+
+
+@settings(max_examples=400, deadline=None)
+@given(line=LINE, stderr=st.booleans(), markup=st.sampled_from([None, False]))
+@example(line="已备份到 /tmp/x.db", stderr=False, markup=None)
+@example(line="a:smile:b\tc", stderr=False, markup=False)
+def test_a_plain_line_is_what_rich_prints(line: str, stderr: bool, markup: bool | None) -> None:
+    """Whether ``Lines`` writes a line itself or hands it to rich, the bytes are rich's."""
+    import contextlib
+    import io
+
+    from cmscore.console import make_console
+
+    said = []
+    for console in (make_console(stderr), make_console(stderr).rich()):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            console.print(line, soft_wrap=True, **({} if markup is None else {"markup": markup}))
+        said.append((out.getvalue(), err.getvalue()))
+    assert said[0] == said[1]
