@@ -334,3 +334,15 @@ def test_a_directory_without_a_table_is_refused(tmp_path: Path) -> None:
         (target / name).unlink()
     assert any("kind: table" in p for p in problems_of(target))
     assert any("没有 .yaml" in p for p in problems_of(tmp_path / "nowhere"))
+
+
+def test_grades_may_still_be_written_with_their_english_names(tmp_path: Path) -> None:
+    """Grades were fields first/second/third with the aliases 一级/二级/三级; the models now
+    being dataclasses named as the regulation names them, the English keys still read."""
+    target, text = broken(tmp_path, "  一级: 1500\n", "  first: 1600\n", name="payroll.yaml")
+    grades = load_rules(target).payroll.grades
+    assert (grades["一级"], grades.first, grades.second) == (Decimal(1600), Decimal(1600),
+                                                             grades["二级"])
+    target, text = broken(tmp_path / "b", "  一级: 1500\n", "  一级: 1500\n  first: 9\n",
+                          name="payroll.yaml")
+    assert load_rules(target).payroll.grades.first == Decimal(1500)  # the Chinese key wins

@@ -6,17 +6,23 @@ are replaced where they are written: the usage line, the section headings, the h
 option, and each usage error re-said from what it carries (which option, which value).
 The setup is resolved here, once, for every command that has ``--db``, ``--out`` or
 ``--rules`` (``app.config`` says in which order), so no command body repeats it.
+
+Each option's value is read by ``QuickParam`` (below), not by typer's pydantic adapters.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
 from typer import _click
 from typer._click import exceptions as click_errors
-from typer.core import TyperCommand, TyperGroup
+from typer._coercion import RuntimeParam, build_runtime_param
+from typer._param_types import coerce_cli_path
+from typer.core import TyperCommand, TyperGroup, _TyperParameter
 
 OPTIONS = "[选项]"
 HELP_TEXT = "显示本帮助并退出"
@@ -44,6 +50,7 @@ class _Chinese:
         option = super().get_help_option(ctx)  # type: ignore[misc]
         if option is not None:
             option.help = HELP_TEXT
+            quicken([option])
         return option
 
     def format_options(self, ctx: Any, formatter: Any) -> None:
@@ -58,12 +65,67 @@ class _Chinese:
                     formatter.write_dl(sections[kind])
 
 
+# A whole number as people type it: what ``int()`` and pydantic read alike (no spaces,
+# underscores or ".0", which only typer's own reading is trusted with).
+_WHOLE = re.compile(r"[+-]?[0-9]{1,18}")
+_UNSURE = object()
+
+
+@dataclass(frozen=True)
+class QuickParam(RuntimeParam):
+    """An option's value (str, int, bool or Path: all cmscore's options take) read
+    without typer 0.29's pydantic adapters, which cost every command ≈ 0.1 s of imports
+    and a TypeAdapter per option. It accepts only what typer accepts, and gives the same
+    value; anything else (a bad value, an unusual spelling) goes to typer's own reading,
+    so every refusal is typer's, word for word (tests/test_cli_params.py compares them)."""
+
+    def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+        got = self._quick(value, param, ctx)
+        if got is _UNSURE:
+            got = build_runtime_param(param.type_descriptor)._coerce_value(value, param, ctx)
+        return got
+
+    def _quick(self, value: Any, param: Any, ctx: Any) -> Any:
+        kind, info = self.annotation, self.parameter_info
+        if kind is str or kind is bool:
+            return value if type(value) is kind else _UNSURE
+        if kind is int:
+            if type(value) is str and _WHOLE.fullmatch(value):
+                value = int(value)
+            if type(value) is not int or (info.min is not None and value < info.min) or \
+                    (info.max is not None and value > info.max):
+                return _UNSURE
+            return value
+        if type(value) is str:  # kind is Path: typer's checks (exists, file_okay, …)
+            try:
+                return coerce_cli_path(Path(value), info, path_type=Path, param=param,
+                                       ctx=ctx)
+            except Exception:  # typer's own reading refuses it in its words, naming the value
+                return _UNSURE  # as typed (a BadParameter, or pydantic's "Value error, …")
+        return _UNSURE
+
+
+def quicken(params: list[Any]) -> None:
+    """Give each option whose type ``QuickParam`` reads its reader now; typer would build
+    its pydantic one at the first value. Other types keep typer's."""
+    for param in params:
+        if not isinstance(param, _TyperParameter):
+            continue
+        desc = param.type_descriptor
+        info = desc.parameter_info
+        if desc.annotation in (str, int, bool, Path) and not desc.is_file and \
+                info.parser is None and not info.clamp and \
+                info.path_type is None and param.nargs == 1 and not param.multiple:
+            param._runtime_param = QuickParam(annotation=desc.annotation, parameter_info=info)
+
+
 class Command(_Chinese, TyperCommand):
     """One cmscore command (``app.command(cls=Command)``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["options_metavar"] = OPTIONS
         super().__init__(*args, **kwargs)
+        quicken(self.params)
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [OPTIONS]
@@ -96,6 +158,7 @@ class Group(_Chinese, TyperGroup):
         kwargs["options_metavar"] = OPTIONS
         kwargs["subcommand_metavar"] = "命令 [参数]..."
         super().__init__(*args, **kwargs)
+        quicken(self.params)
 
     def format_options(self, ctx: Any, formatter: Any) -> None:
         super().format_options(ctx, formatter)

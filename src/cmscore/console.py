@@ -10,6 +10,7 @@ function, so ``cmscore --help`` answers at once.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -27,10 +28,48 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def make_console(json_mode: bool, **options: Any) -> Any:
-    from rich.console import Console
+# What rich changes in a line it prints with soft_wrap: controls (it expands tabs, drops
+# \r and \b) and ":" (its emoji codes, :smile:). A line without them it writes as it is.
+_RICH_CHANGES = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f:]")
 
-    return Console(stderr=json_mode, highlight=False, soft_wrap=False, markup=False, **options)
+
+def make_console(json_mode: bool, **options: Any) -> Lines:
+    return Lines(json_mode, options)
+
+
+class Lines:
+    """The console commands print with (stderr under --json). A plain line (a ``str``
+    printed with ``soft_wrap=True``, which rich writes unchanged) is written here; a table,
+    a ``Text`` or a line rich would change goes to rich's Console, imported only then:
+    ``rich.console`` is ≈ 180 M instructions a command that says a few lines (grade,
+    payroll, adjust, db backup, …) no longer pays (tests/test_cli_params.py)."""
+
+    def __init__(self, stderr: bool, options: dict[str, Any]) -> None:
+        self.stderr, self.options = stderr, options
+        self._rich: Any = None
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        line = objects[0] if len(objects) == 1 else None
+        if type(line) is str and kwargs.get("soft_wrap") is True and not kwargs.get("markup") \
+                and kwargs.keys() <= {"soft_wrap", "markup"} and not _RICH_CHANGES.search(line):
+            stream = sys.stderr if self.stderr else sys.stdout
+            try:
+                stream.write(line + "\n")
+                stream.flush()  # as rich does after each print: stdout and stderr in order
+                return
+            except BrokenPipeError:  # as rich meets it: its exit, stdout to /dev/null
+                self.rich().on_broken_pipe()
+            except UnicodeEncodeError:  # nothing written: rich says it, with its hint
+                pass
+        self.rich().print(*objects, **kwargs)
+
+    def rich(self) -> Any:
+        if self._rich is None:
+            from rich.console import Console
+
+            self._rich = Console(stderr=self.stderr, highlight=False, soft_wrap=False,
+                                 markup=False, **self.options)
+        return self._rich
 
 
 def shown(text: object) -> str:

@@ -70,13 +70,10 @@ def score(
 
     例：cmscore score examples/2026-10.xlsx --db cmscore.db --out 输出
     """
-    from rich.text import Text
-
     from cmscore.app import score as app_score
     from cmscore.outputs.restatements import restated_json
     from cmscore.outputs.roster import roster_json
     from cmscore.outputs.scorejson import scores_json, spooled_scores_json
-    from cmscore.outputs.scores import summary
 
     with progress(json_, app_score.SCORE_STEPS) as step:
         result = run(json_, lambda: app_score.score_file(file, rules_dir=rules, db=db, out_dir=out,
@@ -97,6 +94,10 @@ def score(
             doc["roster_changes"] = roster_json(result.roster)
         print_json(doc)
         return
+    from rich.text import Text  # here: --json never imports rich (≈ 15 ms)
+
+    from cmscore.outputs.scores import summary
+
     console = make_console(False)
     if not quiet:
         for part in summary(result.scores, result.rules):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import statistics
 from decimal import Decimal
 from functools import partial
 from itertools import compress
@@ -328,6 +327,8 @@ def write_notice(path: Path, scores: MonthScores, rules: RuleSet) -> None:
 def summary(scores: MonthScores, rules: RuleSet, top: int = 5) -> list[Any]:
     """Rich renderables: per category, the top CMs and the distribution. Print them with
     markup off (``console.make_console``): names are data, never markup."""
+    import statistics  # here, as rich: only the table a person reads needs them
+
     from rich.table import Table as RichTable
     from rich.text import Text
 

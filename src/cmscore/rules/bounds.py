@@ -7,10 +7,9 @@ refused with ``file:line`` and a message in Chinese.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated
-
-from pydantic import AfterValidator
+from typing import Annotated, Any
 
 HUNDRED = Decimal(100)  # a table's full score, and the most any item's full can be
 POINTS_MAX = Decimal(1000)  # cap, rate, a tier's or a client's points (full: 100)
@@ -18,14 +17,40 @@ FIGURE_MAX = Decimal(10**12)  # a unit or an annual task, in the export's units
 PAY_MAX = Decimal(1_000_000)  # 元 a month: 履职绩效工资 of a grade or the transition
 
 
-def within(low: Decimal, high: Decimal, *, above: bool = False) -> AfterValidator:
+class Core:
+    """Constraints pydantic-core checks itself (``ge``, ``le``, ``min_length``, ``pattern``…),
+    as ``pydantic.Field`` would set them, with pydantic's error types (``_SAID`` says them
+    in Chinese); a plain object, so the models need no pydantic until a file is checked."""
+
+    def __init__(self, **constraints: Any) -> None:
+        self.constraints = constraints
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        schema = handler(source)
+        schema.update(self.constraints)
+        return schema
+
+
+class Check:
+    """A check after pydantic's own (``AfterValidator``): its ValueError is the message."""
+
+    def __init__(self, check: Callable[[Any], Any]) -> None:
+        self.check = check
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+
+def within(low: Decimal, high: Decimal, *, above: bool = False) -> Check:
     """A bound with a message in Chinese; ``above``: the value must exceed ``low``."""
     def check(value: Decimal) -> Decimal:
         if (value <= low if above else value < low) or value > high:
             left = "(" if above else "["
             raise ValueError(f"{value} 超出允许范围 {left}{low}, {high}]")
         return value
-    return AfterValidator(check)
+    return Check(check)
 
 
 Points = Annotated[Decimal, within(Decimal(0), POINTS_MAX)]

@@ -1,5 +1,6 @@
 """Compiled rules, cached: a checked ``RuleSet`` kept as a pickle so the next run skips
-the YAML parse and pydantic's model building (≈ 0.1 s of a small month's 0.5 s).
+the YAML parse and pydantic's checks (≈ 0.1 s of a small month's 0.5 s); the models being
+plain dataclasses (``rules.strict``), a hit does not even import pydantic.
 
 Where: ``$CMSCORE_CACHE_DIR`` if set (empty: no cache), else ``$XDG_CACHE_HOME/cmscore``,
 else ``~/.cache/cmscore``: beside the user's other caches, not beside the store, because
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from cmscore import __version__
 
-FORMAT = 1  # bump when what is pickled changes shape
+FORMAT = 2  # bump when what is pickled changes shape
 KEEP = 32  # entries kept: a test suite or a bank's several rule sets, not an unbounded heap
 _MODELS = Path(__file__).resolve().parent
 # What the models' validators call from below them (cmscore.numbers: clean_name).
@@ -54,11 +55,22 @@ def _models_digest() -> str:
     return digest.hexdigest()
 
 
-def key(directory: Path, hashes: dict[str, str]) -> str:
-    import pydantic.version
+def _pydantic() -> str:
+    """pydantic's release, as the bytes of its ``version.py``: importing ``pydantic.version``
+    imports pydantic-core, which a run whose rules come from here never needs."""
+    import importlib.util
 
+    spec = importlib.util.find_spec("pydantic")
+    try:
+        where = Path(spec.origin).parent / "version.py"  # type: ignore[union-attr, arg-type]
+        return hashlib.sha256(where.read_bytes()).hexdigest()
+    except (OSError, TypeError, AttributeError):  # an unusual install: no cache hit, ever
+        return f"unknown {time.time_ns()}"
+
+
+def key(directory: Path, hashes: dict[str, str]) -> str:
     parts = [f"format {FORMAT}", f"cmscore {__version__}", f"python {sys.version}",
-             f"pydantic {pydantic.version.VERSION}", f"models {_models_digest()}",
+             f"pydantic {_pydantic()}", f"models {_models_digest()}",
              f"directory {directory}", *(f"{name}\0{h}" for name, h in sorted(hashes.items()))]
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 

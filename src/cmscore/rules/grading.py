@@ -5,10 +5,10 @@ at a quota boundary is graded."""
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
-
+from cmscore.rules.bounds import Check, Core
 from cmscore.rules.strict import Strict
 
 # What the regulation says when an office writes no grading.yaml: the 支行 managers are
@@ -22,6 +22,7 @@ DEFAULT_WINDOWS = (6, 12)
 DEFAULT_MIN_MONTHS = 6
 
 
+@dataclass(frozen=True, kw_only=True)
 class CountInN(Strict):
     """Who, besides the managers ranked on their average, counts in N (第五条)."""
 
@@ -33,17 +34,35 @@ class CountInN(Strict):
     leavers: bool = False
 
 
+def _windows(value: list[int]) -> list[int]:
+    for months in value:
+        if not 1 <= months <= 24:
+            raise ValueError(f"窗口 {months} 个月超出范围：应为 1 至 24")
+    if len(set(value)) != len(value):
+        raise ValueError("windows 中有重复的月数")
+    return value
+
+
+def _pool(value: list[str]) -> list[str]:
+    if len(set(value)) != len(value):
+        raise ValueError("pool 中有重复的类别")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
 class Grading(Strict):
     """grading.yaml: the pool graded 30/50/20 by quota and the windows allowed."""
 
     kind: Literal["grading"] = "grading"
     # Categories graded by quota (第五条); every other category is 一级 (第六条).
-    pool: list[str] = Field(default_factory=lambda: list(DEFAULT_POOL), min_length=1)
+    pool: Annotated[list[str], Core(min_length=1), Check(_pool)] = field(
+        default_factory=lambda: list(DEFAULT_POOL))
     # The window lengths (months) ``grade --months`` accepts; 12 is the annual grading
     # (第八条) that also flags 第九条 and 第十六条第六项.
-    windows: list[int] = Field(default_factory=lambda: list(DEFAULT_WINDOWS), min_length=1)
-    min_months: int = Field(default=DEFAULT_MIN_MONTHS, ge=1, le=24)
-    count_in_n: CountInN = Field(default_factory=CountInN)
+    windows: Annotated[list[int], Core(min_length=1), Check(_windows)] = field(
+        default_factory=lambda: list(DEFAULT_WINDOWS))
+    min_months: Annotated[int, Core(ge=1, le=24)] = DEFAULT_MIN_MONTHS
+    count_in_n: CountInN = field(default_factory=CountInN)
     # n1 and n3 from 30% and 20% of N: half_up (5.5 → 6) or down (5.9 → 5); n2 the rest.
     quota_rounding: Literal["half_up", "down"] = "half_up"
     # Managers tied on the average across a quota boundary all take the better grade
@@ -53,20 +72,3 @@ class Grading(Strict):
     def required(self, window: int) -> int:
         """Months a manager must be scored in, of a window of ``window`` months."""
         return min(self.min_months, window)
-
-    @field_validator("windows")
-    @classmethod
-    def _windows(cls, value: list[int]) -> list[int]:
-        for months in value:
-            if not 1 <= months <= 24:
-                raise ValueError(f"窗口 {months} 个月超出范围：应为 1 至 24")
-        if len(set(value)) != len(value):
-            raise ValueError("windows 中有重复的月数")
-        return value
-
-    @field_validator("pool")
-    @classmethod
-    def _pool(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("pool 中有重复的类别")
-        return value

@@ -8,24 +8,24 @@ A rule directory holds one ``kind: table`` file per scoring table (附件1–3),
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
 from cmscore.numbers import clean_name
 from cmscore.problems import Problem
 from cmscore.rules import compiled, yamlsafe
-from cmscore.rules.bounds import FIGURE_MAX, HUNDRED, POINTS_MAX, Points, Ratio, within
+from cmscore.rules.bounds import FIGURE_MAX, HUNDRED, POINTS_MAX, Core, Points, Ratio, within
 from cmscore.rules.files import Export, Payroll
 from cmscore.rules.grading import Grading
-from cmscore.rules.strict import Strict
+from cmscore.rules.strict import Strict, validate
 from cmscore.rules.yamlsafe import RuleFileError
 
 DEFAULT_DIR = Path(__file__).parent / "shipped"
 
 
+@dataclass(frozen=True, kw_only=True)
 class Tier(Strict):
     """One interval of a ratio with its points; bounds are explicit (SPEC §4.4)."""
 
@@ -36,8 +36,7 @@ class Tier(Strict):
     le: Ratio | None = None
     points: Points
 
-    @model_validator(mode="after")
-    def _bounds(self) -> Tier:
+    def __post_init__(self) -> None:  # after pydantic's checks of each field
         if self.eq is not None and any(b is not None for b in (self.gt, self.ge, self.lt, self.le)):
             raise ValueError("eq 不能与 gt/ge/lt/le 同时使用")
         if self.gt is not None and self.ge is not None:
@@ -47,7 +46,6 @@ class Tier(Strict):
         (lo, lo_in), (hi, hi_in) = self.low, self.high
         if hi is not None and (lo > hi or (lo == hi and not (lo_in and hi_in))):
             raise ValueError(f"这一档是空的：下限 {lo} 不小于上限 {hi}")
-        return self
 
     @property
     def low(self) -> tuple[Decimal, bool]:
@@ -87,16 +85,18 @@ def pct(ratio: Decimal) -> str:
     return f"{(ratio * HUNDRED).normalize():f}%"
 
 
+@dataclass(frozen=True, kw_only=True)
 class ClientTier(Strict):
     """代发工资: a count column of clients in one headcount band, each worth ``points``."""
 
     label: str
-    columns: list[str] = Field(min_length=1)
+    columns: Annotated[list[str], Core(min_length=1)]
     points: Points
 
 
+@dataclass(frozen=True, kw_only=True)
 class Item(Strict):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    id: Annotated[str, Core(pattern=r"^[a-z][a-z0-9_]*$")]
     name: str
     full: Annotated[Decimal, within(Decimal(0), HUNDRED)]
     cap: Points
@@ -112,12 +112,11 @@ class Item(Strict):
     risk_fund: bool = False
     # role → accepted headers, first one canonical: value/baseline/increase, ratio/numerator/denominator
     columns: dict[Literal["value", "baseline", "increase", "ratio", "numerator", "denominator"],
-                  list[str]] = Field(default_factory=dict)
-    tiers: list[Tier] = Field(default_factory=list)
-    client_tiers: list[ClientTier] = Field(default_factory=list)
+                  list[str]] = field(default_factory=dict)
+    tiers: list[Tier] = field(default_factory=list)
+    client_tiers: list[ClientTier] = field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _shape(self) -> Item:
+    def __post_init__(self) -> None:  # after pydantic's checks of each field
         if self.full > self.cap:
             raise ValueError(f"满分 full={self.full} 大于高限 cap={self.cap}")
         # A tier or a client worth more than the cap would be clamped to it without a word.
@@ -156,7 +155,6 @@ class Item(Strict):
             raise ValueError("per_client 项目参加提前完成须写 annual_task（年度任务，代发户数）")
         if self.risk_fund and self.kind != "tiered":
             raise ValueError("风险金（risk_fund）只适用于 tiered 项目")
-        return self
 
     @property
     def monthly_task(self) -> Decimal:
@@ -184,29 +182,28 @@ def _check_tiers(tiers: list[Tier]) -> None:
         raise ValueError("最后一档必须没有上限")
 
 
+@dataclass(frozen=True, kw_only=True)
 class Group(Strict):
     id: str
     name: str
     full: Decimal
-    items: list[Item] = Field(min_length=1)
+    items: Annotated[list[Item], Core(min_length=1)]
 
-    @model_validator(mode="after")
-    def _sum(self) -> Group:
+    def __post_init__(self) -> None:  # after pydantic's checks of each field
         total = sum((i.full for i in self.items), Decimal(0))
         if total != self.full:
             raise ValueError(f"{self.name} 各项满分之和 {total} ≠ 组满分 {self.full}")
-        return self
 
 
+@dataclass(frozen=True, kw_only=True)
 class Table(Strict):
     kind: Literal["table"]
     table: str
     category: str
     title: str
-    groups: list[Group] = Field(min_length=1)
+    groups: Annotated[list[Group], Core(min_length=1)]
 
-    @model_validator(mode="after")
-    def _sum(self) -> Table:
+    def __post_init__(self) -> None:  # after pydantic's checks of each field
         total = sum((g.full for g in self.groups), Decimal(0))
         if total != HUNDRED:
             raise ValueError(f"各组满分之和为 {total}，应为 100")
@@ -215,25 +212,25 @@ class Table(Strict):
             if item.id in seen:
                 raise ValueError(f"项目 id 重复：{item.id}")
             seen.add(item.id)
-        return self
 
     @property
     def items(self) -> list[Item]:
         return [item for group in self.groups for item in group.items]
 
 
-class RuleSet(BaseModel):
-    model_config = ConfigDict(frozen=True, defer_build=True)
+@dataclass(frozen=True, kw_only=True)
+class RuleSet(Strict):
+    """Every rule in effect: built from checked files (never validated itself), cached."""
 
     directory: str
     tables: dict[str, Table]  # category → table
     export: Export
     payroll: Payroll
     hashes: dict[str, str]  # file name → sha256
-    grading: Grading = Field(default_factory=Grading)  # the shipped policy when no file
+    grading: Grading = field(default_factory=Grading)  # the shipped policy when no file
     # Which file holds what: "export", "payroll" or a category → file name, so a message
     # can name the file to edit.
-    files: dict[str, str] = Field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
 
     def table_for(self, category: str) -> Table | None:
         return self.tables.get(category)
@@ -245,21 +242,23 @@ class RuleSet(BaseModel):
         return {name: h for name, h in hashes.items() if name not in apart}
 
 
-_MODELS: dict[str, type[BaseModel]] = {"table": Table, "export": Export, "payroll": Payroll,
+_MODELS: dict[str, type[Strict]] = {"table": Table, "export": Export, "payroll": Payroll,
                                         "grading": Grading}
 
 
-def load_file(path: Path) -> BaseModel:
+def load_file(path: Path) -> Strict:
     return _load(path)[0]
 
 
-def _load(path: Path, text: str | None = None) -> tuple[BaseModel, yamlsafe.Lines]:
+def _load(path: Path, text: str | None = None) -> tuple[Strict, yamlsafe.Lines]:
+    from pydantic import ValidationError
+
     data, lines = yamlsafe.load(path, text)
     if not isinstance(data, dict) or data.get("kind") not in _MODELS:
         raise RuleFileError([Problem(f"{path.name}:1: 顶层必须是映射，并写 kind: "
                                      f"table / export / payroll / grading")])
     try:
-        return _MODELS[data["kind"]].model_validate(data), lines
+        return validate(_MODELS[data["kind"]], data), lines
     except ValidationError as exc:
         raise RuleFileError([_locate(path.name, err, lines) for err in exc.errors()]) from exc
 
@@ -296,7 +295,9 @@ def _locate(name: str, err: Any, lines: yamlsafe.Lines) -> Problem:
     line = lines.get(loc, 1)
     field = ".".join(str(p) for p in err["loc"]) or "(顶层)"
     msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
+    if err["type"] == "dataclass_type":  # as pydantic says it of a model
+        msg = f"Input should be a valid dictionary or instance of {err['ctx']['class_name']}"
+    if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         msg = "未知的键（拼写错误？）"
     elif err["type"] in _SAID:  # pydantic's English, in the office's words
         ctx = dict(err.get("ctx", {}))
