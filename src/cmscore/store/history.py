@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import repeat
 from operator import add, attrgetter, itemgetter, mul
 from pathlib import Path
 from typing import Any, TypeVar
@@ -173,6 +174,15 @@ def window_members(conn: sqlite3.Connection, months: list[str],
     return list(map(add, map(who.__getitem__, everyone), zip(zip(*columns, strict=True))))
 
 
+_ID, _NAME, _BRANCH, _CATEGORY, _AVERAGE, _RANK, _GRADE, _REASON, _BOUNDARY, _FLAGS = (
+    attrgetter(f) for f in ("id", "name", "branch", "category", "average", "rank", "grade",
+                            "reason", "boundary", "flags"))
+
+
+def _flags_json(flags: tuple[str, ...]) -> str:
+    return json.dumps(list(flags), ensure_ascii=False)
+
+
 def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord,
                  ready: Callable[[], None] | None = None,
                  then: Callable[[int], None] | None = None) -> None:
@@ -192,14 +202,17 @@ def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord,
                      " pool_size, run_id) VALUES (?, ?, ?, ?, ?, ?)",
                      (grading.effective, grading.months[0], grading.months[-1],
                       len(grading.months), grading.pool_size, run_id))
-        average = ByValue(to_centi)
-        # In key order: appending to the B-tree beats inserting all over it.
-        insert_rows(conn, "grades", 11, (
-            (grading.effective, d.id, d.name, d.branch, d.category,
-              average[d.average],
-              d.rank, d.grade, d.reason, d.boundary,
-              json.dumps(d.flags, ensure_ascii=False) if d.flags else "[]")
-             for d in sorted(grading.decisions, key=attrgetter("id"))))
+        # In key order: appending to the B-tree beats inserting all over it. The rows as
+        # columns zipped in C, each average and set of flags converted once per value.
+        ordered = sorted(grading.decisions, key=_ID)
+        average = ByValue(to_centi).__getitem__
+        flags = ByValue(_flags_json).__getitem__
+        insert_rows(conn, "grades", 11, zip(
+            repeat(grading.effective), map(_ID, ordered), map(_NAME, ordered),
+            map(_BRANCH, ordered), map(_CATEGORY, ordered),
+            map(average, map(_AVERAGE, ordered)), map(_RANK, ordered), map(_GRADE, ordered),
+            map(_REASON, ordered), map(_BOUNDARY, ordered),
+            map(flags, map(tuple, map(_FLAGS, ordered)))))
         record_grading_sources(conn, grading.effective, grading.months)
         if then is not None:
             then(run_id)
