@@ -119,6 +119,20 @@ class Shared(dict[str, str | None]):
         self.texts.append(escape(check_text(key)))
         return value
 
+    def extend(self, texts: Iterable[str]) -> None:
+        """Every one of ``texts`` the table lacks, in order of first appearance, checked
+        and escaped all at once: a national sheet's 100k names one at a time took 0.3 s."""
+        new = [t for t in dict.fromkeys(texts) if t not in self]
+        joined = "".join(new)
+        if _CONTROL.search(joined) or max(map(len, new), default=0) > MAX_CELL:
+            for text in new:  # refused by name, as one at a time
+                self[text]
+            return
+        start = len(self.texts)
+        self.update(zip(new, map(str, range(start, start + len(new))), strict=True))
+        self.texts += map(escape, new) if "&" in joined or "<" in joined or ">" in joined \
+            else new
+
 
 _BLANK = type(None)
 PROSE = 64  # characters a cell on average: a column of longer, mostly distinct texts is prose

@@ -26,8 +26,8 @@ _AVERAGE = attrgetter("average")
 _TAIL = [attrgetter(f) for f in ("grade", "reason", "boundary")]
 _TOTALS = attrgetter("totals")
 _FLAGS = attrgetter("flags")
-_TEXTS = [attrgetter(f) for f in ("id", "name", "branch", "category", "grade", "reason",
-                                  "boundary")]
+_ID = attrgetter("id")
+_TEXTS = [attrgetter(f) for f in ("name", "branch", "category", "grade", "reason", "boundary")]
 
 
 def _month_text(hundredths: int) -> str:
@@ -62,11 +62,13 @@ def grade_sheet(grading: Grading) -> tuple[list[Column], list[Maker], list[int]]
 
 
 def grade_texts(grading: Grading) -> Iterable[str]:
-    """Every text of the 定级 sheet, each once: a sheet rendered by two processes looks
-    them up in the shared strings as they stood before it (``sheetparts``)."""
+    """The 定级 sheet's text other than the 工号 (ASCII, written in the rows), for the
+    shared strings: a sheet rendered by two processes finds each of them in the table as
+    it stood before the sheet (``sheetparts``)."""
     rows = grading.decisions
-    return dict.fromkeys(chain(*(map(field, rows) for field in _TEXTS),
-                               map("；".join, map(_FLAGS, rows))))
+    ids = list(map(_ID, rows))
+    return chain(*(map(field, rows) for field in _TEXTS),
+                 map("；".join, map(_FLAGS, rows)), () if "".join(ids).isascii() else ids)
 
 
 def write_grades(path: Path, grading: Grading, run: RunRecord,
@@ -78,10 +80,11 @@ def write_grades(path: Path, grading: Grading, run: RunRecord,
     note = (f"{grading.months[0]} 至 {grading.months[-1]} "
             f"{len(grading.months)} 个月定级，{grading.effective} 起执行")
     cols, makers, sizes = grade_sheet(grading)
+    book.shared.extend(grade_texts(grading))  # before the sheet: its rows all find them
     if split is None:
         book.sheet(SHEET, cols, Blocks(make() for make in makers), note=note)
     else:
-        write_sheet(book, split, SHEET, cols, makers, sizes, grade_texts(grading), note=note)
+        write_sheet(book, split, SHEET, cols, makers, sizes, (), note=note)
     counts, pool = grading.counts(), grading.counts(pool_only=True)
     summary = [(g, grading.quotas[g], pool[g], counts[g] - pool[g], counts[g]) for g in GRADES]
     book.sheet("汇总", [Column("等级", 8), Column("参评名额", 10, "int"),
