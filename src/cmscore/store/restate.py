@@ -110,8 +110,9 @@ def mark_next_annual_stale(conn: sqlite3.Connection, effective: str, before: dic
                          (later,)).fetchone()
     if found is None:
         return None
-    after = dict(conn.execute("SELECT cm_id, grade FROM grades WHERE effective_month = ?",
-                              (effective,)))
+    from cmscore.store.history import grades_of  # history records gradings through here
+
+    after = grades_of(conn, effective)
     if after == before:
         return None
     _stale(conn, later, f"上一年度定级（{effective} 起执行）{'已重评' if before else '在其后才定级'}，"
