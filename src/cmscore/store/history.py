@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
-from operator import add, attrgetter, itemgetter, mul
+from operator import attrgetter, itemgetter, mul
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -131,6 +131,9 @@ def _latest_who(conn: sqlite3.Connection, months: list[str], everyone: list[str]
                 ) -> dict[str, Who]:
     """CM → (id, name, branch, category) from their latest month among ``months``;
     ``last`` may hold the last month's rows, read already."""
+    if months and ids_by_month.get(months[-1]) == everyone:  # the usual case: all in the last
+        got = last if last is not None else conn.execute(_WHO_SQL, (months[-1],)).fetchall()
+        return dict(zip(map(_FIRST, got), got, strict=True))  # keyed in C: a national month
     who: dict[str, Who] = {}
     left = set(everyone)
     sql = _WHO_SQL
@@ -169,8 +172,9 @@ def window_members(conn: sqlite3.Connection, months: list[str],
     with beside as last:
         everyone, ids_by_month, columns, _ = _columns(conn, months, "total_cp", None)
         who = _latest_who(conn, months, everyone, ids_by_month, last())
-    # who + (totals,) per CM, in C: zip(zip(…)) gives each CM's totals as a 1-tuple.
-    return list(map(add, map(who.__getitem__, everyone), zip(zip(*columns, strict=True))))
+    # (id, name, branch, category, totals) per CM, zipped in C from the columns.
+    return list(zip(*zip(*map(who.__getitem__, everyone), strict=True),
+                    zip(*columns, strict=True), strict=True))
 
 
 _ID, _NAME, _BRANCH, _CATEGORY, _AVERAGE, _RANK, _GRADE, _REASON, _BOUNDARY, _FLAGS = (
