@@ -14,7 +14,7 @@ import pytest
 
 from cmscore.engine.grading import grade_members, window
 from cmscore.store import db as store
-from cmscore.store import history
+from cmscore.store import gradecols, history
 from conftest import GRADE_ROWS, ROOT
 
 FIXTURE = ROOT / "tests" / "fixtures" / "store-v9" / "store-v9.db"
@@ -37,11 +37,11 @@ def test_migration_13_moves_every_grade_row_exactly(tmp_path: Path) -> None:
         after = _rows(new, f"SELECT * FROM ({GRADE_ROWS}) ORDER BY 1, 2")
         assert after == before and len(before) == 40
         assert history.grades_of(new, "2026-07") == {r[1]: r[7] for r in before}
-        row = history.grade_row(new, "2026-07", str(before[3][1]))
+        row = gradecols.grade_row(new, "2026-07", str(before[3][1]))
         assert row is not None and (row["grade"], row["reason"], row["rank"]) == \
             (before[3][7], before[3][8], before[3][6])
-        assert history.grade_row(new, "2026-07", "no-such-id") is None
-        assert history.grade_row(new, "2027-01", str(before[3][1])) is None
+        assert gradecols.grade_row(new, "2026-07", "no-such-id") is None
+        assert gradecols.grade_row(new, "2027-01", str(before[3][1])) is None
 
 
 def test_a_grade_outside_the_three_is_refused_as_the_table_did(tmp_path: Path) -> None:

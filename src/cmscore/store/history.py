@@ -6,20 +6,22 @@ import json
 import sqlite3
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
-from operator import attrgetter, itemgetter, mul
+from operator import itemgetter, mul
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cmscore.engine.grading import GRADES, Grading, Member
+from cmscore.engine.grading import Grading, Member
 from cmscore.engine.month import Manager
 from cmscore.engine.pay import PayLine, SupervisorLine
 from cmscore.numbers import ByValue, from_centi, to_centi
 from cmscore.rules.grading import DEFAULT_POOL
 from cmscore.store.db import BUSY_TIMEOUT_S, RunRecord, insert_rows, insert_run, transaction
+from cmscore.store.gradecols import grades_of as grades_of  # read here, and by payroll
+from cmscore.store.gradecols import grading_row
 from cmscore.store.restate import record_grading_sources
 
 T = TypeVar("T")
@@ -177,34 +179,13 @@ def window_members(conn: sqlite3.Connection, months: list[str],
                     zip(*columns, strict=True), strict=True))
 
 
-_ID, _NAME, _BRANCH, _CATEGORY, _AVERAGE, _RANK, _GRADE, _REASON, _BOUNDARY, _FLAGS = (
-    attrgetter(f) for f in ("id", "name", "branch", "category", "average", "rank", "grade",
-                            "reason", "boundary", "flags"))
-# grade_columns' fields after the effective month, each a JSON array in 工号 order.
-GRADE_FIELDS = ("cm_ids", "names", "branches", "categories", "average_cp", "ranks", "grades",
-                "reasons", "boundaries", "flags")
-
-
-def _array(values: Iterable[object]) -> str:
-    return json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))
-
-
 def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord,
                  ready: Callable[[], None] | None = None,
                  then: Callable[[int], None] | None = None) -> None:
     """Store grades effective the month after the window. A grading of the same effective
     month is replaced, its run kept and marked superseded; the window's month runs are
     recorded, so a later correction inside the window marks this grading stale."""
-    ordered = sorted(grading.decisions, key=_ID)
-    grades = list(map(_GRADE, ordered))
-    if not set(grades) <= set(GRADES):  # what the table's CHECK said before schema 13
-        raise ValueError(f"等级只能是 {'、'.join(GRADES)}：{sorted(set(grades) - set(GRADES))}")
-    average = ByValue(to_centi).__getitem__
-    # One row, its fields JSON arrays made in C: 100k rows took 0.4 s to insert.
-    row = (grading.effective, *map(_array, (
-        map(_ID, ordered), map(_NAME, ordered), map(_BRANCH, ordered), map(_CATEGORY, ordered),
-        map(average, map(_AVERAGE, ordered)), map(_RANK, ordered), grades,
-        map(_REASON, ordered), map(_BOUNDARY, ordered), map(_FLAGS, ordered))))
+    row = grading_row(grading)  # made before the store is locked for writing
     with transaction(conn, ready):
         run_id = insert_run(conn, run)
         old = conn.execute("SELECT run_id FROM gradings WHERE effective_month = ?",
@@ -222,34 +203,6 @@ def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord,
         record_grading_sources(conn, grading.effective, grading.months)
         if then is not None:
             then(run_id)
-
-
-def grading_columns(conn: sqlite3.Connection, effective: str, *fields: str
-                    ) -> list[list[Any]] | None:
-    """``fields`` (of GRADE_FIELDS) of the grading effective in ``effective``, each a list
-    over its managers in 工号 order; None when there is no such grading."""
-    assert fields and set(fields) <= set(GRADE_FIELDS)
-    row = conn.execute(f"SELECT {', '.join(fields)} FROM grade_columns"
-                       " WHERE effective_month = ?", (effective,)).fetchone()
-    return None if row is None else list(map(json.loads, row))
-
-
-def grades_of(conn: sqlite3.Connection, effective: str) -> dict[str, str]:
-    got = grading_columns(conn, effective, "cm_ids", "grades")
-    return {} if got is None else dict(zip(*got, strict=True))
-
-
-def grading_flags(conn: sqlite3.Connection, first: str, last: str
-                  ) -> list[tuple[str, str, list[str]]]:
-    """(effective month, 工号, flags) of every manager flagged by a grading that took effect
-    from ``first`` to ``last``, by effective month and 工号."""
-    out: list[tuple[str, str, list[str]]] = []
-    for effective, ids, flags in conn.execute(
-            "SELECT effective_month, cm_ids, flags FROM grade_columns WHERE effective_month"
-            " BETWEEN ? AND ? ORDER BY effective_month", (first, last)):
-        out += [(effective, cm, f) for cm, f in zip(json.loads(ids), json.loads(flags),
-                                                    strict=True) if f]
-    return out
 
 
 def in_effect(conn: sqlite3.Connection, month: str) -> str | None:
@@ -404,20 +357,6 @@ def stored_managers(conn: sqlite3.Connection, month: str,
                    for item, roles in json.loads(inputs).items()}
         managers.append(Manager(cm, name, branch, category, 0, figures))
     return managers
-
-
-def grade_row(conn: sqlite3.Connection, effective: str, cm_id: str) -> dict[str, object] | None:
-    window = conn.execute("SELECT window_start, window_end, pool_size FROM gradings"
-                          " WHERE effective_month = ?", (effective,)).fetchone()
-    got = grading_columns(conn, effective, "cm_ids", "grades", "reasons", "boundaries",
-                          "average_cp", "ranks")
-    if window is None or got is None or cm_id not in got[0]:
-        return None
-    k = got[0].index(cm_id)
-    grade, reason, boundary, average, rank = (column[k] for column in got[1:])
-    return {"grade": grade, "reason": reason, "boundary": boundary,
-            "average": None if average is None else from_centi(average), "rank": rank,
-            "start": window[0], "end": window[1], "pool": window[2]}
 
 
 def pay_row(conn: sqlite3.Connection, month: str, cm_id: str) -> dict[str, Decimal | str] | None:

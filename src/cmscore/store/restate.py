@@ -15,6 +15,7 @@ import sqlite3
 from cmscore.engine.grading import months_between
 from cmscore.engine.pay import Restatement
 from cmscore.numbers import fmt2, from_centi
+from cmscore.store import gradecols
 
 
 def dependents(conn: sqlite3.Connection, month: str) -> list[str]:
@@ -110,9 +111,7 @@ def mark_next_annual_stale(conn: sqlite3.Connection, effective: str, before: dic
                          (later,)).fetchone()
     if found is None:
         return None
-    from cmscore.store.history import grades_of  # history records gradings through here
-
-    after = grades_of(conn, effective)
+    after = gradecols.grades_of(conn, effective)
     if after == before:
         return None
     _stale(conn, later, f"上一年度定级（{effective} 起执行）{'已重评' if before else '在其后才定级'}，"
