@@ -290,6 +290,32 @@ def with_items(conn: sqlite3.Connection) -> sqlite3.Connection:
     return conn
 
 
+# A grading's rows as the ``grades`` table held them before migration 13: a row per
+# manager (a tiny store's json_extract per element is quick enough).
+GRADE_ROWS = (
+    "SELECT g.effective_month, i.value, "
+    + ", ".join(f"json_extract(g.{f}, '$[' || i.key || ']')" for f in (
+        "names", "branches", "categories", "average_cp", "ranks", "grades", "reasons",
+        "boundaries", "flags"))
+    + " FROM grade_columns g, json_each(g.cm_ids) i")
+GRADES_TABLE = (
+    "grades (effective_month TEXT NOT NULL, cm_id TEXT NOT NULL, name TEXT NOT NULL,"
+    " branch TEXT NOT NULL, category TEXT NOT NULL, average_cp INTEGER, rank INTEGER,"
+    " grade TEXT NOT NULL, reason TEXT NOT NULL, boundary TEXT NOT NULL, flags TEXT NOT NULL,"
+    " PRIMARY KEY (effective_month, cm_id))")
+UNDO_MIGRATION_13 = (f"CREATE TABLE {GRADES_TABLE} STRICT, WITHOUT ROWID;"
+                     f" INSERT INTO grades {GRADE_ROWS}; DROP TABLE grade_columns; ")
+
+
+def with_grades(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """``conn`` with the stored gradings as the ``grades`` table held them before
+    migration 13 (a temp table), so a test's SQL over grade rows reads the grade columns."""
+    if conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'grade_columns'").fetchone():
+        conn.execute(f"CREATE TEMP TABLE {GRADES_TABLE}")
+        conn.execute(f"INSERT INTO temp.grades {GRADE_ROWS}")
+    return conn
+
+
 # Migration 12 undone: the items back as a row per month, item and manager (a tiny store's
 # json_extract per element is quick enough), the item columns, running totals and month
 # points gone.

@@ -27,6 +27,7 @@ from cmscore.engine.month import Manager
 from cmscore.engine.scoring import ManagerScore, MonthScores, competition_ranks
 from cmscore.rules.ruleset import DEFAULT_DIR
 from cmscore.store import db as store
+from conftest import with_grades
 
 D = Decimal
 Row = tuple[str, str, str, str, str]  # category, branch, total, risk fund, NPL ratio
@@ -80,7 +81,7 @@ def span(first: str, last: str) -> list[str]:
 
 
 def query(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(db)) as conn:
+    with closing(with_grades(sqlite3.connect(db))) as conn:
         return list(conn.execute(sql, args))
 
 

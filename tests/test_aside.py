@@ -79,7 +79,7 @@ def test_forked_workbooks_and_store_equal_the_in_line_ones(
     for sql in ("SELECT * FROM scores ORDER BY month, cm_id",
                 "SELECT * FROM item_columns ORDER BY month, item_id",
                 "SELECT * FROM ytd ORDER BY month, item_id",
-                "SELECT * FROM grades ORDER BY effective_month, cm_id",
+                "SELECT * FROM grade_columns ORDER BY effective_month",
                 "SELECT * FROM pay ORDER BY month, cm_id"):
         assert _table(forked, sql) == _table(in_line, sql), sql
     assert not list((tmp_path / "forked").glob(".*.tmp"))

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cmscore.cli import app
-from conftest import HEADERS, ZEROS, row, with_items, write_csv
+from conftest import HEADERS, ZEROS, row, with_grades, with_items, write_csv
 
 pytestmark = pytest.mark.usefixtures("short_windows")  # grades over 1–3 months
 
@@ -53,7 +53,7 @@ def export(folder: Path, month: str, seed: int) -> Path:
 
 
 def store_state(db: Path) -> dict[str, Any]:
-    with closing(with_items(sqlite3.connect(db))) as conn:
+    with closing(with_grades(with_items(sqlite3.connect(db)))) as conn:
         scores = conn.execute("SELECT month, cm_id, total_cp, rank, branch_rank, risk_fund_cp"
                               " FROM scores ORDER BY month, cm_id").fetchall()
         items = conn.execute("SELECT month, cm_id, item_id, points_cp, early, baseline"

@@ -29,7 +29,7 @@ import hostile_fixtures as hf
 from cmscore.cli import app
 from cmscore.rules.ruleset import DEFAULT_DIR
 from cmscore.store import db as store
-from conftest import with_items
+from conftest import with_grades, with_items
 from hostile_fixtures import Ran, cm_row, cm_rows, export_rows
 
 pytestmark = pytest.mark.usefixtures("short_windows")  # grades over 1–3 months
@@ -63,7 +63,7 @@ def ok(ran: Ran) -> Ran:
 
 
 def query(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with closing(with_items(sqlite3.connect(db))) as conn:
+    with closing(with_grades(with_items(sqlite3.connect(db)))) as conn:
         return conn.execute(sql, args).fetchall()
 
 

@@ -20,6 +20,7 @@ from cmscore.engine.month import check_month
 from cmscore.engine.staff import Staff, within_category
 from cmscore.inputs.roster import RosterFile
 from cmscore.outputs import grades as out_grades
+from cmscore.outputs import sheetparts
 from cmscore.outputs.aside import alongside
 from cmscore.outputs.files import stored_workbook
 from cmscore.problems import fail
@@ -128,11 +129,17 @@ def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
         run = store.RunRecord("grade", effective, "", "", rules.hashes,
                               started_at=store.RunRecord.now())
         target = (out_dir or Path.cwd()) / f"grades-{end}.xlsx"
-        with stored_workbook(conn, target) as book, alongside(
-                len(result.decisions), out_grades.write_grades, book.tmp, result, run) as written:
-            history.save_grading(conn, result, run, ready=book.ready(written),
+        rows = len(result.decisions)
+        # A forked run shares the 定级 sheet's blocks: the child renders while this process
+        # stores, this process takes what is left once stored (sheetparts).
+        with stored_workbook(conn, target) as book, \
+                sheetparts.sharing(rows, book.tmp) as split, \
+                alongside(rows, out_grades.write_grades, book.tmp, result, run, split) as written:
+            whole = sheetparts.helped(split, book.tmp, out_grades.SHEET,
+                                      partial(out_grades.grade_sheet, result), written)
+            history.save_grading(conn, result, run, ready=book.ready(whole),
                                  then=partial(_restate, conn, effective, rules, before,
-                                                 made_stale))
+                                              made_stale))
     finally:
         conn.close()
     return GradeResult(result, target, made_stale)

@@ -25,7 +25,7 @@ from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import adjustments as store_adjustments
 from cmscore.store import db as store
 from cmscore.store import events as store_events
-from cmscore.store import history, restate
+from cmscore.store import gradecols, history, restate
 from cmscore.store.access import open_read
 
 
@@ -69,7 +69,7 @@ def explain(cm_id: str, *, month: str | None = None, db: Path | None = None,
         effective = history.in_effect(conn, month)
         if effective:
             out.grade_effective = effective
-            out.grade = history.grade_row(conn, effective, cm_id)
+            out.grade = gradecols.grade_row(conn, effective, cm_id)
         # As payroll prices it (app.payroll): outside the pool 一级 from the first month,
         # a pool manager the grading in force does not name 三级.
         if manager.category not in rules.grading.pool:

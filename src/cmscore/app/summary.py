@@ -9,7 +9,6 @@ the fact (re-scored, closed and reopened months).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import defaultdict
 from decimal import Decimal
@@ -24,6 +23,7 @@ from cmscore.problems import fail
 from cmscore.rules.files import Payroll
 from cmscore.rules.ruleset import load_rules
 from cmscore.store import db as store
+from cmscore.store import gradecols
 
 
 def summarize(*, year: int, quarter: int | None = None, db: Path | None = None,
@@ -122,9 +122,8 @@ def _grades_in_effect(conn: sqlite3.Connection, months: list[str]) -> dict[str, 
     out = {}
     for m in months:
         at = max((e for e in effective if e <= m), default=None)
-        if at not in cache:
-            cache[at] = dict(conn.execute(
-                "SELECT cm_id, grade FROM grades WHERE effective_month = ?", (at,)))
+        if at is not None and at not in cache:  # (None: before any grading, in cache)
+            cache[at] = gradecols.grades_of(conn, at)
             cache[at][""] = "三级"
         out[m] = cache[at]
     return out
@@ -144,10 +143,8 @@ def _spans(grades: list[str], months: list[str]) -> str:
 def _flags(conn: sqlite3.Connection, first: str, last: str) -> dict[str, list[str]]:
     """The flags of the gradings that took effect in the period (第九条, 第十六条第六项)."""
     out: dict[str, list[str]] = defaultdict(list)
-    for effective, cm, flags in conn.execute(
-            "SELECT effective_month, cm_id, flags FROM grades WHERE effective_month BETWEEN ?"
-            " AND ? AND flags != '[]' ORDER BY effective_month", (first, last)):
-        out[cm] += [f"{effective} 起执行的定级：{f}" for f in json.loads(flags)]
+    for effective, cm, flags in gradecols.grading_flags(conn, first, last):
+        out[cm] += [f"{effective} 起执行的定级：{f}" for f in flags]
     return out
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from itertools import compress, repeat
+from operator import and_, contains, gt, is_not, not_
 from typing import NamedTuple
 
 from cmscore.engine.staff import Roster
@@ -192,42 +194,59 @@ def grade_members(months: list[str], members: Iterable[Member],
     policy = policy or Policy()
     roster, moved = roster or {}, moved or {}
     n = len(months)
-    decisions: list[Decision] = []
-    pool: list[tuple[int, str, Decision]] = []  # (−average in hundredths, id, decision)
+    members = list(members)
+    ids, names, branches, categories, totals = zip(*members, strict=True) if members else ((),) * 5
+    # Every manager's decision made in C loops (a national window is 100k of them); the
+    # usual one (in the pool, scored every month, no roster entry) needs nothing more here.
+    made = list(map(Decision, ids, names, branches, categories, repeat(""), repeat(""),
+                    totals, repeat(months)))
+    inside = frozenset(pool_categories)
+    usual = list(map(and_, map(inside.__contains__, categories),
+                     map(not_, map(contains, totals, repeat(None)))))
+    if roster:
+        usual = list(map(and_, usual, map(not_, map(roster.__contains__, ids))))
+    # Per member: −(average in hundredths) if ranked in the pool, else None.
+    ranked_at: list[int | None] = [None] * len(made)
+    pool_at = list(compress(range(len(made)), usual))
+    for k, total in zip(pool_at, map(sum, map(totals.__getitem__, pool_at)), strict=True):
+        ranked_at[k] = -divide_half_up(total, n)
+    decisions = made
     short: list[Decision] = []  # pool managers scored in too few months: 三级
     fixed: dict[str, str] = {}
     outside: dict[str, list[tuple[int, Decision]]] = {}  # category → (average, decision)
     notes: list[str] = []
-    for cm_id, name, branch, category, totals in members:
-        d = Decision(cm_id, name, branch, category, "", "", totals, months)
+    left: set[int] = set()  # leavers left out of the grading
+    unusual = [k for k, plain in enumerate(usual) if not plain]
+    for k in unusual:
+        cm_id, name, _, category, scores = members[k]
+        d = made[k]
         person = roster.get(cm_id)
         if person and person.left_by(months[-1]):
             if not policy.count_in_n.leavers:
                 notes.append(f"{cm_id} {name} 离职日期 {person.left}（花名册），不参加定级、不计入参评人数")
+                left.add(k)
                 continue
             notes.append(f"{cm_id} {name} 离职日期 {person.left}（花名册），按 grading.yaml 的 "
                          "count_in_n.leavers 参加定级、计入参评人数")
-        if category not in pool_categories:
-            decisions.append(d)
+        if category not in inside:
             d.grade = "一级"
             d.reason = fixed.get(category) or fixed.setdefault(
                 category, f"{category}客户经理固定为一级（第六条）")
-            if None not in totals:
+            if None not in scores:
                 outside.setdefault(category, []).append(
-                    (divide_half_up(sum(totals), n), d))  # type: ignore[arg-type]
+                    (divide_half_up(sum(scores), n), d))  # type: ignore[arg-type]
             continue
-        decisions.append(d)
-        if None not in totals:  # the usual manager, scored every month: nothing to say
-            pool.append((-divide_half_up(sum(totals), n), cm_id, d))  # type: ignore[arg-type]
+        if None not in scores:  # scored every month, on the roster and still in post
+            ranked_at[k] = -divide_half_up(sum(scores), n)  # type: ignore[arg-type]
             continue
-        missing = [m for m, t in zip(months, totals, strict=True) if t is None]
+        missing = [m for m, t in zip(months, scores, strict=True) if t is None]
         leave = [m for m in missing if person and m in person.leave]
-        scored = [t for t in totals if t is not None]
+        scored = [t for t in scores if t is not None]
         need = max(1, min(policy.required(n), n - len(leave)))
         said = [f"{_spans(moved[cm_id])} 为其他类别，不跨表平均"] if cm_id in moved else []
         if leave:
             said.append(f"休假 {'、'.join(leave)} 不计")
-        first = next((i for i, t in enumerate(totals) if t is not None), 0)
+        first = next((i for i, t in enumerate(scores) if t is not None), 0)
         if len(scored) >= need:
             if len(scored) < n:
                 # the months before his first are all missing: the rest are gaps
@@ -236,37 +255,44 @@ def grade_members(months: list[str], members: Iterable[Member],
                 d.basis = "；".join([f"按计分的 {len(scored)} 个月平均",
                                      *([f"{months[first]} 起计分"] if first else []), *said,
                                      *([f"未计分 {'、'.join(gaps)}"] if gaps else [])])
-            pool.append((-divide_half_up(sum(scored), len(scored)), cm_id, d))
+            ranked_at[k] = -divide_half_up(sum(scored), len(scored))
             continue
         d.grade = "三级"
-        if first > 0 and None not in totals[first:]:
+        if first > 0 and None not in scores[first:]:
             d.reason = f"新增人员（{months[first]} 起计分，第六条）"
         else:
             d.reason = f"缺少月份 {'、'.join(missing)}，不按少于 {need} 个月平均"
         if said:
             d.reason += f"（{'；'.join(said)}）"
         short.append(d)
+    if left:
+        decisions = [d for k, d in enumerate(made) if k not in left]
+    # The pool in order of average, ties by 工号: a stable sort of members in 工号 order.
+    at = list(compress(range(len(made)), map(is_not, ranked_at, repeat(None))))
+    if any(map(gt, ids, ids[1:])):
+        at.sort(key=ids.__getitem__)
+    at.sort(key=ranked_at.__getitem__)  # type: ignore[arg-type]  # None for none of ``at``
+    pool = list(map(made.__getitem__, at))
+    negatives: list[int] = list(map(ranked_at.__getitem__, at))  # type: ignore[arg-type]
     size = len(pool) + (len(short) if policy.count_in_n.joiners else 0)
     for d in short:
         d.in_n = policy.count_in_n.joiners
     q = quotas(size, policy.quota_rounding)
-    pool.sort()
     limits = ((q["一级"], "一级"), (size - q["三级"], "二级"))
     higher = policy.tie == "all_higher"
-    i, count = 0, len(pool)
-    while i < count:  # each run of equal averages: ties share the best rank (1, 2, 2, 4)
-        negative = pool[i][0]
-        j = i
-        while j + 1 < count and pool[j + 1][0] == negative:
-            j += 1
-        first, last = i + 1, j + 1
+    # Each run of equal averages, its first and last position: ties share the best rank
+    # (1, 2, 2, 4). Found by dicts in C: the last position a value is at wins.
+    firsts = dict(zip(reversed(negatives), range(len(pool), 0, -1), strict=True))
+    lasts = dict(zip(negatives, range(1, len(pool) + 1), strict=True))
+    for negative, first in firsts.items():
+        last = lasts[negative]
         key = first if higher else last
         given = next((g for limit, g in limits if key <= limit), "三级")
         # What a run of equal averages shares, made once for it (a national pool is 75k).
         average, reason = from_centi(-negative), f"平均分第 {first} 名 / {size} 人"
         across = [(limit, quota) for limit, quota in limits if first <= limit < last]
         for position in range(first, last + 1):
-            d = pool[position - 1][2]
+            d = pool[position - 1]
             d.average, d.rank, d.grade = average, first, given
             d.reason = f"{reason}（{d.basis}）" if d.basis else reason
             for limit, quota in across:
@@ -275,11 +301,10 @@ def grade_members(months: list[str], members: Iterable[Member],
                                   f"（{limit} 人）分界，按{'较高' if key == first else '较低'}"
                                   f"等级{given}")
                     break
-        i = j + 1
     annual = n == 12
     if annual:
         bottom = f"{article16('六')}（年度平均分处于后20%）"
-        for _, _, d in pool:
+        for d in pool:
             if d.grade == "三级":
                 d.flags.append(bottom)
         for category, graded in outside.items():
@@ -292,6 +317,5 @@ def grade_members(months: list[str], members: Iterable[Member],
     order = {g: i for i, g in enumerate(GRADES)}
     others = sorted((d for d in decisions if d.rank is None),
                     key=lambda d: (order[d.grade], d.id))
-    ranked = [d for _, _, d in pool]
-    return Grading(months, month_after(months[-1]), size, q, ranked + others, notes,
+    return Grading(months, month_after(months[-1]), size, q, pool + others, notes,
                    policy.quota_rounding)

@@ -71,6 +71,12 @@ class Blocks:
         return iter(self.blocks)
 
 
+class Figures(list[str | None]):
+    """A number column given as its cells' exact text already (None for a blank): a writer
+    that formats each distinct value once (``grades``: a year's month totals, 1.2M cells of
+    a few thousand values) hands the text over instead of the numbers."""
+
+
 T = TypeVar("T")
 BLOCK_ROWS = 4096
 
@@ -113,6 +119,20 @@ class Shared(dict[str, str | None]):
         self.texts.append(escape(check_text(key)))
         return value
 
+    def extend(self, texts: Iterable[str]) -> None:
+        """Every one of ``texts`` the table lacks, in order of first appearance, checked
+        and escaped all at once: a national sheet's 100k names one at a time took 0.3 s."""
+        new = [t for t in dict.fromkeys(texts) if t not in self]
+        joined = "".join(new)
+        if _CONTROL.search(joined) or max(map(len, new), default=0) > MAX_CELL:
+            for text in new:  # refused by name, as one at a time
+                self[text]
+            return
+        start = len(self.texts)
+        self.update(zip(new, map(str, range(start, start + len(new))), strict=True))
+        self.texts += map(escape, new) if "&" in joined or "<" in joined or ">" in joined \
+            else new
+
 
 _BLANK = type(None)
 PROSE = 64  # characters a cell on average: a column of longer, mostly distinct texts is prose
@@ -123,6 +143,8 @@ def column_texts(column: list[Any], text: bool, escaped: Escaped, shared: Shared
     """Every value's cell text (None for a blank) and whether they index the shared
     strings (text other than ASCII does); None when a value is of a type only
     ``xlsx.Book._rows`` knows what to do with."""
+    if type(column) is Figures and not text:
+        return column, False
     kinds = set(map(type, column))
     if text:
         if not kinds <= {str, _BLANK}:

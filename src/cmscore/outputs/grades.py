@@ -2,49 +2,87 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import partial
+from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from cmscore.engine.grading import GRADES, Decision, Grading
 from cmscore.numbers import ByValue, fmt2, from_centi
-from cmscore.outputs.celltext import Blocks, column_blocks
+from cmscore.outputs.celltext import BLOCK_ROWS, Blocks, Figures
 from cmscore.outputs.common import TERMINAL_ROWS, record, unlisted
+from cmscore.outputs.sheetparts import Maker, Split, write_sheet
 from cmscore.outputs.xlsx import Book, Column
 from cmscore.store.db import RunRecord
 
 # Who is graded outside the quota (grading.yaml's min_months; count_in_n may put them in N).
 OUTSIDE = "分行客户经理（固定一级）、新增人员及计分月数不足 min_months 的人员"
+SHEET = "定级"
 # The 定级 sheet's columns before and after the months, as Decision fields.
-_HEAD = [attrgetter(f) for f in ("rank", "id", "name", "branch", "category", "average")]
+_HEAD = [attrgetter(f) for f in ("rank", "id", "name", "branch", "category")]
+_AVERAGE = attrgetter("average")
 _TAIL = [attrgetter(f) for f in ("grade", "reason", "boundary")]
 _TOTALS = attrgetter("totals")
+_FLAGS = attrgetter("flags")
+_ID = attrgetter("id")
+_TEXTS = [attrgetter(f) for f in ("name", "branch", "category", "grade", "reason", "boundary")]
 
 
-def _flags(d: Decision) -> str:
-    return "；".join(d.flags) if d.flags else ""
+def _month_text(hundredths: int) -> str:
+    return str(from_centi(hundredths))
 
 
-def write_grades(path: Path, grading: Grading, run: RunRecord) -> None:
-    book = Book(path, f"{grading.months[0]} 至 {grading.months[-1]} 客户经理定级",
-                grading.effective)
+def grade_sheet(grading: Grading) -> tuple[list[Column], list[Maker], list[int]]:
+    """The 定级 sheet: its columns, and its rows as blocks made when rendered (``sheetparts``
+    hands them to both processes of a forked run), with each block's size."""
     cols = [Column("排名", 6, "rank"), Column("工号", 12), Column("姓名", 10), Column("机构", 14),
             Column("类别", 10), Column("平均分", 9, "points")]
     cols += [Column(m, 9, "points") for m in grading.months]
     cols += [Column("等级", 7), Column("原因", 40, "wrap"), Column("并列说明", 40, "wrap"),
              Column("标记", 40, "wrap")]
-    # Hundredths → Decimal once per distinct value: a million cells, a few thousand values.
-    cell = ByValue(from_centi).__getitem__
+    # Each month total's cell text made once per distinct value of its hundredths: 1.2M
+    # cells, a few thousand values (the text of from_centi's Decimal, as the writer prints).
+    month = ByValue(_month_text).__getitem__
 
     def columns(part: list[Decision]) -> list[list[Any]]:
         # Each column through map and attrgetter: C loops over a national window's rows.
-        return [*(list(map(field, part)) for field in _HEAD),
-                *(list(map(cell, month)) for month in zip(*map(_TOTALS, part), strict=True)),
-                *(list(map(field, part)) for field in _TAIL), list(map(_flags, part))]
+        return [*(list(map(field, part)) for field in _HEAD), list(map(_AVERAGE, part)),
+                *(Figures(map(month, totals))
+                  for totals in zip(*map(_TOTALS, part), strict=True)),
+                *(list(map(field, part)) for field in _TAIL),
+                list(map("；".join, map(_FLAGS, part)))]
 
-    book.sheet("定级", cols, Blocks(column_blocks(grading.decisions, columns)),
-               note=f"{grading.months[0]} 至 {grading.months[-1]} "
-                    f"{len(grading.months)} 个月定级，{grading.effective} 起执行")
+    rows = grading.decisions
+    parts = [rows[k:k + BLOCK_ROWS] for k in range(0, len(rows), BLOCK_ROWS)]
+    return cols, [partial(columns, part) for part in parts], list(map(len, parts))
+
+
+def grade_texts(grading: Grading) -> Iterable[str]:
+    """The 定级 sheet's text other than the 工号 (ASCII, written in the rows), for the
+    shared strings: a sheet rendered by two processes finds each of them in the table as
+    it stood before the sheet (``sheetparts``)."""
+    rows = grading.decisions
+    ids = list(map(_ID, rows))
+    return chain(*(map(field, rows) for field in _TEXTS),
+                 map("；".join, map(_FLAGS, rows)), () if "".join(ids).isascii() else ids)
+
+
+def write_grades(path: Path, grading: Grading, run: RunRecord,
+                 split: Split | None = None) -> None:
+    """grades-YYYY-MM.xlsx; with ``split`` (a forked run) the 定级 sheet's blocks are
+    rendered by both processes and the parent finishes the file (``sheetparts``)."""
+    book = Book(path, f"{grading.months[0]} 至 {grading.months[-1]} 客户经理定级",
+                grading.effective)
+    note = (f"{grading.months[0]} 至 {grading.months[-1]} "
+            f"{len(grading.months)} 个月定级，{grading.effective} 起执行")
+    cols, makers, sizes = grade_sheet(grading)
+    book.shared.extend(grade_texts(grading))  # before the sheet: its rows all find them
+    if split is None:
+        book.sheet(SHEET, cols, Blocks(make() for make in makers), note=note)
+    else:
+        write_sheet(book, split, SHEET, cols, makers, sizes, (), note=note)
     counts, pool = grading.counts(), grading.counts(pool_only=True)
     summary = [(g, grading.quotas[g], pool[g], counts[g] - pool[g], counts[g]) for g in GRADES]
     book.sheet("汇总", [Column("等级", 8), Column("参评名额", 10, "int"),

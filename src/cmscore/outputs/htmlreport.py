@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 from html import escape
@@ -22,7 +22,7 @@ from cmscore.numbers import ZERO, fmt2, from_centi, round2
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet
 from cmscore.store import db as store
-from cmscore.store import history, itemcols
+from cmscore.store import gradecols, history, itemcols
 
 COLORS = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#4a5568")
 GRADE_ORDER = ("一级", "二级", "三级", "过渡期")
@@ -340,8 +340,8 @@ def _grades(conn: sqlite3.Connection, month: str, cats: list[str]) -> Section:
         "SELECT window_start, window_end, months, pool_size FROM gradings"
         " WHERE effective_month = ?", (effective,)).fetchone()
     counts: dict[str, dict[str, int]] = defaultdict(dict)
-    for cat, grade, k in conn.execute("SELECT category, grade, count(*) FROM grades"
-                                      " WHERE effective_month = ? GROUP BY 1, 2", (effective,)):
+    got = gradecols.grading_columns(conn, effective, "categories", "grades") or [[], []]
+    for (cat, grade), k in sorted(Counter(zip(*got, strict=True)).items()):
         counts[cat][grade] = k
     order = [c for c in cats if c in counts] + sorted(set(counts) - set(cats))
     rows = [[c] + [str(counts[c].get(g, 0)) for g in GRADE_ORDER[:3]]

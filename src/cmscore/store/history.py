@@ -11,7 +11,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import compress, repeat
-from operator import add, attrgetter, itemgetter, mul
+from operator import itemgetter, mul
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +21,8 @@ from cmscore.engine.pay import PayLine, SupervisorLine
 from cmscore.numbers import ByValue, from_centi, to_centi
 from cmscore.rules.grading import DEFAULT_POOL
 from cmscore.store.db import BUSY_TIMEOUT_S, RunRecord, insert_rows, insert_run, transaction
+from cmscore.store.gradecols import grades_of as grades_of  # read here, and by payroll
+from cmscore.store.gradecols import grading_row
 from cmscore.store.restate import record_grading_sources
 
 T = TypeVar("T")
@@ -132,6 +134,9 @@ def _latest_who(conn: sqlite3.Connection, months: list[str], everyone: list[str]
                 ) -> dict[str, Who]:
     """CM → (id, name, branch, category) from their latest month among ``months``;
     ``last`` may hold the last month's rows, read already."""
+    if months and ids_by_month.get(months[-1]) == everyone:  # the usual case: all in the last
+        got = last if last is not None else conn.execute(_WHO_SQL, (months[-1],)).fetchall()
+        return dict(zip(map(_FIRST, got), got, strict=True))  # keyed in C: a national month
     who: dict[str, Who] = {}
     left = set(everyone)
     sql = _WHO_SQL
@@ -170,8 +175,9 @@ def window_members(conn: sqlite3.Connection, months: list[str],
     with beside as last:
         everyone, ids_by_month, columns, _ = _columns(conn, months, "total_cp", None)
         who = _latest_who(conn, months, everyone, ids_by_month, last())
-    # who + (totals,) per CM, in C: zip(zip(…)) gives each CM's totals as a 1-tuple.
-    return list(map(add, map(who.__getitem__, everyone), zip(zip(*columns, strict=True))))
+    # (id, name, branch, category, totals) per CM, zipped in C from the columns.
+    return list(zip(*zip(*map(who.__getitem__, everyone), strict=True),
+                    zip(*columns, strict=True), strict=True))
 
 
 def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord,
@@ -180,35 +186,24 @@ def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord,
     """Store grades effective the month after the window. A grading of the same effective
     month is replaced, its run kept and marked superseded; the window's month runs are
     recorded, so a later correction inside the window marks this grading stale."""
+    row = grading_row(grading)  # made before the store is locked for writing
     with transaction(conn, ready):
         run_id = insert_run(conn, run)
         old = conn.execute("SELECT run_id FROM gradings WHERE effective_month = ?",
                            (grading.effective,)).fetchone()
         if old:
             conn.execute("UPDATE runs SET superseded_by = ? WHERE id = ?", (run_id, old[0]))
-        conn.execute("DELETE FROM grades WHERE effective_month = ?", (grading.effective,))
+        conn.execute("DELETE FROM grade_columns WHERE effective_month = ?", (grading.effective,))
         conn.execute("DELETE FROM grading_sources WHERE effective_month = ?", (grading.effective,))
         conn.execute("DELETE FROM gradings WHERE effective_month = ?", (grading.effective,))
         conn.execute("INSERT INTO gradings (effective_month, window_start, window_end, months,"
                      " pool_size, run_id) VALUES (?, ?, ?, ?, ?, ?)",
                      (grading.effective, grading.months[0], grading.months[-1],
                       len(grading.months), grading.pool_size, run_id))
-        average = ByValue(to_centi)
-        # In key order: appending to the B-tree beats inserting all over it.
-        insert_rows(conn, "grades", 11, (
-            (grading.effective, d.id, d.name, d.branch, d.category,
-              average[d.average],
-              d.rank, d.grade, d.reason, d.boundary,
-              json.dumps(d.flags, ensure_ascii=False) if d.flags else "[]")
-             for d in sorted(grading.decisions, key=attrgetter("id"))))
+        conn.execute("INSERT INTO grade_columns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
         record_grading_sources(conn, grading.effective, grading.months)
         if then is not None:
             then(run_id)
-
-
-def grades_of(conn: sqlite3.Connection, effective: str) -> dict[str, str]:
-    return dict(conn.execute("SELECT cm_id, grade FROM grades WHERE effective_month = ?",
-                             (effective,)))
 
 
 def in_effect(conn: sqlite3.Connection, month: str) -> str | None:
@@ -372,19 +367,6 @@ def stored_managers(conn: sqlite3.Connection, month: str,
                    for item, roles in json.loads(inputs).items()}
         managers.append(Manager(cm, name, branch, category, 0, figures))
     return managers
-
-
-def grade_row(conn: sqlite3.Connection, effective: str, cm_id: str) -> dict[str, object] | None:
-    row = conn.execute(
-        "SELECT g.grade, g.reason, g.boundary, g.average_cp, g.rank, w.window_start,"
-        " w.window_end, w.pool_size FROM grades g JOIN gradings w USING (effective_month)"
-        " WHERE g.effective_month = ? AND g.cm_id = ?", (effective, cm_id)).fetchone()
-    if row is None:
-        return None
-    keys = ("grade", "reason", "boundary", "average", "rank", "start", "end", "pool")
-    out = dict(zip(keys, row, strict=True))
-    out["average"] = None if row[3] is None else from_centi(row[3])
-    return out
 
 
 def pay_row(conn: sqlite3.Connection, month: str, cm_id: str) -> dict[str, Decimal | str] | None:

@@ -15,6 +15,7 @@ import sqlite3
 from cmscore.engine.grading import months_between
 from cmscore.engine.pay import Restatement
 from cmscore.numbers import fmt2, from_centi
+from cmscore.store import gradecols
 
 
 def dependents(conn: sqlite3.Connection, month: str) -> list[str]:
@@ -110,8 +111,7 @@ def mark_next_annual_stale(conn: sqlite3.Connection, effective: str, before: dic
                          (later,)).fetchone()
     if found is None:
         return None
-    after = dict(conn.execute("SELECT cm_id, grade FROM grades WHERE effective_month = ?",
-                              (effective,)))
+    after = gradecols.grades_of(conn, effective)
     if after == before:
         return None
     _stale(conn, later, f"上一年度定级（{effective} 起执行）{'已重评' if before else '在其后才定级'}，"
