@@ -247,3 +247,21 @@ def test_a_two_byte_search_through_its_rare_byte_is_in(data: bytes, needle: byte
     """Near misses (「f」 after another byte) past the 64 looked at one by one included."""
     assert contains(data, needle) == (needle in data)
     assert contains(b"f" * 100 + data, needle) == (needle in b"f" * 100 + data)
+
+
+def test_equal_amounts_share_one_decimal_and_equal_names_one_text() -> None:
+    """A national month holds every figure and name twice once it forks (aside): an amount,
+    name or branch that repeats is one object, read with the same digits and exponent."""
+    amounts = [k / 100 for k in range(100_000, 100_400)] * 3 + [0.0, -0.0, 7.0, 7.0]
+    got, found = cells.figure_column(list(amounts), "value", False)
+    assert not found
+    assert len(set(map(id, got))) == len(set(amounts)) == 402
+    assert got[-4] is got[-3] and str(got[-3]) == "0" and str(got[-1]) == "7"
+    slow, _ = cells.figure_column([*amounts, "0"], "value", False)
+    assert [(str(v), v.as_tuple()) for v in got] == \
+        [(str(v), v.as_tuple()) for v in slow[:-1]]  # type: ignore[union-attr]
+    names = ["".join(("张", "伟")) for _ in range(3)] + ["李娜"]
+    texts, _ = cells.identity_column("name", names)
+    assert texts == names and texts[0] is texts[2] and texts[3] is names[3]
+    ids = ["".join(("0", "1")) for _ in range(2)]
+    assert cells.identity_column("id", ids)[0][1] is ids[1]  # 工号: as they are
