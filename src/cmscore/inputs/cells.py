@@ -60,7 +60,8 @@ def identity_column(key: str, values: list[object]) -> tuple[list[str], Found]:
         # thousand texts), as the cell-by-cell path's memo gives: 16 MB less for a
         # forked run to hold twice. A 工号 is distinct by rule.
         texts: list[str] = values  # type: ignore[assignment]
-        return (texts if key == "id" else list(map({}.setdefault, texts, texts))), []
+        first: dict[str, str] = {}
+        return (texts if key == "id" else list(map(first.setdefault, texts, texts))), []
     out: list[str] = []
     found: Found = []
     memo: dict[object, tuple[str, list[str]]] = {}
