@@ -240,3 +240,28 @@ main()
     assert _gone(child)
     assert stored_months(db) == []
     assert not list(out.glob("scores-*.xlsx"))  # a temp file and its parts may be left
+
+
+def test_a_block_is_rendered_a_few_rows_at_a_time_into_the_same_sheet(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each process renders a 明细 block PIECE_ROWS rows at a time (a block's 4096 rows of
+    Chinese text at once were ~60 MB, in each process): the same sheet XML."""
+    from decimal import Decimal
+
+    rows = [[f"{k:04d}", ["张三", "李四", "王五"][k % 3], Decimal(k) / 4, f"第{k}行\n" + "说明" * 40]
+            for k in range(9)]
+    whole = _written(tmp_path / "whole.xlsx", rows, ["李四", "张三", "王五"], share=True)
+    sizes: list[int] = []
+    blocks = Book._blocks
+
+    def counted(self: Any, fh: Any, name: str, columns: Any, letters: Any, given: Any,
+                start: int) -> int:
+        pieces = list(given)
+        sizes.extend(len(p[0]) for p in pieces)
+        return blocks(self, fh, name, columns, letters, Blocks(pieces), start)
+    monkeypatch.setattr(Book, "_blocks", counted)
+    monkeypatch.setattr(sheetparts, "PIECE_ROWS", 1)
+    pieces = _written(tmp_path / "pieces.xlsx", rows, ["李四", "张三", "王五"], share=True)
+    assert sizes and max(sizes) == 1
+    with zipfile.ZipFile(whole) as zw, zipfile.ZipFile(pieces) as zp:
+        assert zw.read("xl/worksheets/sheet2.xml") == zp.read("xl/worksheets/sheet2.xml")
