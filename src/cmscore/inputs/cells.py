@@ -81,6 +81,15 @@ def identity_column(key: str, values: list[object]) -> tuple[list[str], Found]:
     return out, found
 
 
+def fresh_texts(texts: list[str]) -> list[str]:
+    """``texts`` as new objects, one per distinct text. CPython returns an arena (1 MiB) to
+    the system only when every object in it is gone: a 工号 or 姓名 kept from the sheet's
+    cells held the arenas of the whole grid (a national month: 75 MB of freed cells still
+    resident at the fork, which the forked writer's pages then count again)."""
+    copies = {text: "".join((text, "")) for text in dict.fromkeys(texts)}
+    return list(map(copies.__getitem__, texts))
+
+
 def _clean_texts(values: list[object]) -> bool:
     """Whether every cell is text that ``clean_name`` leaves as it is and that passes every
     identity check: the usual column, answered by predicates over the whole column joined
