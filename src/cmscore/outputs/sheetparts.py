@@ -205,7 +205,7 @@ def _render(book: _Renderer, folder: Path, name: str, columns: Sequence[Column],
     path = folder / str(k)
     # Rendered PIECE_ROWS rows at a time, the same bytes: a 明细 block's 4096 rows of
     # Chinese text escaped and encoded at once were ~60 MB at the peak, in each process.
-    pieces = [[column[at:at + PIECE_ROWS] for column in block]
+    pieces = [[_rows_of(column, at, at + PIECE_ROWS) for column in block]
               for at in range(0, len(block[0]) if block else 0, PIECE_ROWS)]
     try:
         part = _deflated(path, lambda fh: book._blocks(fh, name, columns, letters,
@@ -214,6 +214,20 @@ def _render(book: _Renderer, folder: Path, name: str, columns: Sequence[Column],
         part = _deflated(path, lambda fh: book._rows(fh, name, columns, letters,
                                                      zip(*block, strict=True), row))
     _save(part)
+
+
+def _rows_of(column: list[Any], start: int, end: int) -> list[Any]:
+    """Rows ``start`` … ``end`` of a block's column, as the same kind of column: a slice of
+    a list subclass is a plain list, which would lose what the writer reads from the kind
+    (a column of cell texts given for numbers; a ``Joined``'s parts for its row heights)."""
+    if type(column) is list:
+        return column[start:end]
+    if isinstance(column, layout.Joined):
+        joined = layout.Joined([], 0)
+        joined.extend(column[start:end])
+        joined.parts = [part[start:end] for part in column.parts]
+        return joined
+    return type(column)(column[start:end])
 
 
 def _deflated(path: Path, render: Callable[[Any], object]) -> Part:
