@@ -457,3 +457,25 @@ def test_a_reason_no_workbook_can_hold_is_refused_before_it_is_stored(
     assert [(p["row"], p["column"], p["message"]) for p in json.loads(r.stdout)["problems"]] == \
         [(3, "原因", "原因含控制字符：请删除后重新导入")]
     assert q(db, "SELECT count(*) FROM adjustments") == [(0,)]
+
+
+def test_a_month_without_adjustments_is_left_as_scored_without_a_look_at_each_manager(
+        rules: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The usual month has no adjustment: nothing to look up or sum per manager (a
+    national month's 0.1 s on the serial path before the forked writer)."""
+    from cmscore.engine import adjustments
+    from cmscore.engine.scoring import score_month
+    from cmscore.inputs.reader import read_export
+    from conftest import EXAMPLES
+
+    scores = score_month(read_export(EXAMPLES / "2026-10.xlsx", rules, None), rules)
+    before = [(s.manager.id, s.total, s.rank) for s in scores.scores]
+    scores.adjustments = {"x": []}
+
+    def per_manager(*_: object) -> None:
+        raise AssertionError("a look at each manager")
+    monkeypatch.setattr(adjustments, "_where", per_manager)
+    monkeypatch.setattr(adjustments, "to_centi", per_manager)
+    assert adjustments.apply(scores, []) == []
+    assert scores.adjustments == {}
+    assert [(s.manager.id, s.total, s.rank) for s in scores.scores] == before

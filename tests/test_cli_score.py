@@ -152,6 +152,21 @@ def test_rescoring_needs_replace(cli: Cli, db: Path, out: Path, tmp_path: Path) 
         assert conn.execute("SELECT total_cp FROM scores").fetchall() == [(8180,)]
 
 
+def test_only_a_replaced_month_works_out_totals_to_compare(
+        cli: Cli, db: Path, out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A correction (--replace) compares the month's totals before and after; a new month
+    has none before, and a national one's 100k totals were 0.08 s before the fork."""
+    from cmscore.app import score as app_score
+
+    seen: list[object] = []
+    real = app_score.to_centi
+    monkeypatch.setattr(app_score, "to_centi", lambda v: seen.append(v) or real(v))
+    score(cli, worked_file(tmp_path), db, out)
+    assert seen == []
+    score(cli, worked_file(tmp_path, "again.xlsx", 放款户数=4), db, out, "--replace")
+    assert len(seen) == 1
+
+
 def test_replace_rescores_and_keeps_one_copy(cli: Cli, db: Path, out: Path,
                                              tmp_path: Path) -> None:
     two = [row(工号="E001"), row(工号="E002", 姓名="李娜")]

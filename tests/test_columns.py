@@ -275,3 +275,23 @@ def test_a_clean_column_takes_no_step_per_cell(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(cells, "_identity", per_cell)
     names = ["张伟", "王芳", "城东第2支行", "Zhang"] * 5000
     assert cells.identity_column("name", list(names)) == (names, [])
+
+
+def test_equal_net_increases_share_one_object_and_keep_their_text() -> None:
+    from cmscore.engine.itemcolumns import one_per_text
+
+    got = one_per_text([D("1.0"), D("1.00"), D("1.0"), None, D("-0"), D("0"), D("1.0")])
+    assert list(map(str, filter(None, got))) == ["1.0", "1.00", "1.0", "1.0"]
+    assert got[0] is got[2] is got[6] and got[1] is not got[0] and got[3] is None
+    assert str(got[4]) == "-0" and str(got[5]) == "0" and got[4] is not got[5]
+
+
+def test_a_month_holds_one_object_per_distinct_net_increase(tmp_path: Path,
+                                                            rules: RuleSet) -> None:
+    """What a forked run holds twice (aside): 管户户数 130/126 and 131/127 both grew by 4."""
+    data = [row(工号=f"{k:06d}", 管户户数=130 + k, 上年末管户户数=126 + k) for k in range(3)]
+    month = score_month(read_export(write_xlsx(tmp_path / "m-2026-10.xlsx", HEADERS, data),
+                                    rules), rules)
+    [frame] = month.frames
+    figure = frame.items["managed_households"].figure
+    assert figure == [D(4)] * 3 and figure[0] is figure[1] is figure[2]

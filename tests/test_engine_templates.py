@@ -195,3 +195,16 @@ def test_a_temp_folder_that_cannot_take_the_document_leaves_it_to_be_printed_aft
     doc = scorejson.spooled_scores_json(scores, rules)
     assert not isinstance(doc["managers"], Spooled)
     assert json_text({**doc, "warnings": {}}) == column_json(scores, rules)
+
+
+def test_the_managers_text_comes_in_pieces_of_a_few_managers(rules: RuleSet,
+                                                             monkeypatch: Any) -> None:
+    """Beside a forked child every MB counts twice: the JSON is rendered a few managers a
+    piece (1024; 2 here), the same text in all."""
+    export = read_export(EXAMPLES / "2026-10.xlsx", rules, None)
+    scores = score_month(export, rules)
+    whole = column_json(scores, rules)
+    monkeypatch.setattr(scorejson, "_PIECE_ROWS", 2)
+    pieces = list(scorejson.scores_json(scores, rules)["managers"].render(1))
+    assert max(piece.count('"id"') for piece in pieces) == 2
+    assert column_json(scores, rules) == whole == object_json(scores, rules)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -247,3 +248,46 @@ def test_a_two_byte_search_through_its_rare_byte_is_in(data: bytes, needle: byte
     """Near misses (「f」 after another byte) past the 64 looked at one by one included."""
     assert contains(data, needle) == (needle in data)
     assert contains(b"f" * 100 + data, needle) == (needle in b"f" * 100 + data)
+
+
+def test_equal_amounts_share_one_decimal_and_equal_names_one_text() -> None:
+    """A national month holds every figure and name twice once it forks (aside): an amount,
+    name or branch that repeats is one object, read with the same digits and exponent."""
+    amounts = [k / 100 for k in range(100_000, 100_400)] * 3 + [0.0, -0.0, 7.0, 7.0]
+    got, found = cells.figure_column(list(amounts), "value", False)
+    assert not found
+    assert len(set(map(id, got))) == len(set(amounts)) == 402
+    assert got[-4] is got[-3] and str(got[-3]) == "0" and str(got[-1]) == "7"
+    slow, _ = cells.figure_column([*amounts, "0"], "value", False)
+    assert [(str(v), v.as_tuple()) for v in got] == \
+        [(str(v), v.as_tuple()) for v in slow[:-1]]  # type: ignore[union-attr]
+    names = ["".join(("张", "伟")) for _ in range(3)] + ["李娜"]
+    texts, _ = cells.identity_column("name", names)
+    assert texts == names and texts[0] is texts[2] and texts[3] is names[3]
+    ids = ["".join(("0", "1")) for _ in range(2)]
+    assert cells.identity_column("id", ids)[0][1] is ids[1]  # 工号: as they are
+
+
+def test_a_month_keeps_no_text_object_of_the_sheet_s_cells(tmp_path: Path, rules: RuleSet,
+                                                           monkeypatch: Any) -> None:
+    """CPython gives an arena back only when all of it is free: a 工号, 姓名 or 机构 kept
+    from the cells held the whole grid's memory (a national month: 75 MB at the fork)."""
+    from cmscore.inputs import reader
+
+    data = [row(工号=f"0{k:05d}", 姓名=["张伟", "李娜"][k % 2], 机构=f"支行{k % 3}")
+            for k in range(12)]
+    path = write_xlsx(tmp_path / "m-2026-10.xlsx", HEADERS, data)
+    grids: list[Grid] = []
+    real = reader.open_grids
+
+    def kept(*args: Any) -> list[Grid]:
+        grids.extend(real(*args))
+        return grids
+    monkeypatch.setattr(reader, "open_grids", kept)
+    export = read_export(path, rules)
+    cells = {id(c) for g in grids for r in g.rows for c in r if isinstance(c, str)}
+    texts = [(m.id, m.name, m.branch) for m in export.managers]
+    assert texts == [(r[0], r[1], r[2]) for r in data]
+    assert cells and not cells & {id(t) for three in texts for t in three}
+    names = [m.name for m in export.managers]
+    assert names[0] is names[2]  # and one object per distinct text

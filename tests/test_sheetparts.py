@@ -240,3 +240,57 @@ main()
     assert _gone(child)
     assert stored_months(db) == []
     assert not list(out.glob("scores-*.xlsx"))  # a temp file and its parts may be left
+
+
+def test_a_block_is_rendered_a_few_rows_at_a_time_into_the_same_sheet(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each process renders a 明细 block PIECE_ROWS rows at a time (a block's 4096 rows of
+    Chinese text at once were ~60 MB, in each process): the same sheet XML."""
+    from decimal import Decimal
+
+    rows = [[f"{k:04d}", ["张三", "李四", "王五"][k % 3], Decimal(k) / 4, f"第{k}行\n" + "说明" * 40]
+            for k in range(9)]
+    whole = _written(tmp_path / "whole.xlsx", rows, ["李四", "张三", "王五"], share=True)
+    sizes: list[int] = []
+    blocks = Book._blocks
+
+    def counted(self: Any, fh: Any, name: str, columns: Any, letters: Any, given: Any,
+                start: int) -> int:
+        pieces = list(given)
+        sizes.extend(len(p[0]) for p in pieces)
+        return blocks(self, fh, name, columns, letters, Blocks(pieces), start)
+    monkeypatch.setattr(Book, "_blocks", counted)
+    monkeypatch.setattr(sheetparts, "PIECE_ROWS", 1)
+    pieces = _written(tmp_path / "pieces.xlsx", rows, ["李四", "张三", "王五"], share=True)
+    assert sizes and max(sizes) == 1
+    with zipfile.ZipFile(whole) as zw, zipfile.ZipFile(pieces) as zp:
+        assert zw.read("xl/worksheets/sheet2.xml") == zp.read("xl/worksheets/sheet2.xml")
+
+
+def test_a_block_s_pieces_keep_the_kind_of_each_column(monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path) -> None:
+    """A slice of a list subclass is a plain list: each piece's columns are of their
+    block's kind (a Joined keeps its parts, from which the row heights are counted; a
+    column whose kind tells the writer how to read it stays that kind)."""
+    from cmscore.outputs.layout import Joined
+
+    class Marked(list):  # type: ignore[type-arg]
+        pass
+
+    joined = Joined([["一", "二", "三"], ["甲", "乙", "丙"]], 3)
+    block = [["1", "2", "3"], Marked(["a", "b", "c"]), joined]
+    seen: list[list[Any]] = []
+
+    def recording(self: Any, fh: Any, name: str, columns: Any, letters: Any, given: Any,
+                  start: int) -> int:
+        seen.extend(given)
+        return start
+    monkeypatch.setattr(sheetparts._Renderer, "_blocks", recording)
+    monkeypatch.setattr(sheetparts, "PIECE_ROWS", 2)
+    columns = [Column("工号", 12), Column("标记", 10), Column("说明", 30, "wrap")]
+    sheetparts._render(sheetparts._Renderer(sheetparts._Frozen(), [10.0] * 3), tmp_path, "明细",
+                       columns, block, 0, 1)
+    assert [[list(c) for c in piece] for piece in seen] == \
+        [[["1", "2"], ["a", "b"], ["一\n甲", "二\n乙"]], [["3"], ["c"], ["三\n丙"]]]
+    assert all(type(piece[1]) is Marked and type(piece[2]) is Joined for piece in seen)
+    assert [piece[2].parts for piece in seen] == [[["一", "二"], ["甲", "乙"]], [["三"], ["丙"]]]

@@ -129,3 +129,22 @@ def test_inputs_texts_are_json_dumps_of_each_managers_figures(rows: list[list[An
     order = list(reversed(range(len(rows))))
     for text, i in zip(block.inputs_json(order), order, strict=True):
         assert text == monthrows.inputs_text(Manager("x", "", "", "", 0, block.figures_of(i)))
+
+
+def test_a_category_s_store_columns_are_made_when_its_rows_are_reached(
+        rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beside a forked child every MB counts twice: the first row costs one category's
+    columns, not every category's."""
+    scores = score_month(read_export(EXAMPLES / "2026-10.xlsx", rules, None), rules)
+    assert len(scores.frames) > 1
+    made: list[str] = []
+    columns = monthrows._frame_columns
+
+    def counted(month: str, frame: Any) -> Any:
+        made.append(frame.table.category)
+        return columns(month, frame)
+    monkeypatch.setattr(monthrows, "_frame_columns", counted)
+    rows = monthrows.score_rows(scores)
+    next(rows)
+    assert len(made) == 1
+    assert len(list(rows)) + 1 == len(scores.scores) and len(made) == len(scores.frames)

@@ -191,7 +191,10 @@ def _score_locked(path: Path, export: MonthExport, rules: RuleSet, db: Path,
         note = f"年度累计不含 {'、'.join(gap)}（--allow-gap）" if gap else ""
         run = store.RunRecord("score", export.month, path.name, sha256_of(path), rules.hashes,
                               started_at=store.RunRecord.now(), note=note)
-        new_totals = {s.manager.id: to_centi(s.total) for s in scores.scores}
+        # Only a month stored before (--replace) has totals to compare with: a new national
+        # month's 100k totals in hundredths were 0.08 s before the fork, built for nothing.
+        new_totals = {s.manager.id: to_centi(s.total) for s in scores.scores} \
+            if old_totals else {}
         restated: list[Restated] = []
 
         def flow(run_id: int) -> None:

@@ -56,7 +56,12 @@ def _identity(key: str, given: object) -> tuple[str, list[str]]:
 def identity_column(key: str, values: list[object]) -> tuple[list[str], Found]:
     """工号/姓名/机构/类别 as text; a problem per bad cell."""
     if _clean_texts(values):
-        return values, []  # type: ignore[return-value]
+        # One object per distinct name or branch (a national month: 100k cells, a few
+        # thousand texts), as the cell-by-cell path's memo gives: 16 MB less for a
+        # forked run to hold twice. A 工号 is distinct by rule.
+        texts: list[str] = values  # type: ignore[assignment]
+        first: dict[str, str] = {}
+        return (texts if key == "id" else list(map(first.setdefault, texts, texts))), []
     out: list[str] = []
     found: Found = []
     memo: dict[object, tuple[str, list[str]]] = {}
@@ -74,6 +79,15 @@ def identity_column(key: str, values: list[object]) -> tuple[list[str], Found]:
         if got[1]:
             found += [(i, message) for message in got[1]]
     return out, found
+
+
+def fresh_texts(texts: list[str]) -> list[str]:
+    """``texts`` as new objects, one per distinct text. CPython returns an arena (1 MiB) to
+    the system only when every object in it is gone: a 工号 or 姓名 kept from the sheet's
+    cells held the arenas of the whole grid (a national month: 75 MB of freed cells still
+    resident at the fork, which the forked writer's pages then count again)."""
+    copies = {text: "".join((text, "")) for text in dict.fromkeys(texts)}
+    return list(map(copies.__getitem__, texts))
 
 
 def _clean_texts(values: list[object]) -> bool:
@@ -214,8 +228,17 @@ def _plain_floats(values: list[object], role: str, limit: int | None
             (role not in SIGNED_ROLES and low < 0) or \
             (limit is not None and not -limit <= low <= high <= limit):
         return None
+    # One Decimal per distinct value, as float_decimals gives a column of counts: amounts
+    # repeat too (a national month: 170k of 580k figures), and each is 112 bytes a forked
+    # run holds twice. Equal floats have one text; ±0 is the first zero, as there.
+    distinct = dict.fromkeys(floats)
+    if len(distinct) == len(floats):
+        return cast(list[Decimal | None] | None, float_decimals(floats))
     # None for a NaN, which min and max may not see
-    return cast(list[Decimal | None] | None, float_decimals(floats))
+    got = float_decimals(list(distinct))
+    if got is None:
+        return None
+    return list(map(dict(zip(distinct, got, strict=True)).__getitem__, floats))
 
 
 def _floats_and_blanks(values: list[object], role: str, limit: int | None

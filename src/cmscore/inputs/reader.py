@@ -15,7 +15,13 @@ from operator import attrgetter, eq
 from pathlib import Path
 
 from cmscore.engine.month import MONTH, Block, Manager, MonthExport
-from cmscore.inputs.cells import column_of, figure_column, identity_column, restore_ids
+from cmscore.inputs.cells import (
+    column_of,
+    figure_column,
+    fresh_texts,
+    identity_column,
+    restore_ids,
+)
 from cmscore.inputs.headers import Plan, find_header, merged_header, normalise_header, plan_columns
 from cmscore.inputs.origin import merged_and_formula_cells
 from cmscore.inputs.recordfile import several_sheets
@@ -163,6 +169,8 @@ def _read_columns(rows: list[list[object]], excel_rows: list[int], identity: dic
         bad.update(pos for pos, _ in got)
     texts["id"], padded, got = restore_ids(texts["id"], rules.export.id_width,
                                            rules.export.id_pattern)
+    for key in ("id", "name", "branch"):  # kept by every Manager: not among the grid's cells
+        texts[key] = fresh_texts(texts[key])
     found += [(pos, 0, 0, identity["id"], message) for pos, message in got]
     bad.update(pos for pos, _ in got)
     accepted = "、".join(rules.tables)

@@ -81,6 +81,11 @@ def ranked_rows(frame: Frame) -> list[int]:
     return order
 
 
+# Managers a piece of text: a block's 4096 at once were 5 MB a copy (CJK text is two
+# bytes a character) and a few copies at the peak, beside a forked child (``aside``).
+_PIECE_ROWS = 1024
+
+
 def _managers_text(groups: list[tuple[str, list[ManagerScore] | Frame]],
                    adjustments: dict[str, list[Applied]], level: int) -> Iterator[str]:
     """The ``managers`` array of ``scores_json`` as ``json.dumps(indent=1)`` writes it at
@@ -141,8 +146,10 @@ def _managers_text(groups: list[tuple[str, list[ManagerScore] | Frame]],
                 columns += [_texts(list(map(task.__getitem__, at)), task_memo, num),
                             strings(list(map(source.__getitem__, at)))]
             fill = (template if any(adjusted) else plain).__mod__
-            yield separator + ",\n".join(map(fill, zip(*columns, strict=True)))
-            separator = ",\n"
+            filled = list(zip(*columns, strict=True))
+            for k in range(0, len(filled), _PIECE_ROWS):
+                yield separator + ",\n".join(map(fill, filled[k:k + _PIECE_ROWS]))
+                separator = ",\n"
     yield "\n" + " " * level + "]"
 
 
