@@ -557,3 +557,25 @@ def test_explain_ignores_a_changed_payroll_file_but_not_a_changed_table(
     table.write_text(table.read_text(encoding="utf-8") + "# 改过\n", encoding="utf-8")
     doc = run_json("explain", "E001", "--month", OCT, "--db", oct_store, "--rules", rules)
     assert doc["rules_changed"] is True
+
+
+def test_diff_grades_as_grade_does_with_the_roster(tmp_path: Path) -> None:
+    """diff's grades under unchanged rules are the stored grading's, roster included: L was
+    on leave in February (花名册), so grade ranks him on his two months; diff graded him
+    三级 for the missing month, as if no roster had been recorded."""
+    db, out = tmp_path / "cmscore.db", tmp_path / "out"
+    people = [cm(ZEROS, 工号=f"P{i}", 姓名=f"员工{i}", 放款户数=8 - i) for i in range(5)]
+    leave = cm(ZEROS, 工号="L", 姓名="休假者", 放款户数=7)
+    for month in ("2026-01", "2026-02", "2026-03"):
+        score(tmp_path, db, out, month, people + ([] if month == "2026-02" else [leave]))
+    roster = tmp_path / "花名册.csv"
+    roster.write_text("工号,姓名,类别,机构,任职日期,离职日期,状态,休假月份\n" + "".join(
+        f"P{i},员工{i},支行,城东支行,2020-01-01,,在岗,\n" for i in range(5))
+        + "L,休假者,支行,城东支行,2020-01-01,,在岗,2026-02\n", encoding="utf-8")
+    graded = run_json("grade", "--months", 3, "--end", "2026-03", "--db", db, "--out", out,
+                      "--roster", roster)
+    stored = {m["id"]: m["grade"] for m in graded["managers"]}
+    assert stored["L"] != "三级"  # ranked on January and March
+    doc = diff(db, tmp_path / "d", rules_copy(tmp_path), "--months", "2026-01..2026-03")
+    assert {m["id"]: m["old_grade"] for m in doc["managers"]} == stored
+    assert {m["id"]: m["new_grade"] for m in doc["managers"]} == stored

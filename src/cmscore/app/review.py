@@ -9,7 +9,7 @@ from pathlib import Path
 from cmscore.app.cascade import rescore_stored
 from cmscore.app.common import existing_store, rewrite_recorded
 from cmscore.engine import events
-from cmscore.engine.grading import grade, months_between, window
+from cmscore.engine.grading import grade_members, members_of, months_between
 from cmscore.engine.month import MONTH, check_month
 from cmscore.engine.pay import base_for, monthly_pay, non_pool_grade
 from cmscore.engine.results import Diff, DiffLine, Explanation
@@ -18,6 +18,7 @@ from cmscore.engine.scoring import (
     competition_ranks,
     score_manager,
 )
+from cmscore.engine.staff import Staff, within_category
 from cmscore.numbers import ZERO, round2
 from cmscore.problems import fail
 from cmscore.rules.grading import Grading as GradingPolicy
@@ -26,6 +27,7 @@ from cmscore.store import adjustments as store_adjustments
 from cmscore.store import db as store
 from cmscore.store import events as store_events
 from cmscore.store import gradecols, history, restate
+from cmscore.store import staff as staff_records
 from cmscore.store.access import open_read
 
 
@@ -109,14 +111,19 @@ def diff(new_rules_dir: Path, *, months: str | None = None, db: Path | None = No
         span = _span(conn, months)
         old_by_month = {m: _rescore(conn, m, old_rules) for m in span}
         new_by_month = {m: _rescore(conn, m, new_rules) for m in span}
+        graded = len(span) > 1
+        # What grade itself takes besides the totals: the roster in force (leave months,
+        # leavers) and the months a manager scored in another category.
+        roster = staff_records.in_force(conn) if graded else None
+        moves = staff_records.categories(conn, span) if graded else {}
     finally:
         conn.close()
     last = span[-1]
     old_last = {s.manager.id: s for s in old_by_month[last].scores}
     new_last = {s.manager.id: s for s in new_by_month[last].scores}
-    graded = len(span) > 1
-    grades_old = _grades(old_by_month, span, old_rules.grading) if graded else {}
-    grades_new = _grades(new_by_month, span, new_rules.grading) if graded else {}
+    people = roster[2] if roster else None
+    grades_old = _grades(old_by_month, span, old_rules.grading, people, moves) if graded else {}
+    grades_new = _grades(new_by_month, span, new_rules.grading, people, moves) if graded else {}
     lines: list[DiffLine] = []
     for cm, old in old_last.items():
         new = new_last[cm]
@@ -210,8 +217,10 @@ def _rescore(conn: sqlite3.Connection, month: str, rules: RuleSet) -> MonthScore
     return rescore_stored(conn, month, rules)
 
 
-def _grades(by_month: dict[str, MonthScores], span: list[str],
-            policy: GradingPolicy) -> dict[str, str]:
+def _grades(by_month: dict[str, MonthScores], span: list[str], policy: GradingPolicy,
+            roster: dict[str, Staff] | None, moves: dict[str, dict[str, str]]
+            ) -> dict[str, str]:
+    """The window's grades as ``grade`` would give them from these months' scores."""
     from cmscore.engine.grading import Seen
 
     seen: dict[str, dict[str, Seen]] = {}
@@ -219,9 +228,9 @@ def _grades(by_month: dict[str, MonthScores], span: list[str],
         for s in by_month[m].scores:
             seen.setdefault(s.manager.id, {})[m] = Seen(s.manager.name, s.manager.branch,
                                                         s.manager.category, s.total)
-    return {d.id: d.grade for d in grade(window(span[-1], len(span)), seen,
-                                         pool_categories=policy.pool, policy=policy).decisions}
-
+    members, moved = within_category(span, members_of(span, seen), moves)
+    return {d.id: d.grade for d in grade_members(span, members, None, policy.pool, policy,
+                                                 roster, moved).decisions}
 
 
 def write_html_report(*, month: str | None = None, db: Path | None = None,

@@ -142,10 +142,16 @@ def grade(months: list[str], seen: dict[str, dict[str, Seen]],
           pool_categories: Collection[str] = (POOL_CATEGORY,),
           policy: Policy | None = None) -> Grading:
     """Grade everyone seen in ``months`` (oldest first); ``seen`` is CM → month → Seen.
-    Months outside the window count for nothing but the CM's latest name and category.
 
     ``previous_annual`` (CM → grade of the previous annual grading) enables the 第九条 flag.
     """
+    return grade_members(months, members_of(months, seen), previous_annual, pool_categories,
+                         policy)
+
+
+def members_of(months: list[str], seen: dict[str, dict[str, Seen]]) -> list[Member]:
+    """``seen`` (CM → month → Seen) as ``grade_members`` takes them, in CM id order.
+    Months outside the window count for nothing but the CM's latest name and category."""
     at = {m: i for i, m in enumerate(months)}
     members: list[Member] = []
     for cm_id in sorted(seen):
@@ -156,7 +162,7 @@ def grade(months: list[str], seen: dict[str, dict[str, Seen]],
             if m in at:
                 totals[at[m]] = hundredths(s.total)
         members.append((cm_id, latest.name, latest.branch, latest.category, tuple(totals)))
-    return grade_members(months, members, previous_annual, pool_categories, policy)
+    return members
 
 
 def _flag_bottom(category: str, graded: list[tuple[int, Decision]],
