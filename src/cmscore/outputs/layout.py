@@ -17,7 +17,7 @@ from decimal import Decimal
 from itertools import repeat
 from typing import Any, Protocol
 
-from cmscore.outputs.celltext import escape
+from cmscore.outputs.celltext import Figures, escape
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -99,6 +99,8 @@ def fit_widths(columns: Sequence[Spec], sample: Sequence[Sequence[Any]] | None) 
             values = set(sample[j])  # (a row of the wrong length is refused by the writer)
             values.discard(None)
             values.discard("")
+            if type(sample[j]) is Figures:  # a number column given as its text: the exact
+                values = set(map(Decimal, values))  # figures again, shown as their format shows
             texts = [v for v in values if type(v) is str]
             # A number's shown width grows with its magnitude: the largest and the most
             # negative are enough (a national month's column has thousands of values).
