@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from cmscore.outputs import xlsx
+from cmscore.outputs import layout, xlsx
 from cmscore.outputs.celltext import BLOCK_ROWS, Blocks
 from cmscore.outputs.xlsx import Book, Column
 
@@ -47,3 +49,18 @@ def test_only_a_large_sheet_is_deflated_behind_and_the_cells_are_the_same(
     assert _write(tmp_path / "large.xlsx", large, blocks) == \
         [["姓名", "得分"], *([n, float(v)] for n, v in large)]
     assert started == [1]
+
+
+@given(st.lists(st.text(st.characters(blacklist_categories=("Cs",)), max_size=12), max_size=8))
+def test_widest_text_is_the_largest_display_width(texts: list[str]) -> None:
+    assert layout.widest_text(texts) == max(map(layout.display_width, texts), default=0)
+
+
+def test_widths_of_columns_of_one_type_or_mixed_are_measured_alike() -> None:
+    columns = [Column("甲", 4), Column("乙", 4, "money"), Column("丙", 4, "money"),
+               Column("丁", 4, "int")]
+    sample = [["工商银行", "a\nbbbbbbbbbbbb", None, ""],
+              [Decimal("1234567.5"), Decimal("-3"), Decimal("NaN"), None],
+              [Decimal("12.5"), 123456789, "合计", None],
+              [7, -1234567, None, None]]
+    assert layout.fit_widths(columns, sample) == [14, 14, 16, 10]
