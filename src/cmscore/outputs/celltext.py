@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from cmscore.numbers import from_centi
+
 MAX_CELL = 32767
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -58,6 +60,13 @@ def number(value: Decimal | int) -> str:
     if text[-1] in "nN":  # NaN, sNaN, Infinity: never a figure
         raise ValueError(f"不能写入非有限数 {value}")
     return text
+
+
+def centi_text(value: int) -> str:
+    """The cell text of a figure stored in hundredths (fen, centi-points): its exact
+    two-place Decimal's text, as ``number`` writes it. With ``numbers.ByValue`` a column's
+    texts are made once per distinct value and handed over as ``Figures``."""
+    return number(from_centi(value))
 
 
 class Blocks:

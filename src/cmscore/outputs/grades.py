@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from cmscore.engine.grading import GRADES, Decision, Grading
-from cmscore.numbers import ByValue, fmt2, from_centi
-from cmscore.outputs.celltext import BLOCK_ROWS, Blocks, Figures
+from cmscore.numbers import ByValue, fmt2
+from cmscore.outputs.celltext import BLOCK_ROWS, Blocks, Figures, centi_text
 from cmscore.outputs.common import TERMINAL_ROWS, record, unlisted
 from cmscore.outputs.sheetparts import Maker, Split, write_sheet
 from cmscore.outputs.xlsx import Book, Column
@@ -30,10 +30,6 @@ _ID = attrgetter("id")
 _TEXTS = [attrgetter(f) for f in ("name", "branch", "category", "grade", "reason", "boundary")]
 
 
-def _month_text(hundredths: int) -> str:
-    return str(from_centi(hundredths))
-
-
 def grade_sheet(grading: Grading) -> tuple[list[Column], list[Maker], list[int]]:
     """The 定级 sheet: its columns, and its rows as blocks made when rendered (``sheetparts``
     hands them to both processes of a forked run), with each block's size."""
@@ -44,7 +40,7 @@ def grade_sheet(grading: Grading) -> tuple[list[Column], list[Maker], list[int]]
              Column("标记", 40, "wrap")]
     # Each month total's cell text made once per distinct value of its hundredths: 1.2M
     # cells, a few thousand values (the text of from_centi's Decimal, as the writer prints).
-    month = ByValue(_month_text).__getitem__
+    month = ByValue(centi_text).__getitem__
 
     def columns(part: list[Decision]) -> list[list[Any]]:
         # Each column through map and attrgetter: C loops over a national window's rows.

@@ -17,7 +17,7 @@ from decimal import Decimal
 from itertools import repeat
 from typing import Any, Protocol
 
-from cmscore.outputs.celltext import escape
+from cmscore.outputs.celltext import Figures, escape
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -89,6 +89,16 @@ def _shown(value: Any, kind: str) -> int:
     return len(str(value))
 
 
+def widest_text(texts: list[str]) -> int:
+    """The largest ``display_width`` of ``texts`` (0 for none): without a line break in
+    any, in C loops (``_line_cells`` of each, doubled), as the ceiling of the largest."""
+    if "\n" in "".join(texts):
+        return max(map(display_width, texts), default=0)
+    doubled = max(map(operator.add, map(len, texts), map(len, map(str.encode, texts))),
+                  default=0)
+    return (doubled + 1) // 2
+
+
 def fit_widths(columns: Sequence[Spec], sample: Sequence[Sequence[Any]] | None) -> list[float]:
     """Each column at least its given width, and wide enough for the values of ``sample``
     (the first rows, as columns) up to ``MAX_WIDTH``; a wrapping column keeps its width."""
@@ -99,14 +109,19 @@ def fit_widths(columns: Sequence[Spec], sample: Sequence[Sequence[Any]] | None) 
             values = set(sample[j])  # (a row of the wrong length is refused by the writer)
             values.discard(None)
             values.discard("")
-            texts = [v for v in values if type(v) is str]
+            if type(sample[j]) is Figures:  # a number column given as its text: the exact
+                values = set(map(Decimal, values))  # figures again, shown as their format shows
+            kinds = set(map(type, values))  # most columns are of one type: C loops then
+            texts = list(values) if kinds == {str} else \
+                [] if str not in kinds else [v for v in values if type(v) is str]
             # A number's shown width grows with its magnitude: the largest and the most
             # negative are enough (a national month's column has thousands of values).
             # (NaN is left for the writer, which refuses it by name.)
-            figures = [v for v in values if type(v) is int or
-                       (type(v) is Decimal and v.is_finite())]
+            figures: list[Any] = [] if kinds == {str} else list(values) if kinds == {int} else \
+                list(filter(Decimal.is_finite, values)) if kinds == {Decimal} else \
+                [v for v in values if type(v) is int or (type(v) is Decimal and v.is_finite())]
             ends = [max(figures), min(figures)] if figures else []
-            widest = max((_shown(v, c.kind) for v in (*texts, *ends)), default=0)
+            widest = max([widest_text(texts), *(_shown(v, c.kind) for v in ends)])
             width = max(width, min(widest + 2, MAX_WIDTH))
         # A header wraps, but never inside a word of four characters: 「机构内排名」 needs two lines.
         widths.append(max(width, min(display_width(c.header), 8) + 2))

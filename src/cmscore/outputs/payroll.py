@@ -24,7 +24,14 @@ from typing import Any, TypeVar
 from cmscore.engine.grading import GRADES
 from cmscore.engine.pay import TRANSITION, FundLine, PayLine, PayrollResult
 from cmscore.numbers import ZERO, ByValue, fmt2, from_centi, to_centi
-from cmscore.outputs.celltext import BLOCK_ROWS, Blocks, column_blocks
+from cmscore.outputs.celltext import (
+    BLOCK_ROWS,
+    Blocks,
+    Figures,
+    centi_text,
+    column_blocks,
+    number,
+)
 from cmscore.outputs.common import TERMINAL_ROWS, Texts, record, unlisted
 from cmscore.outputs.restatements import (
     restatement_totals,
@@ -112,15 +119,17 @@ def write_pay_sheet(book: Book, result: PayrollResult, order: dict[str, int]) ->
     """绩效工资: one line per manager, the categories in ``order`` (each sheet its own
     function: a national payroll's sheets may be written by different processes)."""
     lines = _in_order(result.lines, order)
-    by_value = ByValue(from_centi)
-    by_value[None] = ZERO  # not released or forfeited this month
+    by_value = ByValue(centi_text)
+    by_value[None] = number(ZERO)  # not released or forfeited this month
     cell = by_value.__getitem__
     t = result.totals
 
     def columns(part: list[PayLine]) -> list[list[Any]]:
-        # Each column in a C loop (map, attrgetter): a national payroll is 100k lines.
+        # Each column in a C loop (map, attrgetter): a national payroll is 100k lines; each
+        # amount's cell text made once per distinct value (a str of a Decimal per cell was
+        # a third of the writer's time).
         return [*(list(map(field, part)) for field in _PAY_TEXT),
-                *(list(map(cell, map(field, part))) for field in _PAY_AMOUNTS),
+                *(Figures(map(cell, map(field, part))) for field in _PAY_AMOUNTS),
                 list(map(_warnings, part))]
 
     total: list[list[Any]] = [["合计"], [""], [""], [""], [""], [f"{len(result.lines)} 人"],
@@ -173,11 +182,11 @@ def fund_sheet(result: PayrollResult, order: dict[str, int]
     ledger = result.ledger
     fund = _in_order([f for f in ledger.lines if f.leaver is None], order) + \
         [f for f in ledger.lines if f.leaver is not None]
-    cell = ByValue(from_centi).__getitem__
+    cell = ByValue(centi_text).__getitem__
 
     def columns(part: list[FundLine]) -> list[list[Any]]:
         return [*(list(map(field, part)) for field in _FUND_TEXT),
-                *(list(map(cell, map(field, part))) for field in _FUND_AMOUNTS),
+                *(Figures(map(cell, map(field, part))) for field in _FUND_AMOUNTS),
                 list(map(_NOTE, part))]
 
     def total() -> list[list[Any]]:
@@ -271,12 +280,12 @@ def write_salary_import(csv_path: Path, xlsx_path: Path, result: PayrollResult,
     writer.writerow([heads.id, heads.name, heads.code, heads.amount])
     writer.writerows(zip(ids, names, items, map(Texts().__getitem__, fen), strict=True))
     csv_path.write_text(BOM + text.getvalue(), encoding="utf-8", newline="")
-    amounts = list(map(ByValue(from_centi).__getitem__, fen))
+    amounts = list(map(ByValue(centi_text).__getitem__, fen))
     book = Book(xlsx_path, f"{result.month} 工资导入", result.month)
     book.sheet("工资导入", [Column(heads.id, 12), Column(heads.name, 10),
                           Column(heads.code, 14), Column(heads.amount, 14, "money")],
                Blocks([ids[k:k + BLOCK_ROWS], names[k:k + BLOCK_ROWS], items[k:k + BLOCK_ROWS],
-                       amounts[k:k + BLOCK_ROWS]] for k in range(0, len(ids), BLOCK_ROWS)))
+                       Figures(amounts[k:k + BLOCK_ROWS])] for k in range(0, len(ids), BLOCK_ROWS)))
     book.close()
 
 

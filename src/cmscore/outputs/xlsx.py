@@ -92,8 +92,16 @@ class _WriteBehind:
             raise self.error
 
 
+# A sheet of fewer cells than this (公示's 30 per branch) is deflated as it is written:
+# a thread started and joined per sheet cost more than the little it would overlap.
+BEHIND_CELLS = 8192
+
+
 @contextmanager
-def _behind(entry: Any) -> Iterator[_WriteBehind]:
+def _behind(entry: Any, small: bool = False) -> Iterator[Any]:
+    if small:
+        yield entry
+        return
     writer = _WriteBehind(entry)
     try:
         yield writer
@@ -173,7 +181,10 @@ class Book:
         rows, sample = _peek(rows)
         widths = self._widths = layout.fit_widths(columns, sample)
         last = letters[len(columns) - 1] if columns else "A"
-        with self.zip.open(f"xl/worksheets/sheet{index}.xml") as entry, _behind(entry) as fh:
+        first = len(sample[0]) if sample else 0  # rows: all of them, or the first block's
+        small = first < BLOCK_ROWS and first * len(columns) < BEHIND_CELLS
+        with self.zip.open(f"xl/worksheets/sheet{index}.xml") as entry, \
+                _behind(entry, small) as fh:
             fh.write(sheet_head(columns, widths, letters, start, note))
             if isinstance(rows, Blocks):
                 end = self._blocks(fh, name, columns, letters, rows, start)
