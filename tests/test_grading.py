@@ -470,6 +470,30 @@ def test_window_members_grade_as_the_stored_rows_one_by_one(tmp_path: Path, end:
         assert by["B10"].category == "分行个金" and by["A"].branch == "城西支行"
 
 
+def test_the_last_months_names_read_as_sqlites_arrays_are_the_rows(tmp_path: Path) -> None:
+    """window_members reads the last month's names beside the totals as JSON arrays built
+    by SQLite (history._month_who): every text comes back as the row query gives it."""
+    db = churned_year(tmp_path / "h.db")
+    odd = ['引号"与\\反斜杠', "制表\t换行\n回车\r", "\x00空字符\x1f", "😀 emoji", "[/] :x:", ""]
+    with closing(sqlite3.connect(db)) as conn:
+        for k, (cm_id,) in enumerate(conn.execute(
+                "SELECT cm_id FROM scores WHERE month = '2026-12' ORDER BY cm_id").fetchall()):
+            conn.execute("UPDATE scores SET name = ?, branch = ? WHERE month = '2026-12'"
+                         " AND cm_id = ?", (odd[k % len(odd)], odd[(k + 1) % len(odd)], cm_id))
+        conn.commit()
+        rows = conn.execute("SELECT cm_id, name, branch, category FROM scores"
+                            " WHERE month = '2026-12'").fetchall()
+        got = history._month_who(conn, "2026-12")
+        assert sorted(got) == sorted(rows) and len(rows) == 19
+        assert set(odd) <= {name for _, name, _, _ in got}
+        assert history._month_who(conn, "2027-01") == []
+    with closing(store.connect(db)) as conn:
+        members = {m[0]: m[1:4] for m in history.window_members(conn, window("2026-12", 12), db)}
+    # those scored in the window's last month take their texts from it (Z left in August)
+    assert {cm_id: members[cm_id] for cm_id, *_ in rows} == \
+        {cm_id: (name, branch, category) for cm_id, name, branch, category in rows}
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(min_value=-20000, max_value=20000), min_size=1, max_size=24))
 def test_integer_average_is_the_decimal_one(totals: list[int]) -> None:

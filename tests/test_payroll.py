@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import weakref
 from contextlib import closing
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -16,7 +17,14 @@ from hypothesis import strategies as st
 
 from cmscore.app import payroll as app_payroll
 from cmscore.engine.grading import window
-from cmscore.engine.pay import Bases, fund_value, monthly_pay, npl_warning, supervisor_pay
+from cmscore.engine.pay import (
+    Bases,
+    PayrollResult,
+    fund_value,
+    monthly_pay,
+    npl_warning,
+    supervisor_pay,
+)
 from cmscore.numbers import to_centi
 from cmscore.outputs import payroll as out_payroll
 from cmscore.rules.bounds import PAY_MAX
@@ -210,6 +218,24 @@ def test_payroll_human_output(tmp_path: Path) -> None:
     assert "合计 4221.60 元" in result.stdout
     assert "执行定级：2026-07" in result.stdout
     assert (tmp_path / "payroll-2026-07.xlsx").exists()
+
+
+def test_grade_and_payroll_keep_their_result_until_the_process_leaves(tmp_path: Path) -> None:
+    """The command's result outlives its return (cli.main leaves with os._exit: a national
+    grading or payroll freed object by object cost ≈ 0.1 s); only the last one is kept."""
+    from cmscore.app.grade import GradeResult
+    from cmscore.cli import results
+
+    db = graded_history(tmp_path / "h.db")
+    run("grade", "--months", 6, "--end", "2026-06", "--db", db, "--out", tmp_path)
+    [graded] = results._kept
+    assert isinstance(graded, GradeResult) and graded.grading.effective == "2026-07"
+    gone = weakref.ref(graded)
+    del graded
+    run("payroll", "--month", "2026-07", "--db", db, "--out", tmp_path, "--json")
+    [paid] = results._kept
+    assert isinstance(paid, PayrollResult) and paid.month == "2026-07"
+    assert gone() is None  # the grading's result let go when the payroll's was kept
 
 
 def test_half_up_pay_through_the_cli_with_a_custom_payroll_file(tmp_path: Path) -> None:
