@@ -115,13 +115,16 @@ class GradePay(Strict):
         return {"一级": self.一级, "二级": self.二级, "三级": self.三级}[grade]
 
 
+ENGLISH = {"first": "一级", "second": "二级", "third": "三级"}
+
+
 def _named(data: Any) -> Any:
-    """first/second/third read as 一级/二级/三级; beside the Chinese key, the Chinese wins
-    (as pydantic's populate_by_name had it)."""
+    """first/second/third read as 一级/二级/三级. Beside its Chinese key an English one is
+    left as it is, to be refused as an unknown key on its own line: two amounts for one
+    grade must not pass with one of them dropped."""
     if isinstance(data, dict):
-        english = {"first": "一级", "second": "二级", "third": "三级"}
-        data = {english.get(k, k): v for k, v in data.items()
-                if not (k in english and english[k] in data)}
+        data = {(k if ENGLISH.get(k, k) in data else ENGLISH[k]) if k in ENGLISH else k: v
+                for k, v in data.items()}
     return data
 
 

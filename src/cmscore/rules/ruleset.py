@@ -17,7 +17,7 @@ from cmscore.numbers import clean_name
 from cmscore.problems import Problem
 from cmscore.rules import compiled, yamlsafe
 from cmscore.rules.bounds import FIGURE_MAX, HUNDRED, POINTS_MAX, Core, Points, Ratio, within
-from cmscore.rules.files import Export, Payroll
+from cmscore.rules.files import ENGLISH, Export, Payroll
 from cmscore.rules.grading import Grading
 from cmscore.rules.strict import Strict, validate
 from cmscore.rules.yamlsafe import RuleFileError
@@ -289,11 +289,17 @@ def _check_pool(grading: Grading, tables: dict[str, Table], name: str,
 
 
 def _locate(name: str, err: Any, lines: yamlsafe.Lines) -> Problem:
-    loc = tuple(err["loc"])
+    said = tuple(err["loc"])
+    # A grade the file names in English (second: …) is read as 二级: said as written.
+    english = {chinese: key for key, chinese in ENGLISH.items()}
+    if said and said not in lines and said[-1] in english and \
+            (*said[:-1], english[said[-1]]) in lines:
+        said = (*said[:-1], english[said[-1]])
+    loc = said
     while loc and loc not in lines:
         loc = loc[:-1]
     line = lines.get(loc, 1)
-    field = ".".join(str(p) for p in err["loc"]) or "(顶层)"
+    field = ".".join(str(p) for p in said) or "(顶层)"
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "dataclass_type":  # as pydantic says it of a model
         msg = f"Input should be a valid dictionary or instance of {err['ctx']['class_name']}"
