@@ -479,3 +479,11 @@ def test_a_month_without_adjustments_is_left_as_scored_without_a_look_at_each_ma
     assert adjustments.apply(scores, []) == []
     assert scores.adjustments == {}
     assert [(s.manager.id, s.total, s.rank) for s in scores.scores] == before
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999999", "0", "-3"])
+def test_revoking_a_number_no_adjustment_can_have_says_so(db: Path, cli: Cli, number: str) -> None:
+    """Red team (both releases): a number beyond SQLite's integers crashed with an
+    OverflowError traceback."""
+    r = cli("adjust", "--revoke", number, "--reason", "撤回", "--db", db, code=1)
+    assert f"没有编号为 {number} 的调整" in r.stderr

@@ -349,3 +349,17 @@ def test_grades_may_still_be_written_with_their_english_names(tmp_path: Path) ->
                           name="payroll.yaml")
     assert [p for p in problems_of(target) if "grades" in p] == [
         f"payroll.yaml:{text.splitlines().index('  first: 9') + 1}: grades.first: 未知的键（拼写错误？）"]
+
+
+def test_an_empty_list_of_headers_is_refused_where_it_is_written(tmp_path: Path) -> None:
+    """Red team (both releases): ``id: []`` in export.yaml or ``value: []`` under an item's
+    columns passed `rules check`, then `check`/`score` crashed with an IndexError (the first
+    header of a list is its canonical name)."""
+    target, text = broken(tmp_path / "a", "  id: [工号, 员工号, 客户经理工号]", "  id: []",
+                          name="export.yaml")
+    assert problems_of(target) == [f"export.yaml:{line_of(text, 'id: []')}: identity.id: 至少要有 1 项"]
+    target, text = broken(tmp_path / "b", "          value: [放款户数, 新增放款户数]",
+                          "          value: []")
+    [problem] = problems_of(target)
+    assert problem.startswith(f"{ZHIHANG}:{line_of(text, 'value: []')}: ")
+    assert problem.endswith(".columns.value: 至少要有 1 项")

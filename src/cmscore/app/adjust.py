@@ -124,7 +124,8 @@ def revoke(adjustment_id: int, reason: str, *, db: Path | None = None,
         raise fail("撤销调整必须写明原因（--reason）")
     rules = load_rules(rules_dir)
     with writing(db) as conn:
-        got = records.record(conn, adjustment_id)
+        # An id beyond SQLite's integers (a mistyped number) is no adjustment either.
+        got = records.record(conn, adjustment_id) if 0 < adjustment_id < 2**63 else None
         if got is None:
             raise fail(f"没有编号为 {adjustment_id} 的调整；编号见 cmscore explain 或 "
                        "show --json 的 adjustments")

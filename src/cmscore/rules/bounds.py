@@ -56,3 +56,8 @@ def within(low: Decimal, high: Decimal, *, above: bool = False) -> Check:
 Points = Annotated[Decimal, within(Decimal(0), POINTS_MAX)]
 Ratio = Annotated[Decimal, within(Decimal(0), Decimal(1))]
 Amount = Annotated[Decimal, within(Decimal(0), PAY_MAX)]
+
+
+# The headers a column may carry, the first canonical: a rule with none would find no column
+# (and the reader takes the first as the column's name).
+Headers = Annotated[list[str], Core(min_length=1)]

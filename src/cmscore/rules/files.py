@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from cmscore.numbers import clean_name
-from cmscore.rules.bounds import Amount, Core
+from cmscore.rules.bounds import Amount, Core, Headers
 from cmscore.rules.strict import Strict
 
 
@@ -45,7 +45,7 @@ class Export(Strict):
     """How the core system's export looks: identity columns, rows to skip, limits."""
 
     kind: Literal["export"]
-    identity: dict[Literal["id", "name", "branch", "category"], list[str]]
+    identity: dict[Literal["id", "name", "branch", "category"], Headers]
     total_markers: list[str] = field(default_factory=lambda: ["合计", "总计", "小计"])
     ignore_columns: list[str] = field(default_factory=list)
     header_search_rows: Annotated[int, Core(ge=1)] = 30

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from cmscore.numbers import clean_name
 from cmscore.problems import Problem
-from cmscore.rules import compiled, yamlsafe
+from cmscore.rules import bounds, compiled, yamlsafe
 from cmscore.rules.bounds import FIGURE_MAX, HUNDRED, POINTS_MAX, Core, Points, Ratio, within
 from cmscore.rules.files import ENGLISH, Export, Payroll
 from cmscore.rules.grading import Grading
@@ -112,7 +112,7 @@ class Item(Strict):
     risk_fund: bool = False
     # role → accepted headers, first one canonical: value/baseline/increase, ratio/numerator/denominator
     columns: dict[Literal["value", "baseline", "increase", "ratio", "numerator", "denominator"],
-                  list[str]] = field(default_factory=dict)
+                  bounds.Headers] = field(default_factory=dict)
     tiers: list[Tier] = field(default_factory=list)
     client_tiers: list[ClientTier] = field(default_factory=list)
 
