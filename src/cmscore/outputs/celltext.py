@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 from cmscore.numbers import from_centi
@@ -96,6 +97,15 @@ def column_blocks(rows: list[T], columns: Callable[[list[T]], list[list[Any]]]
     once would add ~60 MB to the forked writer (``aside``)."""
     for start in range(0, len(rows), BLOCK_ROWS):
         yield columns(rows[start:start + BLOCK_ROWS])
+
+
+def block_makers(rows: list[T], columns: Callable[[list[T]], list[list[Any]]], size: int
+                 ) -> tuple[list[Callable[[], list[list[Any]]]], list[int]]:
+    """``column_blocks`` made when called: ``columns`` of each ``size`` rows of ``rows``
+    (each process of a forked run makes the blocks it renders: ``sheetparts``), and each
+    block's number of rows."""
+    parts = [rows[k:k + size] for k in range(0, len(rows), size)]
+    return [partial(columns, part) for part in parts], list(map(len, parts))
 
 
 class Escaped(dict[str, str | None]):

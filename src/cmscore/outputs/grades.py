@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import partial
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 from cmscore.engine.grading import GRADES, Decision, Grading
 from cmscore.numbers import ByValue, fmt2
-from cmscore.outputs.celltext import BLOCK_ROWS, Blocks, Figures, centi_text
+from cmscore.outputs.celltext import BLOCK_ROWS, Blocks, Figures, block_makers, centi_text
 from cmscore.outputs.common import TERMINAL_ROWS, record, unlisted
 from cmscore.outputs.sheetparts import Maker, Split, write_sheet
 from cmscore.outputs.xlsx import Book, Column
@@ -50,9 +49,7 @@ def grade_sheet(grading: Grading) -> tuple[list[Column], list[Maker], list[int]]
                 *(list(map(field, part)) for field in _TAIL),
                 list(map("；".join, map(_FLAGS, part)))]
 
-    rows = grading.decisions
-    parts = [rows[k:k + BLOCK_ROWS] for k in range(0, len(rows), BLOCK_ROWS)]
-    return cols, [partial(columns, part) for part in parts], list(map(len, parts))
+    return cols, *block_makers(grading.decisions, columns, BLOCK_ROWS)
 
 
 def grade_texts(grading: Grading) -> Iterable[str]:

@@ -15,7 +15,6 @@ import csv
 import io
 from collections.abc import Sequence
 from decimal import Decimal
-from functools import partial
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
@@ -28,6 +27,7 @@ from cmscore.outputs.celltext import (
     BLOCK_ROWS,
     Blocks,
     Figures,
+    block_makers,
     centi_text,
     column_blocks,
     number,
@@ -193,9 +193,8 @@ def fund_sheet(result: PayrollResult, order: dict[str, int]
         return [["合计"], [""], [""], [""], [ledger.opening], [ledger.accrued],
                 [ledger.released], [ledger.forfeited], [ledger.closing], [f"{len(fund)} 人"]]
 
-    parts = [fund[k:k + BLOCK_ROWS] for k in range(0, len(fund), BLOCK_ROWS)]
-    return (FUND_COLUMNS, [*(partial(columns, part) for part in parts), total],
-            [*map(len, parts), 1])
+    makers, sizes = block_makers(fund, columns, BLOCK_ROWS)
+    return FUND_COLUMNS, [*makers, total], [*sizes, 1]
 
 
 def fund_json(fund: list[FundLine]) -> list[dict[str, Any]]:
