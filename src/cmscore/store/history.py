@@ -129,14 +129,19 @@ _WHO_SQL = "SELECT cm_id, name, branch, category FROM scores WHERE month = ?"
 Who = tuple[str, str, str, str]
 
 
-def _month_who(conn: sqlite3.Connection, month: str) -> list[Who]:
-    """(id, name, branch, category) of every CM scored in ``month``, each field one JSON
-    array built by SQLite: read beside the window's totals, a row at a time took the GIL
-    back from them a hundred thousand times (0.15 s); SQLite's arrays hold no GIL."""
-    columns = conn.execute(
-        "SELECT json_group_array(cm_id), json_group_array(name), json_group_array(branch),"
-        " json_group_array(category) FROM scores WHERE month = ?", (month,)).fetchone()
+def _as_arrays(conn: sqlite3.Connection, fields: tuple[str, ...], query: str,
+              params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+    """The rows of ``query`` (which selects ``fields``, in its order), each field read as
+    one JSON array built by SQLite: read beside other work, a row at a time took the GIL
+    back from it a hundred thousand times (0.15 s); SQLite's arrays hold no GIL."""
+    arrays = ", ".join(f"json_group_array({f})" for f in fields)
+    columns = conn.execute(f"SELECT {arrays} FROM ({query})", params).fetchone()
     return list(zip(*map(json.loads, columns), strict=True))
+
+
+def _month_who(conn: sqlite3.Connection, month: str) -> list[Who]:
+    """(id, name, branch, category) of every CM scored in ``month``, as SQLite's arrays."""
+    return _as_arrays(conn, ("cm_id", "name", "branch", "category"), _WHO_SQL, (month,))
 
 
 def _latest_who(conn: sqlite3.Connection, months: list[str], everyone: list[str],
@@ -257,13 +262,9 @@ def pay_rows(conn: sqlite3.Connection, month: str) -> list[PayRow]:
     """(id, name, branch, category, total, risk fund, NPL ratio as stored) of every CM
     scored in ``month``, in the scores workbook's order; points in hundredths. Each field
     comes as one JSON array built by SQLite, which holds no GIL (read beside others)."""
-    columns = conn.execute(
-        "SELECT json_group_array(cm_id), json_group_array(name), json_group_array(branch),"
-        " json_group_array(category), json_group_array(total_cp), json_group_array(risk_fund_cp),"
-        " json_group_array(npl_ratio) FROM (SELECT cm_id, name, branch, category, total_cp,"
-        " risk_fund_cp, npl_ratio FROM scores WHERE month = ? ORDER BY category, rank, cm_id)",
-        (month,)).fetchone()
-    return list(zip(*map(json.loads, columns), strict=True))
+    fields = ("cm_id", "name", "branch", "category", "total_cp", "risk_fund_cp", "npl_ratio")
+    return _as_arrays(conn, fields, f"SELECT {', '.join(fields)} FROM scores WHERE month = ?"
+                                    " ORDER BY category, rank, cm_id", (month,))
 
 
 def npl_candidates(conn: sqlite3.Connection, months: list[str]) -> dict[str, list[Decimal | None]]:
