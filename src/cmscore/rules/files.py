@@ -123,7 +123,7 @@ def _named(data: Any) -> Any:
     left as it is, to be refused as an unknown key on its own line: two amounts for one
     grade must not pass with one of them dropped."""
     if isinstance(data, dict):
-        data = {(k if ENGLISH.get(k, k) in data else ENGLISH[k]) if k in ENGLISH else k: v
+        data = {ENGLISH[k] if k in ENGLISH and ENGLISH[k] not in data else k: v
                 for k, v in data.items()}
     return data
 

@@ -90,7 +90,7 @@ class ClientTier(Strict):
     """代发工资: a count column of clients in one headcount band, each worth ``points``."""
 
     label: str
-    columns: Annotated[list[str], Core(min_length=1)]
+    columns: bounds.Headers
     points: Points
 
 
