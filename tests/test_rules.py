@@ -351,6 +351,21 @@ def test_grades_may_still_be_written_with_their_english_names(tmp_path: Path) ->
         f"payroll.yaml:{text.splitlines().index('  first: 9') + 1}: grades.first: 未知的键（拼写错误？）"]
 
 
+def test_a_blank_header_is_refused_where_it_is_written(tmp_path: Path) -> None:
+    """Session 9's leftover: ``id: [""]`` passed `rules check`, then `check` blamed the
+    export (「前 30 行中没有同时含 、姓名、机构、类别 的行」) for the rule file's slip."""
+    target, text = broken(tmp_path / "a", "  id: [工号, 员工号, 客户经理工号]", '  id: [工号, "  "]',
+                          name="export.yaml")
+    assert problems_of(target) == [f"export.yaml:{line_of(text, 'id: [工号')}: identity.id.1: "
+                                   "表头不能为空，请写出该列在导出表中的表头文字"]
+    target, text = broken(tmp_path / "b", "          value: [放款户数, 新增放款户数]",
+                          '          value: [""]')
+    [problem] = problems_of(target)
+    written = line_of(text, 'value: [""]')
+    assert problem.startswith(f"{ZHIHANG}:{written}: ")
+    assert problem.endswith(".columns.value.0: 表头不能为空，请写出该列在导出表中的表头文字")
+
+
 def test_an_empty_list_of_headers_is_refused_where_it_is_written(tmp_path: Path) -> None:
     """Red team (both releases): ``id: []`` in export.yaml or ``value: []`` under an item's
     columns passed `rules check`, then `check`/`score` crashed with an IndexError (the first

@@ -58,6 +58,13 @@ Ratio = Annotated[Decimal, within(Decimal(0), Decimal(1))]
 Amount = Annotated[Decimal, within(Decimal(0), PAY_MAX)]
 
 
+def _written(header: str) -> str:
+    if not header.strip():  # matches no column, and the header row search names it as 「」
+        raise ValueError("表头不能为空，请写出该列在导出表中的表头文字")
+    return header
+
+
 # The headers a column may carry, the first canonical: a rule with none would find no column
-# (and the reader takes the first as the column's name).
-Headers = Annotated[list[str], Core(min_length=1)]
+# (and the reader takes the first as the column's name); a blank one sent the office looking
+# for a fault in the export (「找不到表头行：……没有同时含 、姓名……」).
+Headers = Annotated[list[Annotated[str, Check(_written)]], Core(min_length=1)]
