@@ -522,3 +522,26 @@ def test_output_that_cannot_be_written_is_one_plain_message_not_a_traceback(
                           "改写到别处后重新查看\n")
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT month FROM months").fetchall() == [("2026-10",)]
+
+
+@pytest.mark.parametrize(("encoding", "named"), [("ascii", "ascii"), ("latin-1", "iso8859-1")])
+def test_an_output_encoding_without_chinese_is_refused_before_anything_is_done(
+        tmp_path: Path, encoding: str, named: str) -> None:
+    """Session 9's leftover: under ``PYTHONIOENCODING=ascii`` (or a Latin-1 locale) `score`
+    stored the month, then died in a UnicodeEncodeError traceback at its first table."""
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "c.db"
+    ran = subprocess.run([sys.executable, "-m", "cmscore.cli", "score", EXAMPLES / "2026-10.xlsx",
+                          "--db", db, "--out", tmp_path / "out"],
+                         env={**os.environ, "PYTHONIOENCODING": encoding},
+                         capture_output=True, timeout=60)
+    assert ran.returncode == 1
+    assert ran.stdout == b""
+    said = ran.stderr.decode("ascii")  # stderr shares the encoding: the Chinese as escapes
+    assert said.startswith(f"cmscore: the output encoding {named} "
+                           "cannot show Chinese; nothing was done. Set PYTHONIOENCODING=utf-8 "
+                           "and run again. / \\u6807\\u51c6")
+    assert not db.exists() and not (tmp_path / "out").exists()

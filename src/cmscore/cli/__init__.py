@@ -44,6 +44,8 @@ def main() -> None:
     leaves with ``os._exit``: tearing the interpreter down freed a national month's
     million objects one by one (score 0.15 s, grade 0.07 s, payroll 0.06 s at 100k),
     memory the system takes back at once. Every file and the store are closed by then."""
+    if not _shows_chinese():
+        os._exit(1)
     try:
         only(sys.argv[1] if len(sys.argv) > 1 else "")()
         code = 0
@@ -69,6 +71,23 @@ def main() -> None:
     except (OSError, ValueError):  # a closed pipe: as Python reports it at exit
         code = code or 120
     os._exit(code)
+
+
+def _shows_chinese() -> bool:
+    """Whether stdout's encoding can carry what cmscore prints. One that cannot (an
+    ASCII or Latin-1 locale, ``PYTHONIOENCODING=ascii``) raised a UnicodeEncodeError at the
+    first table, after a month had been stored: refused before anything is done, in
+    English first, since the same stderr may show the Chinese only as escapes."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        "考核".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        print(f"cmscore: the output encoding {encoding} cannot show Chinese; nothing was "
+              "done. Set PYTHONIOENCODING=utf-8 and run again. / 标准输出的字符编码"
+              f"（{encoding}）显示不了中文，未执行任何操作；请设置 PYTHONIOENCODING=utf-8"
+              "（或改用 UTF-8 终端）后重新运行。", file=sys.stderr, flush=True)
+        return False
+    return True
 
 
 def _stdout_fails() -> OSError | None:
