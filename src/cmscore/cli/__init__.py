@@ -6,7 +6,6 @@ so ``cmscore --help`` answers at once.
 
 from __future__ import annotations
 
-import copy
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -43,6 +42,8 @@ def only(name: str) -> typer.Typer:
     (≈ 20 ms for 22 commands) though a run uses one. What that command says (its help,
     its usage errors, in Chinese through the same ``Group``) does not depend on the
     others; ``cmscore --help``, an unknown name and its suggestions take the whole app."""
+    import copy
+
     from typer.main import get_command_name
 
     app = _app()
