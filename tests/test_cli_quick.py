@@ -177,3 +177,24 @@ def test_what_typer_says_about_a_score_line_is_said_by_the_console_script(
     assert (ran.returncode, ran.stdout, ran.stderr) == \
         (whole.returncode, whole.stdout, whole.stderr), tokens
     assert ran.returncode in (0, 2) and (ran.stdout + ran.stderr).strip()
+
+
+@pytest.mark.parametrize(("raised", "code", "said"), [(KeyboardInterrupt, 130, ""),
+                                                      (EOFError, 1, "\nAborted!\n")])
+def test_an_interrupted_quick_run_ends_as_typer_ends_it(
+        raised: type[BaseException], code: int, said: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], cli_runner: Any, tmp_path: Path) -> None:
+    """Ctrl-C (130, nothing said) and an end of input (1, "Aborted!"): the exit typer's
+    own ``main`` gives a command that raises them."""
+    from cmscore.cli import scorebody
+
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise raised
+
+    monkeypatch.setattr(scorebody, "score", interrupted)
+    args = ["score", str(EXAMPLE), "--db", str(tmp_path / "c.db"), "--out", str(tmp_path)]
+    with pytest.raises(SystemExit) as ended:
+        quick.run(args)
+    assert (ended.value.code, capsys.readouterr().err) == (code, said)
+    typer_said = cli_runner.invoke(app, args)
+    assert (typer_said.exit_code, typer_said.stderr) == (code, said)
