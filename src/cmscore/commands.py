@@ -4,8 +4,8 @@ command's store, output folder and rules filled in from the office's setup.
 Typer ships its own copy of click with English strings and no gettext, so the words
 are replaced where they are written: the usage line, the section headings, the help
 option, and each usage error re-said from what it carries (which option, which value).
-The setup is resolved here, once, for every command that has ``--db``, ``--out`` or
-``--rules`` (``app.config`` says in which order), so no command body repeats it.
+The setup is filled in here (``console.fill_setup``, which ``cli.quick`` calls too), once,
+for every command that has ``--db``, ``--out`` or ``--rules``, so no command body repeats it.
 
 Each option's value is read by ``QuickParam`` (below), not by typer's pydantic adapters.
 """
@@ -29,8 +29,6 @@ HELP_TEXT = "显示本帮助并退出"
 # What typer writes into a help line besides the option's own help.
 _HELP_WORDS = {"[required]": "[必填]", "default: ": "默认：", "<path>": "<路径>",
                "<dir>": "<目录>", "<file>": "<文件>", "<str>": "<文本>", "<int>": "<整数>"}
-# The settings a command may leave to the setup, and where each is found in it.
-_FROM_SETUP = {"db": "db", "out": "out", "rules": "rules", "old_rules": "rules"}
 
 
 def _words(text: str) -> str:
@@ -136,17 +134,9 @@ class Command(_Chinese, TyperCommand):
         return pieces
 
     def invoke(self, ctx: Any) -> Any:
-        wanted = {name: key for name, key in _FROM_SETUP.items() if name in ctx.params}
-        if wanted:
-            from cmscore.app.config import resolve
-            from cmscore.console import run
+        from cmscore.console import fill_setup
 
-            rules = ctx.params.get("rules", ctx.params.get("old_rules"))
-            setup = run(bool(ctx.params.get("json_")),
-                        lambda: resolve(ctx.params.get("db"), ctx.params.get("out"), rules))
-            for name, key in wanted.items():
-                if ctx.params[name] is None:
-                    ctx.params[name] = getattr(setup, key)
+        fill_setup(ctx.params)
         return super().invoke(ctx)
 
 

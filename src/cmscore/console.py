@@ -17,8 +17,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import typer
-
 from cmscore.numbers import CONTROLS
 from cmscore.problems import InputError, Notice, Problem, os_failure
 
@@ -121,7 +119,27 @@ def run(json_mode: bool, job: Callable[[], T]) -> T:
     else:
         for p in problems:
             err.print(f"错误：{shown(p.message)}", soft_wrap=True)
-    raise typer.Exit(1) from None
+    raise SystemExit(1) from None  # as typer.Exit(1) ends a command; no typer needed
+
+
+# The settings a command may leave to the setup, and where each is found in it.
+_FROM_SETUP = {"db": "db", "out": "out", "rules": "rules", "old_rules": "rules"}
+
+
+def fill_setup(params: dict[str, Any]) -> None:
+    """A command's ``--db``, ``--out`` and ``--rules`` left unsaid, filled in from the
+    office's setup (``app.config`` says in which order), once, for every command that has
+    them: typer's commands (``commands.Command``) and ``cli.quick`` alike."""
+    wanted = {name: key for name, key in _FROM_SETUP.items() if name in params}
+    if wanted:
+        from cmscore.app.config import resolve
+
+        rules = params.get("rules", params.get("old_rules"))
+        setup = run(bool(params.get("json_")),
+                    lambda: resolve(params.get("db"), params.get("out"), rules))
+        for name, key in wanted.items():
+            if params[name] is None:
+                params[name] = getattr(setup, key)
 
 
 def _tell(said: list[warnings.WarningMessage]) -> None:

@@ -8,11 +8,11 @@ grading), so the store never holds a corrected month beside stale results built 
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
 from cmscore.engine import adjustments
 from cmscore.engine.grading import window
 from cmscore.engine.pay import NPL_WARNING_MONTHS
-from cmscore.engine.results import Restated
 from cmscore.engine.scoring import MonthScores, score_month_managers
 from cmscore.numbers import from_centi, to_centi
 from cmscore.problems import fail, notify
@@ -20,6 +20,9 @@ from cmscore.rules.ruleset import RuleSet
 from cmscore.store import adjustments as store_adjustments
 from cmscore.store import db as store
 from cmscore.store import history, itemcols, restate
+
+if TYPE_CHECKING:
+    from cmscore.engine.results import Restated
 
 
 def totals(conn: sqlite3.Connection, month: str) -> dict[str, int]:
@@ -49,6 +52,7 @@ def rescore_dependents(conn: sqlite3.Connection, month: str, rules: RuleSet,
                    f"已全部取消；确需更正请先 cmscore reopen {closed[0]} --reason \"…\"")
     restated: list[Restated] = []
     for later, scores, old_totals in redone:
+        from cmscore.engine.results import Restated  # a correction's; a new month has none
         record = store.run_record(conn, later) or {}
         store.put_month(conn, scores, store.RunRecord(
             "score", later, str(record.get("file_name") or ""),

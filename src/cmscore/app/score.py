@@ -8,6 +8,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cmscore.app import cascade
 from cmscore.app import tasks as app_tasks
@@ -21,7 +22,6 @@ from cmscore.engine.pay import (
     NPL_WARNING_MONTHS,
     npl_warning,
 )
-from cmscore.engine.results import Restated
 from cmscore.engine.roster import RosterChanges, compare, refusal
 from cmscore.engine.scoring import MonthScores, score_month
 from cmscore.inputs.reader import read_export
@@ -36,6 +36,8 @@ from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
 from cmscore.store import history, restate
 
+if TYPE_CHECKING:  # only named here: engine.results is five more dataclasses score never makes
+    from cmscore.engine.results import Restated
 
 @dataclass
 class ScoreResult:

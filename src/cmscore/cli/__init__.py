@@ -6,19 +6,34 @@ so ``cmscore --help`` answers at once.
 
 from __future__ import annotations
 
-import copy
 import os
 import sys
+from typing import TYPE_CHECKING, Any
 
-# Each module registers its commands on ``base.app`` when imported, in the order
-# ``cmscore --help`` lists them.
-# isort: off
-from cmscore.cli.base import app
-from cmscore.cli import month, results, store, office, adjust  # noqa: F401
-# isort: on
-import typer
+if TYPE_CHECKING:
+    import typer
+
+    app: typer.Typer
 
 __all__ = ["app", "main"]
+
+
+def __getattr__(name: str) -> Any:
+    """``cmscore.cli.app``, built at first use: a plainly well-formed ``score`` runs
+    without typer (``cli.quick``)."""
+    if name == "app":
+        return _app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _app() -> typer.Typer:
+    # Each module registers its commands on ``base.app`` when imported, in the order
+    # ``cmscore --help`` lists them.
+    # isort: off
+    from cmscore.cli.base import app
+    from cmscore.cli import month, results, store, office, adjust  # noqa: F401
+    # isort: on
+    return app
 
 
 def only(name: str) -> typer.Typer:
@@ -27,8 +42,11 @@ def only(name: str) -> typer.Typer:
     (≈ 20 ms for 22 commands) though a run uses one. What that command says (its help,
     its usage errors, in Chinese through the same ``Group``) does not depend on the
     others; ``cmscore --help``, an unknown name and its suggestions take the whole app."""
+    import copy
+
     from typer.main import get_command_name
 
+    app = _app()
     commands = [c for c in app.registered_commands if c.callback is not None and
                 (c.name or get_command_name(c.callback.__name__)) == name]
     groups = [g for g in app.registered_groups if g.name == name]
@@ -47,7 +65,10 @@ def main() -> None:
     if not _shows_chinese():
         os._exit(1)
     try:
-        only(sys.argv[1] if len(sys.argv) > 1 else "")()
+        from cmscore.cli import quick
+
+        if not quick.run(sys.argv[1:]):
+            only(sys.argv[1] if len(sys.argv) > 1 else "")()
         code = 0
     except SystemExit as exc:  # typer ends every command this way
         if exc.code is None or isinstance(exc.code, int):

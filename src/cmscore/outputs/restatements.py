@@ -7,10 +7,12 @@ on a line that says which month and why.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmscore.engine.pay import PayrollResult, Restatement
-from cmscore.engine.results import Restated
+
+if TYPE_CHECKING:  # only named: score imports this module, and results' other dataclasses
+    from cmscore.engine.results import Restated
 from cmscore.numbers import fmt2, from_centi
 from cmscore.outputs.xlsx import Book, Column
 
