@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from decimal import Decimal
 from functools import lru_cache, partial
-from operator import add, mul
+from itertools import compress, repeat
+from operator import add, itemgetter, mul, sub
 from pathlib import Path
 
 from cmscore.app.common import existing_store, no_gc, require_months, sha256_of
@@ -182,40 +183,59 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
     held = non_pool_grade(payroll, default_now != TRANSITION)
     held_note = "客户经理为一级（第六条）" if held == "一级" else \
         "过渡期（payroll.yaml 的 non_pool_in_transition）"
-    # Σ units × hundredths as 分, half up (Bases.fen) in line for the usual non-negative sum.
-    half, divisor = bases.divisor // 2, bases.divisor
-    lines: list[PayLine] = []
-    fund: list[FundLine] = []
-    for cm, name, branch, category, total, risk_fund, ratio in rows:
-        grade_now = grades_now.get(cm)
-        note = note_found if grade_now is not None else note_default
-        grade_now = grade_now or default_now
-        if grade_now != held and category not in pool:
-            grade_now, note = held, (category + held_note if held == "一级" else held_note)
-        now = unit[grade_now]
-        paid = now * total
-        line = PayLine(cm, name, branch, category, grade_now, note, base[grade_now], total,
-                       (paid + half) // divisor if paid >= 0 else fen(paid))
-        before = earlier.get(cm, 0)
-        after = before + now * risk_fund
-        before = (before + half) // divisor if before >= 0 else fen(before)
-        amount = (after + half) // divisor if after >= 0 else fen(after)
-        if december:
-            if _no_npl(ratio):
-                line.release_fen = amount
-            else:
-                line.forfeit_fen = amount
-        warnings = npl.get(cm)
-        if warnings is not None and (warning := npl_warning(warnings)):
+
+    def graded(found: str | None, category: str) -> tuple[str, str]:
+        """(grade, 定级依据) of a manager whose grading says ``found`` (None: not graded)."""
+        grade, note = (found, note_found) if found is not None else (default_now, note_default)
+        if grade != held and category not in pool:
+            return held, (category + held_note if held == "一级" else held_note)
+        return grade, note
+
+    # A column at a time, each in a C loop (map, zip, compress): a national payroll is
+    # 100k lines, and a line at a time in Python was 0.39 s before the fork, on one core.
+    cms, names, branches, categories, totals, risk_funds, ratios = \
+        map(list, zip(*rows, strict=True)) if rows else ([] for _ in range(7))
+    found = list(map(grades_now.get, cms)) if grades_now else [None] * len(cms)
+    keys = list(zip(found, categories, strict=True))
+    kinds = {key: graded(*key) for key in set(keys)}  # a few (grade, category) pairs
+    pairs = list(map(kinds.__getitem__, keys))
+    grades, notes = list(map(_FIRST, pairs)), list(map(_SECOND, pairs))
+    units = list(map(unit.__getitem__, grades))
+    pays = bases.fen_column(list(map(mul, units, totals)))
+    before_raw = list(map(earlier.get, cms, repeat(0)))
+    befores = bases.fen_column(before_raw)
+    amounts = bases.fen_column(list(map(add, before_raw, map(mul, units, risk_funds))))
+    if december:
+        # The year's fund released in full without NPL at year end (附件1), else 扣收.
+        # Once per distinct ratio: a December's 100k ratios hold tens of thousands.
+        settled = {ratio: (_no_npl(ratio), year_end_note(ratio)) for ratio in set(ratios)}
+        no_npl = [settled[ratio][0] for ratio in ratios]
+        releases = [a if k else None for a, k in zip(amounts, no_npl, strict=True)]
+        forfeits = [None if k else a for a, k in zip(amounts, no_npl, strict=True)]
+        released = [a if k else 0 for a, k in zip(amounts, no_npl, strict=True)]
+        forfeited = [0 if k else a for a, k in zip(amounts, no_npl, strict=True)]
+        year_end: Iterable[str] = [settled[ratio][1] for ratio in ratios]
+    else:
+        releases = forfeits = [None] * len(cms)
+        released = forfeited = [0] * len(cms)
+        year_end = repeat("")
+    lines = list(map(PayLine, cms, names, branches, categories, grades, notes,
+                     map(base.__getitem__, grades), totals, pays, releases, forfeits))
+    warned = {cm: w for cm, ratios_of in npl.items() if (w := npl_warning(ratios_of))}
+    if warned:
+        said = list(map(warned.get, cms))
+        for line, warning in zip(compress(lines, said), filter(None, said), strict=True):
             line.warnings.append(warning)
-        lines.append(line)
-        if before or amount:  # the statement lists who has some fund
-            fund.append(FundLine(cm, name, branch, category, before, amount - before,
-                                 line.release_fen or 0, line.forfeit_fen or 0,
-                                 year_end_note(ratio) if december else ""))
+    listed = [b or a for b, a in zip(befores, amounts, strict=True)]  # who has some fund
+    fund = list(map(FundLine, *(compress(column, listed) for column in (
+        cms, names, branches, categories, befores, list(map(sub, amounts, befores)),
+        released, forfeited, year_end))))
     if gone is not None:
         gone.settle(fund, earlier_of, fen, december)
     return lines, Ledger.of(fund)  # the ledger is the sum of the managers' lines
+
+
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 
 
 def _earlier(ids: list[str], spans: list[tuple[list[int], dict[str, str], str]],

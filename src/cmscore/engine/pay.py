@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
+from operator import add, attrgetter, floordiv
 from pathlib import Path
 
 from cmscore.engine.grading import GRADES, article16, divide_half_up
@@ -93,10 +95,11 @@ class Ledger:
     @classmethod
     def of(cls, lines: list[FundLine]) -> Ledger:
         """The sums of the managers' lines: the ledger is theirs, to the 分."""
-        return cls(from_centi(sum(f.opening_fen for f in lines)),
-                   from_centi(sum(f.accrued_fen for f in lines)),
-                   from_centi(sum(f.released_fen for f in lines)),
-                   from_centi(sum(f.forfeited_fen for f in lines)), lines)
+        # Each sum in a C loop (map, attrgetter): a national ledger is 100k lines.
+        opening, accrued, released, forfeited = (from_centi(sum(map(attrgetter(f), lines)))
+                                                 for f in ("opening_fen", "accrued_fen",
+                                                           "released_fen", "forfeited_fen"))
+        return cls(opening, accrued, released, forfeited, lines)
 
 
 @dataclass
@@ -259,6 +262,14 @@ class Bases:
         if value >= 0:  # the divisor is even: adding half of it rounds half up
             return (value + self.divisor // 2) // self.divisor
         return divide_half_up(value, self.divisor)
+
+    def fen_column(self, values: list[int]) -> list[int]:
+        """``fen`` of each of ``values``, in C loops when none is negative (the usual case:
+        a national payroll's columns are 100k values)."""
+        if values and min(values) < 0:
+            return list(map(self.fen, values))
+        return list(map(floordiv, map(add, values, repeat(self.divisor // 2)),
+                        repeat(self.divisor)))
 
 
 def total_of(values: list[int | None]) -> Decimal:
