@@ -63,7 +63,8 @@ def test_two_spans_are_summed_apart(tmp_path: Path) -> None:
     finally:
         conn.close()
     assert got is not None
-    ids, points, outside = got
+    ids, points, outside, kept = got
+    assert not kept  # no month given: nothing said of it
     for k, (lo, hi) in enumerate((("2026-01", "2026-07"), ("2026-07", "2026-11"))):
         sums = dict(query(db, "SELECT cm_id, sum(risk_fund_cp) FROM scores WHERE month >= ?"
                               " AND month < ? GROUP BY cm_id", lo, hi))
@@ -84,6 +85,23 @@ def test_months_with_other_managers_take_the_general_path(tmp_path: Path) -> Non
     finally:
         conn.close()
     assert funds.ids == ["A", "B"] and funds.points == [[1200, 600]]
+
+
+def test_kept_when_the_pay_month_holds_the_same_managers(tmp_path: Path) -> None:
+    """The pay month's managers are the year's: no one left (``who_left`` looks no
+    further); one more, or one fewer, and the general walk decides who left."""
+    same = {"A": cm("80.00"), "B": cm("81.00")}
+    db = store_months(tmp_path / "h.db", {"2026-01": same, "2026-02": same, "2026-03": same,
+                                          "2026-04": {"A": cm("80.00")},
+                                          "2026-05": {**same, "C": cm("82.00")}})
+    conn = store.connect(db)
+    try:
+        kept = {m: history.accruals(conn, 2026, m).kept
+                for m in ("2026-03", "2026-04", "2026-05")}
+        assert span_sums(conn, ["2026-01"], [[0]], ["支行"], "2026-02")[3]  # type: ignore[index]
+    finally:
+        conn.close()
+    assert kept == {"2026-03": True, "2026-04": False, "2026-05": False}
 
 
 @pytest.mark.parametrize("values", [[0, 49, 50, 150, 12345678], [-150, -50, -49, 0, 250], []])

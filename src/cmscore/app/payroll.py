@@ -50,6 +50,7 @@ from cmscore.store import db as store
 from cmscore.store import events as store_events
 from cmscore.store import history, restate
 from cmscore.store import leavers as store_leavers
+from cmscore.store.paycols import PayColumns, pay_columns
 
 
 def run_payroll(*, month: str | None = None, supervisors_file: Path | None = None,
@@ -95,7 +96,7 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
         # while the other sums the year's accruals and this one reads the NPL months.
         with history.read_beside(db, lambda c: history.accruals(c, year, month,
                                                                rules.grading.pool)) as funds_read, \
-                history.read_beside(db, lambda c: history.pay_rows(c, month)) as rows_read:
+                history.read_beside(db, lambda c: pay_columns(c, month)) as rows_read:
             npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
             rows = rows_read()
             funds = funds_read()
@@ -106,7 +107,8 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
         for line in lines:
             if line.id in happened:
                 line.warnings += events.warnings(happened[line.id], month)
-        sup_lines = _supervisor_lines(sups, rows, rules.payroll, supervisors_file)
+        sup_lines = _supervisor_lines(sups, rows.rows if sups else [], rules.payroll,
+                                      supervisors_file)
         totals = reconcile(lines, sup_lines)
         left = [f.id for f in ledger.lines if f.leaver is not None]
         # The leavers' 扣收 (less any turned back): not on a pay line, in the ledger's.
@@ -152,7 +154,7 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
 
 
 def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
-              rows: list[history.PayRow], funds: history.Accruals,
+              rows: list[history.PayRow] | PayColumns, funds: history.Accruals,
               npl: dict[str, list[Decimal | None]],
               pool: Collection[str] = DEFAULT_POOL,
               gone: Gone | None = None) -> tuple[list[PayLine], Ledger]:
@@ -193,8 +195,7 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
 
     # A column at a time, each in a C loop (map, zip, compress): a national payroll is
     # 100k lines, and a line at a time in Python was 0.39 s before the fork, on one core.
-    cms, names, branches, categories, totals, risk_funds, ratios = \
-        map(list, zip(*rows, strict=True)) if rows else ([] for _ in range(7))
+    cms, names, branches, categories, totals, risk_funds, ratios = _columns_of(rows)
     found = list(map(grades_now.get, cms)) if grades_now else [None] * len(cms)
     keys = list(zip(found, categories, strict=True))
     kinds = {key: graded(*key) for key in set(keys)}  # a few (grade, category) pairs
@@ -238,6 +239,13 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 
 
+def _columns_of(rows: list[history.PayRow] | PayColumns) -> PayColumns:
+    """The seven columns of ``rows`` (as ``store.paycols.pay_columns`` reads them)."""
+    if isinstance(rows, PayColumns):
+        return rows
+    return PayColumns(map(list, zip(*rows, strict=True)) if rows else ([] for _ in range(7)))
+
+
 def _earlier(ids: list[str], spans: list[tuple[list[int], dict[str, str], str]],
              outside: list[list[int]], unit: dict[str, int], payroll: Payroll) -> list[int]:
     """Per manager of ``ids``, Σ units × risk-fund points over the spans, each span at the
@@ -272,11 +280,14 @@ def year_end_note(ratio: str | None) -> str:
 
 
 def who_left(conn: sqlite3.Connection, month: str, payroll: Payroll, funds: history.Accruals,
-          rows: list[history.PayRow]) -> Gone:
+             rows: list[history.PayRow] | PayColumns) -> Gone:
     """Who left as of ``month`` (of the managers scored earlier in the year) and, under
     ``forfeit``, as of the year's previous stored month (扣收 then, or back now)."""
-    paid = {row[0] for row in rows}
-    now = store_leavers.leavers(conn, month, (cm for cm in funds.ids if cm not in paid))
+    if funds.kept:  # the pay month's managers are the year's (paycols): no one left
+        now = store_leavers.leavers(conn, month, ())
+    else:
+        paid = set(rows[0]) if isinstance(rows, PayColumns) else {row[0] for row in rows}
+        now = store_leavers.leavers(conn, month, (cm for cm in funds.ids if cm not in paid))
     policy = payroll.leaver_risk_fund
     return Gone(now, store_leavers.gone_before(conn, month, now) if policy == "forfeit" else {},
                 policy)
