@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection, Iterable
 from decimal import Decimal
-from functools import lru_cache, partial
+from functools import partial
 from itertools import compress, repeat
 from operator import add, itemgetter, mul, sub
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cmscore.app.common import existing_store, no_gc, require_months, sha256_of
 from cmscore.engine import events
@@ -36,7 +37,6 @@ from cmscore.engine.pay import (
     supervisor_pay,
     total_of,
 )
-from cmscore.inputs.supervisors import Supervisor, read_supervisors
 from cmscore.numbers import from_centi
 from cmscore.outputs import payroll as out_payroll
 from cmscore.outputs import sheetparts
@@ -52,6 +52,9 @@ from cmscore.store import history, restate
 from cmscore.store import leavers as store_leavers
 from cmscore.store.paycols import PayColumns, pay_columns
 
+if TYPE_CHECKING:
+    from cmscore.inputs.supervisors import Supervisor
+
 
 def run_payroll(*, month: str | None = None, supervisors_file: Path | None = None,
                 db: Path | None = None, out_dir: Path | None = None,
@@ -59,8 +62,10 @@ def run_payroll(*, month: str | None = None, supervisors_file: Path | None = Non
     """Pay for a scored month; December also settles the year's risk fund."""
     check_month(month, "--month")
     rules = load_rules(rules_dir)
-    sups = read_supervisors(supervisors_file, list(rules.tables), rules.export.id_width) \
-        if supervisors_file else []
+    sups: list[Supervisor] = []
+    if supervisors_file:  # its reader (and the record-file machinery) only when given
+        from cmscore.inputs.supervisors import read_supervisors
+        sups = read_supervisors(supervisors_file, list(rules.tables), rules.export.id_width)
     db = existing_store(db)
     with store.locked(db), no_gc():
         return _payroll_locked(month, sups, supervisors_file, db, out_dir, rules, replace)
@@ -209,7 +214,7 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
     if december:
         # The year's fund released in full without NPL at year end (附件1), else 扣收.
         # Once per distinct ratio: a December's 100k ratios hold tens of thousands.
-        settled = {ratio: (_no_npl(ratio), year_end_note(ratio)) for ratio in set(ratios)}
+        settled = {ratio: _settled(ratio) for ratio in set(ratios)}
         no_npl = [settled[ratio][0] for ratio in ratios]
         releases = [a if k else None for a, k in zip(amounts, no_npl, strict=True)]
         forfeits = [None if k else a for a, k in zip(amounts, no_npl, strict=True)]
@@ -264,19 +269,14 @@ def _earlier(ids: list[str], spans: list[tuple[list[int], dict[str, str], str]],
     return out
 
 
-@lru_cache(maxsize=1 << 12)  # a December's stored ratios repeat: once per distinct ratio
-def _no_npl(ratio: str | None) -> bool:
-    """No NPL at year end: the risk fund is released in full (附件1), else 扣收."""
-    return ratio is not None and Decimal(ratio) == 0
-
-
-@lru_cache(maxsize=1 << 12)
-def year_end_note(ratio: str | None) -> str:
-    """The December settlement in 附件1's words: 「如年末无不良，全额下发，否则用于扣收」."""
-    if _no_npl(ratio):
-        return "年末无不良，全额下发"
-    shown = "无数据" if ratio is None else f"{Decimal(ratio) * 100:.2f}%"
-    return f"年末不良率 {shown}，风险金扣收，{LEADERS}"
+def _settled(ratio: str | None) -> tuple[bool, str]:
+    """Whether the year's fund is released (no NPL at year end, 附件1) and the December
+    note in 附件1's words: 「如年末无不良，全额下发，否则用于扣收」."""
+    value = None if ratio is None else Decimal(ratio)
+    if value == 0:
+        return True, "年末无不良，全额下发"
+    shown = "无数据" if value is None else f"{value * 100:.2f}%"
+    return False, f"年末不良率 {shown}，风险金扣收，{LEADERS}"
 
 
 def who_left(conn: sqlite3.Connection, month: str, payroll: Payroll, funds: history.Accruals,

@@ -281,14 +281,17 @@ def total_of(values: list[int | None]) -> Decimal:
 
 def reconcile(lines: list[PayLine], supervisors: list[SupervisorLine]) -> dict[str, Decimal]:
     """Totals as exact sums of the rounded lines; the grand total must add up."""
+    # Each column taken in a C loop (map, attrgetter): a national payroll is 100k lines.
+    pays, releases, forfeits = (list(map(attrgetter(f), lines))
+                                for f in ("pay_fen", "release_fen", "forfeit_fen"))
     totals = {
-        "pay": total_of([p.pay_fen for p in lines]),
-        "risk_fund_release": total_of([p.release_fen for p in lines]),
-        "risk_fund_forfeit": total_of([p.forfeit_fen for p in lines]),
+        "pay": total_of(pays),
+        "risk_fund_release": total_of(releases),
+        "risk_fund_forfeit": total_of(forfeits),
         "supervisors_pay": sum((s.pay for s in supervisors), ZERO),
     }
     totals["total"] = totals["pay"] + totals["risk_fund_release"] + totals["supervisors_pay"]
-    paid = sum(p.pay_fen + (p.release_fen or 0) for p in lines) + \
+    paid = sum(pays) + sum(filter(None, releases)) + \
         sum(to_centi(s.fixed) + to_centi(s.linked) for s in supervisors)
     assert to_centi(totals["total"]) == paid, "pay totals do not reconcile"
     return totals
