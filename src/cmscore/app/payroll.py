@@ -215,12 +215,12 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
         # The year's fund released in full without NPL at year end (附件1), else 扣收.
         # Once per distinct ratio: a December's 100k ratios hold tens of thousands.
         settled = {ratio: _settled(ratio) for ratio in set(ratios)}
-        no_npl = [settled[ratio][0] for ratio in ratios]
+        no_npl = list(map({r: s[0] for r, s in settled.items()}.__getitem__, ratios))
         releases = [a if k else None for a, k in zip(amounts, no_npl, strict=True)]
         forfeits = [None if k else a for a, k in zip(amounts, no_npl, strict=True)]
-        released = [a if k else 0 for a, k in zip(amounts, no_npl, strict=True)]
-        forfeited = [0 if k else a for a, k in zip(amounts, no_npl, strict=True)]
-        year_end: Iterable[str] = [settled[ratio][1] for ratio in ratios]
+        released = list(map(mul, amounts, no_npl))  # the amount where released, else 0
+        forfeited = list(map(sub, amounts, released))
+        year_end: Iterable[str] = map({r: s[1] for r, s in settled.items()}.__getitem__, ratios)
     else:
         releases = forfeits = [None] * len(cms)
         released = forfeited = [0] * len(cms)
@@ -233,9 +233,10 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
         for line, warning in zip(compress(lines, said), filter(None, said), strict=True):
             line.warnings.append(warning)
     listed = [b or a for b, a in zip(befores, amounts, strict=True)]  # who has some fund
-    fund = list(map(FundLine, *(compress(column, listed) for column in (
-        cms, names, branches, categories, befores, list(map(sub, amounts, befores)),
-        released, forfeited, year_end))))
+    columns = (cms, names, branches, categories, befores, list(map(sub, amounts, befores)),
+               released, forfeited, year_end)
+    fund = list(map(FundLine, *(columns if all(listed) else
+                                (compress(column, listed) for column in columns))))
     if gone is not None:
         gone.settle(fund, earlier_of, fen, december)
     return lines, Ledger.of(fund)  # the ledger is the sum of the managers' lines
