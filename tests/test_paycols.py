@@ -7,8 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cmscore.engine.pay import Bases
+from cmscore.engine.pay import Bases, FundLine
+from cmscore.outputs.payroll import _in_order
 from cmscore.rules.ruleset import load_rules
 from cmscore.store import db as store
 from cmscore.store import history
@@ -108,3 +111,15 @@ def test_kept_when_the_pay_month_holds_the_same_managers(tmp_path: Path) -> None
 def test_fen_column_is_fen_of_each_value(values: list[int]) -> None:
     bases = Bases(load_rules(None).payroll)
     assert bases.fen_column(values) == [bases.fen(v) for v in values]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["支行", "分行个金", "分行公司", "其他"]), max_size=40),
+       st.permutations(["支行", "分行个金", "分行公司"]))
+def test_category_order_a_run_at_a_time_is_the_stable_sort(categories: list[str],
+                                                          order: list[str]) -> None:
+    """The sheets' category order, sorted run by run, is the stable sort by category's
+    place (the others last), also when a category comes back after another."""
+    lines = [FundLine(f"{k:03d}", "", "", c, 0) for k, c in enumerate(categories)]
+    place = {c: k for k, c in enumerate(order)}
+    assert _in_order(lines, place) == sorted(lines, key=lambda f: place.get(f.category, 3))
