@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
+from operator import add, attrgetter, floordiv
 from pathlib import Path
 
 from cmscore.engine.grading import GRADES, article16, divide_half_up
@@ -93,10 +95,11 @@ class Ledger:
     @classmethod
     def of(cls, lines: list[FundLine]) -> Ledger:
         """The sums of the managers' lines: the ledger is theirs, to the 分."""
-        return cls(from_centi(sum(f.opening_fen for f in lines)),
-                   from_centi(sum(f.accrued_fen for f in lines)),
-                   from_centi(sum(f.released_fen for f in lines)),
-                   from_centi(sum(f.forfeited_fen for f in lines)), lines)
+        # Each sum in a C loop (map, attrgetter): a national ledger is 100k lines.
+        opening, accrued, released, forfeited = (from_centi(sum(map(attrgetter(f), lines)))
+                                                 for f in ("opening_fen", "accrued_fen",
+                                                           "released_fen", "forfeited_fen"))
+        return cls(opening, accrued, released, forfeited, lines)
 
 
 @dataclass
@@ -260,6 +263,14 @@ class Bases:
             return (value + self.divisor // 2) // self.divisor
         return divide_half_up(value, self.divisor)
 
+    def fen_column(self, values: list[int]) -> list[int]:
+        """``fen`` of each of ``values``, in C loops when none is negative (the usual case:
+        a national payroll's columns are 100k values)."""
+        if values and min(values) < 0:
+            return list(map(self.fen, values))
+        return list(map(floordiv, map(add, values, repeat(self.divisor // 2)),
+                        repeat(self.divisor)))
+
 
 def total_of(values: list[int | None]) -> Decimal:
     """The Decimal sum of amounts in 分 where None stands for an unset 0: exactly what
@@ -270,14 +281,17 @@ def total_of(values: list[int | None]) -> Decimal:
 
 def reconcile(lines: list[PayLine], supervisors: list[SupervisorLine]) -> dict[str, Decimal]:
     """Totals as exact sums of the rounded lines; the grand total must add up."""
+    # Each column taken in a C loop (map, attrgetter): a national payroll is 100k lines.
+    pays, releases, forfeits = (list(map(attrgetter(f), lines))
+                                for f in ("pay_fen", "release_fen", "forfeit_fen"))
     totals = {
-        "pay": total_of([p.pay_fen for p in lines]),
-        "risk_fund_release": total_of([p.release_fen for p in lines]),
-        "risk_fund_forfeit": total_of([p.forfeit_fen for p in lines]),
+        "pay": total_of(pays),
+        "risk_fund_release": total_of(releases),
+        "risk_fund_forfeit": total_of(forfeits),
         "supervisors_pay": sum((s.pay for s in supervisors), ZERO),
     }
     totals["total"] = totals["pay"] + totals["risk_fund_release"] + totals["supervisors_pay"]
-    paid = sum(p.pay_fen + (p.release_fen or 0) for p in lines) + \
+    paid = sum(pays) + sum(filter(None, releases)) + \
         sum(to_centi(s.fixed) + to_centi(s.linked) for s in supervisors)
     assert to_centi(totals["total"]) == paid, "pay totals do not reconcile"
     return totals
