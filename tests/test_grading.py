@@ -17,9 +17,12 @@ from cmscore.app import grade as app_grade
 from cmscore.engine.grading import (
     GRADES,
     Seen,
+    _averages,
     divide_half_up,
     grade,
     grade_members,
+    grade_table,
+    members_of,
     month_after,
     quotas,
     window,
@@ -492,6 +495,37 @@ def test_the_last_months_names_read_as_sqlites_arrays_are_the_rows(tmp_path: Pat
     # those scored in the window's last month take their texts from it (Z left in August)
     assert {cm_id: members[cm_id] for cm_id, *_ in rows} == \
         {cm_id: (name, branch, category) for cm_id, name, branch, category in rows}
+
+
+@pytest.mark.parametrize(("end", "length"), [("2026-12", 12), ("2026-06", 6), ("2026-12", 13)])
+def test_the_window_as_columns_is_the_stored_rows_and_grades_the_same(
+        tmp_path: Path, end: str, length: int) -> None:
+    """window_columns / grade_table (what `grade` runs, without a tuple per CM) against the
+    definition: the window row by row, graded member by member."""
+    db = churned_year(tmp_path / "h.db")
+    months = window(end, length)
+    previous = {"A": "一级", "P01": "二级", "P02": "三级"}
+    members = members_of(months, seen_row_by_row(db, months))
+    with closing(store.connect(db)) as conn:
+        for path in (None, db):  # the last month's names read in line, and beside
+            columns = history.window_columns(conn, months, path)
+            assert list(map(list, columns)) == list(map(list, zip(*members, strict=True)))
+            # each branch and category one object, however many CMs share it
+            assert len(set(map(id, columns[2]))) == len(set(columns[2])) == 2
+            got = grade_table(months, columns, previous)
+            want = grade_members(months, members, previous)
+            assert [asdict(d) for d in got.decisions] == [asdict(d) for d in want.decisions]
+            assert (got.pool_size, got.quotas, got.notes) == \
+                (want.pool_size, want.quotas, want.notes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(min_value=-200000, max_value=200000), max_size=30),
+       st.integers(min_value=1, max_value=13))
+def test_averages_in_c_loops_are_divide_half_up(sums: list[int], n: int) -> None:
+    assert _averages(sums, n) == [divide_half_up(s, n) for s in sums]
+    positive = [abs(s) for s in sums]
+    assert _averages(positive, n) == [divide_half_up(s, n) for s in positive]
 
 
 @settings(max_examples=300, deadline=None)

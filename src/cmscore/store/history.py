@@ -6,7 +6,7 @@ import json
 import sqlite3
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,7 +15,7 @@ from operator import itemgetter, mul
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cmscore.engine.grading import Grading, Member
+from cmscore.engine.grading import Columns, Grading, Member
 from cmscore.engine.month import Manager
 from cmscore.engine.pay import PayLine, SupervisorLine
 from cmscore.numbers import ByValue, from_centi, to_centi
@@ -185,14 +185,32 @@ def window_members(conn: sqlite3.Connection, months: list[str],
     category from their latest month in the window, and their total in every month.
 
     Given the store's path, the last month's names are read beside the totals (read_beside)."""
+    return list(zip(*window_columns(conn, months, db), strict=True))
+
+
+def window_columns(conn: sqlite3.Connection, months: list[str],
+                   db: Path | None = None) -> Columns:
+    """``window_members`` as five columns (``grading.grade_table``): the ids, names,
+    branches and categories, and each CM's totals, without a tuple per CM in between."""
     beside = read_beside(db, lambda c: _month_who(c, months[-1])) \
         if db is not None and months else nullcontext(lambda: None)
     with beside as last:
         everyone, ids_by_month, columns, _ = _columns(conn, months, "total_cp", None)
-        who = _latest_who(conn, months, everyone, ids_by_month, last())
-    # (id, name, branch, category, totals) per CM, zipped in C from the columns.
-    return list(zip(*zip(*map(who.__getitem__, everyone), strict=True),
-                    zip(*columns, strict=True), strict=True))
+        rows = last()
+        # The usual window: everyone in its last month, read in 工号 order, taken as read.
+        if rows is None or list(map(_FIRST, rows)) != everyone:
+            rows = list(map(_latest_who(conn, months, everyone, ids_by_month, rows).__getitem__,
+                            everyone))
+    ids, names, branches, categories = zip(*rows, strict=True) if rows else ((),) * 4
+    # A few hundred branches and three categories, each text one object (parsed, each of
+    # the 100k was its own): every later pass over them then reads memory the cache holds.
+    return (ids, names, _one_each(branches), _one_each(categories),
+            list(zip(*columns, strict=True)))
+
+
+def _one_each(texts: Sequence[str]) -> list[str]:
+    same: dict[str, str] = {}
+    return list(map(same.setdefault, texts, texts))
 
 
 def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord,
