@@ -8,8 +8,8 @@ from functools import partial
 from itertools import repeat
 from operator import and_, attrgetter, eq, is_
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cmscore.app import staff
 from cmscore.app.cascade import restate_pay
 from cmscore.app.common import existing_store, no_gc, require_months
 from cmscore.engine.grading import (
@@ -21,7 +21,6 @@ from cmscore.engine.grading import (
 )
 from cmscore.engine.month import check_month
 from cmscore.engine.staff import Staff, within_category
-from cmscore.inputs.roster import RosterFile
 from cmscore.outputs import grades as out_grades
 from cmscore.outputs import sheetparts
 from cmscore.outputs.aside import alongside
@@ -31,6 +30,9 @@ from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
 from cmscore.store import history, restate
 from cmscore.store import staff as staff_records
+
+if TYPE_CHECKING:  # app.staff, and the roster's reader under it, only when a roster is given
+    from cmscore.inputs.roster import RosterFile
 
 _RANK, _GRADE, _BASIS = attrgetter("rank"), attrgetter("grade"), attrgetter("basis")
 
@@ -58,7 +60,11 @@ def grade_window(months: int, *, end: str | None = None, db: Path | None = None,
         raise fail(f"--months {months} 不是允许的定级窗口：允许 "
                    f"{'、'.join(str(m) for m in allowed)} 个月（{where} 的 windows；"
                    f"6 为过渡期定级，第六条；12 为年度定级，第八条）")
-    read = staff.read_checked(roster, rules) if roster is not None else None
+    read: RosterFile | None = None
+    if roster is not None:
+        from cmscore.app import staff
+
+        read = staff.read_checked(roster, rules)
     db = existing_store(db)
     with store.locked(db), no_gc():
         return _grade_locked(months, end, db, out_dir, rules, replace,
@@ -85,6 +91,8 @@ def said(result: Grading, need: int, roster: tuple[str, str, dict[str, Staff]] |
               for d in decisions if d.id in people and people[d.id].category != d.category] \
         if people else []
     if differ:
+        from cmscore.app import staff
+
         out.append(f"花名册类别与窗口末导出不一致 {len(differ)} 人，定级按导出（当月计分所用的表）："
                    f"{staff.few(differ)}；请核对花名册")
     return out
@@ -133,6 +141,8 @@ def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
         made_stale: list[tuple[str, str]] = []
         roster_said: list[str] = []
         if new_roster is not None:  # recorded once the grading is known to be allowed
+            from cmscore.app import staff
+
             roster_said = [f"花名册与导出不一致：{w}"
                            for w in staff.store_roster(conn, *new_roster).warnings]
         table, moved = _within_category(span, history.window_columns(conn, span, db),
