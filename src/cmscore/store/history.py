@@ -129,19 +129,28 @@ _WHO_SQL = "SELECT cm_id, name, branch, category FROM scores WHERE month = ?"
 Who = tuple[str, str, str, str]
 
 
-def _as_arrays(conn: sqlite3.Connection, fields: tuple[str, ...], query: str,
-              params: tuple[object, ...]) -> list[tuple[Any, ...]]:
-    """The rows of ``query`` (which selects ``fields``, in its order), each field read as
-    one JSON array built by SQLite: read beside other work, a row at a time took the GIL
-    back from it a hundred thousand times (0.15 s); SQLite's arrays hold no GIL."""
+def _arrays(conn: sqlite3.Connection, fields: tuple[str, ...], query: str,
+            params: tuple[object, ...]) -> list[list[Any]]:
+    """Each field of ``query``'s rows (it selects ``fields``, in its order) as a list, read
+    as one JSON array built by SQLite: read beside other work, a row at a time took the
+    GIL back from it a hundred thousand times (0.15 s); SQLite's arrays hold no GIL."""
     arrays = ", ".join(f"json_group_array({f})" for f in fields)
-    columns = conn.execute(f"SELECT {arrays} FROM ({query})", params).fetchone()
-    return list(zip(*map(json.loads, columns), strict=True))
+    return list(map(json.loads, conn.execute(f"SELECT {arrays} FROM ({query})", params)
+                    .fetchone()))
+
+
+def _as_arrays(conn: sqlite3.Connection, fields: tuple[str, ...], query: str,
+               params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+    """The rows of ``query``, read as ``_arrays``."""
+    return list(zip(*_arrays(conn, fields, query, params), strict=True))
+
+
+_WHO = ("cm_id", "name", "branch", "category")
 
 
 def _month_who(conn: sqlite3.Connection, month: str) -> list[Who]:
     """(id, name, branch, category) of every CM scored in ``month``, as SQLite's arrays."""
-    return _as_arrays(conn, ("cm_id", "name", "branch", "category"), _WHO_SQL, (month,))
+    return _as_arrays(conn, _WHO, _WHO_SQL, (month,))
 
 
 def _latest_who(conn: sqlite3.Connection, months: list[str], everyone: list[str],
@@ -192,16 +201,18 @@ def window_columns(conn: sqlite3.Connection, months: list[str],
                    db: Path | None = None) -> Columns:
     """``window_members`` as five columns (``grading.grade_table``): the ids, names,
     branches and categories, and each CM's totals, without a tuple per CM in between."""
-    beside = read_beside(db, lambda c: _month_who(c, months[-1])) \
+    beside = read_beside(db, lambda c: _arrays(c, _WHO, _WHO_SQL, (months[-1],))) \
         if db is not None and months else nullcontext(lambda: None)
     with beside as last:
         everyone, ids_by_month, columns, _ = _columns(conn, months, "total_cp", None)
-        rows = last()
+        who = last()
         # The usual window: everyone in its last month, read in 工号 order, taken as read.
-        if rows is None or list(map(_FIRST, rows)) != everyone:
-            rows = list(map(_latest_who(conn, months, everyone, ids_by_month, rows).__getitem__,
-                            everyone))
-    ids, names, branches, categories = zip(*rows, strict=True) if rows else ((),) * 4
+        if who is None or who[0] != everyone:
+            latest = _latest_who(conn, months, everyone, ids_by_month,
+                                 None if who is None else list(zip(*who, strict=True)))
+            who = list(map(list, zip(*map(latest.__getitem__, everyone), strict=True))) \
+                or [[], [], [], []]
+    ids, names, branches, categories = who
     # A few hundred branches and three categories, each text one object (parsed, each of
     # the 100k was its own): every later pass over them then reads memory the cache holds.
     return (ids, names, _one_each(branches), _one_each(categories),
