@@ -145,8 +145,10 @@ def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
 
             roster_said = [f"花名册与导出不一致：{w}"
                            for w in staff.store_roster(conn, *new_roster).warnings]
-        table, moved = _within_category(span, history.window_columns(conn, span, db),
-                                        staff_records.categories(conn, span))
+        # Who changed category, asked of SQLite beside the window's read.
+        with history.read_beside(db, lambda c: staff_records.categories(c, span)) as moves:
+            table, moved = _within_category(span, history.window_columns(conn, span, db),
+                                            moves())
         roster = staff_records.in_force(conn)
         result = grade_table(span, table,
                              history.previous_annual(conn, effective) if months == 12 else None,
