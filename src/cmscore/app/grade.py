@@ -10,7 +10,6 @@ from operator import and_, attrgetter, eq, is_
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cmscore.app.cascade import restate_pay
 from cmscore.app.common import existing_store, no_gc, require_months
 from cmscore.engine.grading import (
     Columns,
@@ -117,8 +116,11 @@ def _restate(conn: sqlite3.Connection, effective: str, rules: RuleSet,
     if before is not None and (later := restate.mark_next_annual_stale(conn, effective, before,
                                                                       run_id)):
         made_stale.append(later)
-    restate_pay(conn, restate.governed(conn, "payrolls", effective), rules, run_id,
-                f"{effective} 起定级重评（运行 {run_id}）")
+    paid = restate.governed(conn, "payrolls", effective)
+    if paid:  # imported only then: app.cascade and what it loads are 5 ms of start-up
+        from cmscore.app.cascade import restate_pay
+
+        restate_pay(conn, paid, rules, run_id, f"{effective} 起定级重评（运行 {run_id}）")
 
 
 def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
