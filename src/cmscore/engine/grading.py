@@ -12,13 +12,14 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from itertools import compress, repeat
-from operator import add, and_, contains, eq, floordiv, gt, is_not, mul, not_
-from typing import NamedTuple
+from operator import add, and_, contains, eq, floordiv, gt, is_not, itemgetter, mul, not_
+from typing import NamedTuple, TypeVar
 
 from cmscore.engine.staff import Roster
 from cmscore.numbers import from_centi
 from cmscore.rules.grading import Grading as Policy
 
+T = TypeVar("T")
 GRADES = ("一级", "二级", "三级")
 POOL_CATEGORY = "支行"
 QUOTA_1, QUOTA_3 = Decimal("0.3"), Decimal("0.2")
@@ -305,7 +306,7 @@ def grade_table(months: list[str], columns: Columns,
     at.sort(key=ranked_at.__getitem__)  # type: ignore[arg-type]  # None for none of ``at``
     size = len(at) + (len(short) if policy.count_in_n.joiners else 0)
     q = quotas(size, policy.quota_rounding)
-    ranked = _ranked(list(map(ranked_at.__getitem__, at)), q, size,  # type: ignore[arg-type]
+    ranked = _ranked(list(_gather(ranked_at, at)), q, size,  # type: ignore[arg-type]
                      policy.tie == "all_higher")
     flags_of: dict[int, list[str]] = {}
     annual = n == 12
@@ -330,14 +331,20 @@ def grade_table(months: list[str], columns: Columns,
         reasons[p] = f"{reasons[p]}（{bases[p]}）"
     joiners, shorts = policy.count_in_n.joiners, set(short)
     rest = [None] * len(others)
-    decisions = list(map(Decision, *(list(map(column.__getitem__, placed))
+    decisions = list(map(Decision, *(_gather(column, placed)
                                      for column in (ids, names, branches, categories)),
-                         grades, reasons, map(totals.__getitem__, placed), repeat(months),
+                         grades, reasons, _gather(totals, placed), repeat(months),
                          ranked[0] + rest, ranked[1] + rest, ranked[4] + [""] * len(others),
                          map(list, map(flags_of.get, placed, repeat(()))), bases,
                          [False] * len(at) + [joiners and k in shorts for k in others]))
     return Grading(months, month_after(months[-1]), size, q, decisions, notes,
                    policy.quota_rounding)
+
+
+def _gather(column: Sequence[T], at: Sequence[int]) -> Sequence[T]:
+    """``column``'s items at the positions ``at``, in one C call: a national pool's are
+    taken in rank order, by itemgetter twice as fast as by map and ``__getitem__``."""
+    return itemgetter(*at)(column) if len(at) > 1 else [column[k] for k in at]
 
 
 def _ranked(negatives: list[int], q: dict[str, int], size: int, higher: bool
