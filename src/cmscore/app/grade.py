@@ -27,7 +27,7 @@ from cmscore.outputs.files import stored_workbook
 from cmscore.problems import fail
 from cmscore.rules.ruleset import RuleSet, load_rules
 from cmscore.store import db as store
-from cmscore.store import history, restate
+from cmscore.store import gradewindow, history, restate
 from cmscore.store import staff as staff_records
 
 if TYPE_CHECKING:  # app.staff, and the roster's reader under it, only when a roster is given
@@ -149,7 +149,7 @@ def _grade_locked(months: int, end: str | None, db: Path, out_dir: Path | None,
                            for w in staff.store_roster(conn, *new_roster).warnings]
         # Who changed category, asked of SQLite beside the window's read.
         with history.read_beside(db, lambda c: staff_records.categories(c, span)) as moves:
-            table, moved = _within_category(span, history.window_columns(conn, span, db),
+            table, moved = _within_category(span, gradewindow.window_columns(conn, span, db),
                                             moves())
         roster = staff_records.in_force(conn)
         result = grade_table(span, table,
