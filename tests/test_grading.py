@@ -17,9 +17,12 @@ from cmscore.app import grade as app_grade
 from cmscore.engine.grading import (
     GRADES,
     Seen,
+    _averages,
     divide_half_up,
     grade,
     grade_members,
+    grade_table,
+    members_of,
     month_after,
     quotas,
     window,
@@ -27,7 +30,7 @@ from cmscore.engine.grading import (
 from cmscore.outputs import common as out_common
 from cmscore.outputs import grades as out_grades
 from cmscore.store import db as store
-from cmscore.store import history
+from cmscore.store import gradewindow
 from conftest import UNDO_MIGRATION_12, UNDO_MIGRATION_13, UNDO_MIGRATIONS_6_TO_9
 from history_helpers import (
     cm,
@@ -413,7 +416,7 @@ def test_higher_average_never_gets_a_worse_grade(values: list[Decimal]) -> None:
     assert counts["三级"] <= q["三级"]
 
 
-# --- the window read in bulk (history.window_members) is the window row by row -------------
+# --- the window read in bulk (gradewindow.window_members) is the window row by row -------------
 
 def seen_row_by_row(db: Path, months: list[str]) -> dict[str, dict[str, Seen]]:
     """The definition: every stored row of the window, each its own Seen."""
@@ -452,8 +455,8 @@ def test_window_members_grade_as_the_stored_rows_one_by_one(tmp_path: Path, end:
     previous = {"A": "一级", "P01": "二级", "P02": "三级"}
     conn = store.connect(db)
     try:
-        bulk = grade_members(months, history.window_members(conn, months), previous)
-        beside = grade_members(months, history.window_members(conn, months, db), previous)
+        bulk = grade_members(months, gradewindow.window_members(conn, months), previous)
+        beside = grade_members(months, gradewindow.window_members(conn, months, db), previous)
     finally:
         conn.close()
     assert [asdict(d) for d in beside.decisions] == [asdict(d) for d in bulk.decisions]
@@ -472,7 +475,7 @@ def test_window_members_grade_as_the_stored_rows_one_by_one(tmp_path: Path, end:
 
 def test_the_last_months_names_read_as_sqlites_arrays_are_the_rows(tmp_path: Path) -> None:
     """window_members reads the last month's names beside the totals as JSON arrays built
-    by SQLite (history._month_who): every text comes back as the row query gives it."""
+    by SQLite (gradewindow._month_who): every text comes back as the row query gives it."""
     db = churned_year(tmp_path / "h.db")
     odd = ['引号"与\\反斜杠', "制表\t换行\n回车\r", "\x00空字符\x1f", "😀 emoji", "[/] :x:", ""]
     with closing(sqlite3.connect(db)) as conn:
@@ -483,15 +486,46 @@ def test_the_last_months_names_read_as_sqlites_arrays_are_the_rows(tmp_path: Pat
         conn.commit()
         rows = conn.execute("SELECT cm_id, name, branch, category FROM scores"
                             " WHERE month = '2026-12'").fetchall()
-        got = history._month_who(conn, "2026-12")
+        got = gradewindow._month_who(conn, "2026-12")
         assert sorted(got) == sorted(rows) and len(rows) == 19
         assert set(odd) <= {name for _, name, _, _ in got}
-        assert history._month_who(conn, "2027-01") == []
+        assert gradewindow._month_who(conn, "2027-01") == []
     with closing(store.connect(db)) as conn:
-        members = {m[0]: m[1:4] for m in history.window_members(conn, window("2026-12", 12), db)}
+        members = {m[0]: m[1:4] for m in gradewindow.window_members(conn, window("2026-12", 12), db)}
     # those scored in the window's last month take their texts from it (Z left in August)
     assert {cm_id: members[cm_id] for cm_id, *_ in rows} == \
         {cm_id: (name, branch, category) for cm_id, name, branch, category in rows}
+
+
+@pytest.mark.parametrize(("end", "length"), [("2026-12", 12), ("2026-06", 6), ("2026-12", 13)])
+def test_the_window_as_columns_is_the_stored_rows_and_grades_the_same(
+        tmp_path: Path, end: str, length: int) -> None:
+    """window_columns / grade_table (what `grade` runs, without a tuple per CM) against the
+    definition: the window row by row, graded member by member."""
+    db = churned_year(tmp_path / "h.db")
+    months = window(end, length)
+    previous = {"A": "一级", "P01": "二级", "P02": "三级"}
+    members = members_of(months, seen_row_by_row(db, months))
+    with closing(store.connect(db)) as conn:
+        for path in (None, db):  # the last month's names read in line, and beside
+            columns = gradewindow.window_columns(conn, months, path)
+            assert list(map(list, columns)) == list(map(list, zip(*members, strict=True)))
+            # each branch and category one object, however many CMs share it
+            assert len(set(map(id, columns[2]))) == len(set(columns[2])) == 2
+            got = grade_table(months, columns, previous)
+            want = grade_members(months, members, previous)
+            assert [asdict(d) for d in got.decisions] == [asdict(d) for d in want.decisions]
+            assert (got.pool_size, got.quotas, got.notes) == \
+                (want.pool_size, want.quotas, want.notes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(min_value=-200000, max_value=200000), max_size=30),
+       st.integers(min_value=1, max_value=13))
+def test_averages_in_c_loops_are_divide_half_up(sums: list[int], n: int) -> None:
+    assert _averages(sums, n) == [divide_half_up(s, n) for s in sums]
+    positive = [abs(s) for s in sums]
+    assert _averages(positive, n) == [divide_half_up(s, n) for s in positive]
 
 
 @settings(max_examples=300, deadline=None)

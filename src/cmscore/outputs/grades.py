@@ -41,11 +41,15 @@ def grade_sheet(grading: Grading) -> tuple[list[Column], list[Maker], list[int]]
     # cells, a few thousand values (the text of from_centi's Decimal, as the writer prints).
     month = ByValue(centi_text).__getitem__
 
+    count = len(grading.months)
+
     def columns(part: list[Decision]) -> list[list[Any]]:
-        # Each column through map and attrgetter: C loops over a national window's rows.
+        # Each column through map and attrgetter: C loops over a national window's rows;
+        # the month totals' texts made in one pass over the block, then dealt into columns.
+        texts = list(map(month, chain.from_iterable(map(_TOTALS, part))))
+        assert len(texts) == count * len(part), "a total for every month of the window"
         return [*(list(map(field, part)) for field in _HEAD), list(map(_AVERAGE, part)),
-                *(Figures(map(month, totals))
-                  for totals in zip(*map(_TOTALS, part), strict=True)),
+                *(Figures(texts[m::count]) for m in range(count)),
                 *(list(map(field, part)) for field in _TAIL),
                 list(map("；".join, map(_FLAGS, part)))]
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from cmscore.engine.grading import GRADES, Grading
 from cmscore.numbers import ByValue, from_centi, to_centi
 
-_ID, _NAME, _BRANCH, _CATEGORY, _AVERAGE, _RANK, _GRADE, _REASON, _BOUNDARY, _FLAGS = (
-    attrgetter(f) for f in ("id", "name", "branch", "category", "average", "rank", "grade",
-                            "reason", "boundary", "flags"))
+# The row's fields as Decision fields, in GRADE_FIELDS' order.
+_FIELDS = [attrgetter(f) for f in ("id", "name", "branch", "category", "average", "rank",
+                                   "grade", "reason", "boundary", "flags")]
+_ID = _FIELDS[0]
 # grade_columns' fields after the effective month, each a JSON array in 工号 order.
 GRADE_FIELDS = ("cm_ids", "names", "branches", "categories", "average_cp", "ranks", "grades",
                 "reasons", "boundaries", "flags")
@@ -28,16 +29,19 @@ def _array(values: Iterable[object]) -> str:
 
 def grading_row(grading: Grading) -> tuple[str, ...]:
     """The grading's ``grade_columns`` row: its effective month, then GRADE_FIELDS as JSON
-    arrays made in C (100k rows took 0.4 s of a national grading to insert)."""
-    ordered = sorted(grading.decisions, key=_ID)
-    grades = list(map(_GRADE, ordered))
+    arrays made in C (100k rows took 0.4 s of a national grading to insert). Each field is
+    read in the decisions' order, as they lie in memory (rank), and only the references
+    put in 工号 order: read in 工号 order, the decisions were a cache miss each, ten times."""
+    decisions = grading.decisions
+    ids = list(map(_ID, decisions))
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    by_id = itemgetter(*order) if len(order) > 1 else lambda column: [column[k] for k in order]
+    ordered = [by_id(list(map(field, decisions))) for field in _FIELDS]
+    grades = ordered[6]
     if not set(grades) <= set(GRADES):  # what the table's CHECK said before schema 13
         raise ValueError(f"等级只能是 {'、'.join(GRADES)}：{sorted(set(grades) - set(GRADES))}")
-    average = ByValue(to_centi).__getitem__
-    return (grading.effective, *map(_array, (
-        map(_ID, ordered), map(_NAME, ordered), map(_BRANCH, ordered), map(_CATEGORY, ordered),
-        map(average, map(_AVERAGE, ordered)), map(_RANK, ordered), grades,
-        map(_REASON, ordered), map(_BOUNDARY, ordered), map(_FLAGS, ordered))))
+    ordered[4] = map(ByValue(to_centi).__getitem__, ordered[4])
+    return (grading.effective, *map(_array, ordered))
 
 
 def grading_columns(conn: sqlite3.Connection, effective: str, *fields: str

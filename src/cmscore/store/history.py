@@ -7,15 +7,15 @@ import sqlite3
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import compress, repeat
-from operator import attrgetter, itemgetter, mul
+from operator import attrgetter, mul
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cmscore.engine.grading import Grading, Member
+from cmscore.engine.grading import Grading
 from cmscore.engine.month import Manager
 from cmscore.engine.pay import PayLine, SupervisorLine
 from cmscore.numbers import ByValue, from_centi, to_centi
@@ -125,76 +125,23 @@ def _columns(conn: sqlite3.Connection, months: list[str], column: str,
     return everyone, {m: ids for m, (ids, _, _) in found.items()}, columns, aside
 
 
-_FIRST = itemgetter(0)
 _ID = attrgetter("id")
-_WHO_SQL = "SELECT cm_id, name, branch, category FROM scores WHERE month = ?"
-Who = tuple[str, str, str, str]
+
+
+def _arrays(conn: sqlite3.Connection, fields: tuple[str, ...], query: str,
+            params: tuple[object, ...]) -> list[list[Any]]:
+    """Each field of ``query``'s rows (it selects ``fields``, in its order) as a list, read
+    as one JSON array built by SQLite: read beside other work, a row at a time took the
+    GIL back from it a hundred thousand times (0.15 s); SQLite's arrays hold no GIL."""
+    arrays = ", ".join(f"json_group_array({f})" for f in fields)
+    return list(map(json.loads, conn.execute(f"SELECT {arrays} FROM ({query})", params)
+                    .fetchone()))
 
 
 def _as_arrays(conn: sqlite3.Connection, fields: tuple[str, ...], query: str,
-              params: tuple[object, ...]) -> list[tuple[Any, ...]]:
-    """The rows of ``query`` (which selects ``fields``, in its order), each field read as
-    one JSON array built by SQLite: read beside other work, a row at a time took the GIL
-    back from it a hundred thousand times (0.15 s); SQLite's arrays hold no GIL."""
-    arrays = ", ".join(f"json_group_array({f})" for f in fields)
-    columns = conn.execute(f"SELECT {arrays} FROM ({query})", params).fetchone()
-    return list(zip(*map(json.loads, columns), strict=True))
-
-
-def _month_who(conn: sqlite3.Connection, month: str) -> list[Who]:
-    """(id, name, branch, category) of every CM scored in ``month``, as SQLite's arrays."""
-    return _as_arrays(conn, ("cm_id", "name", "branch", "category"), _WHO_SQL, (month,))
-
-
-def _latest_who(conn: sqlite3.Connection, months: list[str], everyone: list[str],
-                ids_by_month: dict[str, list[str]], last: list[Who] | None = None
-                ) -> dict[str, Who]:
-    """CM → (id, name, branch, category) from their latest month among ``months``;
-    ``last`` may hold the last month's rows, read already."""
-    if months and ids_by_month.get(months[-1]) == everyone:  # the usual case: all in the last
-        got = last if last is not None else conn.execute(_WHO_SQL, (months[-1],)).fetchall()
-        return dict(zip(map(_FIRST, got), got, strict=True))  # keyed in C: a national month
-    who: dict[str, Who] = {}
-    left = set(everyone)
-    sql = _WHO_SQL
-    for month in reversed(months):
-        ids = ids_by_month.get(month, [])
-        wanted = left.intersection(ids)
-        if not wanted:
-            continue
-        rows: Any = last if last is not None and month == months[-1] else None
-        if len(wanted) == len(ids):  # the usual case: the whole month
-            got = rows or conn.execute(sql, (month,)).fetchall()
-            who.update(zip(map(_FIRST, got), got, strict=True))  # keyed in C: a national month
-        elif len(wanted) * 4 > len(ids):
-            who.update((r[0], r) for r in rows or conn.execute(sql, (month,))
-                       if r[0] in wanted)
-        else:  # a few who left the month after: look them up
-            chosen = sorted(wanted)
-            for k in range(0, len(chosen), 500):
-                part = chosen[k:k + 500]
-                who.update((r[0], r) for r in conn.execute(
-                    f"{sql} AND cm_id IN ({','.join('?' * len(part))})", (month, *part)))
-        left -= wanted
-        if not left:
-            break
-    return who
-
-
-def window_members(conn: sqlite3.Connection, months: list[str],
-                   db: Path | None = None) -> list[Member]:
-    """Every CM scored in ``months``, in id order, as grading takes them: name, branch and
-    category from their latest month in the window, and their total in every month.
-
-    Given the store's path, the last month's names are read beside the totals (read_beside)."""
-    beside = read_beside(db, lambda c: _month_who(c, months[-1])) \
-        if db is not None and months else nullcontext(lambda: None)
-    with beside as last:
-        everyone, ids_by_month, columns, _ = _columns(conn, months, "total_cp", None)
-        who = _latest_who(conn, months, everyone, ids_by_month, last())
-    # (id, name, branch, category, totals) per CM, zipped in C from the columns.
-    return list(zip(*zip(*map(who.__getitem__, everyone), strict=True),
-                    zip(*columns, strict=True), strict=True))
+               params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+    """The rows of ``query``, read as ``_arrays``."""
+    return list(zip(*_arrays(conn, fields, query, params), strict=True))
 
 
 def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord,
