@@ -187,6 +187,12 @@ def _detail_items(rules: RuleSet) -> dict[str, Item]:
     return items
 
 
+# 明细's blocks after the first: the two processes of a forked run take blocks until none
+# is left, and whichever renders the last one is waited for; a block of 4096 managers is
+# ≈ 0.2 s of rendering, one of 1024 ≈ 0.05 s (the same cells, more, smaller parts).
+DETAIL_ROWS = 1024
+
+
 def detail_sheet(scores: MonthScores, rules: RuleSet,
                  groups: list[tuple[str, list[ManagerScore]]] | None = None
                  ) -> tuple[list[Column], list[Maker], list[int]]:
@@ -201,9 +207,13 @@ def detail_sheet(scores: MonthScores, rules: RuleSet,
         cols.append(Column(f"{item.name}·得分", 9, "points"))
     cols += [Column("提前完成", 14), Column("总分", 9, "points"), Column("风险金计提", 10, "points"),
              Column("计分说明", 72, "wrap")]
-    parts = [members[k:k + BLOCK_ROWS]
-             for _, members in (ordered(scores, rules) if groups is None else groups)
-             for k in range(0, len(members), BLOCK_ROWS)]
+    parts: list[list[ManagerScore]] = []
+    for _, members in ordered(scores, rules) if groups is None else groups:
+        k = 0
+        while k < len(members):
+            size = DETAIL_ROWS if parts else BLOCK_ROWS  # the first: what widths are fit on
+            parts.append(members[k:k + size])
+            k += size
     return cols, [partial(_detail_columns, part, items) for part in parts], list(map(len, parts))
 
 
