@@ -57,7 +57,7 @@ def test_a_sheet_read_in_halves_is_the_whole_sheet(tmp_path: Path,
     for i, row in enumerate(rows):
         for j, value in enumerate(row):
             if value is not None:  # rows and columns left empty, at the top and in between
-                sheet.cell(row=i + 1 + skip * (i % 3 == 2), column=j + 1 + skip, value=value)
+                sheet.cell(row=i + 1 + skip * (i // 3), column=j + 1 + skip, value=value)
     if merge:
         sheet.merge_cells("A1:C1")
     path = tmp_path / "x.xlsx"

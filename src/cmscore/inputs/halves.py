@@ -50,12 +50,16 @@ def halves(members: dict[str, bytes], part: str, name: str) -> tuple[Rows, Any] 
     import python_calamine  # noqa: F401  here, not in the thread: `--help` never needs it
 
     text = memoryview(data)
-    books = [_book(members, part, [text[:cut], text[end:]]),
-             _book(members, part, [text[:start], text[cut:end], _CLOSE + b"</worksheet>"])]
+    books: list[io.BytesIO | None] = [
+        _book(members, part, [text[:cut], text[end:]]),
+        _book(members, part, [text[:start], text[cut:end], _CLOSE + b"</worksheet>"])]
+    # The inflated sheet (80 MB at 100k managers) is not needed again: the books have it.
+    text.release()
+    del data, members[part]
     sheets: list[Any] = [None, None]
-    side = threading.Thread(target=_parse, args=(books[0], name, sheets, 0))
+    side = threading.Thread(target=_parse, args=(books, name, sheets, 0))
     side.start()
-    _parse(books[1], name, sheets, 1)
+    _parse(books, name, sheets, 1)
     side.join()
     first, second = sheets
     if isinstance(first, BaseException) or isinstance(second, BaseException) or \
@@ -89,13 +93,17 @@ def _book(members: dict[str, bytes], part: str, pieces: list[Any]) -> io.BytesIO
     return io.BytesIO(b"".join(out))
 
 
-def _parse(book: io.BytesIO, name: str, out: list[Any], k: int) -> None:
+def _parse(books: list[io.BytesIO | None], name: str, out: list[Any], k: int) -> None:
     import python_calamine as pc
 
     try:
-        out[k] = pc.CalamineWorkbook.from_filelike(book).get_sheet_by_name(name)
-    except Exception as exc:  # the whole sheet is read instead, and says what is wrong
-        out[k] = exc
+        book = books[k]
+        assert book is not None
+        opened = pc.CalamineWorkbook.from_filelike(book)
+        books[k] = book = None  # calamine holds its own copy of the bytes
+        out[k] = opened.get_sheet_by_name(name)
+    except BaseException as exc:  # calamine panics too: the whole sheet is read instead,
+        out[k] = exc  # and says what is wrong as it always did
 
 
 def _joined(first: Any, second: Any) -> Rows:
