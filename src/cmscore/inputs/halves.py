@@ -69,12 +69,13 @@ def halves(members: dict[str, bytes], part: str, name: str) -> tuple[Rows, Any] 
             side.join()
     except OSError:  # no room in the temp folder: the whole sheet is read instead
         return None
-    first, second = sheets
-    if isinstance(first, BaseException) or isinstance(second, BaseException) or \
-            first.end is not None and second.start is not None and \
+    if any(isinstance(got, BaseException) for got in sheets):
+        return None
+    (first, rows), (second, later) = sheets
+    if first.end is not None and second.start is not None and \
             first.end[0] >= second.start[0]:  # rows out of order: not two runs of rows
         return None
-    return _joined(first, second), first
+    return _joined(first, rows, second, later), first
 
 
 def _book(members: dict[str, bytes], part: str, pieces: list[Any], path: str) -> str:
@@ -107,26 +108,29 @@ def _parse(path: str, name: str, out: list[Any], k: int) -> None:
     import python_calamine as pc
 
     try:
-        out[k] = pc.CalamineWorkbook.from_path(path).get_sheet_by_name(name)
+        sheet = pc.CalamineWorkbook.from_path(path).get_sheet_by_name(name)
+        # Its cells as Python objects here, under the GIL, while the other half may still
+        # be parsing without it. The second half without the empty rows above it.
+        out[k] = sheet, sheet.to_python(skip_empty_area=k == 1) if sheet.end is not None else []
     except BaseException as exc:  # calamine panics too: the whole sheet is read instead,
         out[k] = exc  # and says what is wrong as it always did
 
 
-def _joined(first: Any, second: Any) -> Rows:
-    """Both halves' cells as one grid from A1: rows to the last row of either, every row
-    as wide as the widest, '' where neither has a cell (as calamine fills a range)."""
+def _joined(first: Any, rows: Rows, second: Any, later: Rows) -> Rows:
+    """Both halves' cells as one grid from A1 (``rows`` from the first half's
+    ``to_python(skip_empty_area=False)``, ``later`` from the second's, empty area skipped):
+    rows to the last row of either, every row as wide as the widest, '' where neither
+    has a cell (as calamine fills a range)."""
     ends = [s.end for s in (first, second) if s.end is not None]
     if not ends:
         return []
     width = max(column for _, column in ends) + 1
-    rows: Rows = first.to_python(skip_empty_area=False) if first.end is not None else []
     if rows and len(rows[0]) < width:
         rows = [row + [""] * (width - len(row)) for row in rows]
     if second.end is None:
         return rows
     (top, left), right = second.start, second.end[1]
     rows += [[""] * width for _ in range(top - len(rows))]
-    later = second.to_python(skip_empty_area=True)
     if left or right + 1 < width:
         later = [[""] * left + row + [""] * (width - right - 1) for row in later]
     return rows + later
