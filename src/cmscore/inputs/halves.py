@@ -7,7 +7,9 @@ into two small workbooks of stored (not deflated) members, parsed by two threads
 the two ranges put back together as one grid: the same rows, cells and merged ranges
 that parsing the whole sheet gives (``tests/test_halves.py`` compares them).
 
-Only a plain case is cut: one ``<sheetData>`` without a namespace prefix, the row at
+The halves are files in a private temp folder (mode 0700), each deleted as soon as
+calamine has opened it (POSIX only: Windows cannot delete an open file). Only a plain
+case is cut: one ``<sheetData>`` without a namespace prefix, the row at
 the cut carrying its number (``r="…"``: a row without one is numbered from the row
 before it, which the second half would not have), every member named once. Anything
 else, and any error of either half, reads the whole sheet as before, so calamine's own
@@ -39,7 +41,7 @@ def halves(members: dict[str, bytes], part: str, name: str) -> tuple[Rows, Any] 
     ``to_python(skip_empty_area=False)`` of the whole sheet gives them, and the calamine
     sheet that holds its merged ranges; None when the sheet is not cut (see above)."""
     data = members.get(part)
-    if data is None or len(data) < MIN_BYTES or data.count(_OPEN) != 1 or \
+    if os.name != "posix" or data is None or len(data) < MIN_BYTES or data.count(_OPEN) != 1 or \
             data.count(_CLOSE) != 1 or sum(map(len, members.values())) >= 1 << 32:  # ZIP64
         return None
     start, end = data.index(_OPEN) + len(_OPEN), data.index(_CLOSE)
@@ -108,7 +110,9 @@ def _parse(path: str, name: str, out: list[Any], k: int) -> None:
     import python_calamine as pc
 
     try:
-        sheet = pc.CalamineWorkbook.from_path(path).get_sheet_by_name(name)
+        book = pc.CalamineWorkbook.from_path(path)
+        os.unlink(path)  # open, it is read to the end; a kill from here leaves no copy
+        sheet = book.get_sheet_by_name(name)
         # Its cells as Python objects here, under the GIL, while the other half may still
         # be parsing without it. The second half without the empty rows above it.
         out[k] = sheet, sheet.to_python(skip_empty_area=k == 1) if sheet.end is not None else []
