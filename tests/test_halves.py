@@ -104,3 +104,12 @@ def test_rows_out_of_order_are_read_whole(tmp_path: Path,
     path = _rewritten(Path("examples/2026-10.xlsx"), tmp_path / "x.xlsx", swap)
     whole, cut, cuts = _both(path, monkeypatch)
     assert cuts == 0 and cut == whole
+
+
+def test_the_halves_leave_nothing_in_the_temp_folder(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "temp"
+    folder.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(folder))
+    _, _, cuts = _both(Path("examples/2026-10.xlsx"), monkeypatch)
+    assert cuts == 1 and list(folder.iterdir()) == []
