@@ -320,7 +320,8 @@ def test_the_detail_sheet_ends_in_small_blocks_and_keeps_its_first(
     while sum(sizes[tail:]) < 8:
         tail -= 1
     assert tail > 0 and all(size <= 3 for size in sizes[tail:]), sizes
-    assert all(size == 8 for size, ends in zip(sizes[:tail], accumulate(sizes[:tail]))
-               if ends not in set(accumulate(whole))), sizes  # full but at a category's end
     ends = set(accumulate(whole))  # where each category ends: a block boundary
     assert ends <= set(accumulate(sizes))
+    assert all(size == 8 for size, end in zip(sizes[:tail], accumulate(sizes[:tail]),
+                                              strict=True)
+               if end not in ends), sizes  # full, but at a category's end
