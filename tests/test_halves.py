@@ -113,3 +113,12 @@ def test_the_halves_leave_nothing_in_the_temp_folder(tmp_path: Path,
     monkeypatch.setattr("tempfile.tempdir", str(folder))
     _, _, cuts = _both(Path("examples/2026-10.xlsx"), monkeypatch)
     assert cuts == 1 and list(folder.iterdir()) == []
+
+
+def test_no_thread_to_be_had_reads_the_whole_sheet(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(self: object) -> None:
+        raise RuntimeError("can't start new thread")
+    monkeypatch.setattr("threading.Thread.start", refused)
+    whole, cut, cuts = _both(Path("examples/2026-10.xlsx"), monkeypatch)
+    assert cuts == 0 and cut == whole

@@ -69,8 +69,8 @@ def halves(members: dict[str, bytes], part: str, name: str) -> tuple[Rows, Any] 
             side.start()
             _parse(books[1], name, sheets, 1)
             side.join()
-    except OSError:  # no room in the temp folder: the whole sheet is read instead
-        return None
+    except (OSError, RuntimeError):  # no room in the temp folder, no thread to be had:
+        return None  # the whole sheet is read instead
     if any(isinstance(got, BaseException) for got in sheets):
         return None
     (first, rows), (second, later) = sheets
@@ -116,6 +116,8 @@ def _parse(path: str, name: str, out: list[Any], k: int) -> None:
         # Its cells as Python objects here, under the GIL, while the other half may still
         # be parsing without it. The second half without the empty rows above it.
         out[k] = sheet, sheet.to_python(skip_empty_area=k == 1) if sheet.end is not None else []
+    except (KeyboardInterrupt, SystemExit):  # the person's Ctrl-C stops the run, as ever
+        raise
     except BaseException as exc:  # calamine panics too: the whole sheet is read instead,
         out[k] = exc  # and says what is wrong as it always did
 
