@@ -10,6 +10,7 @@ import subprocess
 import time
 import zipfile
 from functools import partial
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -294,3 +295,33 @@ def test_a_block_s_pieces_keep_the_kind_of_each_column(monkeypatch: pytest.Monke
         [[["1", "2"], ["a", "b"], ["一\n甲", "二\n乙"]], [["3"], ["c"], ["三\n丙"]]]
     assert all(type(piece[1]) is Marked and type(piece[2]) is Joined for piece in seen)
     assert [piece[2].parts for piece in seen] == [[["一", "二"], ["甲", "乙"]], [["三"], ["丙"]]]
+
+
+def test_the_detail_sheet_ends_in_small_blocks_and_keeps_its_first(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """明细's last BLOCK_ROWS rows come in blocks of at most TAIL_ROWS (so neither process
+    of a forked run waits long for the other's last block); the first block, on which the
+    widths are fit, and the blocks before the tail keep BLOCK_ROWS; no block spans two
+    categories."""
+    from cmscore.engine.scoring import score_month
+    from cmscore.inputs.reader import read_export
+    from cmscore.rules.ruleset import load_rules
+
+    rules = load_rules()
+    scores = score_month(read_export(EXAMPLES / "2026-10.xlsx", rules), rules)
+    groups = out_scores.ordered(scores, rules)
+    monkeypatch.setattr(out_scores, "BLOCK_ROWS", 8)
+    monkeypatch.setattr(out_scores, "TAIL_ROWS", 3)
+    _, makers, sizes = out_scores.detail_sheet(scores, rules, groups)
+    whole = [len(m) for _, m in groups]
+    assert sum(sizes) == sum(whole) == 40 and len(makers) == len(sizes)
+    assert sizes[0] == min(8, whole[0])
+    tail = len(sizes) - 1  # the fewest last blocks that hold the last 8 rows
+    while sum(sizes[tail:]) < 8:
+        tail -= 1
+    assert tail > 0 and all(size <= 3 for size in sizes[tail:]), sizes
+    ends = set(accumulate(whole))  # where each category ends: a block boundary
+    assert ends <= set(accumulate(sizes))
+    assert all(size == 8 for size, end in zip(sizes[:tail], accumulate(sizes[:tail]),
+                                              strict=True)
+               if end not in ends), sizes  # full, but at a category's end

@@ -51,6 +51,10 @@ class Checked:
     # sheet name → merged ranges (first row, first column, last row, last column), for
     # the formats whose merges calamine does not report (.ods)
     merges: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)
+    # xlsx: every member's inflated bytes, and worksheet part → sheet name, for reading a
+    # large sheet in halves (``halves``) without inflating the file again
+    members: dict[str, bytes] = field(default_factory=dict)
+    sheets: dict[str, str] = field(default_factory=dict)
 
 
 def column_number(letters: str) -> int:
@@ -127,13 +131,15 @@ def _check_zip(path: Path, limits: Limits) -> Checked:
                        f"{limits.max_inflated_mb}（疑似压缩炸弹）", file=path.name)
         sheets = _sheet_names(archive) if kind == "xlsx" else {}
         lowered = {k.lower(): v for k, v in sheets.items()}
-        checked = Checked(kind)
+        checked = Checked(kind, sheets=sheets)
         inflated = 0
         for m in members:
             if m.is_dir():
                 continue
             data = _inflate(archive, m, cap - inflated, limits, path.name)
             inflated += len(data)
+            if kind == "xlsx":
+                checked.members[m.filename] = data
             # Every member that looks like XML is checked, whatever its name says.
             if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and \
                     m.filename not in sheets:
@@ -152,6 +158,8 @@ def _check_zip(path: Path, limits: Limits) -> Checked:
                     checked.cell_problems[label] = problems
                 if formulas:
                     checked.formulas[label] = formulas
+        if len(checked.members) != sum(not m.is_dir() for m in members):
+            checked.members = {}  # a name twice: which one a parser takes is its own choice
         return checked
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cmscore.inputs.halves import halves
 from cmscore.inputs.preflight import Checked, sniff
 from cmscore.numbers import CONTROLS
 from cmscore.problems import InputError, Problem, fail
@@ -153,8 +154,13 @@ def _read_workbook(path: Path, checked: Checked) -> list[Grid]:
                 str(meta.typ) != "SheetTypeEnum.WorkSheet":
             continue
         try:
-            sheet = book.get_sheet_by_name(meta.name)
-            rows = sheet.to_python(skip_empty_area=False)
+            parts = [p for p, n in checked.sheets.items() if n == meta.name]
+            cut = halves(checked.members, parts[0], meta.name) if len(parts) == 1 else None
+            if cut is not None:
+                rows, sheet = cut
+            else:
+                sheet = book.get_sheet_by_name(meta.name)
+                rows = sheet.to_python(skip_empty_area=False)
             merges = _merges(sheet) or checked.merges.get(meta.name, [])
         except Exception as exc:
             problems.append(Problem(f"无法读取该工作表（{exc}）", file=path.name, sheet=meta.name))
