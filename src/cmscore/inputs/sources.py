@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,24 @@ def _read_text(path: Path) -> Grid:
     return Grid(path.name, "", rows, encoding)
 
 
+def _unreadable(exc: BaseException, path: Path, parts: list[str], name: str) -> list[Problem]:
+    """Why sheet ``name`` could not be read. A number no date can be, in a cell formatted
+    as a date or a time, stops calamine's whole sheet (Python's timedelta overflows, or
+    calamine panics on ``TimeDelta``): those cells are found and named (``datecells``)."""
+    if (isinstance(exc, OverflowError) or "TimeDelta" in str(exc)) and len(parts) == 1:
+        from cmscore.inputs.datecells import out_of_range
+
+        try:
+            with zipfile.ZipFile(path) as archive:  # the preflight has vouched for its size
+                sheet, styles = archive.read(parts[0]), archive.read("xl/styles.xml")
+        except (OSError, KeyError, zipfile.BadZipFile):
+            sheet = styles = b""
+        found = out_of_range(sheet, styles, path.name, name)
+        if found:
+            return found
+    return [Problem(f"无法读取该工作表（{exc}）", file=path.name, sheet=name)]
+
+
 def _read_workbook(path: Path, checked: Checked) -> list[Grid]:
     import python_calamine as pc  # imported here so `cmscore --help` stays fast
 
@@ -162,8 +181,10 @@ def _read_workbook(path: Path, checked: Checked) -> list[Grid]:
                 sheet = book.get_sheet_by_name(meta.name)
                 rows = sheet.to_python(skip_empty_area=False)
             merges = _merges(sheet) or checked.merges.get(meta.name, [])
-        except Exception as exc:
-            problems.append(Problem(f"无法读取该工作表（{exc}）", file=path.name, sheet=meta.name))
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # calamine's panics (pyo3's PanicException) are not Exceptions
+            problems.extend(_unreadable(exc, path, parts, meta.name))
             continue
         problems.extend(checked.cell_problems.get(meta.name, []))
         grids.append(Grid(path.name, meta.name, rows, merges=merges,
