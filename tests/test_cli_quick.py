@@ -1,6 +1,6 @@
-"""``cli.quick``: a plainly well-formed ``score`` line is read and run without typer, with
-the values typer would give; every other line (help, a refusal, anything unusual) is left
-to typer, so what cmscore says about it is typer's, word for word."""
+"""``cli.quick``: a plainly well-formed ``score``, ``grade`` or ``payroll`` line is read and
+run without typer, with the values typer would give; every other line (help, a refusal,
+anything unusual) is left to typer, so what cmscore says about it is typer's, word for word."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def _typer_command(name: str) -> Any:
     return typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
 
 
-def _declared(name: str) -> tuple[tuple[str, Any], dict[str, tuple[str, Any]], dict[str, Any]]:
+def _declared(name: str) -> tuple[tuple[str, Any] | None, dict[str, tuple[str, Any]],
+                                  dict[str, Any]]:
     """What typer declares for ``name``, in ``quick.COMMANDS``'s terms."""
     command = _typer_command(name)
     argument: tuple[str, Any] | None = None
@@ -42,6 +43,9 @@ def _declared(name: str) -> tuple[tuple[str, Any], dict[str, tuple[str, Any]], d
             assert (info.readable, info.writable, info.resolve_path, info.allow_dash) == \
                 (True, False, False, False), param.name
             kind: Any = (info.exists, info.file_okay, info.dir_okay)
+        elif desc.annotation is int:  # a range typer refuses beyond (not clamped)
+            assert not info.clamp, param.name
+            kind = ("int", param.min, param.max)
         else:
             assert desc.annotation in (str, bool), param.name
             kind = desc.annotation
@@ -49,11 +53,11 @@ def _declared(name: str) -> tuple[tuple[str, Any], dict[str, tuple[str, Any]], d
             assert argument is None and param.required
             argument = (param.name, kind)
             continue
-        assert not param.required and not param.secondary_opts, param.name
+        assert not param.secondary_opts, param.name
         assert param.is_flag == (kind is bool), param.name
         options.update({spelling: (param.name, kind) for spelling in param.opts})
-        defaults[param.name] = param.default
-    assert argument is not None
+        if not param.required:  # a required option has no default: quick asks for it
+            defaults[param.name] = param.default
     return argument, options, defaults
 
 
@@ -118,6 +122,38 @@ def test_quick_and_typer_read_a_score_line_alike(tokens: list[str]) -> None:
         assert quick_read is None, args
 
 
+RESULT_TOKENS = ["--months", "12", "6", "0", "25", "+6", "06", "1_2", "６", "--end", "2026-06",
+                 "--month", "2026-10", "--replace", "--db", "c.db", "--rules", "rules", "--out",
+                 "src", "--json", "--quiet", "-q", "--roster", "--supervisors",
+                 "examples/roster-2026.csv", "examples", "nowhere/x", "--months=6", "--help",
+                 "--bogus", "--", "", "-1", "x"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from(["grade", "payroll"]), st.lists(st.sampled_from(RESULT_TOKENS), max_size=7))
+@example("grade", ["--months", "12", "--end", "2026-06", "--db", "c.db", "--quiet"])
+@example("grade", ["--months", "24", "--roster", "examples/roster-2026.csv", "--json"])
+@example("grade", ["--months", "25"])                        # typer: out of range
+@example("grade", ["--months", "+6"])                        # typer: 6; quick leaves it
+@example("grade", ["--end", "2026-06"])                      # typer: --months missing
+@example("payroll", ["--month", "2026-10", "--supervisors", "examples/roster-2026.csv"])
+@example("payroll", ["--supervisors", "examples"])           # typer: a folder
+@example("payroll", ["--supervisors", "nowhere/x"])          # typer: does not exist
+@example("payroll", ["x"])                                   # typer: no argument taken
+def test_quick_and_typer_read_a_grade_or_payroll_line_alike(name: str, tokens: list[str]) -> None:
+    """As for ``score``: what the quick reading takes, typer takes with the same values;
+    what typer refuses, the quick reading leaves to typer."""
+    args = [name, *tokens]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(ROOT)
+        quick_read = quick.parse(args)
+        typer_read = _typer_reads(args)
+    if quick_read is not None:
+        assert quick_read[1] == typer_read, args
+    if typer_read is None:
+        assert quick_read is None, args
+
+
 def test_the_usual_lines_are_taken_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
     """Not a reading that leaves everything to typer: the lines people and bench.py type."""
     monkeypatch.chdir(ROOT)
@@ -126,6 +162,8 @@ def test_the_usual_lines_are_taken_quickly(monkeypatch: pytest.MonkeyPatch) -> N
                     "--replace", "--allow-gap", "--accept-roster-change", "--replace-tasks",
                     "--tasks", "examples/tasks/任务下达-2026.csv", "--rules", "rules"]):
         assert quick.parse(["score", *tokens]) is not None, tokens
+    assert quick.parse(["grade", "--months", "12", "--db", "c.db", "--quiet"]) is not None
+    assert quick.parse(["payroll", "--month", "2026-10", "--out", "src"]) is not None
     assert quick.parse(["check", "examples/2026-10.xlsx"]) is None  # typer's: not known here
     monkeypatch.setenv("_CMSCORE_COMPLETE", "bash_complete")   # shell completion is typer's
     assert quick.parse(["score", "examples/2026-10.xlsx"]) is None
@@ -156,23 +194,58 @@ def test_a_plain_score_runs_without_typer(tmp_path: Path) -> None:
     assert (tmp_path / "scores-2026-10.xlsx").exists()
 
 
+def test_a_plain_grade_and_payroll_run_without_typer_and_say_what_typer_would(
+        tmp_path: Path, cli_runner: Any) -> None:
+    """The same stored six months graded and paid through the console script (quick) and
+    through the whole typer app, each on its own copy: the same JSON, and no typer."""
+    import shutil
+
+    from history_helpers import cm, span, store_months
+
+    first = store_months(tmp_path / "a.db", {m: {f"00{k:04d}": cm(f"{40 + k * 3 + n}.00")
+                                                  for k in range(12)}
+                                              for n, m in enumerate(span("2026-01", "2026-06"))})
+    second = tmp_path / "b.db"
+    shutil.copy(first, second)
+    said = []
+    for db, out in ((first, tmp_path / "quick"), (second, tmp_path / "typer")):
+        lines = (["grade", "--months", "6", "--end", "2026-06", "--db", str(db), "--out",
+                  str(out), "--json"],
+                 ["payroll", "--month", "2026-06", "--db", str(db), "--out", str(out), "--json"])
+        if db == first:
+            runs = [subprocess.run([sys.executable, "-c", PROBE, *line, "--", "typer", "click"],
+                                   capture_output=True, text=True, timeout=120, cwd=tmp_path)
+                    for line in lines]
+            assert [r.stderr.splitlines()[-1] for r in runs] == ["[] 0", "[] 0"], runs
+            said.append([json.loads(r.stdout) for r in runs])
+        else:
+            said.append([json.loads(cli_runner.invoke(app, line).stdout) for line in lines])
+    assert said[0] == said[1]
+    assert said[0][1]["month"] == "2026-06" and len(said[0][1]["managers"]) == 12
+
+
 @pytest.mark.parametrize("tokens", [
-    ["--out", "pyproject.toml", str(EXAMPLE)],
-    [str(EXAMPLE), "--bogus"],
-    [str(EXAMPLE), "--db"],
-    ["--json"],
-    [str(EXAMPLE), "--help"],
+    ["score", "--out", "pyproject.toml", str(EXAMPLE)],
+    ["score", str(EXAMPLE), "--bogus"],
+    ["score", str(EXAMPLE), "--db"],
+    ["score", "--json"],
+    ["score", str(EXAMPLE), "--help"],
+    ["grade", "--months", "25"],
+    ["grade", "--end", "2026-06"],
+    ["grade", "--months", "6", "--help"],
+    ["payroll", "x"],
+    ["payroll", "--supervisors", "src"],
 ])
-def test_what_typer_says_about_a_score_line_is_said_by_the_console_script(
+def test_what_typer_says_about_a_quick_command_line_is_said_by_the_console_script(
         tokens: list[str]) -> None:
     """Through ``main`` (where ``cli.quick`` looks first) a refused or help line gets
     typer's answer: the same words and exit code as the whole typer app's, run alike."""
     env = {"PATH": "/usr/bin:/bin", "COLUMNS": "2000", "NO_COLOR": "1"}
     script = Path(sys.executable).parent / "cmscore"
-    ran = subprocess.run([str(script), "score", *tokens],
+    ran = subprocess.run([str(script), *tokens],
                          capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
     whole = subprocess.run([sys.executable, "-c", "import sys\nfrom cmscore.cli import app\n"
-                            "app(prog_name='cmscore')", "score", *tokens],
+                            "app(prog_name='cmscore')", *tokens],
                            capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
     assert (ran.returncode, ran.stdout, ran.stderr) == \
         (whole.returncode, whole.stdout, whole.stderr), tokens

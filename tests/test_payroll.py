@@ -224,16 +224,16 @@ def test_grade_and_payroll_keep_their_result_until_the_process_leaves(tmp_path: 
     """The command's result outlives its return (cli.main leaves with os._exit: a national
     grading or payroll freed object by object cost ≈ 0.1 s); only the last one is kept."""
     from cmscore.app.grade import GradeResult
-    from cmscore.cli import results
+    from cmscore.cli import resultbody
 
     db = graded_history(tmp_path / "h.db")
     run("grade", "--months", 6, "--end", "2026-06", "--db", db, "--out", tmp_path)
-    [graded] = results._kept
+    [graded] = resultbody._kept
     assert isinstance(graded, GradeResult) and graded.grading.effective == "2026-07"
     gone = weakref.ref(graded)
     del graded
     run("payroll", "--month", "2026-07", "--db", db, "--out", tmp_path, "--json")
-    [paid] = results._kept
+    [paid] = resultbody._kept
     assert isinstance(paid, PayrollResult) and paid.month == "2026-07"
     assert gone() is None  # the grading's result let go when the payroll's was kept
 

@@ -1,6 +1,6 @@
-"""A plainly well-formed ``cmscore score …`` run without importing typer (≈ 0.1 G
-instructions, a tenth of a 1k month's ``score``: typer pulls in its own click, and click
-``platform``, ``uuid``, ``difflib``, ``gettext``).
+"""A plainly well-formed ``cmscore score …``, ``grade …`` or ``payroll …`` run without
+importing typer (≈ 0.1 G instructions, a tenth of a 1k month's ``score``: typer pulls in
+its own click, and click ``platform``, ``uuid``, ``difflib``, ``gettext``).
 
 Only a command line nothing can be said about is taken here: a command this module knows,
 each option spelled as declared (``--db PATH``, not ``--db=PATH``), at most once, a value
@@ -27,10 +27,16 @@ from typing import Any
 ANY_PATH = (False, True, True)
 FOLDER = (False, False, True)
 EXISTING_FOLDER = (True, False, True)
+EXISTING_FILE = (True, True, False)
 
-# command -> (the function that does it, its argument's name and checks, its options:
-# each spelling -> (parameter, str / bool / a path's checks), the defaults).
-COMMANDS: dict[str, tuple[str, tuple[str, Any], dict[str, tuple[str, Any]], dict[str, Any]]] = {
+# An integer option's kind: ("int", least, most), as typer's ``min``/``max`` declare it.
+MONTHS = ("int", 1, 24)
+
+# command -> (the function that does it, its argument's name and checks or None, its
+# options: each spelling -> (parameter, str / bool / an int's range / a path's checks),
+# the defaults: an option without one must be given).
+COMMANDS: dict[str, tuple[str, tuple[str, Any] | None, dict[str, tuple[str, Any]],
+                          dict[str, Any]]] = {
     "score": (
         "cmscore.cli.scorebody:score",
         ("file", ANY_PATH),
@@ -43,6 +49,26 @@ COMMANDS: dict[str, tuple[str, tuple[str, Any], dict[str, tuple[str, Any]], dict
         {"month": None, "replace": False, "allow_gap": False, "accept_roster": False,
          "db": None, "rules": None, "out": None, "json_": False, "quiet": False,
          "tasks": None, "replace_tasks": False},
+    ),
+    "grade": (
+        "cmscore.cli.resultbody:grade",
+        None,
+        {"--months": ("months", MONTHS), "--end": ("end", str), "--replace": ("replace", bool),
+         "--db": ("db", ANY_PATH), "--rules": ("rules", EXISTING_FOLDER),
+         "--out": ("out", FOLDER), "--json": ("json_", bool), "--quiet": ("quiet", bool),
+         "-q": ("quiet", bool), "--roster": ("roster", ANY_PATH)},
+        {"end": None, "replace": False, "db": None, "rules": None, "out": None,
+         "json_": False, "quiet": False, "roster": None},
+    ),
+    "payroll": (
+        "cmscore.cli.resultbody:payroll",
+        None,
+        {"--month": ("month", str), "--supervisors": ("supervisors", EXISTING_FILE),
+         "--replace": ("replace", bool), "--db": ("db", ANY_PATH),
+         "--rules": ("rules", EXISTING_FOLDER), "--out": ("out", FOLDER),
+         "--json": ("json_", bool), "--quiet": ("quiet", bool), "-q": ("quiet", bool)},
+        {"month": None, "supervisors": None, "replace": False, "db": None, "rules": None,
+         "out": None, "json_": False, "quiet": False},
     ),
 }
 
@@ -64,13 +90,24 @@ def _path(value: str, checks: tuple[bool, bool, bool]) -> Path | None:
     return path
 
 
+def _value(text: str, kind: Any) -> Any:
+    """What typer gives an option of ``kind`` for ``text``, or None where it might refuse
+    or read it otherwise."""
+    if kind is str:
+        return text
+    if kind[0] == "int":  # digits only: what click's int() reads the same (no "+1", "1_0")
+        number = int(text) if text.isascii() and text.isdecimal() else None
+        return number if number is not None and kind[1] <= number <= kind[2] else None
+    return _path(text, kind)
+
+
 def parse(args: list[str]) -> tuple[str, dict[str, Any]] | None:
     """(the function's ``module:name``, its keyword arguments) for a plainly well-formed
     command line (``args`` without the program's name), else None."""
     if not args or args[0] not in COMMANDS or \
             any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ):
         return None  # not a command known here, or shell completion (typer's)
-    body, (arg_name, arg_checks), options, defaults = COMMANDS[args[0]]
+    body, argument, options, defaults = COMMANDS[args[0]]
     params = dict(defaults)
     seen: set[str] = set()
     positional: list[str] = []
@@ -90,11 +127,16 @@ def parse(args: list[str]) -> tuple[str, dict[str, Any]] | None:
         value = next(tokens, "")
         if not value or value.startswith("-"):
             return None
-        params[name] = value if kind is str else _path(value, kind)
+        params[name] = _value(value, kind)
         if params[name] is None:
             return None
+    if any(name not in params for name, _ in options.values()):  # a required one not given
+        return None
+    if argument is None:
+        return None if positional else (body, params)
     if len(positional) != 1 or not positional[0]:
         return None
+    arg_name, arg_checks = argument
     params[arg_name] = _path(positional[0], arg_checks)
     return None if params[arg_name] is None else (body, params)
 
