@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from contextlib import closing
@@ -524,11 +525,13 @@ def test_output_that_cannot_be_written_is_one_plain_message_not_a_traceback(
         assert conn.execute("SELECT month FROM months").fetchall() == [("2026-10",)]
 
 
-@pytest.mark.parametrize(("encoding", "named"), [("ascii", "ascii"), ("latin-1", "iso8859-1")])
+@pytest.mark.parametrize(("encoding", "named"), [("ascii", "ascii"), ("latin-1", "iso8859-1"),
+                                               ("big5", "big5"), ("gb2312", "gb2312")])
 def test_an_output_encoding_without_chinese_is_refused_before_anything_is_done(
         tmp_path: Path, encoding: str, named: str) -> None:
     """Session 9's leftover: under ``PYTHONIOENCODING=ascii`` (or a Latin-1 locale) `score`
-    stored the month, then died in a UnicodeEncodeError traceback at its first table."""
+    stored the month, then died in a UnicodeEncodeError traceback at its first table; Big5
+    has 考核 but not 计 (the red team's find), GB2312 not the help's dash."""
     import os
     import subprocess
     import sys
@@ -540,8 +543,39 @@ def test_an_output_encoding_without_chinese_is_refused_before_anything_is_done(
                          capture_output=True, timeout=60)
     assert ran.returncode == 1
     assert ran.stdout == b""
-    said = ran.stderr.decode("ascii")  # stderr shares the encoding: the Chinese as escapes
-    assert said.startswith(f"cmscore: the output encoding {named} "
-                           "cannot show Chinese; nothing was done. Set PYTHONIOENCODING=utf-8 "
-                           "and run again. / \\u6807\\u51c6")
+    # stderr shares the encoding: the Chinese after the English as it can, or escaped
+    assert ran.stderr.startswith(f"cmscore: the output encoding {named} cannot show Chinese; "
+                                 "nothing was done. Set PYTHONIOENCODING=utf-8 and run "
+                                 "again. / ".encode())
     assert not db.exists() and not (tmp_path / "out").exists()
+
+
+def test_a_json_run_writes_utf8_whatever_the_output_encoding(tmp_path: Path) -> None:
+    """JSON is UTF-8 (RFC 8259): `score --json > file` under an ASCII locale worked before
+    the refusal above and still does, Chinese names and all."""
+    import os
+    import subprocess
+    import sys
+
+    ran = subprocess.run([sys.executable, "-m", "cmscore.cli", "score", EXAMPLES / "2026-10.xlsx",
+                          "--db", tmp_path / "c.db", "--out", tmp_path, "--json"],
+                         env={**os.environ, "PYTHONIOENCODING": "ascii"},
+                         capture_output=True, timeout=60)
+    assert ran.returncode == 0
+    assert json.loads(ran.stdout.decode("utf-8"))["managers"][0]["name"] == "蒋红梅"
+
+
+def test_a_closed_stdout_is_refused_before_anything_is_done(tmp_path: Path) -> None:
+    """``cmscore score … >&-`` stored the month, then an AttributeError traceback (both
+    releases, the red team's find): nothing to print to is said at once."""
+    import os
+    import subprocess
+    import sys
+
+    ran = subprocess.run([sys.executable, "-m", "cmscore.cli", "score", EXAMPLES / "2026-10.xlsx",
+                          "--db", tmp_path / "c.db", "--out", tmp_path / "out"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60,
+                         preexec_fn=lambda: os.close(1), text=True)
+    assert (ran.returncode, ran.stderr) == (1, "cmscore: there is no standard output (it was "
+                                            "closed); nothing was done. / 标准输出已关闭，未执行任何操作。\n")
+    assert not (tmp_path / "c.db").exists()

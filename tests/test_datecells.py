@@ -52,3 +52,19 @@ def test_date_and_time_formats_are_told_from_number_formats() -> None:
       <xf numFmtId="166"/><xf numFmtId="167"/><xf numFmtId="4"/><xf numFmtId="47"/></cellXfs>
     </styleSheet>"""
     assert date_styles(styles) == {1, 3, 5, 7}
+
+
+def test_in_a_sheet_read_in_halves_calamine_stops_once_and_the_cell_is_named(
+        tmp_path: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPatch,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    """The red team's find: a half that stopped on such a cell sent the whole sheet to be
+    read again, which stopped on it again — calamine's panic said twice on stderr."""
+    from cmscore.inputs import halves
+
+    monkeypatch.setattr(halves, "MIN_BYTES", 0)  # every sheet cut, as a national one is
+    path = _export(tmp_path / "2026-10.xlsx", {"G30": (-1e20, "yyyy-mm-dd")})
+    with pytest.raises(InputError) as caught:
+        read_export(path, rules)
+    assert caught.value.problems == [Problem(MESSAGE.format(value="-1e+20"), file="2026-10.xlsx",
+                                             sheet="业绩", row=30, column="G30")]
+    assert capfd.readouterr().err.count("TimeDelta") == 1

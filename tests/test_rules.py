@@ -354,16 +354,19 @@ def test_grades_may_still_be_written_with_their_english_names(tmp_path: Path) ->
 def test_a_blank_header_is_refused_where_it_is_written(tmp_path: Path) -> None:
     """Session 9's leftover: ``id: [""]`` passed `rules check`, then `check` blamed the
     export (「前 30 行中没有同时含 、姓名、机构、类别 的行」) for the rule file's slip."""
-    target, text = broken(tmp_path / "a", "  id: [工号, 员工号, 客户经理工号]", '  id: [工号, "  "]',
-                          name="export.yaml")
-    assert problems_of(target) == [f"export.yaml:{line_of(text, 'id: [工号')}: identity.id.1: "
-                                   "表头不能为空，请写出该列在导出表中的表头文字"]
+    said = "表头不能为空，也不能只含看不见的字符或控制字符；请写出该列在导出表中的表头文字"
+    # "\u200b": blank as the reader sees it; "\u202e": a direction override (the red team's)
+    for n, blank in enumerate(["  ", "\\u200b", "\\ufeff", "\\u3000", "工号\\u202e"]):
+        target, text = broken(tmp_path / f"a{n}", "  id: [工号, 员工号, 客户经理工号]",
+                              f'  id: [工号, "{blank}"]', name="export.yaml")
+        assert problems_of(target) == [f"export.yaml:{line_of(text, 'id: [工号')}: identity.id.1: "
+                                       + said], blank
     target, text = broken(tmp_path / "b", "          value: [放款户数, 新增放款户数]",
                           '          value: [""]')
     [problem] = problems_of(target)
     written = line_of(text, 'value: [""]')
     assert problem.startswith(f"{ZHIHANG}:{written}: ")
-    assert problem.endswith(".columns.value.0: 表头不能为空，请写出该列在导出表中的表头文字")
+    assert problem.endswith(".columns.value.0: " + said)
 
 
 def test_an_empty_list_of_headers_is_refused_where_it_is_written(tmp_path: Path) -> None:

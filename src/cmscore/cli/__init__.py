@@ -94,14 +94,29 @@ def main() -> None:
     os._exit(code)
 
 
+# What cmscore prints, in characters a legacy encoding may lack: simplified Chinese (Big5,
+# Shift-JIS and EUC-KR have 考核 but not 计 or 级), the dashes and signs of the help and
+# the lines, and the tables' box drawing.
+_PRINTED = "考核计分定级绩效工资–≈→━┃┏┓┗┛"
+
+
 def _shows_chinese() -> bool:
     """Whether stdout's encoding can carry what cmscore prints. One that cannot (an
-    ASCII or Latin-1 locale, ``PYTHONIOENCODING=ascii``) raised a UnicodeEncodeError at the
-    first table, after a month had been stored: refused before anything is done, in
-    English first, since the same stderr may show the Chinese only as escapes."""
+    ASCII, Latin-1 or Big5 locale, ``PYTHONIOENCODING=ascii``) raised a UnicodeEncodeError
+    at the first table, after a month had been stored: refused before anything is done, in
+    English first, since the same stderr may show the Chinese only as escapes. A ``--json``
+    run writes its document in UTF-8 whatever the terminal's encoding (JSON is UTF-8,
+    RFC 8259), as score's managers always were; a closed stdout is refused too."""
+    if sys.stdout is None:
+        print("cmscore: there is no standard output (it was closed); nothing was done. / "
+              "标准输出已关闭，未执行任何操作。", file=sys.stderr, flush=True)
+        return False
+    if "--json" in sys.argv[1:] and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")
+        return True
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     try:
-        "考核".encode(encoding)
+        _PRINTED.encode(encoding)
     except (UnicodeEncodeError, LookupError):
         print(f"cmscore: the output encoding {encoding} cannot show Chinese; nothing was "
               "done. Set PYTHONIOENCODING=utf-8 and run again. / 标准输出的字符编码"

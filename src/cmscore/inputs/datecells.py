@@ -28,6 +28,12 @@ MESSAGE = ("单元格设为日期或时间格式，数值 {value} 却超出日�
            "这样的单元格使整张表无法读取；请在 Excel/WPS 中把该单元格的格式改为「常规」或「数值」后另存")
 
 
+def no_date_can_be(exc: BaseException) -> bool:
+    """Whether calamine stopped on such a cell: Python's timedelta overflowed, or calamine
+    panicked on chrono's ``TimeDelta`` (pyo3's PanicException, not an Exception)."""
+    return isinstance(exc, OverflowError) or "TimeDelta" in str(exc)
+
+
 def _shows_a_date(code: str) -> bool:
     """Whether a custom format code shows a date or a time: a y, m, d, h or s outside
     quoted text, escaped characters and brackets other than [h], [mm], [ss]."""

@@ -27,6 +27,8 @@ from typing import Any
 
 from isal.isal_zlib import crc32
 
+from cmscore.inputs.datecells import no_date_can_be
+
 # Below this a sheet parses in ~0.05 s: a thread and two small workbooks gain nothing.
 MIN_BYTES = 4 << 20
 
@@ -71,6 +73,9 @@ def halves(members: dict[str, bytes], part: str, name: str) -> tuple[Rows, Any] 
             side.join()
     except (OSError, RuntimeError):  # no room in the temp folder, no thread to be had:
         return None  # the whole sheet is read instead
+    for got in sheets:
+        if isinstance(got, BaseException) and no_date_can_be(got):
+            raise got  # the whole sheet would stop on the same cell (and calamine say so twice)
     if any(isinstance(got, BaseException) for got in sheets):
         return None
     (first, rows), (second, later) = sheets

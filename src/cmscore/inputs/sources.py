@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cmscore.inputs.datecells import no_date_can_be, out_of_range
 from cmscore.inputs.halves import halves
 from cmscore.inputs.preflight import Checked, sniff
 from cmscore.numbers import CONTROLS
@@ -142,9 +143,7 @@ def _unreadable(exc: BaseException, path: Path, parts: list[str], name: str) -> 
     """Why sheet ``name`` could not be read. A number no date can be, in a cell formatted
     as a date or a time, stops calamine's whole sheet (Python's timedelta overflows, or
     calamine panics on ``TimeDelta``): those cells are found and named (``datecells``)."""
-    if (isinstance(exc, OverflowError) or "TimeDelta" in str(exc)) and len(parts) == 1:
-        from cmscore.inputs.datecells import out_of_range
-
+    if no_date_can_be(exc) and len(parts) == 1:
         try:
             with zipfile.ZipFile(path) as archive:  # the preflight has vouched for its size
                 sheet, styles = archive.read(parts[0]), archive.read("xl/styles.xml")

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
 
+from cmscore.numbers import CONTROLS, clean_text
+
 HUNDRED = Decimal(100)  # a table's full score, and the most any item's full can be
 POINTS_MAX = Decimal(1000)  # cap, rate, a tier's or a client's points (full: 100)
 FIGURE_MAX = Decimal(10**12)  # a unit or an annual task, in the export's units
@@ -59,8 +61,11 @@ Amount = Annotated[Decimal, within(Decimal(0), PAY_MAX)]
 
 
 def _written(header: str) -> str:
-    if not header.strip():  # matches no column, and the header row search names it as 「」
-        raise ValueError("表头不能为空，请写出该列在导出表中的表头文字")
+    # Blank as the reader sees it (NFKC, zero-width and other invisible characters gone,
+    # ``numbers.clean_text``), it matches no column and the header row search names it 「」;
+    # a control or direction mark (U+202E) matches none either and reorders what is shown.
+    if not clean_text(header).strip() or CONTROLS.search(header):
+        raise ValueError("表头不能为空，也不能只含看不见的字符或控制字符；请写出该列在导出表中的表头文字")
     return header
 
 
