@@ -89,6 +89,19 @@ def _typer_reads(args: list[str]) -> dict[str, Any] | None:
         return None
 
 
+def _read_alike(args: list[str]) -> None:
+    """What the quick reading takes, typer takes with the same values; what typer refuses
+    (or answers with help), the quick reading leaves to typer."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(ROOT)
+        quick_read = quick.parse(args)
+        typer_read = _typer_reads(args)
+    if quick_read is not None:
+        assert quick_read[1] == typer_read, args
+    if typer_read is None:
+        assert quick_read is None, args
+
+
 TOKENS = ["--month", "2026-10", "--replace", "--allow-gap", "--accept-roster-change", "--db",
           "--rules", "--out", "--json", "--quiet", "-q", "--tasks", "--replace-tasks",
           "--db=c.db", "--help", "-h", "--bogus", "--", "-", "", "-qq", "--no-json", "--Json",
@@ -111,15 +124,7 @@ TOKENS = ["--month", "2026-10", "--replace", "--allow-gap", "--accept-roster-cha
 def test_quick_and_typer_read_a_score_line_alike(tokens: list[str]) -> None:
     """Whatever the quick reading takes, typer takes with the same values; whatever typer
     refuses (or answers with help) the quick reading leaves to typer."""
-    args = ["score", *tokens]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(ROOT)
-        quick_read = quick.parse(args)
-        typer_read = _typer_reads(args)
-    if quick_read is not None:
-        assert quick_read[1] == typer_read, args
-    if typer_read is None:
-        assert quick_read is None, args
+    _read_alike(["score", *tokens])
 
 
 RESULT_TOKENS = ["--months", "12", "6", "0", "25", "+6", "06", "1_2", "６", "--end", "2026-06",
@@ -143,15 +148,7 @@ RESULT_TOKENS = ["--months", "12", "6", "0", "25", "+6", "06", "1_2", "６", "--
 def test_quick_and_typer_read_a_grade_or_payroll_line_alike(name: str, tokens: list[str]) -> None:
     """As for ``score``: what the quick reading takes, typer takes with the same values;
     what typer refuses, the quick reading leaves to typer."""
-    args = [name, *tokens]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(ROOT)
-        quick_read = quick.parse(args)
-        typer_read = _typer_reads(args)
-    if quick_read is not None:
-        assert quick_read[1] == typer_read, args
-    if typer_read is None:
-        assert quick_read is None, args
+    _read_alike([name, *tokens])
 
 
 def test_the_usual_lines_are_taken_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
