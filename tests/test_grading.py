@@ -474,7 +474,7 @@ def test_window_members_grade_as_the_stored_rows_one_by_one(tmp_path: Path, end:
 
 
 def test_the_last_months_names_read_as_sqlites_arrays_are_the_rows(tmp_path: Path) -> None:
-    """window_members reads the last month's names beside the totals as JSON arrays built
+    """the window reads the last month's names beside the totals as JSON arrays built
     by SQLite (gradewindow._month_who): every text comes back as the row query gives it."""
     db = churned_year(tmp_path / "h.db")
     odd = ['引号"与\\反斜杠', "制表\t换行\n回车\r", "\x00空字符\x1f", "😀 emoji", "[/] :x:", ""]
@@ -486,10 +486,10 @@ def test_the_last_months_names_read_as_sqlites_arrays_are_the_rows(tmp_path: Pat
         conn.commit()
         rows = conn.execute("SELECT cm_id, name, branch, category FROM scores"
                             " WHERE month = '2026-12'").fetchall()
-        got = gradewindow._month_who(conn, "2026-12")
+        got = list(zip(*gradewindow._month_who(conn, "2026-12"), strict=True))
         assert sorted(got) == sorted(rows) and len(rows) == 19
         assert set(odd) <= {name for _, name, _, _ in got}
-        assert gradewindow._month_who(conn, "2027-01") == []
+        assert list(zip(*gradewindow._month_who(conn, "2027-01"), strict=True)) == []
     with closing(store.connect(db)) as conn:
         members = {m[0]: m[1:4] for m in gradewindow.window_members(conn, window("2026-12", 12), db)}
     # those scored in the window's last month take their texts from it (Z left in August)

@@ -45,6 +45,19 @@ def round2(value: Decimal) -> Decimal:
     return _ROUNDED.setdefault(result, result)
 
 
+H = TypeVar("H")
+
+
+def one_each(values: Iterable[H], kept: dict[H, H] | None = None) -> list[H]:
+    """``values`` with one object per distinct value (``kept``: the objects already chosen,
+    shared across calls). A national month repeats a few thousand names, branches and
+    totals a hundred thousand times: one object each is memory a forked run holds once,
+    and every later pass reads memory the cache holds."""
+    kept = {} if kept is None else kept
+    values = values if isinstance(values, list) else list(values)
+    return list(map(kept.setdefault, values, values))
+
+
 def round2_each(values: Iterable[Decimal]) -> list[Decimal]:
     """``round2`` of every value, the quantizing done in a C loop (a national month rounds
     a million item points; one Python call each was a third of scoring)."""

@@ -62,7 +62,7 @@ def main() -> None:
     leaves with ``os._exit``: tearing the interpreter down freed a national month's
     million objects one by one (score 0.15 s, grade 0.07 s, payroll 0.06 s at 100k),
     memory the system takes back at once. Every file and the store are closed by then."""
-    if not _shows_chinese():
+    if not _stdout_usable():
         os._exit(1)
     try:
         from cmscore.cli import quick
@@ -100,13 +100,14 @@ def main() -> None:
 _PRINTED = "考核计分定级绩效工资–≈→━┃┏┓┗┛"
 
 
-def _shows_chinese() -> bool:
-    """Whether stdout's encoding can carry what cmscore prints. One that cannot (an
-    ASCII, Latin-1 or Big5 locale, ``PYTHONIOENCODING=ascii``) raised a UnicodeEncodeError
-    at the first table, after a month had been stored: refused before anything is done, in
-    English first, since the same stderr may show the Chinese only as escapes. A ``--json``
-    run writes its document in UTF-8 whatever the terminal's encoding (JSON is UTF-8,
-    RFC 8259), as score's managers always were; a closed stdout is refused too."""
+def _stdout_usable() -> bool:
+    """Whether stdout is there and its encoding can carry what cmscore prints. One that
+    cannot (an ASCII, Latin-1 or Big5 locale, ``PYTHONIOENCODING=ascii``) raised a
+    UnicodeEncodeError at the first table, after a month had been stored: refused before
+    anything is done, in English first, since the same stderr may show the Chinese only as
+    escapes. A ``--json`` run writes its document in UTF-8 whatever the terminal's encoding
+    (JSON is UTF-8, RFC 8259), as score's managers always were; a closed stdout is refused
+    too."""
     if sys.stdout is None:
         print("cmscore: there is no standard output (it was closed); nothing was done. / "
               "标准输出已关闭，未执行任何操作。", file=sys.stderr, flush=True)

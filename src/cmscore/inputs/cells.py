@@ -23,6 +23,7 @@ from cmscore.numbers import (
     clean_text,
     float_decimals,
     float_to_decimal,
+    one_each,
     parse_decimal,
     quote,
 )
@@ -60,8 +61,7 @@ def identity_column(key: str, values: list[object]) -> tuple[list[str], Found]:
         # thousand texts), as the cell-by-cell path's memo gives: 16 MB less for a
         # forked run to hold twice. A 工号 is distinct by rule.
         texts: list[str] = values  # type: ignore[assignment]
-        first: dict[str, str] = {}
-        return (texts if key == "id" else list(map(first.setdefault, texts, texts))), []
+        return (texts if key == "id" else one_each(texts)), []
     out: list[str] = []
     found: Found = []
     memo: dict[object, tuple[str, list[str]]] = {}

@@ -9,14 +9,15 @@ categories as SQLite's arrays read in a thread beside them (``history.read_besid
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
 from contextlib import nullcontext
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from cmscore.engine.grading import Columns, Member
-from cmscore.store.history import _arrays, _as_arrays, _columns, read_beside
+from cmscore.numbers import one_each
+from cmscore.store.history import _columns, read_beside
+from cmscore.store.paycols import json_arrays
 
 _FIRST = itemgetter(0)
 _WHO_SQL = "SELECT cm_id, name, branch, category FROM scores WHERE month = ?"
@@ -24,9 +25,10 @@ _WHO = ("cm_id", "name", "branch", "category")
 Who = tuple[str, str, str, str]
 
 
-def _month_who(conn: sqlite3.Connection, month: str) -> list[Who]:
-    """(id, name, branch, category) of every CM scored in ``month``, as SQLite's arrays."""
-    return _as_arrays(conn, _WHO, _WHO_SQL, (month,))
+def _month_who(conn: sqlite3.Connection, month: str) -> list[list[str]]:
+    """The ids, names, branches and categories of every CM scored in ``month``, as four
+    columns read as SQLite's arrays."""
+    return json_arrays(conn, _WHO, _WHO_SQL, (month,))
 
 
 def _latest_who(conn: sqlite3.Connection, months: list[str], everyone: list[str],
@@ -77,7 +79,7 @@ def window_columns(conn: sqlite3.Connection, months: list[str],
                    db: Path | None = None) -> Columns:
     """``window_members`` as five columns (``grading.grade_table``): the ids, names,
     branches and categories, and each CM's totals, without a tuple per CM in between."""
-    beside = read_beside(db, lambda c: _arrays(c, _WHO, _WHO_SQL, (months[-1],))) \
+    beside = read_beside(db, lambda c: _month_who(c, months[-1])) \
         if db is not None and months else nullcontext(lambda: None)
     with beside as last:
         everyone, ids_by_month, columns, _ = _columns(conn, months, "total_cp", None)
@@ -91,12 +93,5 @@ def window_columns(conn: sqlite3.Connection, months: list[str],
     ids, names, branches, categories = who
     # A few hundred branches and three categories, each text one object (parsed, each of
     # the 100k was its own): every later pass over them then reads memory the cache holds.
-    return (ids, names, _one_each(branches), _one_each(categories),
+    return (ids, names, one_each(branches), one_each(categories),
             list(zip(*columns, strict=True)))
-
-
-def _one_each(texts: Sequence[str]) -> list[str]:
-    same: dict[str, str] = {}
-    return list(map(same.setdefault, texts, texts))
-
-

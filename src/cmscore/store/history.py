@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from cmscore.engine.grading import Grading
 from cmscore.engine.month import Manager
 from cmscore.engine.pay import PayLine, SupervisorLine
-from cmscore.numbers import ByValue, from_centi, to_centi
+from cmscore.numbers import ByValue, from_centi, one_each, to_centi
 from cmscore.rules.grading import DEFAULT_POOL
 from cmscore.store.db import BUSY_TIMEOUT_S, RunRecord, insert_rows, insert_run, transaction
 from cmscore.store.gradecols import grades_of as grades_of  # read here, and by payroll
@@ -92,7 +92,7 @@ def _columns(conn: sqlite3.Connection, months: list[str], column: str,
             f" FROM month_points WHERE month IN ({marks}) ORDER BY month", months):
         id_list = last_list if ids == last_ids else json.loads(ids)
         value_list = json.loads(values)
-        value_list = list(map(same.setdefault, value_list, value_list))
+        value_list = one_each(value_list, same)
         last_ids, last_list = ids, id_list
         apart: list[int] = []
         if outside is not None:
@@ -126,22 +126,6 @@ def _columns(conn: sqlite3.Connection, months: list[str], column: str,
 
 
 _ID = attrgetter("id")
-
-
-def _arrays(conn: sqlite3.Connection, fields: tuple[str, ...], query: str,
-            params: tuple[object, ...]) -> list[list[Any]]:
-    """Each field of ``query``'s rows (it selects ``fields``, in its order) as a list, read
-    as one JSON array built by SQLite: read beside other work, a row at a time took the
-    GIL back from it a hundred thousand times (0.15 s); SQLite's arrays hold no GIL."""
-    arrays = ", ".join(f"json_group_array({f})" for f in fields)
-    return list(map(json.loads, conn.execute(f"SELECT {arrays} FROM ({query})", params)
-                    .fetchone()))
-
-
-def _as_arrays(conn: sqlite3.Connection, fields: tuple[str, ...], query: str,
-               params: tuple[object, ...]) -> list[tuple[Any, ...]]:
-    """The rows of ``query``, read as ``_arrays``."""
-    return list(zip(*_arrays(conn, fields, query, params), strict=True))
 
 
 def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord,
