@@ -11,13 +11,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import compress, repeat
-from operator import attrgetter, mul
+from operator import mul
 from pathlib import Path
 from typing import Any, TypeVar
 
 from cmscore.engine.grading import Grading
 from cmscore.engine.month import Manager
-from cmscore.engine.pay import PayLine, SupervisorLine
+from cmscore.engine.pay import PayLines, SupervisorLine
 from cmscore.numbers import ByValue, from_centi, one_each, to_centi
 from cmscore.rules.grading import DEFAULT_POOL
 from cmscore.store.db import BUSY_TIMEOUT_S, RunRecord, insert_rows, insert_run, transaction
@@ -123,9 +123,6 @@ def _columns(conn: sqlite3.Connection, months: list[str], column: str,
                 column_of[i] = value
             into.append(column_of)
     return everyone, {m: ids for m, (ids, _, _) in found.items()}, columns, aside
-
-
-_ID = attrgetter("id")
 
 
 def save_grading(conn: sqlite3.Connection, grading: Grading, run: RunRecord,
@@ -271,7 +268,7 @@ def _sums(columns: list[list[int | None]]) -> list[int]:
     return list(map(sum, zip(*columns, strict=True)))  # type: ignore[arg-type]
 
 
-def save_payroll(conn: sqlite3.Connection, month: str, lines: list[PayLine],
+def save_payroll(conn: sqlite3.Connection, month: str, lines: PayLines,
                  supervisors: list[SupervisorLine], run: RunRecord,
                  ready: Callable[[], None] | None = None,
                  then: Callable[[int], None] | None = None) -> None:
@@ -289,16 +286,24 @@ def save_payroll(conn: sqlite3.Connection, month: str, lines: list[PayLine],
             "INSERT OR REPLACE INTO payrolls (month, run_id, score_run, grading) VALUES"
             " (?, ?, (SELECT run_id FROM months WHERE month = ?), ?)",
             (month, run_id, month, in_effect(conn, month)))
-        # In 工号 order (the key's), the lines sorted on their ids alone: 100k tuples
-        # compared field by field took 0.1 s.
-        insert_rows(conn, "pay", 8, [
-            (month, p.id, p.grade, bases[p.base], p.score_cp, p.pay_fen, p.release_fen or 0,
-             p.forfeit_fen or 0) for p in sorted(lines, key=_ID)])
+        # In 工号 order (the key's): the positions sorted on the ids alone (100k tuples
+        # compared field by field took 0.1 s), each column taken in that order in a C loop.
+        ids = lines.id
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        at = [column.__getitem__ for column in (
+            ids, lines.grade, list(map(bases.__getitem__, lines.base)), lines.score_cp,
+            lines.pay_fen, _or_zero(lines.release_fen), _or_zero(lines.forfeit_fen))]
+        insert_rows(conn, "pay", 8, zip(repeat(month), *(map(get, order) for get in at)))
         conn.executemany("INSERT INTO supervisor_pay VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
             (month, s.id, s.name, s.title, s.scope, to_centi(s.wage), to_centi(s.average),
              to_centi(s.pay)) for s in supervisors])
         if then is not None:
             then(run_id)
+
+
+def _or_zero(column: list[int | None]) -> list[int]:
+    """A column of amounts where None (not released, not forfeited) is stored as 0."""
+    return [0] * len(column) if not any(column) else [v or 0 for v in column]
 
 
 def stored_managers(conn: sqlite3.Connection, month: str,
