@@ -149,7 +149,7 @@ def _runs(categories: list[str], order: dict[str, int]) -> list[tuple[int, int]]
     start = 0
     last = len(order)
     for category, run in groupby(categories):
-        end = start + sum(1 for _ in run)
+        end = start + len(list(run))
         runs.append((order.get(category, last) if order else 0, start, end))
         start = end
     return [(a, b) for _, a, b in sorted(runs, key=_FIRST)]

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import compress, repeat
-from operator import mul
+from operator import itemgetter, mul
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -286,19 +286,21 @@ def save_payroll(conn: sqlite3.Connection, month: str, lines: PayLines,
             "INSERT OR REPLACE INTO payrolls (month, run_id, score_run, grading) VALUES"
             " (?, ?, (SELECT run_id FROM months WHERE month = ?), ?)",
             (month, run_id, month, in_effect(conn, month)))
-        # In 工号 order (the key's): the positions sorted on the ids alone (100k tuples
-        # compared field by field took 0.1 s), each column taken in that order in a C loop.
-        ids = lines.id
-        order = sorted(range(len(ids)), key=ids.__getitem__)
-        at = [column.__getitem__ for column in (
-            ids, lines.grade, list(map(bases.__getitem__, lines.base)), lines.score_cp,
-            lines.pay_fen, _or_zero(lines.release_fen), _or_zero(lines.forfeit_fen))]
-        insert_rows(conn, "pay", 8, zip(repeat(month), *(map(get, order) for get in at)))
+        # In 工号 order (the key's): the rows zipped from the columns, sorted on their ids
+        # alone (100k tuples compared field by field took 0.1 s; the positions sorted and
+        # each column taken in their order, 0.2 s).
+        insert_rows(conn, "pay", 8, sorted(zip(
+            repeat(month), lines.id, lines.grade, map(bases.__getitem__, lines.base),
+            lines.score_cp, lines.pay_fen, _or_zero(lines.release_fen),
+            _or_zero(lines.forfeit_fen)), key=_ID))
         conn.executemany("INSERT INTO supervisor_pay VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
             (month, s.id, s.name, s.title, s.scope, to_centi(s.wage), to_centi(s.average),
              to_centi(s.pay)) for s in supervisors])
         if then is not None:
             then(run_id)
+
+
+_ID = itemgetter(1)  # a pay row's 工号
 
 
 def _or_zero(column: list[int | None]) -> list[int]:
