@@ -62,7 +62,7 @@ def pay_totals(result: PayrollResult) -> list[tuple[str, Decimal]]:
 
 
 # The 绩效工资 and 风险金明细 columns: fields of their lines, which come as columns.
-_PAY_TEXT = ("id", "name", "branch", "category", "grade", "grade_note", "base")
+_PAY_TEXT = ("id", "name", "branch", "category", "grade", "grade_note")  # then 履职绩效工资
 _PAY_AMOUNTS = ("score_cp", "pay_fen", "release_fen", "forfeit_fen")
 _FUND_TEXT = ("id", "name", "branch", "category")
 _FUND_AMOUNTS = ("opening_fen", "accrued_fen", "released_fen", "forfeited_fen")
@@ -122,12 +122,14 @@ def write_pay_sheet(book: Book, result: PayrollResult, order: dict[str, int]) ->
     # cell text made once per distinct value (a str of a Decimal per cell was a third of
     # the writer's time).
     texts = [_in_order(getattr(lines, f), runs) for f in _PAY_TEXT]
+    shown = {base: number(base) for base in set(lines.base)}  # a few bases: each text once
+    bases = list(map(shown.__getitem__, _in_order(lines.base, runs)))
     amounts = [_in_order(getattr(lines, f), runs) for f in _PAY_AMOUNTS]
     warned = _in_order(lines.warning_texts(), runs)
 
     def block(k: int) -> list[list[Any]]:
         end = k + BLOCK_ROWS
-        return [*(column[k:end] for column in texts),
+        return [*(column[k:end] for column in texts), Figures(bases[k:end]),
                 *(Figures(map(cell, column[k:end])) for column in amounts), warned[k:end]]
 
     total: list[list[Any]] = [["合计"], [""], [""], [""], [""], [f"{len(lines)} 人"],
@@ -300,10 +302,12 @@ def write_salary_import(csv_path: Path, xlsx_path: Path, result: PayrollResult,
     """Both files, into the paths given (``app.payroll`` moves them into place)."""
     ids, names, items, fen = import_columns(result, spec)
     heads = spec.columns
-    csv_path.write_text(BOM + _csv([heads.id, heads.name, heads.code, heads.amount],
-                                   ids, names, items, list(map(Texts().__getitem__, fen))),
-                        encoding="utf-8", newline="")
+    # One text per amount for both files: the workbook's cell text of a sum in 分 is the
+    # CSV's two-place text (``centi_text`` is ``fmt2`` of the same Decimal: a test).
     amounts = list(map(ByValue(centi_text).__getitem__, fen))
+    csv_path.write_text(BOM + _csv([heads.id, heads.name, heads.code, heads.amount],
+                                   ids, names, items, amounts),  # type: ignore[arg-type]
+                        encoding="utf-8", newline="")
     book = Book(xlsx_path, f"{result.month} 工资导入", result.month)
     book.sheet("工资导入", [Column(heads.id, 12), Column(heads.name, 10),
                           Column(heads.code, 14), Column(heads.amount, 14, "money")],
