@@ -51,7 +51,9 @@ def span_sums(conn: sqlite3.Connection, months: list[str], spans: list[list[int]
 
     def outside_of(categories: str) -> list[int]:
         if categories not in flags:  # month after month the same text: parsed once
-            flags[categories] = [int(c not in inside) for c in json.loads(categories)]
+            names = json.loads(categories)
+            flag = {c: int(c not in inside) for c in set(names)}  # a few categories
+            flags[categories] = list(map(flag.__getitem__, names))
         return flags[categories]
 
     points: list[list[int]] = []
