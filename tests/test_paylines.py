@@ -13,10 +13,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cmscore.engine.pay import FundLine, FundLines, Leaver, PayLine, PayLines
+from cmscore.engine.pay import (
+    NPL_WARNING_RATIO,
+    FundLine,
+    FundLines,
+    Leaver,
+    PayLine,
+    PayLines,
+    npl_warning,
+)
 from cmscore.outputs import payroll as out_payroll
 from cmscore.outputs.celltext import centi_text
 from cmscore.outputs.common import Texts
+from cmscore.store import db as store
+from cmscore.store import history
 from history_helpers import cm, query, run, span, store_months
 
 pytestmark = pytest.mark.usefixtures("short_windows")
@@ -96,3 +106,23 @@ def test_the_import_csv_is_what_csv_writer_writes(rows: list[tuple[str, ...]],
     writer.writerows(rows)
     columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[], [], [], []]
     assert out_payroll._csv(head, *columns) == text.getvalue()
+
+
+def test_npl_candidates_at_the_warning_ratio_are_those_that_warn(tmp_path: Path) -> None:
+    """payroll asks only for managers at 1% or more in each month (a national month's
+    18k candidates with some NPL: none there): the same warnings, and only those."""
+    ratios = ["0.0100", "0.02", "0.0099", "0.5", "0", "0.012"]
+    months = {m: {f"N{k:02d}": cm("80.00", npl=ratios[(k + j) % len(ratios)])
+                  for k in range(12)} | {"W": cm("70.00", npl=f"0.0{j + 1}")}
+              for j, m in enumerate(span("2026-01", "2026-03"))}
+    db = store_months(tmp_path / "h.db", months)
+    conn = store.connect(db)
+    try:
+        window = list(months)
+        every = history.npl_candidates(conn, window)
+        few = history.npl_candidates(conn, window, NPL_WARNING_RATIO)
+    finally:
+        conn.close()
+    warned = {c: npl_warning(r) for c, r in every.items() if npl_warning(r)}
+    assert set(few) == set(warned) and "W" in few and len(few) < len(every)
+    assert {c: npl_warning(r) for c, r in few.items()} == warned and list(few) == sorted(few)

@@ -22,6 +22,7 @@ from cmscore.engine.month import check_month
 from cmscore.engine.pay import (
     LEADERS,
     NPL_WARNING_MONTHS,
+    NPL_WARNING_RATIO,
     TRANSITION,
     Bases,
     Gone,
@@ -101,7 +102,8 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
         with history.read_beside(db, lambda c: history.accruals(c, year, month,
                                                                rules.grading.pool)) as funds_read, \
                 history.read_beside(db, lambda c: pay_columns(c, month)) as rows_read:
-            npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
+            npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS),
+                                         NPL_WARNING_RATIO)
             rows = rows_read()
             funds = funds_read()
         gone = who_left(conn, month, rules.payroll, funds, rows)

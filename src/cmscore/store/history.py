@@ -195,10 +195,12 @@ def pay_rows(conn: sqlite3.Connection, month: str) -> list[PayRow]:
     return pay_columns(conn, month).rows
 
 
-def npl_candidates(conn: sqlite3.Connection, months: list[str]) -> dict[str, list[Decimal | None]]:
+def npl_candidates(conn: sqlite3.Connection, months: list[str], floor: Decimal | None = None
+                   ) -> dict[str, list[Decimal | None]]:
     """CM → NPL ratio per month, only for CMs with a ratio other than 0 stored in every one of
     ``months``: no one else can reach the warning (第十六条第五项), and they are few. One
-    read; ids parsed once when the months share them; candidates picked in C loops."""
+    read; ids parsed once when the months share them; candidates picked in C loops. With
+    ``floor``, only those at ``floor`` or above in every month (the warning's ratio)."""
     marks = ",".join("?" * len(months))
     stored = {month: (ids, ratios) for month, ids, ratios in conn.execute(
         f"SELECT month, cm_ids, npl_ratio FROM month_points WHERE month IN ({marks})", months)}
@@ -214,6 +216,9 @@ def npl_candidates(conn: sqlite3.Connection, months: list[str]) -> dict[str, lis
         kept = list(map({None: False, "0": False}.get, ratios, repeat(True)))  # can warn
         found.append(dict(zip(compress(ids, kept), compress(ratios, kept), strict=True)))
     common = set(found[0]).intersection(*found[1:]) if found else set()
+    if floor is not None:  # month by month, a Decimal made only for those still in
+        for ratios in found:  # (a national month's candidates: 18k, none at 1%)
+            common = {cm for cm in common if Decimal(ratios[cm]) >= floor}
     # By 工号: a set's order changes from run to run (string hashing), and the warnings
     # `score` prints and stores in --json must come out the same every time.
     return {cm: [Decimal(ratios[cm]) for ratios in found] for cm in sorted(common)}
