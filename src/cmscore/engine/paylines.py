@@ -5,9 +5,9 @@ writes and stores them.
 A national payroll is 100k managers: made one object each, its lines and fund lines were
 200k objects (≈ 0.1 s before the fork, on one core) that every sheet, the salary import
 and the store then took apart again a field at a time. As columns, each field is one list
-from ``pay_lines`` to the workbook and the store; a ``PayLine`` or ``FundLine`` is made
-only where one manager's line is asked for (``explain``-like readers, the JSON document,
-tests): iterating yields them.
+from ``pay_lines`` to the workbook, the JSON document and the store; a ``PayLine`` or
+``FundLine`` is made only where one manager's line is asked for (``lines[k]``, or
+iterating the columns: tests, a reader of a few lines).
 """
 
 from __future__ import annotations
