@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cmscore.engine.pay import Bases, FundLine
-from cmscore.outputs.payroll import _in_order
+from cmscore.outputs.payroll import _in_order, _runs
 from cmscore.rules.ruleset import load_rules
 from cmscore.store import db as store
 from cmscore.store import history
@@ -121,5 +121,7 @@ def test_category_order_a_run_at_a_time_is_the_stable_sort(categories: list[str]
     """The sheets' category order, sorted run by run, is the stable sort by category's
     place (the others last), also when a category comes back after another."""
     lines = [FundLine(f"{k:03d}", "", "", c, 0) for k, c in enumerate(categories)]
-    place = {c: k for k, c in enumerate(order)}
-    assert _in_order(lines, place) == sorted(lines, key=lambda f: place.get(f.category, 3))
+    for place in ({c: k for k, c in enumerate(order)}, {}):  # {}: the order they came in
+        runs = _runs(categories, place)
+        assert _in_order(lines, runs) == sorted(lines, key=lambda f: place.get(f.category, 3))
+        assert _in_order(categories, runs) == [f.category for f in _in_order(lines, runs)]

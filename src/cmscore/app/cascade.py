@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from cmscore.engine import adjustments
 from cmscore.engine.grading import window
-from cmscore.engine.pay import NPL_WARNING_MONTHS
+from cmscore.engine.pay import NPL_WARNING_MONTHS, PayLines
 from cmscore.engine.scoring import MonthScores, score_month_managers
 from cmscore.numbers import from_centi, to_centi
 from cmscore.problems import fail, notify
@@ -93,9 +93,9 @@ def restate_pay(conn: sqlite3.Connection, months: list[str], rules: RuleSet, run
         # 月度应得工资 only: the risk fund released in December is not restated (README,
         # "Corrections and the year"), so a fund change never rides on another's line.
         paid = dict(conn.execute("SELECT cm_id, pay_fen FROM pay WHERE month = ?", (month,)))
-        names = {p.id: p.name for p in lines}
+        names = dict(zip(lines.id, lines.name, strict=True))
         names.update(conn.execute("SELECT cm_id, name FROM scores WHERE month = ?", (month,)))
-        due = {p.id: p.pay_fen for p in lines}
+        due = dict(zip(lines.id, lines.pay_fen, strict=True))
         before = restate.already_restated(conn, month)
         rows = []
         for cm in sorted(due.keys() | paid.keys()):
@@ -107,7 +107,7 @@ def restate_pay(conn: sqlite3.Connection, months: list[str], rules: RuleSet, run
     return count
 
 
-def due_lines(conn: sqlite3.Connection, rules: RuleSet, month: str) -> list:  # type: ignore[type-arg]
+def due_lines(conn: sqlite3.Connection, rules: RuleSet, month: str) -> PayLines:
     """The pay lines ``payroll`` would compute for ``month`` from the store as it is now."""
     # Imported here: only a month already paid needs it, and a plain month's `score` need
     # not load the payroll command with its readers and workbook (≈ 15 ms of a small run).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from decimal import Decimal
 from functools import partial
 from itertools import compress, repeat
@@ -22,12 +22,11 @@ from cmscore.engine.month import check_month
 from cmscore.engine.pay import (
     LEADERS,
     NPL_WARNING_MONTHS,
+    NPL_WARNING_RATIO,
     TRANSITION,
     Bases,
-    FundLine,
     Gone,
     Ledger,
-    PayLine,
     PayrollResult,
     SupervisorLine,
     base_for,
@@ -37,6 +36,7 @@ from cmscore.engine.pay import (
     supervisor_pay,
     total_of,
 )
+from cmscore.engine.paylines import FundLines, PayLines
 from cmscore.numbers import from_centi
 from cmscore.outputs import payroll as out_payroll
 from cmscore.outputs import sheetparts
@@ -102,23 +102,23 @@ def _payroll_locked(month: str | None, sups: list[Supervisor], supervisors_file:
         with history.read_beside(db, lambda c: history.accruals(c, year, month,
                                                                rules.grading.pool)) as funds_read, \
                 history.read_beside(db, lambda c: pay_columns(c, month)) as rows_read:
-            npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS))
+            npl = history.npl_candidates(conn, window(month, NPL_WARNING_MONTHS),
+                                         NPL_WARNING_RATIO)
             rows = rows_read()
             funds = funds_read()
         gone = who_left(conn, month, rules.payroll, funds, rows)
         lines, ledger = pay_lines(conn, rules.payroll, month, rows, funds, npl,
                                   rules.grading.pool, gone)
         happened = store_events.of(conn, month)  # the 第十六条 events, in the 预警 column
-        for line in lines:
-            if line.id in happened:
-                line.warnings += events.warnings(happened[line.id], month)
+        for k in [k for k, cm in enumerate(lines.id) if cm in happened] if happened else ():
+            lines.warnings.setdefault(k, []).extend(events.warnings(happened[lines.id[k]], month))
         sup_lines = _supervisor_lines(sups, rows.rows if sups else [], rules.payroll,
                                       supervisors_file)
         totals = reconcile(lines, sup_lines)
-        left = [f.id for f in ledger.lines if f.leaver is not None]
+        left = [f.id for f in ledger.lines.leavers]
         # The leavers' 扣收 (less any turned back): not on a pay line, in the ledger's.
         extra = ledger.forfeited - totals["risk_fund_forfeit"]
-        if extra or any(f.leaver and f.forfeited_fen for f in ledger.lines):
+        if extra or any(f.forfeited_fen for f in ledger.lines.leavers):
             totals["risk_fund_forfeit_leavers"] = extra
         run = store.RunRecord("payroll", month, supervisors_file.name if supervisors_file else "",
                               sha256_of(supervisors_file) if supervisors_file else "",
@@ -162,9 +162,10 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
               rows: list[history.PayRow] | PayColumns, funds: history.Accruals,
               npl: dict[str, list[Decimal | None]],
               pool: Collection[str] = DEFAULT_POOL,
-              gone: Gone | None = None) -> tuple[list[PayLine], Ledger]:
+              gone: Gone | None = None) -> tuple[PayLines, Ledger]:
     """Every CM's line and the risk-fund ledger per manager (``Ledger.lines``), in integers
-    (see ``pay.Bases``); with ``gone``, the leavers' fund too (held, 扣收 or turned back).
+    (see ``pay.Bases``), kept as columns (``engine.paylines``); with ``gone``, the
+    leavers' fund too (held, 扣收 or turned back).
 
     A manager in a category outside ``pool`` (grading.yaml's) is 一级 in that month
     (第六条) whatever the grading in effect says: a new 分行 manager, one appointed to 分行
@@ -220,23 +221,26 @@ def pay_lines(conn: sqlite3.Connection, payroll: Payroll, month: str,
         forfeits = [None if k else a for a, k in zip(amounts, no_npl, strict=True)]
         released = list(map(mul, amounts, no_npl))  # the amount where released, else 0
         forfeited = list(map(sub, amounts, released))
-        year_end: Iterable[str] = map({r: s[1] for r, s in settled.items()}.__getitem__, ratios)
-    else:
-        releases = forfeits = [None] * len(cms)
-        released = forfeited = [0] * len(cms)
-        year_end = repeat("")
-    lines = list(map(PayLine, cms, names, branches, categories, grades, notes,
-                     map(base.__getitem__, grades), totals, pays, releases, forfeits))
+        year_end = list(map({r: s[1] for r, s in settled.items()}.__getitem__, ratios))
+    else:  # each its own list: the leavers' settlement changes a fund line's in place
+        releases, forfeits = [None] * len(cms), [None] * len(cms)
+        released, forfeited = [0] * len(cms), [0] * len(cms)
+        year_end = [""] * len(cms)
+    warnings: dict[int, list[str]] = {}
     warned = {cm: w for cm, ratios_of in npl.items() if (w := npl_warning(ratios_of))}
     if warned:
         said = list(map(warned.get, cms))
-        for line, warning in zip(compress(lines, said), filter(None, said), strict=True):
-            line.warnings.append(warning)
+        warnings = {k: [w] for k, w in zip(compress(range(len(cms)), said), filter(None, said),
+                                            strict=True)}
+    lines = PayLines(cms, names, branches, categories, grades, notes,
+                     list(map(base.__getitem__, grades)), totals, pays, releases, forfeits,
+                     warnings=warnings)
     listed = [b or a for b, a in zip(befores, amounts, strict=True)]  # who has some fund
     columns = (cms, names, branches, categories, befores, list(map(sub, amounts, befores)),
                released, forfeited, year_end)
-    fund = list(map(FundLine, *(columns if all(listed) else
-                                (compress(column, listed) for column in columns))))
+    # No object per manager: the sheets, the import file and the store take the columns.
+    fund = FundLines(*(columns if all(listed) else
+                       [list(compress(column, listed)) for column in columns]))
     if gone is not None:
         gone.settle(fund, earlier_of, fen, december)
     return lines, Ledger.of(fund)  # the ledger is the sum of the managers' lines

@@ -8,7 +8,7 @@ manager's item and its sentence; ``sentencecolumns``: an item column's sentences
 once), ``scoring`` (a month: totals, ranks), ``grading`` (一级/二级/三级 over a window),
 ``staff`` (what the 花名册 says of a manager; months of another category left out of his
 average), ``tasks`` (the annual task of early completion, per manager and item), ``pay``
-(monthly pay, risk fund, supervisors) and
+(monthly pay, risk fund, supervisors; ``paylines``: its lines, kept as columns) and
 ``results`` (what explain and diff find). A new scoring rule kind's arithmetic goes in
 ``itemcolumns`` (its sentence in ``sentences``).
 

@@ -9,58 +9,27 @@ rounded amounts, checked to reconcile before anything is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import repeat
-from operator import add, attrgetter, floordiv
+from operator import add, floordiv
 from pathlib import Path
 
 from cmscore.engine.grading import GRADES, article16, divide_half_up
+
+# The lines live in ``paylines`` (with their columns); imported from here as before.
+from cmscore.engine.paylines import FundLine as FundLine
+from cmscore.engine.paylines import FundLines as FundLines
+from cmscore.engine.paylines import Leaver as Leaver
+from cmscore.engine.paylines import PayLine as PayLine
+from cmscore.engine.paylines import PayLines as PayLines
 from cmscore.numbers import HUNDRED, ZERO, from_centi, round2, to_centi
 from cmscore.rules.files import Payroll
 
 TRANSITION = "过渡期"
 NPL_WARNING_RATIO = Decimal("0.01")
 NPL_WARNING_MONTHS = 3
-
-
-@dataclass(slots=True)
-class PayLine:
-    """One CM's pay; amounts in hundredths (分, points), as Decimal through the properties.
-
-    A national payroll is a hundred thousand lines: integers add and store without
-    rounding again, and the Decimal of a value is made only where it is shown.
-    """
-
-    id: str
-    name: str
-    branch: str
-    category: str
-    grade: str  # 一级/二级/三级, or 过渡期 before any grade is in effect
-    grade_note: str
-    base: Decimal
-    score_cp: int
-    pay_fen: int
-    release_fen: int | None = None  # None: not released this month (shown as 0)
-    forfeit_fen: int | None = None  # None: not forfeited this month
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def score(self) -> Decimal:
-        return from_centi(self.score_cp)
-
-    @property
-    def pay(self) -> Decimal:
-        return from_centi(self.pay_fen)
-
-    @property
-    def risk_fund_release(self) -> Decimal:
-        return ZERO if self.release_fen is None else from_centi(self.release_fen)
-
-    @property
-    def risk_fund_forfeit(self) -> Decimal:
-        return ZERO if self.forfeit_fen is None else from_centi(self.forfeit_fen)
 
 
 @dataclass
@@ -86,17 +55,16 @@ class Ledger:
     accrued: Decimal = ZERO
     released: Decimal = ZERO
     forfeited: Decimal = ZERO
-    lines: list[FundLine] = field(default_factory=list)  # per manager, leavers included
+    lines: FundLines = field(default_factory=FundLines)  # per manager, leavers included
 
     @property
     def closing(self) -> Decimal:
         return self.opening + self.accrued - self.released - self.forfeited
 
     @classmethod
-    def of(cls, lines: list[FundLine]) -> Ledger:
+    def of(cls, lines: FundLines) -> Ledger:
         """The sums of the managers' lines: the ledger is theirs, to the 分."""
-        # Each sum in a C loop (map, attrgetter): a national ledger is 100k lines.
-        opening, accrued, released, forfeited = (from_centi(sum(map(attrgetter(f), lines)))
+        opening, accrued, released, forfeited = (from_centi(lines.total(f))
                                                  for f in ("opening_fen", "accrued_fen",
                                                            "released_fen", "forfeited_fen"))
         return cls(opening, accrued, released, forfeited, lines)
@@ -116,19 +84,19 @@ class Gone:
     before: dict[str, Leaver]
     policy: str  # hold_to_year_end | forfeit
 
-    def settle(self, fund: list[FundLine], earlier_of: Callable[[str], int],
+    def settle(self, fund: FundLines, earlier_of: Callable[[str], int],
                fen: Callable[[int], int], december: bool) -> None:
         """Adds each leaver's line to ``fund``; turns back an earlier 扣收 in it."""
         forfeit = self.policy == "forfeit"
         rule = f"payroll.yaml 的 leaver_risk_fund: {self.policy}"
         # 扣收 under ``forfeit`` is for those who left: a manager on leave keeps his fund.
         taken = {cm for cm, who in self.before.items() if forfeit and who.gone}
-        for f in fund:
-            if f.id in taken:  # 扣收 when he was first gone: 0 since
-                back, f.opening_fen = f.opening_fen, 0
-                f.forfeited_fen -= back
-                f.note = (f"{self.before[f.id].last_month} 后未见于导出，风险金已扣收；本月复又"
-                          f"计分，扣收转回 {from_centi(back)} 元")
+        for k in [k for k, cm in enumerate(fund.id) if cm in taken] if taken else ():
+            cm = fund.id[k]  # 扣收 when he was first gone: 0 since
+            back, fund.opening_fen[k] = fund.opening_fen[k], 0
+            fund.forfeited_fen[k] -= back
+            fund.note[k] = (f"{self.before[cm].last_month} 后未见于导出，风险金已扣收；本月复又"
+                            f"计分，扣收转回 {from_centi(back)} 元")
         for cm in sorted(self.now):
             who = self.now[cm]
             value = 0 if cm in taken else fen(earlier_of(cm))
@@ -143,59 +111,10 @@ class Gone:
                 line.note = f"{who.note}；{why}风险金扣收（{rule}），{LEADERS}"
             else:
                 line.note = f"{who.note}；风险金暂存至年末（{rule}）"
-            fund.append(line)
-
-
-@dataclass(frozen=True)
-class Leaver:
-    """A manager with risk fund accrued this year who is not scored in the pay month, as
-    of his last scored month; ``source`` says how cmscore knows he left."""
-
-    id: str
-    name: str
-    branch: str
-    category: str
-    last_month: str
-    source: str = "据导出推断"  # or 花名册 (cmscore roster), which comes first
-    left_on: str = ""  # the roster's 离职日期
-    on_leave: str = ""  # the pay month, when the roster has him on leave (休假) in it
-
-    @property
-    def note(self) -> str:
-        if self.on_leave:
-            return f"休假（{self.source}：{self.on_leave} 休假）"
-        if self.left_on:
-            return f"已离职（{self.source}：离职日期 {self.left_on}）"
-        return f"已离职（{self.source}：{self.last_month} 后未见于导出）"
-
-    @property
-    def gone(self) -> bool:
-        """He left (or is taken to have left), as against away on leave."""
-        return not self.on_leave
+            fund.leavers.append(line)
 
 
 LEADERS = "提请客户经理管理考评领导小组研究"  # 扣收 is theirs to decide (SPEC §10)
-
-
-@dataclass(slots=True)
-class FundLine:
-    """One manager's risk fund in the pay month, in 分: closing = opening + accrued −
-    released − forfeited (扣收; negative when an earlier 扣收 is turned back)."""
-
-    id: str
-    name: str
-    branch: str
-    category: str
-    opening_fen: int
-    accrued_fen: int = 0
-    released_fen: int = 0
-    forfeited_fen: int = 0
-    note: str = ""
-    leaver: Leaver | None = None
-
-    @property
-    def closing_fen(self) -> int:
-        return self.opening_fen + self.accrued_fen - self.released_fen - self.forfeited_fen
 
 
 def non_pool_grade(payroll: Payroll, graded: bool) -> str:
@@ -272,18 +191,16 @@ class Bases:
                         repeat(self.divisor)))
 
 
-def total_of(values: list[int | None]) -> Decimal:
+def total_of(values: Sequence[int | None]) -> Decimal:
     """The Decimal sum of amounts in 分 where None stands for an unset 0: exactly what
     summing their Decimals from ZERO gives, down to the 0 that has no decimal places."""
     present = [v for v in values if v is not None]
     return from_centi(sum(present)) if present else ZERO
 
 
-def reconcile(lines: list[PayLine], supervisors: list[SupervisorLine]) -> dict[str, Decimal]:
+def reconcile(lines: PayLines, supervisors: list[SupervisorLine]) -> dict[str, Decimal]:
     """Totals as exact sums of the rounded lines; the grand total must add up."""
-    # Each column taken in a C loop (map, attrgetter): a national payroll is 100k lines.
-    pays, releases, forfeits = (list(map(attrgetter(f), lines))
-                                for f in ("pay_fen", "release_fen", "forfeit_fen"))
+    pays, releases, forfeits = lines.pay_fen, lines.release_fen, lines.forfeit_fen
     totals = {
         "pay": total_of(pays),
         "risk_fund_release": total_of(releases),
@@ -315,7 +232,7 @@ class Restatement:
 @dataclass
 class PayrollResult:
     month: str
-    lines: list[PayLine]
+    lines: PayLines
     supervisors: list[SupervisorLine]
     totals: dict[str, Decimal]
     ledger: Ledger
@@ -324,3 +241,7 @@ class PayrollResult:
     unsettled: list[str]
     restatements: list[Restatement] = field(default_factory=list)
     imports: list[Path] = field(default_factory=list)  # the salary system's import files
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.lines, PayLines):  # lines made one at a time (tests)
+            self.lines = PayLines.of(self.lines)

@@ -13,23 +13,23 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from itertools import chain, groupby
-from operator import attrgetter, itemgetter
+from functools import partial
+from itertools import chain, count, groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
 from cmscore.engine.grading import GRADES
-from cmscore.engine.pay import TRANSITION, FundLine, PayLine, PayrollResult
+from cmscore.engine.pay import TRANSITION, FundLine, PayrollResult
 from cmscore.numbers import ZERO, ByValue, fmt2, from_centi, to_centi
 from cmscore.outputs.celltext import (
     BLOCK_ROWS,
     Blocks,
     Figures,
-    block_makers,
     centi_text,
-    column_blocks,
     number,
 )
 from cmscore.outputs.common import TERMINAL_ROWS, Texts, record, unlisted
@@ -61,19 +61,12 @@ def pay_totals(result: PayrollResult) -> list[tuple[str, Decimal]]:
         if "risk_fund_forfeit_leavers" in t else [])
 
 
-# The 绩效工资 and 风险金明细 columns as fields of their lines, taken a column at a time.
-_PAY_TEXT = [attrgetter(f) for f in ("id", "name", "branch", "category", "grade", "grade_note",
-                                     "base")]
-_PAY_AMOUNTS = [attrgetter(f) for f in ("score_cp", "pay_fen", "release_fen", "forfeit_fen")]
-_FUND_TEXT = [attrgetter(f) for f in ("id", "name", "branch", "category")]
-_FUND_AMOUNTS = [attrgetter(f) for f in ("opening_fen", "accrued_fen", "released_fen",
-                                         "forfeited_fen", "closing_fen")]
-_NOTE = attrgetter("note")
-_CATEGORY, _FIRST = attrgetter("category"), itemgetter(0)
-
-
-def _warnings(p: PayLine) -> str:
-    return "；".join(p.warnings) if p.warnings else ""
+# The 绩效工资 and 风险金明细 columns: fields of their lines, which come as columns.
+_PAY_TEXT = ("id", "name", "branch", "category", "grade", "grade_note")  # then 履职绩效工资
+_PAY_AMOUNTS = ("score_cp", "pay_fen", "release_fen", "forfeit_fen")
+_FUND_TEXT = ("id", "name", "branch", "category")
+_FUND_AMOUNTS = ("opening_fen", "accrued_fen", "released_fen", "forfeited_fen")
+_FIRST = itemgetter(0)
 
 
 def write_payroll(path: Path, result: PayrollResult, run: RunRecord,
@@ -119,41 +112,56 @@ PAY_COLUMNS = [Column("工号", 12), Column("姓名", 10), Column("机构", 14),
 def write_pay_sheet(book: Book, result: PayrollResult, order: dict[str, int]) -> None:
     """绩效工资: one line per manager, the categories in ``order`` (each sheet its own
     function: a national payroll's sheets may be written by different processes)."""
-    lines = _in_order(result.lines, order)
+    lines = result.lines
+    runs = _runs(lines.category, order)
     by_value = ByValue(centi_text)
     by_value[None] = number(ZERO)  # not released or forfeited this month
     cell = by_value.__getitem__
     t = result.totals
+    # The lines' columns in the sheet's order, sliced a block at a time; each amount's
+    # cell text made once per distinct value (a str of a Decimal per cell was a third of
+    # the writer's time).
+    texts = [_in_order(getattr(lines, f), runs) for f in _PAY_TEXT]
+    shown = {base: number(base) for base in set(lines.base)}  # a few bases: each text once
+    bases = list(map(shown.__getitem__, _in_order(lines.base, runs)))
+    amounts = [_in_order(getattr(lines, f), runs) for f in _PAY_AMOUNTS]
+    warned = _in_order(lines.warning_texts(), runs)
 
-    def columns(part: list[PayLine]) -> list[list[Any]]:
-        # Each column in a C loop (map, attrgetter): a national payroll is 100k lines; each
-        # amount's cell text made once per distinct value (a str of a Decimal per cell was
-        # a third of the writer's time).
-        return [*(list(map(field, part)) for field in _PAY_TEXT),
-                *(Figures(map(cell, map(field, part))) for field in _PAY_AMOUNTS),
-                list(map(_warnings, part))]
+    def block(k: int) -> list[list[Any]]:
+        end = k + BLOCK_ROWS
+        return [*(column[k:end] for column in texts), Figures(bases[k:end]),
+                *(Figures(map(cell, column[k:end])) for column in amounts), warned[k:end]]
 
-    total: list[list[Any]] = [["合计"], [""], [""], [""], [""], [f"{len(result.lines)} 人"],
+    total: list[list[Any]] = [["合计"], [""], [""], [""], [""], [f"{len(lines)} 人"],
                               [None], [None], [t["pay"]], [t["risk_fund_release"]],
                               [t["risk_fund_forfeit"]], [""]]
-    book.sheet("绩效工资", PAY_COLUMNS, Blocks(chain(column_blocks(lines, columns), [total])),
-               note=f"{result.month} 月度应得工资 = 履职绩效工资 × 考核得分 / 100（第十一条）")
+    book.sheet("绩效工资", PAY_COLUMNS, Blocks(chain(
+        map(block, range(0, len(lines), BLOCK_ROWS)), [total])),
+        note=f"{result.month} 月度应得工资 = 履职绩效工资 × 考核得分 / 100（第十一条）")
 
 
-T = TypeVar("T", PayLine, FundLine)
+T = TypeVar("T")
 
 
-def _in_order(lines: list[T], order: dict[str, int]) -> list[T]:
-    """``lines`` by category in ``order`` (the others last), as they came within one."""
-    if not order:
-        return lines
+def _runs(categories: list[str], order: dict[str, int]) -> list[tuple[int, int]]:
+    """The (start, end) runs of ``categories`` that put them in ``order`` (the others
+    last), stably: the lines come grouped by category (the store's order), and sorting
+    the runs stably is sorting the lines stably, with one key per run, not per line."""
+    runs: list[tuple[int, int, int]] = []
+    start = 0
     last = len(order)
-    # Stable by category's place, a run at a time: the lines come grouped by category (the
-    # store's order), and sorting the runs stably is sorting the lines stably, with one
-    # key per run instead of one per line (100k lines: 0.02–0.03 s in each process).
-    runs = [(order.get(category, last), list(run))
-            for category, run in groupby(lines, key=_CATEGORY)]
-    return list(chain.from_iterable(run for _, run in sorted(runs, key=_FIRST)))
+    for category, run in groupby(categories):
+        end = start + len(list(run))
+        runs.append((order.get(category, last) if order else 0, start, end))
+        start = end
+    return [(a, b) for _, a, b in sorted(runs, key=_FIRST)]
+
+
+def _in_order(column: list[T], runs: list[tuple[int, int]]) -> list[T]:
+    """``column`` (a field of the lines) in the order of ``runs`` (``_runs``)."""
+    if len(runs) == 1 and runs[0] == (0, len(column)):
+        return column
+    return list(chain.from_iterable(column[a:b] for a, b in runs))
 
 
 FUND_COLUMNS = [Column("工号", 12), Column("姓名", 10), Column("机构", 14), Column("类别", 10),
@@ -177,7 +185,8 @@ def write_fund_statement(book: Book, result: PayrollResult, order: dict[str, int
         book.sheet(FUND_SHEET, columns, Blocks(make() for make in makers), note=note)
         return
     # The notes and the count are the only texts the 绩效工资 sheet may not have shared.
-    seed = sorted({f.note for f in result.ledger.lines}) + [f"{len(result.ledger.lines)} 人"]
+    fund = result.ledger.lines
+    seed = sorted({*fund.note, *(f.note for f in fund.leavers)}) + [f"{len(fund)} 人"]
     write_sheet(book, split, FUND_SHEET, columns, makers, sizes, seed, note=note)
 
 
@@ -186,24 +195,34 @@ def fund_sheet(result: PayrollResult, order: dict[str, int]
     """风险金明细's columns and its blocks (makers and sizes), the totals line the last:
     the same in both processes of a forked run."""
     ledger = result.ledger
-    fund = _in_order([f for f in ledger.lines if f.leaver is None], order) + \
-        [f for f in ledger.lines if f.leaver is not None]
+    fund = ledger.lines
+    runs = _runs(fund.category, order)
+    leavers = fund.leavers
+
+    def column(values: list[Any], name: str) -> list[Any]:
+        """The managers' ``values`` in the sheet's order, then the leavers'."""
+        return _in_order(values, runs) + [getattr(f, name) for f in leavers]
+
+    texts = [column(getattr(fund, f), f) for f in _FUND_TEXT]
+    amounts = [column(getattr(fund, f), f) for f in _FUND_AMOUNTS] + \
+        [column(fund.closing_fen(), "closing_fen")]
+    notes = column(fund.note, "note")
     cell = ByValue(centi_text).__getitem__
 
-    def columns(part: list[FundLine]) -> list[list[Any]]:
-        return [*(list(map(field, part)) for field in _FUND_TEXT),
-                *(Figures(map(cell, map(field, part))) for field in _FUND_AMOUNTS),
-                list(map(_NOTE, part))]
+    def columns(k: int, end: int) -> list[list[Any]]:
+        return [*(c[k:end] for c in texts), *(Figures(map(cell, c[k:end])) for c in amounts),
+                notes[k:end]]
 
     def total() -> list[list[Any]]:
         return [["合计"], [""], [""], [""], [ledger.opening], [ledger.accrued],
-                [ledger.released], [ledger.forfeited], [ledger.closing], [f"{len(fund)} 人"]]
+                [ledger.released], [ledger.forfeited], [ledger.closing], [f"{len(notes)} 人"]]
 
-    makers, sizes = block_makers(fund, columns, BLOCK_ROWS)
-    return FUND_COLUMNS, [*makers, total], [*sizes, 1]
+    starts = range(0, len(notes), BLOCK_ROWS)
+    makers: list[Maker] = [partial(columns, k, min(k + BLOCK_ROWS, len(notes))) for k in starts]
+    return FUND_COLUMNS, [*makers, total], [*(min(BLOCK_ROWS, len(notes) - k) for k in starts), 1]
 
 
-def fund_json(fund: list[FundLine]) -> list[dict[str, Any]]:
+def fund_json(fund: Iterable[FundLine]) -> list[dict[str, Any]]:
     text = Texts()
     return [{"id": f.id, "name": f.name, "branch": f.branch, "category": f.category,
              "opening": text[f.opening_fen], "accrued": text[f.accrued_fen],
@@ -218,7 +237,7 @@ def fund_json(fund: list[FundLine]) -> list[dict[str, Any]]:
 def leaver_lines(result: PayrollResult) -> list[str]:
     """One terminal line per leaver in the ledger (the first TERMINAL_ROWS): his fund held
     or 扣收, and how cmscore knows he left."""
-    left = [f for f in result.ledger.lines if f.leaver is not None]
+    left = result.ledger.lines.leavers
     more = unlisted(len(left), "工资表的「风险金明细」")
     return [f"风险金 {f.id} {f.name}（{f.branch}）：期初 {fmt2(from_centi(f.opening_fen))} 元，"
             f"本月扣收 {fmt2(from_centi(f.forfeited_fen))} 元，期末 "
@@ -237,20 +256,23 @@ def import_columns(result: PayrollResult, spec: SalaryImport
     restatements of earlier paid months summed into one 补发/扣回 row (negative to recover),
     and each supervisor's fixed and linked parts."""
     codes = spec.codes
-    ids: list[str] = []
-    names: list[str] = []
-    items: list[str] = []
-    fen: list[int] = []
-    for p in result.lines:
-        ids.append(p.id)
-        names.append(p.name)
-        items.append(codes.pay)
-        fen.append(p.pay_fen)
-        if p.release_fen:
-            ids.append(p.id)
-            names.append(p.name)
-            items.append(codes.risk_fund_release)
-            fen.append(p.release_fen)
+    lines = result.lines
+    if not any(lines.release_fen):  # no fund released: one row per manager, as the columns
+        ids, names = list(lines.id), list(lines.name)
+        items, fen = [codes.pay] * len(ids), list(lines.pay_fen)
+    else:
+        ids, names, items, fen = [], [], [], []
+        for cm, name, pay, release in zip(lines.id, lines.name, lines.pay_fen,
+                                          lines.release_fen, strict=True):
+            ids.append(cm)
+            names.append(name)
+            items.append(codes.pay)
+            fen.append(pay)
+            if release:
+                ids.append(cm)
+                names.append(name)
+                items.append(codes.risk_fund_release)
+                fen.append(release)
     carried: dict[str, int] = {}
     carried_name: dict[str, str] = {}
     for r in result.restatements:
@@ -280,12 +302,12 @@ def write_salary_import(csv_path: Path, xlsx_path: Path, result: PayrollResult,
     """Both files, into the paths given (``app.payroll`` moves them into place)."""
     ids, names, items, fen = import_columns(result, spec)
     heads = spec.columns
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\r\n")  # as Excel saves a CSV
-    writer.writerow([heads.id, heads.name, heads.code, heads.amount])
-    writer.writerows(zip(ids, names, items, map(Texts().__getitem__, fen), strict=True))
-    csv_path.write_text(BOM + text.getvalue(), encoding="utf-8", newline="")
+    # One text per amount for both files: the workbook's cell text of a sum in 分 is the
+    # CSV's two-place text (``centi_text`` is ``fmt2`` of the same Decimal: a test).
     amounts = list(map(ByValue(centi_text).__getitem__, fen))
+    csv_path.write_text(BOM + _csv([heads.id, heads.name, heads.code, heads.amount],
+                                   ids, names, items, amounts),  # type: ignore[arg-type]
+                        encoding="utf-8", newline="")
     book = Book(xlsx_path, f"{result.month} 工资导入", result.month)
     book.sheet("工资导入", [Column(heads.id, 12), Column(heads.name, 10),
                           Column(heads.code, 14), Column(heads.amount, 14, "money")],
@@ -294,17 +316,36 @@ def write_salary_import(csv_path: Path, xlsx_path: Path, result: PayrollResult,
     book.close()
 
 
+def _csv(head: list[str], *columns: list[str]) -> str:
+    """The CSV text of ``head`` and the rows of ``columns``, lines ended as Excel saves
+    them (CRLF). Joined in C loops when no field needs quotes (no comma, quote or line
+    break anywhere: what ``csv.writer`` then writes too), else by ``csv.writer``."""
+    if not any(_QUOTED.search(text) for text in map("".join, (head, *columns))):
+        return "\r\n".join(map(",".join, chain([head], zip(*columns, strict=True)))) + "\r\n"
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(head)
+    writer.writerows(zip(*columns, strict=True))
+    return text.getvalue()
+
+
+_QUOTED = re.compile('[,"\r\n]')
+
+
 def payroll_json(result: PayrollResult) -> dict[str, Any]:
     ledger = result.ledger
     text = Texts()
-    bases = {base: fmt2(base) for base in {p.base for p in result.lines}}
+    lines = result.lines
+    bases = {base: fmt2(base) for base in set(lines.base)}
+    said = lines.warnings
     return {
         "month": result.month, "grading_in_effect": result.grading,
-        "managers": [{"id": p.id, "name": p.name, "grade": p.grade, "base": bases[p.base],
-                      "score": text[p.score_cp], "pay": text[p.pay_fen],
-                      "risk_fund_release": text[p.release_fen],
-                      "risk_fund_forfeit": text[p.forfeit_fen], "warnings": p.warnings}
-                     for p in result.lines],
+        "managers": [{"id": cm, "name": name, "grade": grade, "base": bases[base],
+                      "score": text[score], "pay": text[pay], "risk_fund_release": text[release],
+                      "risk_fund_forfeit": text[forfeit], "warnings": said.get(k, [])}
+                     for k, cm, name, grade, base, score, pay, release, forfeit in zip(
+                         count(), lines.id, lines.name, lines.grade, lines.base, lines.score_cp,
+                         lines.pay_fen, lines.release_fen, lines.forfeit_fen)],
         "supervisors": [{"id": s.id, "name": s.name, "title": s.title, "scope": s.scope,
                          "wage": fmt2(s.wage), "managers": s.managers,
                          "average": fmt2(s.average), "fixed": fmt2(s.fixed),
@@ -331,21 +372,21 @@ def payroll_summary(result: PayrollResult) -> list[Any]:
     for h in ("等级", "人数", "履职绩效工资", "应得工资合计"):
         by_grade.add_column(h, justify="left" if h == "等级" else "right")
     order = [*GRADES, TRANSITION]
-    grades = sorted({p.grade for p in result.lines}, key=order.index)
-    for g in grades:
-        members = [p for p in result.lines if p.grade == g]
-        bases = sorted({fmt2(p.base) for p in members})
+    lines = result.lines
+    for g in sorted(set(lines.grade), key=order.index):
+        members = [k for k, grade in enumerate(lines.grade) if grade == g]
+        bases = sorted({fmt2(lines.base[k]) for k in members})
         by_grade.add_row(g, str(len(members)), "/".join(bases),
-                         fmt2(sum((p.pay for p in members), ZERO)))
-    by_grade.add_row("合计", str(len(result.lines)), "", fmt2(t["pay"]))
+                         fmt2(from_centi(sum(lines.pay_fen[k] for k in members))))
+    by_grade.add_row("合计", str(len(lines)), "", fmt2(t["pay"]))
     out: list[Any] = [by_grade]
-    warned = [p for p in result.lines if p.warnings]
+    warned = sorted(k for k, said in lines.warnings.items() if said)  # in the lines' order
     if warned:
         w = Table(title="预警", title_justify="left",
                   caption=unlisted(len(warned), "工资表的「预警」列"), caption_justify="left")
         for h in ("工号", "姓名", "预警"):
             w.add_column(h)
-        for p in warned[:TERMINAL_ROWS]:
-            w.add_row(p.id, p.name, "；".join(p.warnings))
+        for k in warned[:TERMINAL_ROWS]:
+            w.add_row(lines.id[k], lines.name[k], "；".join(lines.warnings[k]))
         out.append(w)
     return out + restatements_summary(result)

@@ -33,32 +33,43 @@ def span_sums(conn: sqlite3.Connection, months: list[str], spans: list[list[int]
     if not months:
         return None
     marks = ",".join("?" * len(months))
-    rows = conn.execute(f"SELECT month, cm_ids, risk_fund_cp, category FROM month_points"
-                        f" WHERE month IN ({marks}) ORDER BY month", months).fetchall()
-    if [row[0] for row in rows] != months or len({row[1] for row in rows}) != 1:
+    # SQLite compares the months' id and category arrays (1 MB each at 100k, and holds no
+    # GIL while it does): only the first month's ids and categories, each month's points
+    # and a month's categories where they differ from the first month's come to Python.
+    same, count = conn.execute(f"SELECT count(DISTINCT cm_ids), count(*) FROM month_points"
+                               f" WHERE month IN ({marks})", months).fetchone()
+    if (same, count) != (1, len(months)):
         return None
-    last = conn.execute("SELECT cm_ids FROM month_points WHERE month = ?",
-                        (then,)).fetchone() if then is not None else None
-    ids: list[str] = json.loads(rows[0][1])
+    ids_text, first, kept = conn.execute(
+        "SELECT cm_ids, category, coalesce((SELECT cm_ids FROM month_points WHERE month = ?)"
+        " = cm_ids, 0) FROM month_points WHERE month = ?", (then, months[0])).fetchone()
+    rows = {month: (values, categories or first) for month, values, categories in conn.execute(
+        "SELECT month, risk_fund_cp, nullif(category, ?) FROM month_points"
+        f" WHERE month IN ({marks})", (first, *months))}
+    ids: list[str] = json.loads(ids_text)
     flags: dict[str, list[int]] = {}  # categories as stored → 1 outside the pool, else 0
 
     def outside_of(categories: str) -> list[int]:
         if categories not in flags:  # month after month the same text: parsed once
-            flags[categories] = [int(c not in inside) for c in json.loads(categories)]
+            names = json.loads(categories)
+            flag = {c: int(c not in inside) for c in set(names)}  # a few categories
+            flags[categories] = list(map(flag.__getitem__, names))
         return flags[categories]
 
     points: list[list[int]] = []
     outside: list[list[int]] = []
     for span in spans:
-        values = [json.loads(rows[k][2]) for k in span]
+        # Each month's points and, where they differ from the first month's, categories.
+        values = [json.loads(rows[months[k]][0]) for k in span]
+        texts = [rows[months[k]][1] for k in span]
         points.append(_added(values))
-        if len({rows[k][3] for k in span}) == 1:  # one set of categories all span long
-            outside.append(list(map(mul, points[-1], outside_of(rows[span[0]][3]))))
+        if len(set(texts)) == 1:  # one set of categories all span long
+            outside.append(list(map(mul, points[-1], outside_of(texts[0]))))
         else:
-            outside.append(_added([list(map(mul, v, outside_of(rows[k][3])))
-                                   for k, v in zip(span, values, strict=True)]))
+            outside.append(_added([list(map(mul, v, outside_of(t)))
+                                   for v, t in zip(values, texts, strict=True)]))
     # The same text is the same managers in the same order: none of them has left.
-    return ids, points, outside, last is not None and last[0] == rows[0][1]
+    return ids, points, outside, bool(kept)
 
 
 class PayColumns(tuple[list[Any], ...]):
