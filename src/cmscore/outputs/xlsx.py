@@ -297,6 +297,8 @@ class Book:
                 column = g[0]
                 style = STYLE.get(c.kind, 1)
                 form = "shared" if g[1] else "inline" if c.kind in TEXT_KINDS else "number"
+                if column.count(None) == n:  # all blank (调整 in a month of no adjustments)
+                    continue
                 if None in column:  # blanks: this column's slot is the whole cell, or nothing
                     markup = cell(f"{letters[j]}%s", style, "%s", form)
                     args.append([markup % (k, t) if t is not None else ""
