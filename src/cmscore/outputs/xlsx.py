@@ -24,6 +24,7 @@ from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Any
 
+from cmscore.numbers import has_none
 from cmscore.outputs import layout
 from cmscore.outputs.celltext import (
     BLOCK_ROWS,
@@ -297,9 +298,9 @@ class Book:
                 column = g[0]
                 style = STYLE.get(c.kind, 1)
                 form = "shared" if g[1] else "inline" if c.kind in TEXT_KINDS else "number"
-                if column.count(None) == n:  # all blank (调整 in a month of no adjustments)
-                    continue
-                if None in column:  # blanks: this column's slot is the whole cell, or nothing
+                if has_none(column):  # blanks: this column's slot is the whole cell, or nothing
+                    if not any(map(operator.is_not, column, repeat(None))):
+                        continue  # all blank (调整 in a month without adjustments): no slot
                     markup = cell(f"{letters[j]}%s", style, "%s", form)
                     args.append([markup % (k, t) if t is not None else ""
                                  for k, t in zip(numbers, column, strict=True)])
