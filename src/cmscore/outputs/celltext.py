@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from functools import partial
+from itertools import repeat
 from typing import Any, TypeVar
 
 from cmscore.numbers import from_centi
@@ -116,6 +117,11 @@ def block_makers(rows: list[T], columns: Callable[[list[T]], list[list[Any]]], s
     block's number of rows."""
     parts = [rows[k:k + size] for k in range(0, len(rows), size)]
     return [partial(columns, part) for part in parts], list(map(len, parts))
+
+
+def row_tuples(columns: list[Any], n: int) -> Iterable[tuple[Any, ...]]:
+    """The rows of a block's ``columns`` as tuples; ``n`` empty ones when it has none."""
+    return zip(*columns, strict=True) if columns else repeat((), n)
 
 
 class Escaped(dict[str, str | None]):

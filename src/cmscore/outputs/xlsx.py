@@ -24,7 +24,6 @@ from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Any
 
-from cmscore.numbers import has_none
 from cmscore.outputs import layout
 from cmscore.outputs.celltext import (
     BLOCK_ROWS,
@@ -36,6 +35,7 @@ from cmscore.outputs.celltext import (
     column_texts,
     escape,
     number,
+    row_tuples,
     text_cell,
 )
 from cmscore.outputs.layout import STYLE, TEXT_KINDS
@@ -140,11 +140,6 @@ def _peek(rows: Iterable[Sequence[Any]] | Blocks
     head = iter(rows)
     sample = list(islice(head, BLOCK_ROWS))
     return chain(sample, head), [list(c) for c in zip(*sample, strict=False)] or None
-
-
-def _tuples(columns: list[Any], n: int) -> Iterable[tuple[Any, ...]]:
-    """The rows of a block's ``columns`` as tuples; ``n`` empty ones when it has none."""
-    return zip(*columns, strict=True) if columns else repeat((), n)
 
 
 def sheet_head(columns: Sequence[Column], widths: list[float], letters: list[str], start: int,
@@ -298,9 +293,11 @@ class Book:
                 column = g[0]
                 style = STYLE.get(c.kind, 1)
                 form = "shared" if g[1] else "inline" if c.kind in TEXT_KINDS else "number"
-                if has_none(column):  # blanks: this column's slot is the whole cell, or nothing
-                    if not any(map(operator.is_not, column, repeat(None))):
-                        continue  # all blank (调整 in a month without adjustments): no slot
+                # Blanks counted once: list.count(None) ≈ 20 ns a text, ``None in`` ≈ 45.
+                blanks = column.count(None)
+                if blanks == n:  # all blank (调整 in a month without adjustments): no slot
+                    continue
+                if blanks:  # this column's slot is the whole cell, or nothing
                     markup = cell(f"{letters[j]}%s", style, "%s", form)
                     args.append([markup % (k, t) if t is not None else ""
                                  for k, t in zip(numbers, column, strict=True)])
@@ -315,12 +312,12 @@ class Book:
                 # put between, instead of widening every row to two bytes a character.
                 templates = map(body[:-len(_INLINE_END)].replace, repeat(_ROW), numbers)
                 fh.write(b"".join(chain.from_iterable(zip(
-                    map(str.encode, map(operator.mod, templates, _tuples(args[:-1], n))),
+                    map(str.encode, map(operator.mod, templates, row_tuples(args[:-1], n))),
                     map(str.encode, args[-1]),  # type: ignore[arg-type]
                     repeat(_INLINE_END_ROW), strict=False))))
             else:
                 templates = map((body + "</row>").replace, repeat(_ROW), numbers)
-                fh.write("".join(map(operator.mod, templates, _tuples(args, n))).encode("utf-8"))
+                fh.write("".join(map(operator.mod, templates, row_tuples(args, n))).encode("utf-8"))
             r += n
         if r > MAX_ROWS:
             raise ValueError(f"{name} 超过 Excel 行数上限 {MAX_ROWS}")
