@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from itertools import repeat
 from typing import Any, Protocol
@@ -144,13 +144,17 @@ class Joined(list[str]):
         self.parts = parts
 
 
-def _part_lines(part: list[str], room2: int) -> Iterable[int]:
+def _part_lines(part: list[str], room2: int) -> list[int] | None:
     """``line_count`` of each text of ``part`` (no "\\n" in any) at a width of ``room2`` half
     cells, in C loops: 2 × cells = characters + UTF-8 bytes, and ⌈2 × cells ÷ room2⌉, at
-    least one line, in integers."""
-    doubled = map(operator.add, map(len, part), map(len, map(str.encode, part)))
-    lines = map(operator.floordiv, map(operator.add, doubled, repeat(room2 - 1)), repeat(room2))
-    return map(max, lines, repeat(1))
+    least one line, in integers, looked up in a table of every length up to the longest;
+    None when every text takes one line (most of 明细's item sentences)."""
+    doubled = list(map(operator.add, map(len, part), map(len, map(str.encode, part))))
+    longest = max(doubled, default=0)
+    if longest <= room2:
+        return None
+    lines = [1] * (room2 + 1) + [(k + room2 - 1) // room2 for k in range(room2 + 1, longest + 1)]
+    return list(map(lines.__getitem__, doubled))
 
 
 def _joined_lines(texts: Joined, width: float) -> list[int] | None:
@@ -163,8 +167,17 @@ def _joined_lines(texts: Joined, width: float) -> list[int] | None:
         return None
     if sum(map(str.count, texts, repeat("\n"))) != len(texts) * (len(parts) - 1):
         return None
-    counted = [_part_lines(p, int(room2)) for p in parts]
-    return list(map(sum, zip(*counted, strict=True))) if len(counted) > 1 else list(counted[0])
+    total: list[int] | None = None
+    ones = 0  # the parts whose every text takes one line
+    for part in parts:
+        counted = _part_lines(part, int(room2))
+        if counted is None:
+            ones += 1
+        else:
+            total = counted if total is None else list(map(operator.add, total, counted))
+    if total is None:
+        return [ones] * len(texts)
+    return list(map(operator.add, total, repeat(ones))) if ones else total
 
 
 def _column_lines(texts: Sequence[Any], width: float) -> list[int]:
