@@ -62,15 +62,18 @@ def halves(members: dict[str, bytes], part: str, name: str) -> tuple[Rows, Any] 
     sheets: list[Any] = [None, None]
     try:
         with tempfile.TemporaryDirectory(prefix="cmscore-") as folder:
-            books = [_book(members, part, piece, os.path.join(folder, f"{k}.xlsx"))
-                     for k, piece in enumerate(pieces)]
-            del pieces
-            text.release()  # the inflated sheet (80 MB at 100k managers): the files have it
-            del data, members[part]
-            side = threading.Thread(target=_parse, args=(books[0], name, sheets, 0))
+            # The first half parses on its thread while this one writes the second.
+            side = threading.Thread(target=_parse, args=(
+                _book(members, part, pieces[0], os.path.join(folder, "0.xlsx")), name, sheets, 0))
             side.start()
-            _parse(books[1], name, sheets, 1)
-            side.join()
+            try:
+                second = _book(members, part, pieces[1], os.path.join(folder, "1.xlsx"))
+                del pieces
+                text.release()  # the inflated sheet (80 MB at 100k managers): the files have it
+                del data, members[part]
+                _parse(second, name, sheets, 1)
+            finally:
+                side.join()
     except (OSError, RuntimeError):  # no room in the temp folder, no thread to be had:
         return None  # the whole sheet is read instead
     for got in sheets:
