@@ -84,6 +84,7 @@ def _rewritten(source: Path, path: Path, change: Any) -> Path:
 @pytest.mark.parametrize("change", [
     lambda x: x.replace(b'<row r="', b'<row x="'),  # rows numbered by position
     lambda x: x.replace(b"</sheetData>", b"</sheetData><!-- </sheetData> -->"),  # twice
+    lambda x: x.replace(b"<sheetData>", b"<!-- sheetData --><sheetData>"),  # its name again
 ])
 def test_a_sheet_it_cannot_cut_safely_is_read_whole(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch,
