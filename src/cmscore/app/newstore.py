@@ -10,7 +10,8 @@ it as it opens any store (already migrated: nothing to commit). On any problem w
 export, and on any failure of the thread, the hidden file is removed and the run goes
 on as before: a refused export still leaves no store behind, and the messages are the
 ones ``store.connect`` gives. SQLite syncs the folder at the run's first commit (its WAL
-is new), which makes the renamed store durable with it.
+is new), which makes the renamed store durable with it. A run killed between making the
+hidden store and renaming it leaves that empty store behind, as any program's temp file.
 """
 
 from __future__ import annotations

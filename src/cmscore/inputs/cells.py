@@ -86,7 +86,10 @@ def fresh_texts(texts: list[str]) -> list[str]:
     the system only when every object in it is gone: a 工号 or 姓名 kept from the sheet's
     cells held the arenas of the whole grid (a national month: 75 MB of freed cells still
     resident at the fork, which the forked writer's pages then count again)."""
-    copies = {text: "".join((text, "")) for text in dict.fromkeys(texts)}
+    distinct = dict.fromkeys(texts)
+    if len(distinct) == len(texts):  # 工号: each its own, copied in one C loop
+        return list(map("".join, zip(distinct, repeat(""))))
+    copies = {text: "".join((text, "")) for text in distinct}
     return list(map(copies.__getitem__, texts))
 
 
