@@ -84,6 +84,7 @@ def _rewritten(source: Path, path: Path, change: Any) -> Path:
 @pytest.mark.parametrize("change", [
     lambda x: x.replace(b'<row r="', b'<row x="'),  # rows numbered by position
     lambda x: x.replace(b"</sheetData>", b"</sheetData><!-- </sheetData> -->"),  # twice
+    lambda x: x.replace(b"<sheetData>", b"<!-- sheetData --><sheetData>"),  # its name again
 ])
 def test_a_sheet_it_cannot_cut_safely_is_read_whole(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch,
@@ -120,5 +121,38 @@ def test_no_thread_to_be_had_reads_the_whole_sheet(tmp_path: Path,
     def refused(self: object) -> None:
         raise RuntimeError("can't start new thread")
     monkeypatch.setattr("threading.Thread.start", refused)
+    whole, cut, cuts = _both(Path("examples/2026-10.xlsx"), monkeypatch)
+    assert cuts == 0 and cut == whole
+
+
+def test_the_first_half_parses_while_the_second_is_written(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    said: list[str] = []
+    real_book, real_start = halves._book, halves.threading.Thread.start
+
+    def book(*args: Any) -> str:
+        said.append(f"book {args[3][-6]}")
+        return real_book(*args)
+
+    def start(self: Any) -> None:
+        said.append("thread")
+        real_start(self)
+    monkeypatch.setattr(halves, "_book", book)
+    monkeypatch.setattr("threading.Thread.start", start)
+    whole, cut, cuts = _both(Path("examples/2026-10.xlsx"), monkeypatch)
+    assert cuts == 1 and cut == whole and said == ["book 0", "thread", "book 1"]
+
+
+def test_no_room_for_the_second_half_reads_the_whole_sheet(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    real_book = halves._book
+
+    def book(*args: Any) -> str:
+        if args[3].endswith("1.xlsx"):
+            raise OSError(28, "No space left on device")
+        return real_book(*args)
+    monkeypatch.setattr(halves, "_book", book)
     whole, cut, cuts = _both(Path("examples/2026-10.xlsx"), monkeypatch)
     assert cuts == 0 and cut == whole

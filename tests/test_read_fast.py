@@ -158,6 +158,23 @@ def test_a_figure_column_reads_as_cell_by_cell(values: list[object], role: str,
     assert found == slow_found
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([0.0, -0.0, 1.0, 2.5, 0.25, 1e15, 123456.78, -3.0,
+                                 float("nan"), float("inf"), float("-inf")]),
+                min_size=1, max_size=60),
+       st.sampled_from(["value", "increase", "ratio", "baseline"]),
+       st.sampled_from([None, 10**6, 10**12]))
+def test_a_column_of_repeated_floats_reads_as_cell_by_cell(values: list[float], role: str,
+                                                           limit: int | None) -> None:
+    """A column of numbers only, few distinct (its bounds taken over the distinct values):
+    ±0, NaN and ±inf anywhere in it read as the cell-by-cell path reads them."""
+    fast, found = cells.figure_column(list(values), role, False, limit)
+    slow, slow_found = cells.figure_column([*values, "0"], role, False, limit)
+    assert [None if v is None else (str(v), v.as_tuple()) for v in fast] == \
+        [None if v is None else (str(v), v.as_tuple()) for v in slow[:-1]]
+    assert found == slow_found
+
+
 def test_a_column_of_numbers_and_blanks_takes_no_step_per_cell() -> None:
     values: list[object] = [1.5, "", 2.25, None, 3.0] * 1000
     assert cells._floats_and_blanks(values, "value", None) is not None

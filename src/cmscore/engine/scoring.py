@@ -16,6 +16,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
+from typing import TypeVar
 
 from cmscore.engine.adjustrecords import Applied
 from cmscore.engine.itemcolumns import (
@@ -35,6 +37,8 @@ from cmscore.numbers import ZERO, ByValue, from_centi, to_centi
 from cmscore.problems import InputError, Problem
 from cmscore.rules.ruleset import Item, RuleSet, Table
 
+T = TypeVar("T")
+
 
 @dataclass
 class Frame:
@@ -48,6 +52,9 @@ class Frame:
     groups: dict[str, list[Decimal]]
     ranks: list[int] = field(default_factory=list)
     branch_ranks: list[int] = field(default_factory=list)
+    # The totals in integer hundredths as scored (before any adjustment): what the first
+    # ranking compares, without converting 100k totals back (``centi_of``).
+    scored_centi: list[int] | None = None
 
 
 class ManagerScore:
@@ -59,7 +66,7 @@ class ManagerScore:
     def __init__(self, manager: Manager, items: dict[str, ItemScore] | None = None,
                  total: Decimal = ZERO, risk_fund: Decimal = ZERO,
                  groups: dict[str, Decimal] | None = None, rank: int = 0, branch_rank: int = 0,
-                 *, frame: Frame | None = None, row: int = 0) -> None:
+                 frame: Frame | None = None, row: int = 0) -> None:
         self.manager, self.total, self.risk_fund = manager, total, risk_fund
         self.rank, self.branch_rank = rank, branch_rank
         self._items, self._groups, self.frame, self.row = items, groups, frame, row
@@ -139,11 +146,12 @@ def score_frame(table: Table, managers: Sequence[Manager], history: History,
     groups = {k: list(map(points, column)) for k, column in group_cp.items()} \
         if n else {g.id: [] for g in table.groups}
     # The groups partition the items (rules.Table).
-    totals = list(map(points, map(sum, zip(*group_cp.values(), strict=True)))) if n else []
+    total_cp = list(map(sum, zip(*group_cp.values(), strict=True))) if n else []
+    totals = list(map(points, total_cp))
     funds_of = [c.fund_centi if c.fund_centi is not None else map(centi, c.fund)
                 for c in items.values() if c.fund is not None]
     funds = list(map(points, map(sum, zip(*funds_of, strict=True)))) if funds_of else [ZERO] * n
-    return Frame(table, list(managers), items, totals, funds, groups)
+    return Frame(table, list(managers), items, totals, funds, groups, scored_centi=total_cp)
 
 
 def score_manager(table: Table, manager: Manager, history: History) -> ManagerScore | list[str]:
@@ -229,26 +237,36 @@ def score_month_managers(month: str, managers: list[Manager], rules: RuleSet,
         found.sort(key=lambda p: (p[0], p[1]))
         raise InputError([Problem(f"工号 {managers[pos].id}：{message}", file=file, sheet=sheet,
                                   row=managers[pos].row or None) for pos, _, message in found])
-    rank_month(out)
+    rank_month(out, as_scored=True)
     return out
 
 
-def rank_month(out: MonthScores) -> None:
+def rank_month(out: MonthScores, as_scored: bool = False) -> None:
     """Rank each frame by its totals (again, after adjustments changed them) and list the
-    month's managers in rank order."""
+    month's managers in rank order. ``as_scored``: the totals are as ``score_frame`` made
+    them, so their hundredths are at hand."""
     out.scores = []
     for frame in out.frames:
         # Compared in integer hundredths, which sort faster than Decimals; as Decimals when
         # a total has more places (never from a file: an adjustment's points have two).
-        totals: Sequence[Decimal | int] = centi_of(frame.totals) or frame.totals
+        totals: Sequence[Decimal | int] = (frame.scored_centi if as_scored else None) or \
+            centi_of(frame.totals) or frame.totals
         frame.ranks = competition_ranks(totals)
         frame.branch_ranks = _branch_ranks(frame, totals)
         # By (rank, 工号): by 工号, then stably by rank — two sorts on plain keys, no tuples.
         order = sorted(range(len(frame.managers)), key=[m.id for m in frame.managers].__getitem__)
         order.sort(key=frame.ranks.__getitem__)
-        out.scores += [ManagerScore(frame.managers[i], None, frame.totals[i], frame.funds[i],
-                                    rank=frame.ranks[i], branch_rank=frame.branch_ranks[i],
-                                    frame=frame, row=i) for i in order]
+        # Each column read in that order, the objects made by map: no Python step (nor
+        # keywords) a manager.
+        out.scores += map(ManagerScore, _in(order, frame.managers), repeat(None),
+                          _in(order, frame.totals), _in(order, frame.funds), repeat(None),
+                          _in(order, frame.ranks), _in(order, frame.branch_ranks),
+                          repeat(frame), order)
+
+
+def _in(order: list[int], column: Sequence[T]) -> Iterable[T]:
+    """``column``'s values in ``order``."""
+    return map(column.__getitem__, order)
 
 
 # One manager's item, for tests and callers that score a single figure set.

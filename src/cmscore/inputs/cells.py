@@ -86,7 +86,10 @@ def fresh_texts(texts: list[str]) -> list[str]:
     the system only when every object in it is gone: a 工号 or 姓名 kept from the sheet's
     cells held the arenas of the whole grid (a national month: 75 MB of freed cells still
     resident at the fork, which the forked writer's pages then count again)."""
-    copies = {text: "".join((text, "")) for text in dict.fromkeys(texts)}
+    distinct = dict.fromkeys(texts)
+    if len(distinct) == len(texts):  # 工号: each its own, copied in one C loop
+        return list(map("".join, zip(distinct, repeat(""))))
+    copies = {text: "".join((text, "")) for text in distinct}
     return list(map(copies.__getitem__, texts))
 
 
@@ -220,18 +223,20 @@ def _plain_floats(values: list[object], role: str, limit: int | None
     if not values or set(map(type, values)) != {float}:
         return None
     floats: list[float] = values  # type: ignore[assignment]
-    low, high = min(floats), max(floats)
-    # Rounding to 15 digits keeps a float inside [0, 1] or [0, ∞), so the exact checks
-    # on the Decimals could only find what these find; NaN and ±inf fail them too.
+    # One Decimal per distinct value, as float_decimals gives a column of counts: amounts
+    # repeat too (a national month: 170k of 580k figures), and each is 112 bytes a forked
+    # run holds twice. Equal floats have one text; ±0 is the first zero, as there.
+    distinct = dict.fromkeys(floats)
+    # The bounds of the distinct values are the column's (a column of counts: a dozen
+    # values, not 100k). Rounding to 15 digits keeps a float inside [0, 1] or [0, ∞), so
+    # the exact checks on the Decimals could only find what these find; ±inf fails them,
+    # and a NaN, which min and max may not see in any order, makes float_decimals None.
+    low, high = min(distinct), max(distinct)
     if not isfinite(low) or not isfinite(high) or \
             (role == "ratio" and not 0 <= low <= high <= 1) or \
             (role not in SIGNED_ROLES and low < 0) or \
             (limit is not None and not -limit <= low <= high <= limit):
         return None
-    # One Decimal per distinct value, as float_decimals gives a column of counts: amounts
-    # repeat too (a national month: 170k of 580k figures), and each is 112 bytes a forked
-    # run holds twice. Equal floats have one text; ±0 is the first zero, as there.
-    distinct = dict.fromkeys(floats)
     if len(distinct) == len(floats):
         return cast(list[Decimal | None] | None, float_decimals(floats))
     # None for a NaN, which min and max may not see

@@ -9,7 +9,8 @@ that parsing the whole sheet gives (``tests/test_halves.py`` compares them).
 
 The halves are files in a private temp folder (mode 0700), each deleted as soon as
 calamine has opened it (POSIX only: Windows cannot delete an open file). Only a plain
-case is cut: one ``<sheetData>`` without a namespace prefix, the row at
+case is cut: one ``<sheetData>`` without a namespace prefix (and the name nowhere else
+but its closing tag), the row at
 the cut carrying its number (``r="…"``: a row without one is numbered from the row
 before it, which the second half would not have), every member named once. Anything
 else, and any error of either half, reads the whole sheet as before, so calamine's own
@@ -33,7 +34,7 @@ from cmscore.inputs.datecells import no_date_can_be
 MIN_BYTES = 4 << 20
 
 _CUT = re.compile(rb"<row\b[^>]*?\br=\"\d+\"")
-_OPEN, _CLOSE = b"<sheetData>", b"</sheetData>"
+_OPEN, _CLOSE, _NAME = b"<sheetData>", b"</sheetData>", b"sheetData"
 
 Rows = list[list[Any]]
 
@@ -43,10 +44,15 @@ def halves(members: dict[str, bytes], part: str, name: str) -> tuple[Rows, Any] 
     ``to_python(skip_empty_area=False)`` of the whole sheet gives them, and the calamine
     sheet that holds its merged ranges; None when the sheet is not cut (see above)."""
     data = members.get(part)
-    if os.name != "posix" or data is None or len(data) < MIN_BYTES or data.count(_OPEN) != 1 or \
-            data.count(_CLOSE) != 1 or sum(map(len, members.values())) >= 1 << 32:  # ZIP64
+    # One <sheetData> and one </sheetData>: both hold the name, and it is there twice only
+    # (one scan of the 80 MB instead of two; a name anywhere else reads the sheet whole).
+    if os.name != "posix" or data is None or len(data) < MIN_BYTES or \
+            data.count(_NAME) != 2 or sum(map(len, members.values())) >= 1 << 32:  # ZIP64
         return None
-    start, end = data.index(_OPEN) + len(_OPEN), data.index(_CLOSE)
+    opened, end = data.find(_OPEN), data.rfind(_CLOSE)
+    if opened < 0 or end < 0:
+        return None
+    start = opened + len(_OPEN)
     cut = data.find(b"<row", start + (end - start) // 2, end)
     if cut < 0 or not _CUT.match(data, cut):
         return None
@@ -62,15 +68,18 @@ def halves(members: dict[str, bytes], part: str, name: str) -> tuple[Rows, Any] 
     sheets: list[Any] = [None, None]
     try:
         with tempfile.TemporaryDirectory(prefix="cmscore-") as folder:
-            books = [_book(members, part, piece, os.path.join(folder, f"{k}.xlsx"))
-                     for k, piece in enumerate(pieces)]
-            del pieces
-            text.release()  # the inflated sheet (80 MB at 100k managers): the files have it
-            del data, members[part]
-            side = threading.Thread(target=_parse, args=(books[0], name, sheets, 0))
+            # The first half parses on its thread while this one writes the second.
+            side = threading.Thread(target=_parse, args=(
+                _book(members, part, pieces[0], os.path.join(folder, "0.xlsx")), name, sheets, 0))
             side.start()
-            _parse(books[1], name, sheets, 1)
-            side.join()
+            try:
+                second = _book(members, part, pieces[1], os.path.join(folder, "1.xlsx"))
+                del pieces
+                text.release()  # the inflated sheet (80 MB at 100k managers): the files have it
+                del data, members[part]
+                _parse(second, name, sheets, 1)
+            finally:
+                side.join()
     except (OSError, RuntimeError):  # no room in the temp folder, no thread to be had:
         return None  # the whole sheet is read instead
     for got in sheets:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree
+
+from isal.isal_zlib import crc32, decompressobj
 
 from cmscore.problems import Problem, fail, row_ranges
 from cmscore.rules.files import Limits
@@ -166,6 +169,9 @@ def _check_zip(path: Path, limits: Limits) -> Checked:
 def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, room: int, limits: Limits,
              name: str) -> bytes:
     """Decompress one member, counting the real bytes: declared sizes can lie."""
+    quick = _isal_inflate(archive, member, room, limits)
+    if quick is not None:
+        return quick
     parts: list[bytes] = []
     total = 0
     try:
@@ -185,6 +191,41 @@ def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, room: int, limit
         raise fail(f"部件 {member.filename} 已损坏（{exc}）；文件可能被截断，请重新导出",
                    file=name) from exc
     return b"".join(parts)
+
+
+def _isal_inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, room: int,
+                 limits: Limits) -> bytes | None:
+    """The member's bytes by ISA-L's inflate in one call (a 78 MB sheet: ≈ 0.2 → 0.1 CPU s,
+    no chunks joined, CRC-32 in a fraction of zlib's time); None sends it through the
+    chunked read, which says what is wrong. Taken only when that read would refuse
+    nothing: the bytes are inflated up to the first 1 MiB step at which it would stop (over
+    ``room``, or past ``max_ratio`` beyond 1 MiB), and the member must end before it,
+    whole, with its CRC-32."""
+    if member.compress_type != zipfile.ZIP_DEFLATED or not member.compress_size:
+        return None
+    stop = min(room, max(_CHUNK, member.compress_size * limits.max_ratio)) // _CHUNK * _CHUNK
+    if stop < _CHUNK or archive.fp is None:
+        return None
+    try:
+        archive.fp.seek(member.header_offset)
+        header = archive.fp.read(30)
+        if len(header) != 30 or header[:4] != b"PK\x03\x04":
+            return None
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+        if archive.fp.read(name_len) != member.orig_filename.encode(
+                "utf-8" if member.flag_bits & 0x800 else "cp437"):
+            return None  # zipfile refuses a local name that differs from the directory's
+        archive.fp.seek(extra_len, 1)
+        packed = archive.fp.read(member.compress_size)
+        inflater = decompressobj(-15)
+        data = inflater.decompress(packed, stop)
+    except Exception:  # anything odd: the chunked read meets it and names it
+        return None
+    if not inflater.eof or inflater.unconsumed_tail or inflater.unused_data or \
+            len(packed) != member.compress_size or len(data) != member.file_size or \
+            crc32(data) != member.CRC:  # zipfile's read would cut to the declared size
+        return None
+    return data
 
 
 def contains(data: bytes, needle: bytes) -> bool:

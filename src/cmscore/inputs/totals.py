@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from itertools import compress, islice, repeat
 from operator import is_
@@ -187,9 +187,16 @@ def _marked_rows(rows: list[list[object]], markers: set[str]) -> set[int]:
     text_only = all(not m.isascii() for m in markers)
     for j in range(6):
         cells = column_of(rows, j)
-        if text_only:  # the text cells, found in C loops (a Python step per cell: 0.1 s)
+        at: Sequence[int]
+        parts: list[str]
+        kinds = set(map(type, cells)) if text_only else set()
+        if text_only and str not in kinds:
+            continue  # numbers (or dates) only: no marker to find
+        if text_only and kinds == {str}:  # the usual identity column: every cell text
+            at, parts = range(len(cells)), cells  # type: ignore[assignment]
+        elif text_only:  # the text cells, found in C loops (a Python step per cell: 0.1 s)
             at = list(compress(range(len(cells)), map(is_, map(type, cells), repeat(str))))
-            parts: list[str] = list(map(cells.__getitem__, at))  # type: ignore[arg-type]
+            parts = list(map(cells.__getitem__, at))  # type: ignore[arg-type]
         else:
             at = [k for k, c in enumerate(cells) if type(c) is str or c is not None]
             parts = [c if type(c) is str else clean_text(c) for c in map(cells.__getitem__, at)]
