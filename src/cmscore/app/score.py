@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from cmscore.app import cascade
 from cmscore.app import tasks as app_tasks
 from cmscore.app.common import no_gc, open_read_only, sha256_of
-from cmscore.app.newstore import NewStore
 from cmscore.engine.grading import (
     window,
 )
@@ -138,13 +137,11 @@ def score_file(path: Path, *, rules_dir: Path | None = None, db: Path | None = N
     """
     app_tasks.needs_file(tasks, replace_tasks)
     rules = load_rules(rules_dir)
-    db = db or store.default_path()
-    # A store not there yet is made on a thread while the export is read (``newstore``).
-    with no_gc(), NewStore(db) as new:
+    with no_gc():
         step("读取并校验导出文件")
         export = read_export(path, rules, month)
+        db = db or store.default_path()
         with store.locked(db):
-            new.place()
             return _score_locked(path, export, rules, db, out_dir, replace, step, allow_gap,
                                  accept_roster, tasks, replace_tasks, prepare)
 
