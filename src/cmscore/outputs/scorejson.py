@@ -14,7 +14,7 @@ from typing import Any
 from cmscore.engine.adjustments import Applied
 from cmscore.engine.scoring import Frame, ManagerScore, MonthScores
 from cmscore.engine.sentences import num
-from cmscore.numbers import ByValue, fmt2
+from cmscore.numbers import ByValue, fmt2, from_centi
 from cmscore.outputs.celltext import BLOCK_ROWS
 from cmscore.outputs.jsontext import Encoded, Spooled, strings
 from cmscore.outputs.scores import frame_of, ordered
@@ -99,6 +99,7 @@ def _managers_text(groups: list[tuple[str, list[ManagerScore] | Frame]],
     a, b, c, d = (" " * (level + k) for k in (1, 2, 3, 4))
     # fmt2 depends on the value alone (always two places): one text per distinct amount.
     money = ByValue(fmt2).__getitem__
+    cents = ByValue(_centi_text).__getitem__
     task_memo: dict[int, str] = {}  # an annual task's text, once per distinct object
     separator = "[\n"
     for category, members in groups:
@@ -116,41 +117,71 @@ def _managers_text(groups: list[tuple[str, list[ManagerScore] | Frame]],
         # 任务下达: each early-completion item's annual task and where it came from.
         tasked = [(k, column.task) for k, column in zip(keys, frame.items.values(), strict=True)
                   if column.task is not None]
-        tasks = ("{\n" + ",\n".join(f'{c}{k}: {{\n{d}"annual_task": "%s",\n{d}"task_source": %s'
-                                     f'\n{c}}}' for k, _ in tasked) + f"\n{b}}}") if tasked \
-            else "{}"
         kind = json.dumps(category, ensure_ascii=False).replace("%", "%%")
-        template, plain = (f'{a}{{\n{b}"id": %s,\n{b}"name": %s,\n{b}"branch": %s,\n'
-                           f'{b}"category": {kind},\n{b}"rank": %d,\n{b}"branch_rank": %d,\n'
-                           f'{b}"total": "%s",\n{b}"risk_fund": "%s",\n{b}"items": {items},\n'
-                           f'{b}"adjustments": {moved},\n{b}"tasks": {tasks}\n{a}}}'
-                           for moved in ("%s", "[]"))
+        template, plain = _templates(level, kind, items, "{}")
         rows = ranked_rows(frame) if members is frame else [s.row for s in members]  # type: ignore[union-attr]
         for start in range(0, len(rows), BLOCK_ROWS):
             at = rows[start:start + BLOCK_ROWS]
             people = list(map(frame.managers.__getitem__, at))
             ids = [m.id for m in people]
-            columns = [strings(ids), strings([m.name for m in people]),
+            columns: list[list[Any]] = [strings(ids), strings([m.name for m in people]),
                        strings([m.branch for m in people]),
                        list(map(frame.ranks.__getitem__, at)),
                        list(map(frame.branch_ranks.__getitem__, at)),
                        list(map(money, map(frame.totals.__getitem__, at))),
                        list(map(money, map(frame.funds.__getitem__, at)))]
-            columns += [list(map(money, map(column.points.__getitem__, at)))
-                        for column in frame.items.values()]
             adjusted = [cm in adjustments for cm in ids] if adjustments else []
+            # Points from the column's hundredths (ints hash in a step; a Decimal's hash is
+            # 6× that), but where an adjustment moved them: ``centi`` is as scored.
+            columns += [list(map(cents, map(column.centi.__getitem__, at)))
+                        if column.centi is not None and not any(adjusted) else
+                        list(map(money, map(column.points.__getitem__, at)))
+                        for column in frame.items.values()]
             if any(adjusted):
                 columns.append([_adjustments_text(adjustments[cm], b) if moved else "[]"
                                 for cm, moved in zip(ids, adjusted, strict=True)])
-            for _, (task, source) in tasked:
-                columns += [_texts(list(map(task.__getitem__, at)), task_memo, num),
-                            strings(list(map(source.__getitem__, at)))]
+            if tasked:  # a task or source the whole piece shares is written into its template
+                tasks: list[str] = []
+                for key, (task, source) in tasked:
+                    annual = _same(_texts(list(map(task.__getitem__, at)), task_memo, num),
+                                   columns, '"%s"')
+                    whence = _same(strings(list(map(source.__getitem__, at))), columns)
+                    tasks.append(f'{c}{key}: {{\n{d}"annual_task": {annual},\n'
+                                 f'{d}"task_source": {whence}\n{c}}}')
+                template, plain = _templates(level, kind, items,
+                                             "{\n" + ",\n".join(tasks) + f"\n{b}}}")
             fill = (template if any(adjusted) else plain).__mod__
             filled = list(zip(*columns, strict=True))
             for k in range(0, len(filled), _PIECE_ROWS):
                 yield separator + ",\n".join(map(fill, filled[k:k + _PIECE_ROWS]))
                 separator = ",\n"
     yield "\n" + " " * level + "]"
+
+
+def _templates(level: int, kind: str, items: str, tasks: str) -> tuple[str, str]:
+    """A manager's %-template at nesting ``level``, with and without a slot for its
+    adjustments; ``kind`` (the category), ``items`` and ``tasks`` already as text."""
+    a, b = " " * (level + 1), " " * (level + 2)
+    return tuple(  # type: ignore[return-value]
+        f'{a}{{\n{b}"id": %s,\n{b}"name": %s,\n{b}"branch": %s,\n'
+        f'{b}"category": {kind},\n{b}"rank": %d,\n{b}"branch_rank": %d,\n'
+        f'{b}"total": "%s",\n{b}"risk_fund": "%s",\n{b}"items": {items},\n'
+        f'{b}"adjustments": {moved},\n{b}"tasks": {tasks}\n{a}}}' for moved in ("%s", "[]"))
+
+
+def _same(texts: list[str], columns: list[list[Any]], form: str = "%s") -> str:
+    """A template's field ``form`` of ``texts``: filled in when every row has the same
+    text (a piece's annual tasks and their source nearly always), else a slot whose
+    column is added to ``columns``."""
+    if texts.count(texts[0]) == len(texts):
+        return (form % texts[0]).replace("%", "%%")
+    columns.append(texts)
+    return form
+
+
+def _centi_text(centi: int) -> str:
+    """``fmt2`` of a value given in hundredths: the same text as of the points it stands for."""
+    return fmt2(from_centi(centi))
 
 
 def _adjustments_text(applied: list[Applied], indent: str) -> str:
