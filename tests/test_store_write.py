@@ -17,6 +17,7 @@ from cmscore.console import json_text
 from cmscore.engine.adjustments import TOTAL, Adjustment, apply
 from cmscore.engine.scoring import MonthScores, score_month
 from cmscore.inputs.reader import read_export
+from cmscore.numbers import decimal_texts
 from cmscore.outputs import scorejson
 from cmscore.rules.ruleset import RuleSet
 from cmscore.store import inputcols, itemcols, monthrows
@@ -82,6 +83,14 @@ def test_a_framed_month_takes_no_step_per_manager(rules: RuleSet,
 @given(st.lists(figures, max_size=30))
 def test_millionths_of_a_column_are_each_figures(values: list[Decimal | None]) -> None:
     assert itemcols.micro_column(values) == [itemcols.micro(v) for v in values]
+
+
+@given(st.lists(st.one_of(figures, st.integers(-10**30, 10**30).map(Decimal),
+                          st.integers(-10**4, 10**4).map(lambda n: Decimal(n).scaleb(2))),
+                max_size=30))
+def test_millionths_from_a_columns_texts_are_each_figures(values: list[Decimal | None]) -> None:
+    assert itemcols.micro_of_texts(decimal_texts(values), values) == \
+        [itemcols.micro(v) for v in values]
 
 
 @given(st.lists(st.one_of(st.none(), st.decimals(allow_nan=False, allow_infinity=False)),
