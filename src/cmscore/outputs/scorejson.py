@@ -143,9 +143,9 @@ def _managers_text(groups: list[tuple[str, list[ManagerScore] | Frame]],
             if tasked:  # a task or source the whole piece shares is written into its template
                 tasks: list[str] = []
                 for key, (task, source) in tasked:
-                    annual = _same(_texts(list(map(task.__getitem__, at)), task_memo, num),
-                                   columns, '"%s"')
-                    whence = _same(strings(list(map(source.__getitem__, at))), columns)
+                    annual = _same(list(map(task.__getitem__, at)), columns,
+                                   partial(_texts, memo=task_memo, text=num), '"%s"')
+                    whence = _same(list(map(source.__getitem__, at)), columns, strings)
                     tasks.append(f'{c}{key}: {{\n{d}"annual_task": {annual},\n'
                                  f'{d}"task_source": {whence}\n{c}}}')
                 template, plain = _templates(level, kind, items,
@@ -169,13 +169,15 @@ def _templates(level: int, kind: str, items: str, tasks: str) -> tuple[str, str]
         f'{b}"adjustments": {moved},\n{b}"tasks": {tasks}\n{a}}}' for moved in ("%s", "[]"))
 
 
-def _same(texts: list[str], columns: list[list[Any]], form: str = "%s") -> str:
-    """A template's field ``form`` of ``texts``: filled in when every row has the same
-    text (a piece's annual tasks and their source nearly always), else a slot whose
-    column is added to ``columns``."""
-    if texts.count(texts[0]) == len(texts):
-        return (form % texts[0]).replace("%", "%%")
-    columns.append(texts)
+def _same(values: list[Any], columns: list[list[Any]],
+          texts: Callable[[list[Any]], list[str]], form: str = "%s") -> str:
+    """A template's field ``form`` of ``values`` (``texts`` gives their texts): filled in
+    when every row has the same object (a piece's annual tasks and their source, unless
+    the bank assigned them per 工号 or 机构), else a slot whose texts join ``columns``."""
+    keys = list(map(id, values))
+    if keys.count(keys[0]) == len(keys):
+        return (form % texts(values[:1])[0]).replace("%", "%%")
+    columns.append(texts(values))
     return form
 
 
