@@ -224,3 +224,19 @@ def test_json_with_tasks_varying_within_a_piece_equals_the_object_path(rules: Ru
     assert '"annual_task": "250"' in text and '"annual_task": "60.5"' in text
     plain_scores = score_month(export, rules, FakeHistory())
     assert column_json(plain_scores, rules) == object_json(plain_scores, rules)
+
+
+@given(st.lists(st.text(st.sampled_from('a%"\\代\n'), max_size=4), min_size=2, max_size=5),
+       st.lists(st.lists(st.text(st.sampled_from('1%s代"'), max_size=3), min_size=4, max_size=4),
+                max_size=6))
+def test_a_template_filled_by_join_is_the_template_filled_by_percent(
+        literals: list[str], rows: list[list[str]]) -> None:
+    slots = ["%s", "%d", "%s", "%s"][:len(literals) - 1]
+    template = "".join(text.replace("%", "%%") + slot
+                       for text, slot in zip(literals, [*slots, ""], strict=True))
+    rows = [[str(len(r[k])) if slot == "%d" else r[k] for k, slot in enumerate(slots)]
+            for r in rows]
+    want = "".join(template % tuple(int(v) if slot == "%d" else v
+                                    for v, slot in zip(r, slots, strict=True)) for r in rows)
+    columns = [[r[k] for r in rows] for k in range(len(slots))]
+    assert scorejson._filled(scorejson._between_slots(template), columns) == want  # noqa: SLF001

@@ -7,8 +7,10 @@ values (``tests/test_engine_templates.py``)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
+from itertools import chain, repeat
 from typing import Any
 
 from cmscore.engine.adjustments import Applied
@@ -81,6 +83,7 @@ def ranked_rows(frame: Frame) -> list[int]:
     return order
 
 
+_SLOT = re.compile("%[sd]")
 # Managers a piece of text: a block's 4096 at once were 5 MB a copy (CJK text is two
 # bytes a character) and a few copies at the peak, beside a forked child (``aside``).
 _PIECE_ROWS = 1024
@@ -126,8 +129,8 @@ def _managers_text(groups: list[tuple[str, list[ManagerScore] | Frame]],
             ids = [m.id for m in people]
             columns: list[list[Any]] = [strings(ids), strings([m.name for m in people]),
                        strings([m.branch for m in people]),
-                       list(map(frame.ranks.__getitem__, at)),
-                       list(map(frame.branch_ranks.__getitem__, at)),
+                       list(map(str, map(frame.ranks.__getitem__, at))),
+                       list(map(str, map(frame.branch_ranks.__getitem__, at))),
                        list(map(money, map(frame.totals.__getitem__, at))),
                        list(map(money, map(frame.funds.__getitem__, at)))]
             adjusted = [cm in adjustments for cm in ids] if adjustments else []
@@ -150,12 +153,31 @@ def _managers_text(groups: list[tuple[str, list[ManagerScore] | Frame]],
                                  f'{d}"task_source": {whence}\n{c}}}')
                 template, plain = _templates(level, kind, items,
                                              "{\n" + ",\n".join(tasks) + f"\n{b}}}")
-            fill = (template if any(adjusted) else plain).__mod__
-            filled = list(zip(*columns, strict=True))
-            for k in range(0, len(filled), _PIECE_ROWS):
-                yield separator + ",\n".join(map(fill, filled[k:k + _PIECE_ROWS]))
+            texts = _between_slots(template if any(adjusted) else plain)
+            texts[0] = ",\n" + texts[0]  # each manager's separator before it
+            for k in range(0, len(at), _PIECE_ROWS):
+                piece = _filled(texts, [column[k:k + _PIECE_ROWS] for column in columns])
+                yield piece if separator == ",\n" else separator + piece[2:]
                 separator = ",\n"
     yield "\n" + " " * level + "]"
+
+
+def _between_slots(template: str) -> list[str]:
+    """A %-template's texts around its slots (``%s``, ``%d``), each ``%%`` made ``%``
+    again (no NUL stands raw in JSON text)."""
+    return [part.replace("\0", "%") for part in _SLOT.split(template.replace("%%", "\0"))]
+
+
+def _filled(texts: list[str], columns: list[list[str]]) -> str:
+    """``texts[0] + columns[0][i] + texts[1] + … + texts[-1]`` for every row i, joined: the
+    template filled by ``join`` over ``zip`` in C, twice as fast as ``%`` parsing the
+    template again for every row."""
+    if len(set(map(len, columns))) != 1:  # no column: no count of rows
+        raise ValueError("a template's columns: at least one, all of one length")
+    parts: list[Iterable[str]] = [repeat(texts[0])]
+    for column, text in zip(columns, texts[1:], strict=True):
+        parts += [column, repeat(text)]
+    return "".join(chain.from_iterable(zip(*parts, strict=False)))  # the repeats never end
 
 
 def _templates(level: int, kind: str, items: str, tasks: str) -> tuple[str, str]:
