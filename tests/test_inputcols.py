@@ -24,7 +24,7 @@ from cmscore.engine.month import Block, Figures, Manager
 from cmscore.store import db as store
 from cmscore.store import history, inputcols
 from cmscore.store.schema import MIGRATIONS
-from conftest import ROOT, Cli
+from conftest import ROOT, UNDO_MIGRATION_14, Cli
 
 FIXTURE = ROOT / "tests" / "fixtures" / "store-v13"
 _spec = importlib.util.spec_from_file_location("record_v13", FIXTURE / "record.py")
@@ -93,6 +93,9 @@ def test_a_month_rescored_is_read_back_from_its_columns_as_it_was(
             assert _as_stored(one) == {"011908": want["011908"]}
         assert inputcols.baselines(conn, "2025-12") == baselines
         assert len(baselines) == 39 * 9  # the items with a 当月 figure, every manager
+        conn.executescript(UNDO_MIGRATION_14)  # the columns hold exactly schema 13's JSON
+        with closing(sqlite3.connect(FIXTURE / "store-v13.db")) as old:
+            assert _rows(conn) == _rows(old)
 
 
 def _stored(parts: list[Any], scores_of: list[Manager]) -> dict[str, Figures]:
