@@ -257,9 +257,8 @@ def put_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord) -> 
     # the same reason; this transaction writes both tables together.
     insert_rows(conn, "scores", 11, score_rows(scores))
     itemcols.put_points(conn, scores.month)
-    texts = inputcols.Texts()  # the export's columns' texts, shared by both tables
-    inputcols.put_inputs(conn, scores, texts)
-    itemcols.put_items(conn, scores, texts)
+    inputcols.put_inputs(conn, scores)
+    itemcols.put_items(conn, scores)
     record_sources(conn, scores.month)
     put_effects(conn, scores)
     return run_id

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -26,22 +26,7 @@ from cmscore.numbers import decimal_texts
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 # (item, role) of a column; role None for an item the manager has with no figure at all.
 Key = tuple[str, str | None]
-Part = tuple[list[str], list[Key], list[list[str | None]]]
-
-
-class Texts:
-    """``decimal_texts`` of a column, once per column object while a month is stored:
-    most items' figures are the export's own column (6 of 11), written here and in
-    ``item_columns`` from the same texts."""
-
-    def __init__(self) -> None:
-        self._made: dict[int, tuple[Sequence[Decimal | None], list[str | None]]] = {}
-
-    def __call__(self, column: Sequence[Decimal | None]) -> list[str | None]:
-        got = self._made.get(id(column))
-        if got is None or got[0] is not column:  # the column is held: its id stays its own
-            got = self._made[id(column)] = (column, decimal_texts(column))
-        return got[1]
+Part = tuple[list[str], list[Key], Iterable[list[str | None]]]
 
 
 def decimals_text(texts: list[str | None]) -> str:
@@ -52,10 +37,10 @@ def decimals_text(texts: list[str | None]) -> str:
     return '["' + '","'.join(texts) + '"]'  # type: ignore[arg-type]
 
 
-def parts(scores: MonthScores, texts: Texts | None = None) -> Iterator[Part]:
+def parts(scores: MonthScores) -> Iterator[Part]:
     """The month's managers in parts: each category's block as read (its columns' texts,
-    no step per manager), then managers without one grouped by their figures' keys."""
-    texts = texts or Texts()
+    no step per manager, made a column at a time: a national block's columns all at once
+    were 70 MB beside the forked child), then managers without one grouped by their keys."""
     framed: set[int] = set()
     loose: list[Manager] = []
     for frame in scores.frames:
@@ -64,7 +49,7 @@ def parts(scores: MonthScores, texts: Texts | None = None) -> Iterator[Part]:
         framed.update(map(id, managers))
         if block is not None and block.managers == managers:
             yield ([m.id for m in managers], list(block.columns),
-                   [texts(column) for column in block.columns.values()])
+                   map(decimal_texts, block.columns.values()))
         else:
             loose += managers
     if len(scores.scores) > len(framed):  # scores built by hand (tests) have no frames
@@ -90,14 +75,14 @@ def _grouped(managers: list[Manager]) -> Iterator[Part]:
             for item, role in keys]
 
 
-def put_inputs(conn: sqlite3.Connection, scores: MonthScores, texts: Texts | None = None) -> None:
-    """The month's ``input_columns`` rows (inside the month's transaction)."""
+def put_inputs(conn: sqlite3.Connection, scores: MonthScores) -> None:
+    """The month's ``input_columns`` rows (inside the month's transaction), a part at a time."""
     conn.execute("DELETE FROM input_columns WHERE month = ?", (scores.month,))
     conn.executemany(
         "INSERT INTO input_columns (month, part, cm_ids, columns, figures) VALUES (?, ?, ?, ?, ?)",
-        [(scores.month, k, _dumps(ids), _dumps(keys),
+        ((scores.month, k, _dumps(ids), _dumps(keys),
           "[" + ",".join(map(decimals_text, columns)) + "]")
-         for k, (ids, keys, columns) in enumerate(parts(scores, texts))])
+         for k, (ids, keys, columns) in enumerate(parts(scores))))
 
 
 def _stored(conn: sqlite3.Connection, month: str) -> Iterator[tuple[list[str], list[list[Any]],

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from decimal import Decimal
 from itertools import compress, repeat
 from operator import add, eq, is_not, mul
@@ -28,8 +28,6 @@ from typing import Any
 from cmscore.engine.scoring import MonthScores
 from cmscore.numbers import ZERO, ByValue, decimal_texts, has_none, to_centi
 from cmscore.store.inputcols import decimals_text
-
-Column = Sequence[Decimal | None]
 
 # The old ``items`` table's columns, in its order: what ``item_rows`` gives back.
 ITEM_COLUMNS = ("month", "item_id", "cm_id", "points_cp", "figure", "figure_micro",
@@ -78,8 +76,7 @@ def micro_of_texts(texts: list[str | None], values: list[Decimal | None]) -> lis
     return micro_column(values)
 
 
-def put_items(conn: sqlite3.Connection, scores: MonthScores,
-              text_of: Callable[[Column], list[str | None]] = decimal_texts) -> None:
+def put_items(conn: sqlite3.Connection, scores: MonthScores) -> None:
     """The month's item columns, one row per item, and the year's running totals rolled
     forward from it (inside the month's transaction). One item at a time: a national
     month's columns all at once were ~100 MB more at the peak (beside a forked child
@@ -90,7 +87,7 @@ def put_items(conn: sqlite3.Connection, scores: MonthScores,
     conn.execute("DELETE FROM item_columns WHERE month = ?", (scores.month,))
     ids_text: dict[tuple[object, ...], str] = {}  # most items have every manager, in one order
     totals: dict[str, tuple[str, str]] = {}
-    for item_id, (ids, *fields) in item_columns(scores, text_of):
+    for item_id, (ids, *fields) in item_columns(scores):
         key = tuple(ids)
         text = ids_text[key] if key in ids_text else ids_text.setdefault(key, _dumps(ids))
         texts = [(decimals_text if k in (1, 3) else _integers_text if k in (0, 4, 5)
@@ -110,8 +107,7 @@ def columns_of(scores: MonthScores) -> dict[str, list[list[Any]]]:
     return dict(item_columns(scores))
 
 
-def item_columns(scores: MonthScores, texts: Callable[[Column], list[str | None]] = decimal_texts
-                 ) -> Iterator[tuple[str, list[list[Any]]]]:
+def item_columns(scores: MonthScores) -> Iterator[tuple[str, list[list[Any]]]]:
     """Each item, by id, and its fields as lists over managers (cm_id, points_cp, figure,
     figure_micro, baseline, early, risk_fund_cp): each category's column appended in frame
     order, managers built by hand (tests) after them. Points in hundredths are the
@@ -141,10 +137,10 @@ def item_columns(scores: MonthScores, texts: Callable[[Column], list[str | None]
                 early[i] = 1
             out[0] += cms
             out[1] += points
-            figure = texts(c.figure)
+            figure = decimal_texts(c.figure)
             out[2] += figure
             out[3] += micro_of_texts(figure, c.figure)
-            out[4] += texts(c.baseline) if c.baseline else [None] * n
+            out[4] += decimal_texts(c.baseline) if c.baseline else [None] * n
             out[5] += early
             out[6] += (c.fund_centi if c.fund_centi is not None else map(centi, c.fund)) \
                 if c.fund else [0] * n
