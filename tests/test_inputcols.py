@@ -6,7 +6,6 @@ diff and re-scoring print what that release printed, whichever layout each month
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import sqlite3
@@ -24,13 +23,10 @@ from cmscore.engine.month import Block, Figures, Manager
 from cmscore.store import db as store
 from cmscore.store import history, inputcols
 from cmscore.store.schema import MIGRATIONS
-from conftest import ROOT, UNDO_MIGRATION_14, Cli
+from conftest import ROOT, UNDO_MIGRATION_14, Cli, fixture_script
 
 FIXTURE = ROOT / "tests" / "fixtures" / "store-v13"
-_spec = importlib.util.spec_from_file_location("record_v13", FIXTURE / "record.py")
-assert _spec is not None and _spec.loader is not None
-record = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(record)
+record = fixture_script(FIXTURE)
 EXPECTED = json.loads((FIXTURE / "expected.json").read_text(encoding="utf-8"))
 figures = st.one_of(st.none(), st.decimals(min_value=-10**6, max_value=10**9, places=2),
                     st.decimals(allow_nan=False, allow_infinity=False))
