@@ -33,6 +33,8 @@ def decimals_text(texts: list[str | None]) -> str:
     """``_dumps`` of a column of decimal texts, which never need escaping: joined, four
     times faster than the encoder, when none is missing."""
     if not texts or None in texts:
+        if texts and texts.count(None) == len(texts):  # most items' baselines: none at all
+            return "[" + "null," * (len(texts) - 1) + "null]"
         return _dumps(texts)
     return '["' + '","'.join(texts) + '"]'  # type: ignore[arg-type]
 

@@ -85,17 +85,19 @@ def put_items(conn: sqlite3.Connection, scores: MonthScores) -> None:
     at = months.index(scores.month)
     previous = months[at - 1] if at else None
     conn.execute("DELETE FROM item_columns WHERE month = ?", (scores.month,))
-    ids_text: dict[tuple[object, ...], str] = {}  # most items have every manager, in one order
+    ids_text: dict[tuple[object, ...], tuple[str, bool]] = {}  # most items: every manager
     totals: dict[str, tuple[str, str]] = {}
     for item_id, (ids, *fields) in item_columns(scores):
         key = tuple(ids)
-        text = ids_text[key] if key in ids_text else ids_text.setdefault(key, _dumps(ids))
+        if key not in ids_text:
+            ids_text[key] = (_dumps(ids), len(set(ids)) == len(ids))
+        text, unique = ids_text[key]
         texts = [(decimals_text if k in (1, 3) else _integers_text if k in (0, 4, 5)
                   else _dumps)(field) for k, field in enumerate(fields)]
         conn.execute(f"INSERT INTO item_columns (month, item_id, {_FIELDS}) VALUES"
                      " (?, ?, ?, ?, ?, ?, ?, ?, ?)", (scores.month, item_id, text, *texts))
         before = None if previous is None else _ytd_row(conn, previous, item_id)
-        new = _plus(before, ids, fields[1], fields[2])
+        new = _plus(before, ids, fields[1], fields[2], unique)
         # The year's first month: its totals are its own ids and millionths, as just written.
         totals[item_id] = (text, texts[2]) if new[0] is ids and new[1] is fields[2] \
             else (_dumps(new[0]), _dumps(new[1]))
@@ -225,15 +227,16 @@ def _ytd_row(conn: sqlite3.Connection, month: str, item_id: str) -> Totals | Non
 
 
 def _plus(before: Totals | None, ids: list[str], figure: list[str | None],
-          mic: list[int | None]) -> Totals:
+          mic: list[int | None], unique: bool = False) -> Totals:
     """``before`` with one month's figures added (``Total``). Integers only (the usual
-    case) are added in C; the rest one manager at a time."""
+    case) are added in C; the rest one manager at a time. ``unique``: ``ids`` are known
+    to be distinct (a month's items share one id list: checked once, not per item)."""
     out: dict[str, Total] = dict(zip(*before, strict=True)) if before else {}
     keep = list(map(is_not, figure, repeat(None)))
     if not all(keep):  # managers without a figure add nothing
         ids, figure, mic = (list(compress(ids, keep)), list(compress(figure, keep)),
                             list(compress(mic, keep)))
-    if before is None and len(set(ids)) == len(ids):  # the year's first month: its figures
+    if before is None and (unique or len(set(ids)) == len(ids)):  # the year's first month
         if None not in mic:
             return ids, mic  # type: ignore[return-value]
         return ids, [m if m is not None else [None, [text]] for text, m in
