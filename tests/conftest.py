@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import csv
+import importlib.util
 import io
 import json
 import os
@@ -19,6 +20,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -303,6 +305,25 @@ GRADES_TABLE = (
     " branch TEXT NOT NULL, category TEXT NOT NULL, average_cp INTEGER, rank INTEGER,"
     " grade TEXT NOT NULL, reason TEXT NOT NULL, boundary TEXT NOT NULL, flags TEXT NOT NULL,"
     " PRIMARY KEY (effective_month, cm_id))")
+def fixture_script(folder: Path) -> ModuleType:
+    """``folder``'s ``record.py`` (a store fixture's recorder) as a module: its cases and
+    the way it ran them."""
+    spec = importlib.util.spec_from_file_location(f"record_{folder.name}", folder / "record.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# Migration 14 undone: each manager's figures back into ``scores.inputs`` as the JSON object
+# schema 13 wrote (byte for byte, tests/test_inputcols.py), from the month's input columns.
+UNDO_MIGRATION_14 = """UPDATE scores SET inputs = (SELECT json_group_object(item, json(roles))
+    FROM (SELECT c.value ->> 0 AS item,
+                 json_group_object(c.value ->> 1, p.figures -> c.key ->> i.key) AS roles
+          FROM input_columns p, json_each(p.cm_ids) i, json_each(p.columns) c
+          WHERE p.month = scores.month AND i.value = scores.cm_id
+          GROUP BY p.part, c.value ->> 0 ORDER BY min(c.key))) WHERE inputs = '';
+    DROP TABLE input_columns; """
 UNDO_MIGRATION_13 = (f"CREATE TABLE {GRADES_TABLE} STRICT, WITHOUT ROWID;"
                      f" INSERT INTO grades {GRADE_ROWS}; DROP TABLE grade_columns; ")
 

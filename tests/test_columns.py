@@ -3,7 +3,6 @@ store's re-keyed items table keeps every row of an older store."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import zipfile
 from contextlib import closing
@@ -14,7 +13,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cmscore.engine.month import Block, Manager
 from cmscore.engine.scoring import score_manager, score_month
 from cmscore.inputs import cells, totals
 from cmscore.inputs.reader import read_export
@@ -67,22 +65,6 @@ class _NoHistory:
 
     def tasks(self) -> None:
         return None
-
-
-def test_inputs_json_is_json_dumps_of_the_figures() -> None:
-    managers = [Manager("1", "甲", "城东", "支行", 3), Manager("2", "乙", "城东", "支行", 4)]
-    block = Block("支行", managers, {("a", "value"): [D("1.50"), None],
-                                     ("a", "baseline"): [None, D("-2")],
-                                     ("代{发}", '5人"以下'): [D("3"), D("0E-7")],
-                                     ("50%以上", "%s"): [D("1E+16"), D("1.2E-7")]})
-    for i, m in enumerate(managers):
-        m.block, m.index = block, i
-    made = list(block.inputs_json([1, 0]))
-    for text, i in zip(made, [1, 0], strict=True):
-        want = {item: {role: None if v is None else f"{v:f}" for role, v in roles.items()}
-                for item, roles in block.figures_of(i).items()}
-        assert json.loads(text) == want
-        assert text == json.dumps(want, ensure_ascii=False, separators=(",", ":"))
 
 
 @given(st.lists(st.one_of(st.none(), st.decimals(allow_nan=False, allow_infinity=False)),

@@ -17,6 +17,7 @@ from cmscore.console import json_text
 from cmscore.engine.adjustments import TOTAL, Adjustment, apply
 from cmscore.engine.month import Manager
 from cmscore.engine.scoring import MonthScores, score_month, score_month_managers
+from cmscore.engine.tasks import Tasks
 from cmscore.inputs.reader import read_export
 from cmscore.outputs import scorejson
 from cmscore.outputs import scores as out_scores
@@ -208,3 +209,34 @@ def test_the_managers_text_comes_in_pieces_of_a_few_managers(rules: RuleSet,
     pieces = list(scorejson.scores_json(scores, rules)["managers"].render(1))
     assert max(piece.count('"id"') for piece in pieces) == 2
     assert column_json(scores, rules) == whole == object_json(scores, rules)
+
+
+def test_json_with_tasks_varying_within_a_piece_equals_the_object_path(rules: RuleSet) -> None:
+    """A task and its source the whole piece shares go into its template; a 工号's or a
+    机构's assigned task (任务下达) makes them differ within it, and they are filled per row."""
+    export = read_export(EXAMPLES / "2026-10.xlsx", rules, None)
+    first, other = export.managers[0], export.managers[5]
+    tasks = Tasks(by_cm={(first.id, "cards"): D("250"), (first.id, "pos"): D("1E+2")},
+                  by_branch={(other.branch, "loan_households"): D("60.5")}, file="任务.csv")
+    scores = score_month(export, rules, FakeHistory(tasks=tasks))
+    text = column_json(scores, rules)
+    assert text == object_json(scores, rules)
+    assert '"annual_task": "250"' in text and '"annual_task": "60.5"' in text
+    plain_scores = score_month(export, rules, FakeHistory())
+    assert column_json(plain_scores, rules) == object_json(plain_scores, rules)
+
+
+@given(st.lists(st.text(st.sampled_from('a%"\\代\n'), max_size=4), min_size=2, max_size=5),
+       st.lists(st.lists(st.text(st.sampled_from('1%s代"'), max_size=3), min_size=4, max_size=4),
+                max_size=6))
+def test_a_template_filled_by_join_is_the_template_filled_by_percent(
+        literals: list[str], rows: list[list[str]]) -> None:
+    slots = ["%s", "%d", "%s", "%s"][:len(literals) - 1]
+    template = "".join(text.replace("%", "%%") + slot
+                       for text, slot in zip(literals, [*slots, ""], strict=True))
+    rows = [[str(len(r[k])) if slot == "%d" else r[k] for k, slot in enumerate(slots)]
+            for r in rows]
+    want = "".join(template % tuple(int(v) if slot == "%d" else v
+                                    for v, slot in zip(r, slots, strict=True)) for r in rows)
+    columns = [[r[k] for r in rows] for k in range(len(slots))]
+    assert scorejson._filled(scorejson._between_slots(template), columns) == want  # noqa: SLF001

@@ -29,7 +29,12 @@ import hostile_fixtures as hf
 from cmscore.outputs import xlsx
 from cmscore.rules.ruleset import DEFAULT_DIR
 from cmscore.store import db as store
-from conftest import UNDO_MIGRATION_12, UNDO_MIGRATION_13, UNDO_MIGRATIONS_6_TO_9
+from conftest import (
+    UNDO_MIGRATION_12,
+    UNDO_MIGRATION_13,
+    UNDO_MIGRATION_14,
+    UNDO_MIGRATIONS_6_TO_9,
+)
 from hostile_fixtures import cm_rows
 from test_store_safety import cli, export, months, ok, query
 
@@ -383,7 +388,7 @@ def test_a_read_never_migrates_and_names_the_command_that_does(
         stored: tuple[Path, Path], tmp_path: Path) -> None:
     db, out = stored
     with closing(sqlite3.connect(db)) as conn:  # the store as schema 4 left it
-        conn.executescript(UNDO_MIGRATION_13 + UNDO_MIGRATION_12 + UNDO_MIGRATIONS_6_TO_9
+        conn.executescript(UNDO_MIGRATION_14 + UNDO_MIGRATION_13 + UNDO_MIGRATION_12 + UNDO_MIGRATIONS_6_TO_9
                            + " PRAGMA user_version = 4;")
     before = sha256(db)
     ran = cli("report", "--db", db, "--out", out)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from cmscore.store import inputcols
 from conftest import EXAMPLES, Cli, json_out, score_rows, stored_months, with_items
 
 MONTHS = [f"2026-{m:02d}" for m in range(1, 11)]
@@ -164,9 +164,8 @@ def test_csv_copy_reads_the_same_figures(scored: Scored) -> None:
     def inputs(db: Path) -> dict[tuple[str, str], Any]:
         with closing(sqlite3.connect(db)) as conn:
             return {(cm, item): {k: (None if v is None else float(v)) for k, v in roles.items()}
-                    for cm, raw in conn.execute(
-                        "SELECT cm_id, inputs FROM scores WHERE month = '2026-10'")
-                    for item, roles in json.loads(raw).items()}
+                    for cm, figures in inputcols.figures_of(conn, "2026-10").items()
+                    for item, roles in figures.items()}
 
     from_xlsx, from_csv = inputs(scored.db), inputs(scored.csv_db)
     assert from_csv == from_xlsx

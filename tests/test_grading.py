@@ -31,7 +31,12 @@ from cmscore.outputs import common as out_common
 from cmscore.outputs import grades as out_grades
 from cmscore.store import db as store
 from cmscore.store import gradewindow
-from conftest import UNDO_MIGRATION_12, UNDO_MIGRATION_13, UNDO_MIGRATIONS_6_TO_9
+from conftest import (
+    UNDO_MIGRATION_12,
+    UNDO_MIGRATION_13,
+    UNDO_MIGRATION_14,
+    UNDO_MIGRATIONS_6_TO_9,
+)
 from history_helpers import (
     cm,
     month_scores,
@@ -554,7 +559,7 @@ def test_a_failing_workbook_stores_no_grades(tmp_path: Path,
 def test_older_store_gains_the_points_index_on_open(tmp_path: Path) -> None:
     db = six_months(tmp_path / "h.db")
     with closing(sqlite3.connect(db)) as conn:
-        conn.executescript("DROP INDEX scores_points; " + UNDO_MIGRATION_13 + UNDO_MIGRATION_12 + UNDO_MIGRATIONS_6_TO_9
+        conn.executescript("DROP INDEX scores_points; " + UNDO_MIGRATION_14 + UNDO_MIGRATION_13 + UNDO_MIGRATION_12 + UNDO_MIGRATIONS_6_TO_9
                            + " PRAGMA user_version = 3;")
     store.connect(db).close()
     assert query(db, "PRAGMA user_version") == [(store.SCHEMA_VERSION,)]

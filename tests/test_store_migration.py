@@ -5,7 +5,6 @@ record.py recorded the outputs, both with main at 68f2632)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import sqlite3
@@ -19,13 +18,10 @@ import pytest
 from cmscore.problems import InputError
 from cmscore.store import db as store
 from cmscore.store import itemcols
-from conftest import ROOT, Cli, with_items
+from conftest import ROOT, Cli, fixture_script, with_items
 
 FIXTURE = ROOT / "tests" / "fixtures" / "store-v9"
-_spec = importlib.util.spec_from_file_location("record_v9", FIXTURE / "record.py")
-assert _spec is not None and _spec.loader is not None
-record = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(record)
+record = fixture_script(FIXTURE)
 EXPECTED = json.loads((FIXTURE / "expected.json").read_text(encoding="utf-8"))
 
 

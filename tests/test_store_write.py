@@ -6,7 +6,6 @@ the frames, in the order ``ordered`` gives."""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -16,12 +15,12 @@ from hypothesis import strategies as st
 
 from cmscore.console import json_text
 from cmscore.engine.adjustments import TOTAL, Adjustment, apply
-from cmscore.engine.month import Block, Manager
 from cmscore.engine.scoring import MonthScores, score_month
 from cmscore.inputs.reader import read_export
+from cmscore.numbers import decimal_texts
 from cmscore.outputs import scorejson
 from cmscore.rules.ruleset import RuleSet
-from cmscore.store import itemcols, monthrows
+from cmscore.store import inputcols, itemcols, monthrows
 from conftest import EXAMPLES
 
 D = Decimal
@@ -54,14 +53,11 @@ def test_scores_rows_from_columns_are_the_per_manager_rows(rules: RuleSet) -> No
     scores = adjusted_month(rules)
     framed = list(monthrows.score_rows(scores))
     assert sorted(map(repr, framed)) == sorted(map(repr, monthrows.score_rows(by_manager(scores))))
-    # by 工号 within each category, each row's inputs the export's figures
+    # by 工号 within each category; the export's figures are in input_columns (inputcols)
     for category in {r[4] for r in framed}:
         ids = [str(r[1]) for r in framed if r[4] == category]
         assert ids == sorted(ids)
-    assert json.loads(str(framed[0][10])) == {
-        item: {role: None if v is None else f"{v:f}" for role, v in roles.items()}
-        for item, roles in next(s.manager for s in scores.scores
-                                if s.manager.id == framed[0][1]).figures.items()}
+    assert {r[10] for r in framed} == {""}
 
 
 def test_item_columns_from_columns_are_the_per_manager_fields(rules: RuleSet) -> None:
@@ -79,7 +75,8 @@ def test_a_framed_month_takes_no_step_per_manager(rules: RuleSet,
     def per_manager(*_: object) -> None:
         raise AssertionError("a step per manager")
     monkeypatch.setattr(monthrows, "_npl", per_manager)
-    monkeypatch.setattr(monthrows, "inputs_text", per_manager)
+    monkeypatch.setattr(inputcols, "_grouped", per_manager)
+    list(inputcols.parts(scores))
     assert len(list(monthrows.score_rows(scores))) == len(scores.scores)
 
 
@@ -88,11 +85,19 @@ def test_millionths_of_a_column_are_each_figures(values: list[Decimal | None]) -
     assert itemcols.micro_column(values) == [itemcols.micro(v) for v in values]
 
 
+@given(st.lists(st.one_of(figures, st.integers(-10**30, 10**30).map(Decimal),
+                          st.integers(-10**4, 10**4).map(lambda n: Decimal(n).scaleb(2))),
+                max_size=30))
+def test_millionths_from_a_columns_texts_are_each_figures(values: list[Decimal | None]) -> None:
+    assert itemcols.micro_of_texts(decimal_texts(values), values) == \
+        [itemcols.micro(v) for v in values]
+
+
 @given(st.lists(st.one_of(st.none(), st.decimals(allow_nan=False, allow_infinity=False)),
                 max_size=30))
 def test_a_column_of_decimal_texts_is_its_json(values: list[Decimal | None]) -> None:
     texts = [None if v is None else f"{v:f}" for v in values]
-    assert itemcols._decimals_text(texts) == itemcols._dumps(texts)
+    assert inputcols.decimals_text(texts) == itemcols._dumps(texts)
 
 
 @given(st.lists(st.tuples(st.sampled_from("ABCDEFG"), figures), unique_by=lambda t: t[0]))
@@ -118,17 +123,6 @@ def test_the_json_of_a_framed_month_is_built_from_its_frames(
 @given(st.lists(st.integers(-10**9, 10**9) | st.just(0), max_size=30))
 def test_a_column_of_integers_is_its_json(values: list[int]) -> None:
     assert itemcols._integers_text(values) == itemcols._dumps(values)
-
-
-@given(st.lists(st.lists(figures, min_size=3, max_size=3), min_size=1, max_size=8))
-def test_inputs_texts_are_json_dumps_of_each_managers_figures(rows: list[list[Any]]) -> None:
-    """The template's quotes go in per column with no empty cell; ``null`` where empty."""
-    managers = [Manager(str(k), "甲", "城东", "支行", k + 3) for k in range(len(rows))]
-    keys = [("a", "value"), ("a", "baseline"), ('5人"以下%s', "%d")]
-    block = Block("支行", managers, {key: [r[k] for r in rows] for k, key in enumerate(keys)})
-    order = list(reversed(range(len(rows))))
-    for text, i in zip(block.inputs_json(order), order, strict=True):
-        assert text == monthrows.inputs_text(Manager("x", "", "", "", 0, block.figures_of(i)))
 
 
 def test_a_category_s_store_columns_are_made_when_its_rows_are_reached(

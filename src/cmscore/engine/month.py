@@ -6,13 +6,10 @@ Values only: a ``Manager`` row, a category's figures as columns (``Block``), the
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from cmscore.numbers import decimal_texts, has_none
 from cmscore.problems import fail
 
 MONTH = re.compile(r"^(20\d{2})-(0[1-9]|1[0-2])$")
@@ -61,35 +58,6 @@ class Block:
         for (item_id, role), column in self.columns.items():
             out.setdefault(item_id, {})[role] = column[i]
         return out
-
-    def inputs_json(self, order: list[int]) -> Iterator[str]:
-        """For managers ``order``, ``json.dumps(figures_of(i))`` with decimal text: one
-        %-template (twice as fast as str.format here) filled per manager from text
-        columns, instead of a million small dicts. A column with no empty cell in a slice
-        has its quotes in that slice's template (most columns: no step per cell)."""
-        grouped: dict[str, list[int]] = {}
-        for k, (item_id, _) in enumerate(self.columns):
-            grouped.setdefault(_json_literal(item_id), []).append(k)
-        roles = [_json_literal(role) for _, role in self.columns]
-        if not self.columns:
-            yield from ("{}" for _ in order)
-            return
-        columns = list(self.columns.values())
-        for start in range(0, len(order), 4096):  # text columns a slice at a time: RSS
-            part = order[start:start + 4096]
-            picked = [list(map(column.__getitem__, part)) for column in columns]
-            full = [not has_none(values) for values in picked]
-            template = "{" + ",".join(
-                item + ":{" + ",".join(roles[k] + (':"%s"' if full[k] else ":%s") for k in ks)
-                + "}" for item, ks in grouped.items()) + "}"
-            texts = [decimal_texts(values) if whole else
-                     ["null" if t is None else f'"{t}"' for t in decimal_texts(values)]
-                     for values, whole in zip(picked, full, strict=True)]
-            yield from map(template.__mod__, zip(*texts, strict=True))
-
-
-def _json_literal(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False).replace("%", "%%")
 
 
 @dataclass

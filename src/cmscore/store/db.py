@@ -24,7 +24,7 @@ from cmscore.engine.scoring import MonthScores
 from cmscore.engine.tasks import Tasks
 from cmscore.numbers import ZERO
 from cmscore.problems import fail, os_failure
-from cmscore.store import access, itemcols, workbooks
+from cmscore.store import access, inputcols, itemcols, workbooks
 from cmscore.store import tasks as stored_tasks
 from cmscore.store.adjustments import put_effects
 from cmscore.store.monthrows import score_rows
@@ -257,6 +257,7 @@ def put_month(conn: sqlite3.Connection, scores: MonthScores, run: RunRecord) -> 
     # the same reason; this transaction writes both tables together.
     insert_rows(conn, "scores", 11, score_rows(scores))
     itemcols.put_points(conn, scores.month)
+    inputcols.put_inputs(conn, scores)
     itemcols.put_items(conn, scores)
     record_sources(conn, scores.month)
     put_effects(conn, scores)
@@ -282,12 +283,7 @@ class StoreHistory:
 
     def baseline(self, cm_id: str, item_id: str) -> tuple[Decimal | None, str]:
         if self._baselines is None:
-            self._baselines = {}
-            for cm, inputs in self.conn.execute(
-                    "SELECT cm_id, inputs FROM scores WHERE month = ?", (self.december,)):
-                for item, roles in json.loads(inputs).items():
-                    if roles.get("value") is not None:
-                        self._baselines[(cm, item)] = Decimal(roles["value"])
+            self._baselines = inputcols.baselines(self.conn, self.december)
         value = self._baselines.get((cm_id, item_id))
         return value, (f"历史库 {self.december}" if value is not None else "")
 

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cmscore.engine.grading import Grading
-from cmscore.engine.month import Manager
+from cmscore.engine.month import Figures, Manager
 from cmscore.engine.pay import PayLines, SupervisorLine
 from cmscore.numbers import ByValue, from_centi, one_each, to_centi
 from cmscore.rules.grading import DEFAULT_POOL
+from cmscore.store import inputcols
 from cmscore.store.db import BUSY_TIMEOUT_S, RunRecord, insert_rows, insert_run, transaction
 from cmscore.store.gradecols import grades_of as grades_of  # read here, and by payroll
 from cmscore.store.gradecols import grading_row
@@ -319,11 +320,18 @@ def stored_managers(conn: sqlite3.Connection, month: str,
     where, args = ("WHERE month = ?", [month]) if cm_id is None else \
         ("WHERE month = ? AND cm_id = ?", [month, cm_id])
     managers: list[Manager] = []
+    columns: dict[str, Figures] | None = None  # a month stored from schema 14 on (inputcols)
     for cm, name, branch, category, inputs in conn.execute(
             "SELECT cm_id, name, branch, category, inputs FROM scores"
             f" {where} ORDER BY category, rank, cm_id", args):
-        figures = {item: {role: None if v is None else Decimal(v) for role, v in roles.items()}
-                   for item, roles in json.loads(inputs).items()}
+        if inputs:
+            figures = {item: {role: None if v is None else Decimal(v)
+                              for role, v in roles.items()}
+                       for item, roles in json.loads(inputs).items()}
+        else:
+            if columns is None:
+                columns = inputcols.figures_of(conn, month, cm_id)
+            figures = columns[cm]
         managers.append(Manager(cm, name, branch, category, 0, figures))
     return managers
 

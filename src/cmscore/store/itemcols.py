@@ -22,11 +22,12 @@ import sqlite3
 from collections.abc import Iterator
 from decimal import Decimal
 from itertools import compress, repeat
-from operator import add, eq, is_not
+from operator import add, eq, is_not, mul
 from typing import Any
 
 from cmscore.engine.scoring import MonthScores
 from cmscore.numbers import ZERO, ByValue, decimal_texts, has_none, to_centi
+from cmscore.store.inputcols import decimals_text
 
 # The old ``items`` table's columns, in its order: what ``item_rows`` gives back.
 ITEM_COLUMNS = ("month", "item_id", "cm_id", "points_cp", "figure", "figure_micro",
@@ -59,20 +60,20 @@ def micro_column(values: list[Decimal | None]) -> list[int | None]:
     return [None if v is None else next(got) for v in values]
 
 
-def _decimals_text(texts: list[str | None]) -> str:
-    """``_dumps`` of a column of decimal texts, which never need escaping: joined, four
-    times faster than the encoder, when none is missing."""
-    if not texts or has_none(texts):
-        return _dumps(texts)
-    return '["' + '","'.join(texts) + '"]'  # type: ignore[arg-type]
-
-
 def _integers_text(values: list[int]) -> str:
     """``_dumps`` of a column of integers (never None): most early flags and risk funds,
     and some items' points, are all 0, written without looking at each."""
     if values and not any(values):
         return "[" + "0," * (len(values) - 1) + "0]"
     return _dumps(values)
+
+
+def micro_of_texts(texts: list[str | None], values: list[Decimal | None]) -> list[int | None]:
+    """``micro_column(values)`` given their decimal texts: a column of whole numbers (7
+    of the 11 items' figures are counts) by ``int`` of each text, in C, no Decimal made."""
+    if None not in texts and "." not in "".join(texts):  # type: ignore[arg-type]
+        return list(map(mul, map(int, texts), repeat(1_000_000)))  # type: ignore[arg-type]
+    return micro_column(values)
 
 
 def put_items(conn: sqlite3.Connection, scores: MonthScores) -> None:
@@ -84,17 +85,19 @@ def put_items(conn: sqlite3.Connection, scores: MonthScores) -> None:
     at = months.index(scores.month)
     previous = months[at - 1] if at else None
     conn.execute("DELETE FROM item_columns WHERE month = ?", (scores.month,))
-    ids_text: dict[tuple[object, ...], str] = {}  # most items have every manager, in one order
+    ids_text: dict[tuple[object, ...], tuple[str, bool]] = {}  # most items: every manager
     totals: dict[str, tuple[str, str]] = {}
     for item_id, (ids, *fields) in item_columns(scores):
         key = tuple(ids)
-        text = ids_text[key] if key in ids_text else ids_text.setdefault(key, _dumps(ids))
-        texts = [(_decimals_text if k in (1, 3) else _integers_text if k in (0, 4, 5)
+        if key not in ids_text:
+            ids_text[key] = (_dumps(ids), len(set(ids)) == len(ids))
+        text, unique = ids_text[key]
+        texts = [(decimals_text if k in (1, 3) else _integers_text if k in (0, 4, 5)
                   else _dumps)(field) for k, field in enumerate(fields)]
         conn.execute(f"INSERT INTO item_columns (month, item_id, {_FIELDS}) VALUES"
                      " (?, ?, ?, ?, ?, ?, ?, ?, ?)", (scores.month, item_id, text, *texts))
         before = None if previous is None else _ytd_row(conn, previous, item_id)
-        new = _plus(before, ids, fields[1], fields[2])
+        new = _plus(before, ids, fields[1], fields[2], unique)
         # The year's first month: its totals are its own ids and millionths, as just written.
         totals[item_id] = (text, texts[2]) if new[0] is ids and new[1] is fields[2] \
             else (_dumps(new[0]), _dumps(new[1]))
@@ -136,8 +139,9 @@ def item_columns(scores: MonthScores) -> Iterator[tuple[str, list[list[Any]]]]:
                 early[i] = 1
             out[0] += cms
             out[1] += points
-            out[2] += decimal_texts(c.figure)
-            out[3] += micro_column(c.figure)
+            figure = decimal_texts(c.figure)
+            out[2] += figure
+            out[3] += micro_of_texts(figure, c.figure)
             out[4] += decimal_texts(c.baseline) if c.baseline else [None] * n
             out[5] += early
             out[6] += (c.fund_centi if c.fund_centi is not None else map(centi, c.fund)) \
@@ -223,15 +227,16 @@ def _ytd_row(conn: sqlite3.Connection, month: str, item_id: str) -> Totals | Non
 
 
 def _plus(before: Totals | None, ids: list[str], figure: list[str | None],
-          mic: list[int | None]) -> Totals:
+          mic: list[int | None], unique: bool = False) -> Totals:
     """``before`` with one month's figures added (``Total``). Integers only (the usual
-    case) are added in C; the rest one manager at a time."""
+    case) are added in C; the rest one manager at a time. ``unique``: ``ids`` are known
+    to be distinct (a month's items share one id list: checked once, not per item)."""
     out: dict[str, Total] = dict(zip(*before, strict=True)) if before else {}
     keep = list(map(is_not, figure, repeat(None)))
     if not all(keep):  # managers without a figure add nothing
         ids, figure, mic = (list(compress(ids, keep)), list(compress(figure, keep)),
                             list(compress(mic, keep)))
-    if before is None and len(set(ids)) == len(ids):  # the year's first month: its figures
+    if before is None and (unique or len(set(ids)) == len(ids)):  # the year's first month
         if None not in mic:
             return ids, mic  # type: ignore[return-value]
         return ids, [m if m is not None else [None, [text]] for text, m in

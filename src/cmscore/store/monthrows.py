@@ -1,19 +1,17 @@
 """A scored month as the store's ``scores`` rows: one row per CM (its items go to
-``itemcols``).
+``itemcols``, its raw figures to ``inputcols``: the ``inputs`` field is left empty).
 
 Built from the scoring columns (a national month is 100k CM rows), one category at a
-time. Points and money become integers of hundredths; raw figures keep their decimal text.
+time. Points and money become integers of hundredths.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from itertools import chain, repeat
 from typing import Any
 
-from cmscore.engine.month import Manager
 from cmscore.engine.scoring import Frame, ManagerScore, MonthScores
 from cmscore.numbers import ByValue, decimal_texts, to_centi
 
@@ -28,7 +26,7 @@ def score_rows(scores: MonthScores) -> Iterator[tuple[object, ...]]:
                        key=lambda s: s.manager.id)
     rows = [(scores.month, s.manager.id, s.manager.name, s.manager.branch, s.manager.category,
              to_centi(s.total), to_centi(s.risk_fund), s.rank, s.branch_rank, _npl(s),
-             inputs_text(s.manager)) for s in loose]
+             "") for s in loose]
     # Not strict: the month (and a missing NPL column) repeat without end. A category's
     # columns are made when its rows are reached, not all before the first: a national
     # month's NPL texts and picked columns at once were 10 MB more beside a forked child.
@@ -49,13 +47,10 @@ def _frame_columns(month: str, frame: Frame) -> list[Iterable[object]]:
     people = pick(managers)
     centi = ByValue(to_centi).__getitem__
     npl = frame.items.get("npl")
-    block = managers[0].block if managers else None
-    inputs = block.inputs_json(order) if block is not None and block.managers == managers \
-        else map(inputs_text, people)
     return [repeat(month), pick(ids), [m.name for m in people], [m.branch for m in people],
             [m.category for m in people], map(centi, pick(frame.totals)),
             map(centi, pick(frame.funds)), pick(frame.ranks), pick(frame.branch_ranks),
-            decimal_texts(pick(npl.figure)) if npl is not None else repeat(None), inputs]
+            decimal_texts(pick(npl.figure)) if npl is not None else repeat(None), repeat("")]
 
 
 def _npl(s: ManagerScore) -> str | None:
@@ -68,9 +63,3 @@ def _npl(s: ManagerScore) -> str | None:
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:f}"
 
-
-def inputs_text(manager: Manager) -> str:
-    """The export's raw figures as JSON, item → role → decimal text: what `diff` re-scores."""
-    return json.dumps({item: {role: _text(v) for role, v in roles.items()}
-                       for item, roles in manager.figures.items()}, ensure_ascii=False,
-                      separators=(",", ":"))

@@ -4,7 +4,7 @@
 each, so a store made by any earlier version is brought up to date on first use.
 """
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 # The oldest version the commands that only read (check, explain, diff, report, db backup)
 # understand: they never migrate, so a store older than this is refused, naming
 # ``cmscore db migrate``. A migration that changes what they read raises it.
@@ -368,5 +368,18 @@ MIGRATIONS: dict[int, str] = {
         json_group_array(reason), json_group_array(boundary), json_group_array(json(flags))
         FROM (SELECT * FROM grades ORDER BY effective_month, cm_id) GROUP BY effective_month;
     DROP TABLE grades;
+    """,
+    # A month's raw figures as columns (issue 19, store.inputcols): one row per part (a
+    # category's block) instead of a JSON object in every ``scores`` row, which months
+    # stored from now on leave empty. Earlier months keep theirs: nothing is rewritten.
+    14: """
+    CREATE TABLE input_columns (
+        month TEXT NOT NULL,
+        part INTEGER NOT NULL,
+        cm_ids TEXT NOT NULL,
+        columns TEXT NOT NULL,
+        figures TEXT NOT NULL,
+        PRIMARY KEY (month, part)
+    ) STRICT;
     """,
 }
