@@ -15,6 +15,7 @@ from typing import Any
 
 from cmscore.inputs.datecells import no_date_can_be, out_of_range
 from cmscore.inputs.halves import halves
+from cmscore.inputs.panics import panics_quiet
 from cmscore.inputs.preflight import Checked, sniff
 from cmscore.numbers import CONTROLS
 from cmscore.problems import InputError, Problem, fail
@@ -173,12 +174,13 @@ def _read_workbook(path: Path, checked: Checked) -> list[Grid]:
             continue
         try:
             parts = [p for p, n in checked.sheets.items() if n == meta.name]
-            cut = halves(checked.members, parts[0], meta.name) if len(parts) == 1 else None
-            if cut is not None:
-                rows, sheet = cut
-            else:
-                sheet = book.get_sheet_by_name(meta.name)
-                rows = sheet.to_python(skip_empty_area=False)
+            with panics_quiet():  # its panic is told below as a problem, not in Rust's words
+                cut = halves(checked.members, parts[0], meta.name) if len(parts) == 1 else None
+                if cut is not None:
+                    rows, sheet = cut
+                else:
+                    sheet = book.get_sheet_by_name(meta.name)
+                    rows = sheet.to_python(skip_empty_area=False)
             merges = _merges(sheet) or checked.merges.get(meta.name, [])
         except (KeyboardInterrupt, SystemExit):
             raise
