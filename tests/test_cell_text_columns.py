@@ -3,11 +3,13 @@ time by shorter paths give what the one-value-at-a-time functions give, byte for
 
 from __future__ import annotations
 
+import re
 import zipfile
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
 
 from cmscore.outputs.celltext import (
     _CONTROL,
@@ -72,3 +74,52 @@ def test_blocks_write_the_rows_one_at_a_time_would(
         # The rows (the widths are fit on the first block, or on the first rows).
         sheets.append(sheet[sheet.index(b"<sheetData>"):sheet.index(b"</sheetData>")])
     assert sheets[0] == sheets[1]
+
+
+# An item sentence: ASCII, CJK, a 4-byte character, text to escape; long enough that the
+# column is prose (written inline, escaped by parts), its length either side of the
+# 计分说明 column's room (72 wide: 141 half cells a line).
+_SENTENCE = st.text(alphabet="a 1%：存款分<>&😀", min_size=33, max_size=160)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(_SENTENCE, min_size=2, max_size=4), min_size=1, max_size=12),
+       st.integers(1, 5), st.sampled_from(["all", "one", "none"]))
+def test_a_joined_column_after_a_blank_column_writes_what_rows_would(
+        tmp_path_factory: pytest.TempPathFactory, rows: list[list[str]], size: int,
+        adjusted: str) -> None:
+    """Red team, session 11: 明细 as ``scores`` gives it — an 调整 column blank in every row
+    of a block but one (or all, or none), then 计分说明 as a ``Joined`` whose item parts are
+    escaped only where one needs it and whose row heights come from the parts — the same
+    cells and row heights as its rows written one at a time as plain texts."""
+    width = min(map(len, rows))
+    parts = [list(part) for part in zip(*(row[:width] for row in rows), strict=True)]
+    n = len(rows)
+    ids = [f"E{k:04d}" for k in range(n)]
+    adjustments: list[object] = [None] * n
+    if adjusted == "all":
+        adjustments = [k % 3 - 1 for k in range(n)]
+    elif adjusted == "one":
+        adjustments[n // 2] = -2
+    columns = [Column("工号", 12), Column("调整", 9, "points"), Column("计分说明", 72, "wrap")]
+    blocks = [[ids[k:k + size], adjustments[k:k + size],
+               Joined([part[k:k + size] for part in parts], len(ids[k:k + size]))]
+              for k in range(0, n, size)]
+    table = [[cm, adj, text] for cm, adj, text in zip(ids, adjustments, Joined(parts, n),
+                                                      strict=True)]
+    folder = tmp_path_factory.mktemp("joined")
+    seen = []
+    for name, written in (("blocks", Blocks(blocks)), ("rows", table)):
+        book = Book(folder / f"{name}.xlsx")
+        book.sheet("明细", columns, written)
+        book.close()
+        with zipfile.ZipFile(folder / f"{name}.xlsx") as z:
+            sheet = z.read("xl/worksheets/sheet1.xml").decode()
+        # A block's short Chinese texts (duplicated sentences are not prose) are shared
+        # strings, a row's are inline: compared as Excel reads the cells, with the heights.
+        cells = CalamineWorkbook.from_path(str(folder / f"{name}.xlsx")) \
+            .get_sheet_by_name("明细").to_python(skip_empty_area=False)
+        seen.append((cells, re.findall(r'<row r="(\d+)"( ht="[^"]*")?', sheet)))
+    assert seen[0] == seen[1]
+    assert seen[1][0][1:] == [[cm, "" if adj is None else adj, text]
+                              for cm, adj, text in table]
