@@ -41,13 +41,17 @@ def score(file: Path, month: str | None = None, replace: bool = False,
     from cmscore.outputs.roster import roster_json
     from cmscore.outputs.scorejson import scores_json, spooled_scores_json
 
-    with progress(json_, app_score.SCORE_STEPS) as step:
-        result = run(json_, lambda: app_score.score_file(file, rules_dir=rules, db=db, out_dir=out,
-                                                     month=month, replace=replace, step=step,
-                                                     allow_gap=allow_gap,
-                                                     accept_roster=accept_roster,
-                                                     tasks=tasks, replace_tasks=replace_tasks,
-                                                     prepare=spooled_scores_json if json_ else None))
+    def job() -> app_score.ScoreResult:
+        # The bar inside the job: it is taken off the screen before a refusal is printed
+        # (printed while it was live, the table began on the bar's own line).
+        with progress(json_, app_score.SCORE_STEPS) as step:
+            return app_score.score_file(file, rules_dir=rules, db=db, out_dir=out, month=month,
+                                        replace=replace, step=step, allow_gap=allow_gap,
+                                        accept_roster=accept_roster, tasks=tasks,
+                                        replace_tasks=replace_tasks,
+                                        prepare=spooled_scores_json if json_ else None)
+
+    result = run(json_, job)
     restated = restated_json(result.restated)
     if json_:
         doc = result.prepared if isinstance(result.prepared, dict) else \
