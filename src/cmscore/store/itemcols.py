@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from itertools import compress, repeat
 from operator import add, eq, is_not, mul
-from typing import Any
+from typing import Any, cast
 
 from cmscore.engine.scoring import MonthScores
 from cmscore.numbers import ZERO, ByValue, decimal_texts, has_none, to_centi
@@ -71,8 +71,12 @@ def _integers_text(values: list[int]) -> str:
 def micro_of_texts(texts: list[str | None], values: list[Decimal | None]) -> list[int | None]:
     """``micro_column(values)`` given their decimal texts: a column of whole numbers (7
     of the 11 items' figures are counts) by ``int`` of each text, in C, no Decimal made."""
-    if None not in texts and "." not in "".join(texts):  # type: ignore[arg-type]
-        return list(map(mul, map(int, texts), repeat(1_000_000)))  # type: ignore[arg-type]
+    # Up to 22 characters (21 digits and a sign) the figure in millionths has at most 28
+    # digits, which ``micro``'s Decimal keeps exactly; a longer one (no export figure is:
+    # limits.max_figure ≤ 9×10¹²) goes the Decimal way, so both ways always agree.
+    whole = cast("list[str]", texts)  # when None is not in it
+    if None not in texts and "." not in "".join(whole) and max(map(len, whole), default=0) <= 22:
+        return list(map(mul, map(int, whole), repeat(1_000_000)))
     return micro_column(values)
 
 
