@@ -221,6 +221,8 @@ def _isal_inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, room: int,
                 member.orig_filename:
             return None
         archive.fp.seek(extra_len, 1)
+        if archive.fp.tell() + member.compress_size > _end_offset(archive, member):
+            return None  # zipfile (3.11.8+, 3.12.2+) refuses it: "Overlapped entries"
         packed = archive.fp.read(member.compress_size)
         inflater = decompressobj(-15)
         data = inflater.decompress(packed, stop)
@@ -231,6 +233,17 @@ def _isal_inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, room: int,
             crc32(data) != member.CRC:  # zipfile's read would cut to the declared size
         return None
     return data
+
+
+def _end_offset(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> int:
+    """Where the member's data must end, as zipfile's ``_end_offset`` puts it: the next
+    local header (of those at one offset, the one listed first ends at the others'), or
+    the central directory."""
+    later = [m.header_offset for m in archive.filelist if m.header_offset > member.header_offset]
+    same = [m for m in archive.filelist if m.header_offset == member.header_offset]
+    if same[0] is not member:
+        return member.header_offset
+    return min(later, default=archive.start_dir)
 
 
 def contains(data: bytes, needle: bytes) -> bool:
