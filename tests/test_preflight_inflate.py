@@ -84,3 +84,70 @@ def test_sniff_keeps_the_sheet_as_zipfile_reads_it(tmp_path: Path,
     monkeypatch.setattr(preflight, "_isal_inflate", lambda *args: None)
     slow = preflight.sniff(src, Limits())
     assert quick.members and quick.members == slow.members
+
+
+@pytest.mark.parametrize("where", ["local", "directory"])
+def test_a_name_whose_utf8_flag_differs_is_left_to_zipfile(tmp_path: Path, where: str) -> None:
+    """red5: zipfile decodes the local header's name by the local header's own UTF-8 flag
+    (bit 11) and refuses it when it differs from the directory's; the one call encoded the
+    directory's name by the directory's flag, so the same bytes matched and it let through
+    a member zipfile refuses."""
+    path = tmp_path / "a.xlsx"
+    _zip(path, {"xl/worksheets/中文.xml": SHEET}).close()
+    data = bytearray(path.read_bytes())
+    # Flag bits: at 6 in the local header, at 8 in the central directory's entry.
+    at = 6 if where == "local" else data.rindex(b"PK\x01\x02") + 8
+    data[at + 1] &= ~0x08  # bit 11 (0x800): the name is UTF-8
+    path.write_bytes(bytes(data))
+    archive = zipfile.ZipFile(path)
+    member = archive.infolist()[0]
+    with pytest.raises(zipfile.BadZipFile):
+        _chunked(archive, member)
+    assert _isal_inflate(archive, member, 256 << 20, Limits()) is None
+    with pytest.raises(InputError, match="已损坏"):
+        _inflate(archive, member, 256 << 20, Limits(), "a.xlsx")
+
+
+@pytest.mark.parametrize("bit", [0x20, 0x40])
+def test_a_member_zipfile_will_not_open_is_left_to_it(tmp_path: Path, bit: int) -> None:
+    """red5: flag bit 5 (patched data) or 6 (strong encryption): zipfile's open refuses it,
+    so the one call must not read it either."""
+    path = tmp_path / "a.xlsx"
+    _zip(path, {"xl/worksheets/sheet1.xml": SHEET}).close()
+    archive = zipfile.ZipFile(path)
+    member = archive.infolist()[0]
+    member.flag_bits |= bit
+    with pytest.raises(NotImplementedError):
+        _chunked(archive, member)
+    assert _isal_inflate(archive, member, 256 << 20, Limits()) is None
+
+
+def test_an_overlapped_member_is_left_to_zipfile(tmp_path: Path) -> None:
+    """red5: zipfile (3.11.8+, 3.12.2+, 3.13) refuses a member whose data runs into the
+    next local header or the central directory ("Overlapped entries", the quoted-overlap
+    zip bomb); the one call read it. Here the directory lists one local entry twice."""
+    path = tmp_path / "a.xlsx"
+    _zip(path, {"xl/worksheets/sheet1.xml": SHEET}).close()
+    data = path.read_bytes()
+    start = data.rindex(b"PK\x01\x02")
+    end = data.rindex(b"PK\x05\x06")
+    entry = data[start:end]
+    eocd = bytearray(data[end:])
+    eocd[8:10] = (2).to_bytes(2, "little")  # entries on this disk
+    eocd[10:12] = (2).to_bytes(2, "little")  # entries in all
+    eocd[12:16] = (2 * len(entry)).to_bytes(4, "little")  # the directory's size
+    path.write_bytes(data[:end] + entry + bytes(eocd))
+    archive = zipfile.ZipFile(path)
+    first, second = archive.infolist()
+    assert first.header_offset == second.header_offset
+    assert _isal_inflate(archive, first, 256 << 20, Limits()) == SHEET
+    assert _isal_inflate(archive, second, 256 << 20, Limits()) is None
+    try:  # what this Python's zipfile does with it, the preflight does
+        expected: bytes | None = _chunked(archive, second)
+    except zipfile.BadZipFile:
+        expected = None
+    if expected is None:
+        with pytest.raises(InputError, match="已损坏"):
+            _inflate(archive, second, 256 << 20, Limits(), "a.xlsx")
+    else:
+        assert _inflate(archive, second, 256 << 20, Limits(), "a.xlsx") == expected

@@ -201,7 +201,9 @@ def _isal_inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, room: int,
     nothing: the bytes are inflated up to the first 1 MiB step at which it would stop (over
     ``room``, or past ``max_ratio`` beyond 1 MiB), and the member must end before it,
     whole, with its CRC-32."""
-    if member.compress_type != zipfile.ZIP_DEFLATED or not member.compress_size:
+    # Flag bits 5 and 6 (patched data, strong encryption): zipfile's open refuses them.
+    if member.compress_type != zipfile.ZIP_DEFLATED or not member.compress_size or \
+            member.flag_bits & 0x60:
         return None
     stop = min(room, max(_CHUNK, member.compress_size * limits.max_ratio)) // _CHUNK * _CHUNK
     if stop < _CHUNK or archive.fp is None:
@@ -211,11 +213,16 @@ def _isal_inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, room: int,
         header = archive.fp.read(30)
         if len(header) != 30 or header[:4] != b"PK\x03\x04":
             return None
+        flags, = struct.unpack("<H", header[6:8])
         name_len, extra_len = struct.unpack("<HH", header[26:30])
-        if archive.fp.read(name_len) != member.orig_filename.encode(
-                "utf-8" if member.flag_bits & 0x800 else "cp437"):
-            return None  # zipfile refuses a local name that differs from the directory's
+        # Decoded by the local header's own UTF-8 flag (bit 11), as zipfile does: it
+        # refuses a local name that differs from the directory's.
+        if archive.fp.read(name_len).decode("utf-8" if flags & 0x800 else "cp437") != \
+                member.orig_filename:
+            return None
         archive.fp.seek(extra_len, 1)
+        if archive.fp.tell() + member.compress_size > _end_offset(archive, member):
+            return None  # zipfile (3.11.8+, 3.12.2+) refuses it: "Overlapped entries"
         packed = archive.fp.read(member.compress_size)
         inflater = decompressobj(-15)
         data = inflater.decompress(packed, stop)
@@ -226,6 +233,17 @@ def _isal_inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, room: int,
             crc32(data) != member.CRC:  # zipfile's read would cut to the declared size
         return None
     return data
+
+
+def _end_offset(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> int:
+    """Where the member's data must end, as zipfile's ``_end_offset`` puts it: the next
+    local header (of those at one offset, the one listed first ends at the others'), or
+    the central directory."""
+    later = [m.header_offset for m in archive.filelist if m.header_offset > member.header_offset]
+    same = [m for m in archive.filelist if m.header_offset == member.header_offset]
+    if same[0] is not member:
+        return member.header_offset
+    return min(later, default=archive.start_dir)
 
 
 def contains(data: bytes, needle: bytes) -> bool:
