@@ -75,7 +75,7 @@ def test_calamines_panic_lines_do_not_reach_the_terminal(
         tmp_path: Path, rules: RuleSet, capfd: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch, backtrace: str) -> None:
     """Rust's panic hook wrote 「thread '<unnamed>' panicked at …chrono…」 (and with
-    RUST_BACKTRACE set some eighty lines of backtrace) above the table of problems."""
+    RUST_BACKTRACE set a backtrace of some eighty frames) above the table of problems."""
     monkeypatch.setenv("RUST_BACKTRACE", backtrace)
     path = _export(tmp_path / "2026-10.xlsx", {"G5": (-1e20, "yyyy-mm-dd")})
     with pytest.raises(InputError):

@@ -4,7 +4,7 @@ A sheet calamine cannot turn into Python values makes it panic (a number no date
 in a cell formatted as a date: chrono's ``TimeDelta``). pyo3 hands the panic to Python as
 an exception, which ``sources`` catches and turns into a located problem with the fix
 (``datecells``); but Rust's panic hook has already written its own lines — and, where
-``RUST_BACKTRACE`` is set, a backtrace of some eighty — straight to file descriptor 2,
+``RUST_BACKTRACE`` is set, a backtrace of some eighty frames — straight to file descriptor 2,
 above the table of problems. No Python setting reaches that hook, so while calamine reads,
 descriptor 2 goes to a temporary file; afterwards whatever else was written there (a
 warning, the progress bar) is passed on, less the panics' own lines.
