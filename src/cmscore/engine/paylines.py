@@ -208,9 +208,9 @@ class FundLines:
     def of(cls, lines: Iterable[FundLine]) -> FundLines:
         """Lines made one at a time as columns (the leavers among them kept as lines)."""
         lines = list(lines)
-        out = cls(*(list(map(attrgetter(f), (f for f in lines if f.leaver is None)))
-                    for f in FUND_FIELDS))
-        out.leavers = [f for f in lines if f.leaver is not None]
+        paid = [line for line in lines if line.leaver is None]
+        out = cls(*(list(map(attrgetter(f), paid)) for f in FUND_FIELDS))
+        out.leavers = [line for line in lines if line.leaver is not None]
         return out
 
     def __len__(self) -> int:

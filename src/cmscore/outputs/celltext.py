@@ -9,11 +9,11 @@ Decimal, never through a float.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from functools import partial
 from itertools import repeat
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from cmscore.numbers import from_centi
 
@@ -29,6 +29,11 @@ def has_control(text: str) -> bool:
     sentences in ≈ 20 ms; these scans in C, ≈ 3 ms."""
     return bool(text.encode("ascii", "ignore").translate(None, _ALLOWED)) or \
         "\ufffe" in text or "\uffff" in text
+
+
+def _needs_escape(text: str) -> bool:
+    """Whether ``escape`` would change ``text``'s &, < or > (three C scans of it)."""
+    return "&" in text or "<" in text or ">" in text
 
 
 def escape(text: str, entities: dict[str, str] | None = None) -> str:
@@ -98,25 +103,31 @@ class Figures(list[str | None]):
     a few thousand values) hands the text over instead of the numbers."""
 
 
-T = TypeVar("T")
+S = TypeVar("S", bound=Sequence[Any])  # rows, or a range of positions
 BLOCK_ROWS = 4096
 
 
-def column_blocks(rows: list[T], columns: Callable[[list[T]], list[list[Any]]]
+def column_blocks(rows: S, columns: Callable[[S], list[list[Any]]]
                   ) -> Iterator[list[list[Any]]]:
     """``columns`` of ``rows`` BLOCK_ROWS at a time: a national sheet's columns all at
-    once would add ~60 MB to the forked writer (``aside``)."""
-    for start in range(0, len(rows), BLOCK_ROWS):
-        yield columns(rows[start:start + BLOCK_ROWS])
+    once would add ~60 MB to the forked writer (``aside``). ``rows`` may be a ``range``
+    of positions, for lines kept as columns (``payroll``)."""
+    yield from map(columns, _parts(rows, BLOCK_ROWS))
 
 
-def block_makers(rows: list[T], columns: Callable[[list[T]], list[list[Any]]], size: int
+def block_makers(rows: S, columns: Callable[[S], list[list[Any]]], size: int
                  ) -> tuple[list[Callable[[], list[list[Any]]]], list[int]]:
     """``column_blocks`` made when called: ``columns`` of each ``size`` rows of ``rows``
     (each process of a forked run makes the blocks it renders: ``sheetparts``), and each
     block's number of rows."""
-    parts = [rows[k:k + size] for k in range(0, len(rows), size)]
+    parts = list(_parts(rows, size))
     return [partial(columns, part) for part in parts], list(map(len, parts))
+
+
+def _parts(rows: S, size: int) -> Iterator[S]:
+    """``rows`` cut every ``size``, each when asked: a list's slices are lists, a range's
+    ranges."""
+    return (cast(S, rows[k:k + size]) for k in range(0, len(rows), size))
 
 
 def row_tuples(columns: list[Any], n: int) -> Iterable[tuple[Any, ...]]:
@@ -165,7 +176,7 @@ class Shared(dict[str, str | None]):
             return
         start = len(self.texts)
         self.update(zip(new, map(str, range(start, start + len(new))), strict=True))
-        self.texts += map(escape, new) if "&" in joined or "<" in joined or ">" in joined \
+        self.texts += map(escape, new) if _needs_escape(joined) \
             else new
 
 
@@ -194,7 +205,7 @@ def column_texts(column: list[Any], text: bool, escaped: Escaped, shared: Shared
             # in the table, a national month's 100k sentences stayed in memory to the end.
             if _BLANK not in kinds and "" not in column and not has_control(joined) \
                     and max(map(len, column)) <= MAX_CELL:  # nothing to refuse: one look
-                if "&" in joined or "<" in joined or ">" in joined:  # 「< 1%」 in a tier
+                if _needs_escape(joined):  # 「< 1%」 in a tier
                     return _escaped_prose(column), False  # type: ignore[return-value]
                 return list(column), False
             return [escape(check_text(v)) if v else None for v in column], False
@@ -217,7 +228,7 @@ def column_texts(column: list[Any], text: bool, escaped: Escaped, shared: Shared
 def _as_is(joined: str, column: list[str | None]) -> bool:
     """Whether every text of ``column`` (``joined`` is all of them) is its own cell text:
     one look at the whole column instead of escaping and checking each value."""
-    return not ("&" in joined or "<" in joined or ">" in joined or has_control(joined)) \
+    return not (_needs_escape(joined) or has_control(joined)) \
         and max(map(len, filter(None, column)), default=0) <= MAX_CELL
 
 
@@ -234,6 +245,6 @@ def _escaped_prose(column: list[str]) -> list[str]:
     for part in parts:
         joined = "\x00".join(part)
         escaped.append(escape(joined).split("\x00")
-                       if "&" in joined or "<" in joined or ">" in joined else part)
+                       if _needs_escape(joined) else part)
     return list(map("\n".join, zip(*escaped, strict=True)))
 

@@ -16,7 +16,6 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from functools import partial
 from itertools import chain, count, groupby
 from operator import itemgetter
 from pathlib import Path
@@ -29,7 +28,9 @@ from cmscore.outputs.celltext import (
     BLOCK_ROWS,
     Blocks,
     Figures,
+    block_makers,
     centi_text,
+    column_blocks,
     number,
 )
 from cmscore.outputs.common import TERMINAL_ROWS, Texts, record, unlisted
@@ -127,16 +128,16 @@ def write_pay_sheet(book: Book, result: PayrollResult, order: dict[str, int]) ->
     amounts = [_in_order(getattr(lines, f), runs) for f in _PAY_AMOUNTS]
     warned = _in_order(lines.warning_texts(), runs)
 
-    def block(k: int) -> list[list[Any]]:
-        end = k + BLOCK_ROWS
+    def block(rows: range) -> list[list[Any]]:
+        k, end = rows.start, rows.stop
         return [*(column[k:end] for column in texts), Figures(bases[k:end]),
                 *(Figures(map(cell, column[k:end])) for column in amounts), warned[k:end]]
 
     total: list[list[Any]] = [["合计"], [""], [""], [""], [""], [f"{len(lines)} 人"],
                               [None], [None], [t["pay"]], [t["risk_fund_release"]],
                               [t["risk_fund_forfeit"]], [""]]
-    book.sheet("绩效工资", PAY_COLUMNS, Blocks(chain(
-        map(block, range(0, len(lines), BLOCK_ROWS)), [total])),
+    book.sheet("绩效工资", PAY_COLUMNS, Blocks(chain(column_blocks(range(len(lines)), block),
+                                                   [total])),
         note=f"{result.month} 月度应得工资 = 履职绩效工资 × 考核得分 / 100（第十一条）")
 
 
@@ -209,7 +210,8 @@ def fund_sheet(result: PayrollResult, order: dict[str, int]
     notes = column(fund.note, "note")
     cell = ByValue(centi_text).__getitem__
 
-    def columns(k: int, end: int) -> list[list[Any]]:
+    def columns(rows: range) -> list[list[Any]]:
+        k, end = rows.start, rows.stop
         return [*(c[k:end] for c in texts), *(Figures(map(cell, c[k:end])) for c in amounts),
                 notes[k:end]]
 
@@ -217,9 +219,8 @@ def fund_sheet(result: PayrollResult, order: dict[str, int]
         return [["合计"], [""], [""], [""], [ledger.opening], [ledger.accrued],
                 [ledger.released], [ledger.forfeited], [ledger.closing], [f"{len(notes)} 人"]]
 
-    starts = range(0, len(notes), BLOCK_ROWS)
-    makers: list[Maker] = [partial(columns, k, min(k + BLOCK_ROWS, len(notes))) for k in starts]
-    return FUND_COLUMNS, [*makers, total], [*(min(BLOCK_ROWS, len(notes) - k) for k in starts), 1]
+    makers, sizes = block_makers(range(len(notes)), columns, BLOCK_ROWS)
+    return FUND_COLUMNS, [*makers, total], [*sizes, 1]
 
 
 def fund_json(fund: Iterable[FundLine]) -> list[dict[str, Any]]:
@@ -311,8 +312,9 @@ def write_salary_import(csv_path: Path, xlsx_path: Path, result: PayrollResult,
     book = Book(xlsx_path, f"{result.month} 工资导入", result.month)
     book.sheet("工资导入", [Column(heads.id, 12), Column(heads.name, 10),
                           Column(heads.code, 14), Column(heads.amount, 14, "money")],
-               Blocks([ids[k:k + BLOCK_ROWS], names[k:k + BLOCK_ROWS], items[k:k + BLOCK_ROWS],
-                       Figures(amounts[k:k + BLOCK_ROWS])] for k in range(0, len(ids), BLOCK_ROWS)))
+               Blocks(column_blocks(range(len(ids)), lambda rows: [
+                   ids[rows.start:rows.stop], names[rows.start:rows.stop],
+                   items[rows.start:rows.stop], Figures(amounts[rows.start:rows.stop])])))
     book.close()
 
 

@@ -16,8 +16,9 @@ from typing import Any
 from cmscore.engine.adjustments import Applied
 from cmscore.engine.scoring import Frame, ManagerScore, MonthScores
 from cmscore.engine.sentences import num
-from cmscore.numbers import ByValue, fmt2, from_centi
+from cmscore.numbers import ByValue, fmt2
 from cmscore.outputs.celltext import BLOCK_ROWS
+from cmscore.outputs.common import Texts
 from cmscore.outputs.jsontext import Encoded, Spooled, strings
 from cmscore.outputs.scores import frame_of, ordered
 from cmscore.outputs.tasks import item_task
@@ -102,7 +103,7 @@ def _managers_text(groups: list[tuple[str, list[ManagerScore] | Frame]],
     a, b, c, d = (" " * (level + k) for k in (1, 2, 3, 4))
     # fmt2 depends on the value alone (always two places): one text per distinct amount.
     money = ByValue(fmt2).__getitem__
-    cents = ByValue(_centi_text).__getitem__
+    cents = Texts().__getitem__  # hundredths → fmt2's text, once per distinct value
     task_memo: dict[int, str] = {}  # an annual task's text, once per distinct object
     separator = "[\n"
     for category, members in groups:
@@ -201,11 +202,6 @@ def _same(values: list[Any], columns: list[list[Any]],
         return (form % texts(values[:1])[0]).replace("%", "%%")
     columns.append(texts(values))
     return form
-
-
-def _centi_text(centi: int) -> str:
-    """``fmt2`` of a value given in hundredths: the same text as of the points it stands for."""
-    return fmt2(from_centi(centi))
 
 
 def _adjustments_text(applied: list[Applied], indent: str) -> str:
