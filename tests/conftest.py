@@ -126,6 +126,9 @@ class FakeHistory:
     def year_to_date(self, cm_id: str, item_id: str) -> Decimal:
         return self.ytd.get((cm_id, item_id), Decimal(0))
 
+    def years_to_date(self, ids: Sequence[str], item_id: str) -> list[Decimal]:
+        return [self.year_to_date(cm, item_id) for cm in ids]
+
     def tasks(self) -> Tasks | None:
         return self.assigned
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import zipfile
+from collections.abc import Sequence
 from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
@@ -62,6 +63,9 @@ class _NoHistory:
 
     def year_to_date(self, cm_id: str, item_id: str) -> Decimal:
         return D(0)
+
+    def years_to_date(self, ids: Sequence[str], item_id: str) -> list[Decimal]:
+        return [D(0)] * len(ids)
 
     def tasks(self) -> None:
         return None

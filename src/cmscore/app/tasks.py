@@ -11,6 +11,7 @@ correction is (closed months refuse, paid months are restated).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,6 +41,9 @@ class WithTasks:
 
     def year_to_date(self, cm_id: str, item_id: str) -> Decimal:
         return self.history.year_to_date(cm_id, item_id)
+
+    def years_to_date(self, ids: Sequence[str], item_id: str) -> list[Decimal]:
+        return self.history.years_to_date(ids, item_id)
 
     def tasks(self) -> Tasks | None:
         return self.assigned

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from pathlib import Path
 
 from cmscore import __version__
@@ -288,10 +288,16 @@ class StoreHistory:
         return value, (f"历史库 {self.december}" if value is not None else "")
 
     def year_to_date(self, cm_id: str, item_id: str) -> Decimal:
+        return self._table(item_id).get(cm_id, ZERO)
+
+    def years_to_date(self, ids: Sequence[str], item_id: str) -> list[Decimal]:
+        return list(map(self._table(item_id).get, ids, repeat(ZERO)))
+
+    def _table(self, item_id: str) -> dict[str, Decimal]:
         table = self._ytd.get(item_id)
         if table is None:
             table = self._ytd[item_id] = self._load_ytd(item_id)
-        return table.get(cm_id, ZERO)
+        return table
 
     def _load_ytd(self, item_id: str) -> dict[str, Decimal]:
         """One item's earlier-month totals for every CM: the running total stored with the
