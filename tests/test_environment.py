@@ -286,8 +286,9 @@ def test_a_full_disk_under_the_store_stores_nothing_and_says_so(
         return conn
 
     monkeypatch.setattr(sqlite3, "connect", no_room_to_grow)
-    ran = cli("score", export(tmp_path, "2026-11", cm_rows(60)), "--db", db, "--out", out,
-              "--accept-roster-change")  # 54 new of 60: not what this test is about
+    # 600 managers: more than the one page the store may grow by (32 KB, store.PAGE_SIZE)
+    ran = cli("score", export(tmp_path, "2026-11", cm_rows(600)), "--db", db, "--out", out,
+              "--accept-roster-change")  # 594 new of 600: not what this test is about
     one_line_message(ran, db, "磁盘已满", "没有存入")
     monkeypatch.undo()
     assert months(db) == ["2026-10"] and not (out / "scores-2026-11.xlsx").exists()
@@ -326,7 +327,7 @@ def test_a_read_only_store_is_refused_by_a_run_that_writes(
 
 FULL_DISK = """
 set -eu
-mount -t tmpfs -o size=512k tmpfs "$FULL"
+mount -t tmpfs -o size=4m tmpfs "$FULL"
 if [ "$WHERE" = db ]; then "$PY" -m cmscore.cli score "$OCT" --db "$FULL/store.db" --out "$OUT" -q; fi
 dd if=/dev/zero of="$FULL/fill" bs=4096 2>/dev/null || true
 set +e

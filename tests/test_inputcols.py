@@ -55,6 +55,19 @@ def test_migration_14_rewrites_no_row(migrated: Path) -> None:
         assert new.execute("SELECT count(*) FROM input_columns").fetchone() == (0,)
 
 
+def test_a_new_store_has_large_pages_and_an_old_one_keeps_its_own(migrated: Path,
+                                                                  tmp_path: Path) -> None:
+    """32 KB pages for a store made now (store.PAGE_SIZE: a month's column texts in an
+    eighth of the pages); a store made before keeps its 4 KB pages through migration, and
+    the cases below print on it what they printed."""
+    new = store.connect(tmp_path / "new.db")
+    with closing(new):
+        assert new.execute("PRAGMA page_size").fetchone() == (store.PAGE_SIZE,) == (32768,)
+        assert new.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    with closing(sqlite3.connect(migrated)) as old:
+        assert old.execute("PRAGMA page_size").fetchone() == (4096,)
+
+
 @pytest.mark.parametrize("case", list(record.CASES))
 def test_every_case_prints_what_schema_13_printed(migrated: Path, cli: Cli, case: str) -> None:
     def run(args: list[str]) -> str:
