@@ -100,7 +100,7 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys = ON")
         # Takes on a new store only (WAL keeps a written store's): a month is a few dozen
         # column texts of 0.1–4 MB, and 32 KB pages are an eighth of 4 KB ones' WAL frames
-        # and overflow links (COMMIT + close of 20k managers 68 → 45 ms, 100k 0.27 → 0.13 s).
+        # and overflow links (COMMIT + close of 20k managers 63 → 41 ms, 100k 0.29 → 0.19 s).
         conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
