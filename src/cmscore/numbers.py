@@ -67,7 +67,7 @@ def round2_each(values: Iterable[Decimal]) -> list[Decimal]:
             out[i] = out[i].copy_abs()
     if len(_ROUNDED) > _ROUNDED_MAX:
         _ROUNDED.clear()
-    return list(map(_ROUNDED.setdefault, out, out))
+    return one_each(out, _ROUNDED)
 
 
 def to_centi(value: Decimal) -> int:

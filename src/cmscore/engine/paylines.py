@@ -166,9 +166,6 @@ class PayLines:
             {k: w for k, w in self.warnings.items() if w} == \
             {k: w for k, w in other.warnings.items() if w}
 
-    def warn(self, k: int, text: str) -> None:
-        self.warnings.setdefault(k, []).append(text)
-
     def warning_texts(self) -> list[str]:
         """The 预警 column: each line's warnings joined, "" where none."""
         texts = [""] * len(self.id)

@@ -112,7 +112,7 @@ def column_blocks(rows: S, columns: Callable[[S], list[list[Any]]]
     """``columns`` of ``rows`` BLOCK_ROWS at a time: a national sheet's columns all at
     once would add ~60 MB to the forked writer (``aside``). ``rows`` may be a ``range``
     of positions, for lines kept as columns (``payroll``)."""
-    yield from map(columns, _parts(rows, BLOCK_ROWS))
+    yield from map(columns, cut_every(rows, BLOCK_ROWS))
 
 
 def block_makers(rows: S, columns: Callable[[S], list[list[Any]]], size: int
@@ -120,13 +120,13 @@ def block_makers(rows: S, columns: Callable[[S], list[list[Any]]], size: int
     """``column_blocks`` made when called: ``columns`` of each ``size`` rows of ``rows``
     (each process of a forked run makes the blocks it renders: ``sheetparts``), and each
     block's number of rows."""
-    parts = list(_parts(rows, size))
+    parts = list(cut_every(rows, size))
     return [partial(columns, part) for part in parts], list(map(len, parts))
 
 
-def _parts(rows: S, size: int) -> Iterator[S]:
+def cut_every(rows: S, size: int) -> Iterator[S]:
     """``rows`` cut every ``size``, each when asked: a list's slices are lists, a range's
-    ranges."""
+    ranges (the blocks of a sheet, of the JSON document, of 明细's last rows)."""
     return (cast(S, rows[k:k + size]) for k in range(0, len(rows), size))
 
 

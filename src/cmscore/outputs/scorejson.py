@@ -17,7 +17,7 @@ from cmscore.engine.adjustments import Applied
 from cmscore.engine.scoring import Frame, ManagerScore, MonthScores
 from cmscore.engine.sentences import num
 from cmscore.numbers import ByValue, fmt2
-from cmscore.outputs.celltext import BLOCK_ROWS
+from cmscore.outputs.celltext import BLOCK_ROWS, cut_every
 from cmscore.outputs.common import Texts
 from cmscore.outputs.jsontext import Encoded, Spooled, strings
 from cmscore.outputs.scores import frame_of, ordered
@@ -124,8 +124,7 @@ def _managers_text(groups: list[tuple[str, list[ManagerScore] | Frame]],
         kind = json.dumps(category, ensure_ascii=False).replace("%", "%%")
         template, plain = _templates(level, kind, items, "{}")
         rows = ranked_rows(frame) if members is frame else [s.row for s in members]  # type: ignore[union-attr]
-        for start in range(0, len(rows), BLOCK_ROWS):
-            at = rows[start:start + BLOCK_ROWS]
+        for at in cut_every(rows, BLOCK_ROWS):
             people = list(map(frame.managers.__getitem__, at))
             ids = [m.id for m in people]
             columns: list[list[Any]] = [strings(ids), strings([m.name for m in people]),

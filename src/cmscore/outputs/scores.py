@@ -16,7 +16,7 @@ from cmscore.engine.roster import RosterChanges
 from cmscore.engine.scoring import Frame, ManagerScore, MonthScores
 from cmscore.engine.sentencecolumns import sentence_column
 from cmscore.numbers import fmt2
-from cmscore.outputs.celltext import BLOCK_ROWS, Blocks, column_blocks
+from cmscore.outputs.celltext import BLOCK_ROWS, Blocks, column_blocks, cut_every
 from cmscore.outputs.layout import Joined
 from cmscore.outputs.roster import write_sheet as write_roster_sheet
 from cmscore.outputs.sheetparts import Maker, Split, write_sheet
@@ -208,17 +208,15 @@ def detail_sheet(scores: MonthScores, rules: RuleSet,
         cols.append(Column(f"{item.name}·得分", 9, "points"))
     cols += [Column("提前完成", 14), Column("总分", 9, "points"), Column("风险金计提", 10, "points"),
              Column("计分说明", 72, "wrap")]
-    parts = [members[k:k + BLOCK_ROWS]
-             for _, members in (ordered(scores, rules) if groups is None else groups)
-             for k in range(0, len(members), BLOCK_ROWS)]
+    parts = [part for _, members in (ordered(scores, rules) if groups is None else groups)
+             for part in cut_every(members, BLOCK_ROWS)]
     # The blocks holding the sheet's last BLOCK_ROWS rows, cut smaller (never the first:
     # the widths are fit on it).
     tail, rows = len(parts), 0
     while tail > 1 and rows < BLOCK_ROWS:
         tail -= 1
         rows += len(parts[tail])
-    parts[tail:] = [part[k:k + TAIL_ROWS] for part in parts[tail:]
-                    for k in range(0, len(part), TAIL_ROWS)]
+    parts[tail:] = [piece for part in parts[tail:] for piece in cut_every(part, TAIL_ROWS)]
     return cols, [partial(_detail_columns, part, items) for part in parts], list(map(len, parts))
 
 
